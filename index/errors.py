@@ -1,0 +1,21 @@
+"""Small named exceptions of the search core. Turned into user messages only at the edges."""
+
+
+class ChidaoError(Exception):
+    """Base class: every error the core raises on purpose."""
+
+
+class BadDocument(ChidaoError):
+    """A corpus file that cannot be read (wrong encoding, broken, empty, too big, no text layer)."""
+
+
+class IndexNotBuilt(ChidaoError):
+    """No index at the configured directory."""
+
+
+class ModelMismatch(ChidaoError):
+    """The index was built with another embedding model than the one configured."""
+
+
+class IndexCorrupt(ChidaoError):
+    """The index directory exists but its files do not agree with its manifest."""

@@ -1,0 +1,64 @@
+"""Pure Vietnamese text functions: normalisation, diacritic folding, sentence splitting, tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Invisible characters that break matching: soft hyphen, zero-width space/joiners, BOM, word joiner.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+# Two tone placements are in use for the open rhymes oa, oe, uy: "hoà", "thuỷ", "uỷ" (on the second
+# vowel) and "hòa", "thủy", "ủy" (on the first). Government texts mix them, so every text is brought to
+# the first-vowel form ("hòa"). Built from the decomposed tone marks so every tone and case is covered.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
+_OLD_TONE: dict[str, str] = {}
+for _a, _b in (("o", "a"), ("o", "e"), ("u", "y")):
+    for _case_a in (_a, _a.upper()):
+        for _case_b in (_b, _b.upper()):
+            for _t in _TONES:
+                old = unicodedata.normalize("NFC", _case_a + _case_b + _t)
+                new = unicodedata.normalize("NFC", _case_a + _t + _case_b)
+                _OLD_TONE[old] = new
+_OLD_TONE_RE = re.compile("(" + "|".join(map(re.escape, _OLD_TONE)) + r")(?![a-zA-Zà-ỹÀ-Ỹđ])")
+# After q the u belongs to the consonant ("quý", "quỳ"): the tone stays on y.
+_Q_BEFORE = re.compile(r"[qQ]$")
+
+
+def _fix_tone(match: re.Match[str]) -> str:
+    start = match.start()
+    if match.group(1)[0] in "uU" and start > 0 and _Q_BEFORE.search(match.string[start - 1 : start]):
+        return match.group(1)
+    return _OLD_TONE[match.group(1)]
+
+
+def normalise(text: str) -> str:
+    """NFC, one tone-mark placement, invisible characters removed, runs of spaces folded.
+
+    Newlines are kept so callers can still split paragraphs.
+    """
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _OLD_TONE_RE.sub(_fix_tone, text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(lines)
+
+
+def fold(text: str) -> str:
+    """Strip Vietnamese diacritics (đ→d, Đ→D included); case is kept."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text
+
+
+# A sentence ends at . ! ? … followed by space and an upper-case letter, digit, quote or bracket.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[]?[A-ZÀ-ỸĐ0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]

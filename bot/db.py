@@ -1,0 +1,396 @@
+"""The database: engine and session factory, the tables, and the Alembic entry points.
+
+This is the only module that knows SQLAlchemy's declarative layer. Every timestamp is stored in UTC and
+comes back as an aware UTC datetime on both SQLite and PostgreSQL (see `UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+    make_url,
+)
+from sqlalchemy import (
+    text as sql_text,
+)
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from index.errors import ChidaoError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Allowed values of the enum-like text columns (kept as CHECK constraints, not native enums, so the
+# same migration runs on SQLite and PostgreSQL).
+TASK_STATUSES = ("open", "done", "cancelled")
+REVIEW_STATES = ("candidate", "accepted", "dropped")
+REMINDER_STATUSES = ("pending", "sent", "failed", "skipped")
+OVERDUE_DIGEST = "overdue-digest"
+
+
+class DatabaseError(ChidaoError):
+    """The database cannot be reached or its schema is not what this version expects."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime kept in UTC.
+
+    PostgreSQL stores it as `timestamptz`; SQLite has no time zones, so the value is written as naive
+    UTC text (which also sorts correctly) and read back as aware UTC. Naive input is refused: it is
+    almost always a bug (local time taken for UTC).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _check_in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class TaskRow(Base):
+    """A task: either extracted from a document paragraph (source_doc/source_paragraph, reviewed before
+    it reminds anyone) or added by a user in a chat (created_by/chat_id, accepted directly).
+
+    For a recurring task `deadline` is the deadline of the current occurrence; closing it moves the
+    deadline to the next occurrence (see bot.tasks.close_task).
+    """
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    # Folded, lower-cased words of `text`: what an import matches a re-extracted candidate on.
+    text_key: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    recurrence: Mapped[str | None] = mapped_column(Text)
+    deadline_text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    review: Mapped[str] = mapped_column(String(16), default="candidate")
+    source_doc: Mapped[str | None] = mapped_column(Text)
+    source_paragraph: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the task became eligible for reminders (accepted, or added by a user). Reminders whose due
+    # moment is earlier than this are not sent: nobody needs a "late" reminder for a task just added.
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # For a recurring task: when its last occurrence was closed.
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_check_in("status", TASK_STATUSES), name="ck_tasks_status"),
+        CheckConstraint(_check_in("review", REVIEW_STATES), name="ck_tasks_review"),
+        CheckConstraint("source_doc IS NOT NULL OR created_by IS NOT NULL", name="ck_tasks_has_origin"),
+        Index("ix_tasks_source_doc", "source_doc"),
+        Index("ix_tasks_status_deadline", "status", "deadline"),
+    )
+
+
+class SubscriptionRow(Base):
+    """A chat that receives reminders. `blocked_at` is set when Telegram says the bot was removed."""
+
+    __tablename__ = "subscriptions"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subscribed_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(default=True)
+    blocked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReminderRow(Base):
+    """The reminder outbox. One row per message that must go out exactly once.
+
+    kind is "offset-N" (N days before the deadline) with a task, or "overdue-digest" without one (one
+    digest per chat per local day; its text lists the tasks overdue when it is sent).
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    # For an offset reminder: the task deadline it was planned for (a later edit of the deadline
+    # leaves this row stale, and it is skipped rather than sent).
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("task_id", "chat_id", "due_at", "kind", name="uq_reminders_task_chat_due_kind"),
+        # NULL task_id values are distinct in a unique constraint, so the digest has its own index.
+        Index(
+            "uq_reminders_digest",
+            "chat_id",
+            "due_at",
+            "kind",
+            unique=True,
+            sqlite_where=sql_text("task_id IS NULL"),
+            postgresql_where=sql_text("task_id IS NULL"),
+        ),
+        CheckConstraint(_check_in("status", REMINDER_STATUSES), name="ck_reminders_status"),
+        Index("ix_reminders_status_due", "status", "due_at"),
+    )
+
+
+class AllowedChatRow(Base):
+    __tablename__ = "allowed_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    passages: Mapped[Any] = mapped_column(JSON)
+    vote: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("vote IN (-1, 1)", name="ck_feedback_vote"),)
+
+
+class QuestionRow(Base):
+    """One asked question, for /stats (answered or not, how many passages, how long it took)."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    question: Mapped[str] = mapped_column(Text)
+    answered: Mapped[bool] = mapped_column(default=False)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class ProcessedUpdateRow(Base):
+    """Telegram update ids already handled, so a restart does not answer the same update twice."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------------------------- engine
+
+
+def normalise_url(url: str | URL) -> URL:
+    """SQLAlchemy URL with the psycopg (v3) driver for PostgreSQL ("postgresql://" is rewritten)."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password hidden, for messages."""
+    return normalise_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cur.close()
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for `url`. SQLite: parent directory created, WAL and busy_timeout set on every
+    connection. PostgreSQL: psycopg 3 driver, pre-ping so a restarted server is survived."""
+    u = normalise_url(url)
+    if u.get_backend_name() == "sqlite":
+        db = u.database or ""
+        if db and db != ":memory:" and not db.startswith("file:"):
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, **kwargs.pop("connect_args", {})}
+        engine = create_engine(u, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(u, **kwargs)
+
+
+def make_session_factory(engine_or_url: Engine | str | URL) -> sessionmaker[Session]:
+    engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+# ------------------------------------------------------------------------------------------ migrations
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def _with_engine(url: str | URL | Engine) -> tuple[Engine, bool]:
+    if isinstance(url, Engine):
+        return url, False
+    return make_engine(url), True
+
+
+def upgrade(url: str | URL | Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations up to `revision` (default: the newest)."""
+    from alembic import command
+
+    engine, own = _with_engine(url)
+    try:
+        command.upgrade(_alembic_config(engine), revision)
+    finally:
+        if own:
+            engine.dispose()
+
+
+def downgrade(url: str | URL | Engine, revision: str) -> None:
+    from alembic import command
+
+    engine, own = _with_engine(url)
+    try:
+        command.downgrade(_alembic_config(engine), revision)
+    finally:
+        if own:
+            engine.dispose()
+
+
+def head_revision() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(url: str | URL | Engine) -> str | None:
+    """The revision the database is at; None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine, own = _with_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        if own:
+            engine.dispose()
+
+
+def is_current(url: str | URL | Engine) -> bool:
+    return current_revision(url) == head_revision()
+
+
+def table_names(url: str | URL | Engine) -> set[str]:
+    engine, own = _with_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        if own:
+            engine.dispose()
+
+
+# ----------------------------------------------------------------------------------- small write helpers
+
+
+def record_update(session: Session, update_id: int, now: dt.datetime) -> bool:
+    """Remember a Telegram update id; False when it was already handled (do not answer it again).
+
+    Runs in its own savepoint, so a duplicate does not spoil the caller's transaction.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session.begin_nested():
+            session.add(ProcessedUpdateRow(update_id=update_id, at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def audit(
+    session: Session, now: dt.datetime, user_id: int | None, action: str, detail: str | None = None
+) -> None:
+    session.add(AuditRow(at=now, user_id=user_id, action=action, detail=detail))

@@ -1,0 +1,105 @@
+"""What the corpus teaches about its own words: accented forms of folded words (to restore diacritics
+of questions typed without them) and proper names (to read acronyms such as QT = Quảng Trị)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from index.abbreviations import known_abbreviation
+from index.model import Document
+from index.text import fold, has_diacritics
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_ACRONYM = re.compile(r"^(?:[A-ZĐ][a-zđ]{0,2}){2,4}$")
+MAX_NAMES = 5000
+
+
+def build_vocab(docs: list[Document]) -> dict[str, Any]:
+    uni: Counter[str] = Counter()
+    bi: Counter[str] = Counter()
+    names: Counter[str] = Counter()
+    for doc in docs:
+        for text in (doc.title, *doc.paragraphs):
+            for sentence in re.split(r"[.;:!?()\"“”\n]+", text):
+                ws = _WORD.findall(sentence)
+                lower = [w.lower() for w in ws]
+                uni.update(lower)
+                bi.update(f"{a} {b}" for a, b in zip(lower, lower[1:], strict=False))
+                run: list[str] = []
+                for i, w in enumerate([*ws, ""]):
+                    if len(w) > 1 and w[0].isupper() and w[1:].islower():
+                        run.append(w)
+                        continue
+                    start = i - len(run)
+                    if 2 <= len(run) <= 4 and start > 0:  # sentence-initial capitals are not names
+                        names[" ".join(run)] += 1
+                    run = []
+    return {
+        "unigrams": {w: c for w, c in uni.items() if has_diacritics(w) or c > 1},
+        "bigrams": {w: c for w, c in bi.items() if c > 1 or has_diacritics(w)},
+        "names": dict(names.most_common(MAX_NAMES)),
+    }
+
+
+class Vocab:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.uni: dict[str, int] = data.get("unigrams", {})
+        self.bi: dict[str, int] = data.get("bigrams", {})
+        self.names: dict[str, int] = data.get("names", {})
+        self.forms: dict[str, list[str]] = {}
+        for w in self.uni:
+            self.forms.setdefault(fold(w), []).append(w)
+
+    def restore(self, text: str) -> str:
+        """Put diacritics back on words typed without them, choosing the corpus's most likely form
+        given the neighbouring words. Words that already carry diacritics are kept."""
+        tokens = re.findall(r"\w+|\W+", text)
+        idx = [i for i, t in enumerate(tokens) if _WORD.fullmatch(t)]
+        chosen: dict[int, str] = {}
+        for n, i in enumerate(idx):
+            word = tokens[i]
+            if has_diacritics(word):
+                chosen[i] = word.lower()
+                continue
+            cands = self.forms.get(word.lower())
+            if not cands:
+                chosen[i] = word.lower()
+                continue
+            prev = chosen.get(idx[n - 1]) if n else None
+            nxt = self.forms.get(tokens[idx[n + 1]].lower(), []) if n + 1 < len(idx) else []
+
+            def score(c: str, prev: str | None = prev, nxt: list[str] = nxt) -> float:
+                s = math.log1p(self.uni.get(c, 0))
+                if prev:
+                    s += 3 * math.log1p(self.bi.get(f"{prev} {c}", 0))
+                if nxt:
+                    s += 3 * max(math.log1p(self.bi.get(f"{c} {x}", 0)) for x in nxt)
+                return s
+
+            chosen[i] = max(cands, key=score)
+        out = list(tokens)
+        for i, w in chosen.items():
+            orig = tokens[i]
+            out[i] = w.capitalize() if orig[:1].isupper() and not orig.isupper() else (w.upper() if orig.isupper() and len(orig) > 1 else w)
+        return "".join(out)
+
+    def expand_acronyms(self, text: str) -> str:
+        """Append the proper names an unknown acronym stands for ("QT" → "QT Quảng Trị")."""
+
+        def repl(m: re.Match[str]) -> str:
+            token = m.group(0)
+            if not _ACRONYM.match(token) or (known_abbreviation(token) and not token.isupper()):
+                return token
+            parts = [fold(p).lower() for p in re.findall(r"[A-ZĐ][a-zđ]*", token)]
+            hits = []
+            for name, count in self.names.items():
+                syl = fold(name).lower().split()
+                if len(syl) == len(parts) and all(s.startswith(p) for s, p in zip(syl, parts, strict=True)):
+                    hits.append((count, name))
+            hits.sort(reverse=True)
+            return " ".join([token, *[name for _, name in hits[:2]]])
+
+        return re.sub(r"\b\w+\b", repl, text)

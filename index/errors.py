@@ -19,3 +19,8 @@ class ModelMismatch(ChidaoError):
 
 class IndexCorrupt(ChidaoError):
     """The index directory exists but its files do not agree with its manifest."""
+
+
+class ModelNotFound(ChidaoError):
+    """The configured embedding model is neither an installed model package, a model directory, nor a
+    model that sentence-transformers can load (offline)."""

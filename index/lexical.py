@@ -4,6 +4,7 @@ body, date), which are scored separately and mixed in by the searcher."""
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import numpy as np
 
 from index.model import Document
 from index.tokens import analyse
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def meta_text(doc: Document) -> str:

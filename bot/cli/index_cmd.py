@@ -1,0 +1,72 @@
+"""`chidao index build`: build or update the index of the corpus."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.cli.common import settings_or_exit
+from index.store import BuildSummary, build_index
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("index", help="build or update the search index")
+    isub = p.add_subparsers(dest="index_command", metavar="ACTION")
+    isub.required = True
+    b = isub.add_parser("build", help="build or update the index (incremental)")
+    b.add_argument("--corpus", type=Path, help="corpus directory (default: CHIDAO_CORPUS_DIR)")
+    b.add_argument("--index", type=Path, help="index directory (default: CHIDAO_INDEX_DIR)")
+    b.set_defaults(func=cmd_build)
+
+
+class TerminalProgress:
+    """A progress bar on a terminal; silent when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            label = {"read": "reading", "embed": "embedding", "lexical": "indexing"}.get(stage, stage)
+            self.bar = tqdm(total=total, desc=label, unit=" items", leave=False, file=sys.stderr)
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def run_build(corpus: Path, index: Path, model_name: str, max_bytes: int) -> BuildSummary:
+    from index.embed import load_encoder
+
+    progress = TerminalProgress()
+    try:
+        return build_index(corpus, index, load_encoder(model_name), max_bytes=max_bytes, progress=progress)
+    finally:
+        progress.close()
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    s = settings_or_exit()
+    corpus = args.corpus or s.corpus_dir
+    index = args.index or s.index_dir
+    summary = run_build(corpus, index, s.embedding_model, s.max_file_bytes)
+    for path, reason in summary.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    if summary.full_rebuild_reason:
+        print(f"full rebuild: {summary.full_rebuild_reason}", file=sys.stderr)
+    print(summary.line())
+    return 0

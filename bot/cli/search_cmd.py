@@ -1,0 +1,80 @@
+"""`chidao search`: ask the index, as the bot would; `--json` for other tools (an exact contract)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bot.cli.common import settings_or_exit
+from index.errors import ChidaoError
+from index.model import Answer
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("search", help="answer questions from the index")
+    p.add_argument("--index", type=Path, help="index directory (default: CHIDAO_INDEX_DIR)")
+    p.add_argument("--k", type=int, default=3, help="passages per answer (default 3)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    p.add_argument("query", nargs="*", help="the question; without it, one question per line on stdin")
+    p.set_defaults(func=cmd_search)
+
+
+def answer_json(ans: Answer) -> dict[str, Any]:
+    return {
+        "query": ans.query,
+        "answerable": ans.answerable,
+        "results": [
+            {
+                "doc": h.passage.doc,
+                "title": h.meta.title,
+                "date": h.meta.date.isoformat() if h.meta.date else None,
+                "agency": h.meta.agency,
+                "paragraph": h.passage.paragraph,
+                "text": h.passage.text,
+                "score": round(h.score, 6),
+            }
+            for h in ans.hits
+        ],
+    }
+
+
+def answer_text(ans: Answer) -> str:
+    if not ans.answerable:
+        return f"? {ans.query}\nKhông tìm thấy đoạn văn bản nào trả lời câu hỏi này."
+    lines = [f"? {ans.query}"]
+    for n, h in enumerate(ans.hits, 1):
+        m = h.meta
+        source = ", ".join(
+            x for x in (m.title, m.agency, m.date.strftime("%d/%m/%Y") if m.date else None, f"đoạn {h.passage.paragraph}") if x
+        )
+        lines.append(f"\n[{n}] {h.passage.text}\n    — {source}")
+    return "\n".join(lines)
+
+
+def _queries(args: argparse.Namespace) -> Iterable[str]:
+    if args.query:
+        yield " ".join(args.query)
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.k < 1 or args.k > 50:
+        raise ChidaoError("--k must be between 1 and 50")
+    s = settings_or_exit()
+    from index.search import Searcher
+
+    searcher = Searcher.open(args.index or s.index_dir, s.embedding_model)
+    for query in _queries(args):
+        ans = searcher.search(query, k=args.k)
+        if args.json:
+            print(json.dumps(answer_json(ans), ensure_ascii=False), flush=True)
+        else:
+            print(answer_text(ans) + "\n", flush=True)
+    return 0

@@ -23,12 +23,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import re
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, NamedTuple
+
+from docx import Document as open_docx
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from pypdf import PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from index.errors import BadDocument
+from index.legacy import convert, detect_legacy
 from index.model import Document
 from index.text import normalise
 
@@ -37,6 +48,13 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 TITLE_MAX_CHARS = 200
 TITLE_WORDS = 12
+# A .docx may expand to at most this many times the file size limit (zip bomb guard).
+ZIP_EXPANSION_FACTOR = 10
+ZIP_MAX_MEMBERS = 10_000
+# A PDF whose pages hold fewer letters than this on average has no usable text layer.
+PDF_MIN_LETTERS_PER_PAGE = 50
+
+_W_P, _W_TBL, _W_SDT, _W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
 
 
 def file_hash(path: Path) -> str:
@@ -79,20 +97,26 @@ def _date_field(line: str) -> tuple[bool, dt.date | None]:
     return True, make_date(day, month, year)
 
 
-def parse_header(lines: list[str]) -> tuple[str | None, dt.date | None, str | None, list[str]] | None:
-    """Split off a header block: (title, date, agency, remaining lines), or None without a header.
+class Header(NamedTuple):
+    title: str
+    date: dt.date | None
+    agency: str | None
+    body_start: int  # index of the first line after the header block
 
-    `lines` are normalised lines; leading blank lines are ignored.
+
+def parse_header(lines: Sequence[str]) -> Header | None:
+    """The header block at the top of `lines` (normalised lines), or None when there is none.
+
+    A header is a title line directly followed by at least one field line (date or agency); leading
+    blank lines are ignored and the block ends at a blank line or the first line that is not a field.
     """
     start = 0
     while start < len(lines) and not lines[start]:
         start += 1
     if start >= len(lines):
         return None
-    title = lines[start]
     date: dt.date | None = None
     agency: str | None = None
-    fields = 0
     i = start + 1
     while i < len(lines) and lines[i]:
         is_date, value = _date_field(lines[i])
@@ -103,12 +127,10 @@ def parse_header(lines: list[str]) -> tuple[str | None, dt.date | None, str | No
             agency = agency_match.group(1).strip() or None
         else:
             break
-        fields += 1
         i += 1
-    if fields == 0:
-        # The title may itself be a field line (a file that starts with "Ngày: ..."): no title then.
+    if i == start + 1:
         return None
-    return title, date, agency, lines[i:]
+    return Header(lines[start], date, agency, i)
 
 
 # Date statements inside a text. A cue word must precede a day/month without a year, so fractions
@@ -159,7 +181,7 @@ def find_date_in_text(text: str) -> dt.date | None:
     return None
 
 
-_SENTENCE_END_CHARS = ".!?…;:"
+_SENTENCE_END_CHARS = (".", "!", "?", "…", ";", ":")
 
 
 def _short_title(line: str) -> str:
@@ -169,21 +191,74 @@ def _short_title(line: str) -> str:
     return " ".join(words[:TITLE_WORDS]) + "…"
 
 
-def build_document(relpath: str, lines: list[str]) -> Document:
-    """Apply the header / title rules to normalised lines (one paragraph per non-empty line)."""
+# A wrapped line starts a new paragraph after a line ending a sentence, when it opens with a capital,
+# a digit, a bullet or a bracket; a bullet line always does. An all-capitals line is a heading.
+_PARAGRAPH_START = re.compile(r"^(?:[\"“'‘(\[]?[A-ZÀ-ỸĐ0-9]|[-•+*–—▪●○◦]\s|[a-zđ]\)\s)")
+_BULLET = re.compile(r"^(?:[-•+*–—▪●○◦]\s|(?:\d{1,3}|[a-zđ])[.)]\s)")
+
+
+def _is_heading(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 3 and all(c.isupper() for c in letters)
+
+
+def join_wrapped_lines(lines: Sequence[str], standalone: Sequence[bool] | None = None) -> list[str]:
+    """Join hard-wrapped lines (PDF, markdown) into paragraphs.
+
+    A blank line ends a paragraph. A line break inside a sentence is a wrap: the next line is joined
+    with a space unless the previous line ends in . ! ? … ; : and the next opens like a paragraph (see
+    `_PARAGRAPH_START`), or either line is a bullet, a heading in capitals, or marked `standalone`
+    (markdown headings, list items, table rows).
+    """
+    paragraphs: list[str] = []
+    current: list[str] = []
+    previous_stands_alone = False
+    for i, line in enumerate(lines):
+        alone = bool(standalone and standalone[i])
+        if not line:
+            if current:
+                paragraphs.append(" ".join(current))
+            current = []
+            continue
+        starts_new = (
+            not current
+            or alone
+            or previous_stands_alone
+            or _BULLET.match(line) is not None
+            or _is_heading(line)
+            or _is_heading(current[-1])
+            or (current[-1].endswith(_SENTENCE_END_CHARS) and _PARAGRAPH_START.match(line) is not None)
+        )
+        if starts_new and current:
+            paragraphs.append(" ".join(current))
+            current = []
+        current.append(line)
+        previous_stands_alone = alone
+    if current:
+        paragraphs.append(" ".join(current))
+    return paragraphs
+
+
+def build_document(
+    relpath: str, lines: Sequence[str], *, wrapped: bool = False, standalone: Sequence[bool] | None = None
+) -> Document:
+    """Apply the header and title rules to normalised lines.
+
+    Without `wrapped` every non-empty line is a paragraph (.txt, .docx). With it the body lines are
+    joined by `join_wrapped_lines` first (.pdf, .md); `standalone` flags lines never joined.
+    """
     header = parse_header(lines)
+    start = header.body_start if header else 0
+    body, flags = lines[start:], (standalone[start:] if standalone else None)
+    paragraphs = join_wrapped_lines(body, flags) if wrapped else [line for line in body if line]
     if header is not None:
-        title, date, agency, body = header
-        paragraphs = [line for line in body if line]
         if not paragraphs:
             raise BadDocument(f"{relpath}: no text after the header block")
-        assert title is not None
-        return Document(relpath, title, date, agency, tuple(paragraphs))
-    paragraphs = [line for line in lines if line]
+        return Document(relpath, header.title, header.date, header.agency, tuple(paragraphs))
     if not paragraphs:
         raise BadDocument(f"{relpath}: no text")
     first = paragraphs[0]
-    if len(first) <= TITLE_MAX_CHARS and not first.endswith(tuple(_SENTENCE_END_CHARS)) and len(paragraphs) > 1:
+    if len(paragraphs) > 1 and len(first) <= TITLE_MAX_CHARS and not first.endswith(_SENTENCE_END_CHARS):
         title = first
         paragraphs = paragraphs[1:]
     else:
@@ -193,31 +268,70 @@ def build_document(relpath: str, lines: list[str]) -> Document:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Legacy encodings (TCVN3, VNI)
+
+_UNICODE_VIETNAMESE = re.compile("[ăĂđĐĩĨũŨơƠưƯ\u1ea0-\u1ef9]")
+
+
+def fix_legacy_lines(lines: Sequence[str]) -> tuple[list[str], bool]:
+    """Convert TCVN3/VNI mojibake to Unicode, line by line. Returns (lines, whether any was legacy).
+
+    The encoding is detected on the lines without Unicode-only Vietnamese letters, and only those
+    are converted, so a document mixing Unicode and .VnTime paragraphs comes out whole.
+    """
+    candidates = [i for i, line in enumerate(lines) if not _UNICODE_VIETNAMESE.search(line)]
+    encoding = detect_legacy("\n".join(lines[i] for i in candidates))
+    if encoding is None:
+        return list(lines), False
+    fixed = list(lines)
+    for i in candidates:
+        fixed[i] = convert(lines[i], encoding)
+    return fixed, True
+
+
+# ---------------------------------------------------------------------------------------------------
 # Plain text and markdown
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def decode_text(relpath: str, data: bytes) -> str:
-    """Bytes of a text file to str: UTF-8 (with or without BOM) or UTF-16 with BOM."""
+# cp1252 for the bytes 0x80-0x9F it defines, latin-1 for the rest (and for its five undefined bytes).
+_CP1252_C1 = str.maketrans(
+    {b: bytes([b]).decode("cp1252") for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+)
+
+
+def _decode_8bit(data: bytes) -> str:
+    return data.decode("latin-1").translate(_CP1252_C1)
+
+
+def decode_text(relpath: str, data: bytes) -> list[str]:
+    """Bytes of a text file to raw lines: UTF-8 (with or without BOM), UTF-16 with BOM, or TCVN3/VNI.
+
+    Legacy text is accepted only when `detect_legacy` is confident; other 8-bit text is refused.
+    """
     if not data.strip():
         raise BadDocument(f"{relpath}: empty file")
     if data.startswith(_UTF16_BOMS):
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise BadDocument(f"{relpath}: broken UTF-16 text ({exc.reason} at byte {exc.start})") from exc
-    if b"\x00" in data:
+    elif b"\x00" in data:
         raise BadDocument(f"{relpath}: binary file (contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadDocument(f"{relpath}: not UTF-8 or UTF-16 text") from exc
-
-
-def text_lines(text: str) -> list[str]:
-    return normalise(text).split("\n")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            lines, legacy = fix_legacy_lines(_decode_8bit(data).splitlines())
+            if not legacy:
+                raise BadDocument(
+                    f"{relpath}: not UTF-8 or UTF-16 text (nor recognisable TCVN3/VNI Vietnamese)"
+                ) from None
+            return lines
+    if not text.strip():
+        raise BadDocument(f"{relpath}: empty file")
+    return fix_legacy_lines(text.splitlines())[0]
 
 
 _MD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -248,21 +362,119 @@ def strip_markdown_line(line: str) -> str:
     return line.strip()
 
 
-def _read_txt(relpath: str, data: bytes) -> Document:
-    return build_document(relpath, text_lines(decode_text(relpath, data)))
+def normalise_lines(lines: Sequence[str]) -> list[str]:
+    return normalise("\n".join(lines)).split("\n")
 
 
-def _read_md(relpath: str, data: bytes) -> Document:
-    lines = [strip_markdown_line(line) for line in text_lines(decode_text(relpath, data))]
-    return build_document(relpath, lines)
+def _read_txt(relpath: str, data: bytes, max_bytes: int) -> Document:
+    return build_document(relpath, normalise_lines(decode_text(relpath, data)))
+
+
+_MD_BLOCK_START = re.compile(r"^(?:>\s?)*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|\|)")
+
+
+def _read_md(relpath: str, data: bytes, max_bytes: int) -> Document:
+    raw = normalise_lines(decode_text(relpath, data))
+    standalone = [_MD_BLOCK_START.match(line) is not None for line in raw]
+    lines = [strip_markdown_line(line) for line in raw]
+    return build_document(relpath, lines, wrapped=True, standalone=standalone)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Word (.docx)
+
+
+def check_zip(relpath: str, data: bytes, max_bytes: int) -> None:
+    """Refuse a broken zip, or one that would expand past ZIP_EXPANSION_FACTOR × max_bytes (zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise BadDocument(f"{relpath}: not a valid .docx (broken zip archive; an old .doc must be saved as .docx)") from exc
+    limit = ZIP_EXPANSION_FACTOR * max_bytes
+    expanded = sum(member.file_size for member in members)
+    if len(members) > ZIP_MAX_MEMBERS or expanded > limit:
+        raise BadDocument(
+            f"{relpath}: .docx would expand to {expanded / 1048576:.0f} MB in {len(members)} parts, "
+            f"over the {limit / 1048576:.0f} MB limit (zip bomb?)"
+        )
+
+
+def _docx_blocks(container: Any, parent: Any) -> Iterator[str]:
+    """Texts of the paragraphs and table rows inside a body or cell element, in document order.
+
+    A table row is one block: its cells' texts joined with " | " (merged cells once, empty ones out).
+    """
+    for child in container.iterchildren():
+        if child.tag == _W_P:
+            yield Paragraph(child, parent).text.replace("\n", " ").replace("\t", " ")
+        elif child.tag == _W_TBL:
+            for row in Table(child, parent).rows:
+                cells: list[str] = []
+                seen: set[int] = set()
+                for cell in row.cells:
+                    if id(cell._tc) in seen:
+                        continue
+                    seen.add(id(cell._tc))
+                    text = " ".join(block for block in _docx_blocks(cell._tc, cell) if block.strip())
+                    if text.strip():
+                        cells.append(text.strip())
+                yield " | ".join(cells)
+        elif child.tag == _W_SDT:
+            content = child.find(_W_SDT_CONTENT)
+            if content is not None:
+                yield from _docx_blocks(content, parent)
+
+
+def _read_docx(relpath: str, data: bytes, max_bytes: int) -> Document:
+    check_zip(relpath, data, max_bytes)
+    try:
+        word = open_docx(io.BytesIO(data))
+        blocks = list(_docx_blocks(word.element.body, word))
+    except Exception as exc:  # python-docx and lxml raise many types on hostile input
+        raise BadDocument(f"{relpath}: broken .docx ({type(exc).__name__}: {exc})") from exc
+    if not any(block.strip() for block in blocks):
+        raise BadDocument(f"{relpath}: .docx has no text")
+    lines, _ = fix_legacy_lines(blocks)
+    return build_document(relpath, normalise_lines(lines))
+
+
+# ---------------------------------------------------------------------------------------------------
+# PDF
+
+_PAGE_NUMBER = re.compile(r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:trang|page)\s+\d{1,4}(?:\s*/\s*\d{1,4})?)$", re.I)
+
+
+def _read_pdf(relpath: str, data: bytes, max_bytes: int) -> Document:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise BadDocument(f"{relpath}: encrypted PDF (needs a password)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except BadDocument:
+        raise
+    except Exception as exc:  # pypdf raises many types on broken or encrypted input
+        if isinstance(exc, (FileNotDecryptedError, DependencyError)):
+            raise BadDocument(f"{relpath}: encrypted PDF that cannot be opened ({exc})") from exc
+        raise BadDocument(f"{relpath}: broken PDF ({type(exc).__name__}: {exc})") from exc
+    letters = sum(c.isalpha() for text in pages for c in text)
+    if not pages or letters < PDF_MIN_LETTERS_PER_PAGE * len(pages):
+        raise BadDocument(f"{relpath}: PDF has no text layer; needs OCR")
+    # A page break is a plain line break, so a paragraph running onto the next page is joined.
+    raw = [line for text in pages for line in text.splitlines()]
+    lines, _ = fix_legacy_lines(raw)
+    lines = [line for line in normalise_lines(lines) if not _PAGE_NUMBER.match(line)]
+    return build_document(relpath, lines, wrapped=True)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Entry points
 
-_READERS: dict[str, Callable[[str, bytes], Document]] = {
+_READERS: dict[str, Callable[[str, bytes, int], Document]] = {
     ".txt": _read_txt,
     ".md": _read_md,
+    ".docx": _read_docx,
+    ".pdf": _read_pdf,
 }
 
 
@@ -295,7 +507,7 @@ def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise BadDocument(f"{relpath}: cannot read file ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:  # the file grew since stat()
         raise BadDocument(f"{relpath}: file is over the {max_bytes / 1048576:.1f} MB limit")
-    return reader(relpath, data)
+    return reader(relpath, data, max_bytes)
 
 
 def _is_hidden(name: str) -> bool:

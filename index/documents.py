@@ -52,7 +52,10 @@ TITLE_WORDS = 12
 ZIP_EXPANSION_FACTOR = 10
 ZIP_MAX_MEMBERS = 10_000
 # A PDF whose pages hold fewer letters than this on average has no usable text layer.
-PDF_MIN_LETTERS_PER_PAGE = 50
+PDF_MIN_LETTERS_PER_PAGE = 25
+# In wrapped text (PDF, markdown) a line shorter than this share of the longest line ends its paragraph
+# when the next line opens like a paragraph.
+SHORT_LINE_SHARE = 0.6
 
 _W_P, _W_TBL, _W_SDT, _W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
 
@@ -188,12 +191,12 @@ def _short_title(line: str) -> str:
     words = line.split()
     if len(words) <= TITLE_WORDS:
         return line
-    return " ".join(words[:TITLE_WORDS]) + "…"
+    return " ".join(words[:TITLE_WORDS]).rstrip(",;:–-") + "…"
 
 
 # A wrapped line starts a new paragraph after a line ending a sentence, when it opens with a capital,
 # a digit, a bullet or a bracket; a bullet line always does. An all-capitals line is a heading.
-_PARAGRAPH_START = re.compile(r"^(?:[\"“'‘(\[]?[A-ZÀ-ỸĐ0-9]|[-•+*–—▪●○◦]\s|[a-zđ]\)\s)")
+_PARAGRAPH_START = re.compile(r"^(?:[\"“'‘(\[]?[A-ZÀ-ỸĐ0-9]|[-•+*–—▪●○◦]\s|\(?[a-zđ]\)\s)")
 _BULLET = re.compile(r"^(?:[-•+*–—▪●○◦]\s|(?:\d{1,3}|[a-zđ])[.)]\s)")
 
 
@@ -202,19 +205,25 @@ def _is_heading(line: str) -> bool:
     return len(letters) >= 3 and all(c.isupper() for c in letters)
 
 
-def join_wrapped_lines(lines: Sequence[str], standalone: Sequence[bool] | None = None) -> list[str]:
+def join_wrapped_lines(
+    lines: Sequence[str], alone: Sequence[bool] | None = None, starts: Sequence[bool] | None = None
+) -> list[str]:
     """Join hard-wrapped lines (PDF, markdown) into paragraphs.
 
     A blank line ends a paragraph. A line break inside a sentence is a wrap: the next line is joined
     with a space unless the previous line ends in . ! ? … ; : and the next opens like a paragraph (see
-    `_PARAGRAPH_START`), or either line is a bullet, a heading in capitals, or marked `standalone`
-    (markdown headings, list items, table rows).
+    `_PARAGRAPH_START`) — or the previous line is short (under SHORT_LINE_SHARE of the longest line, as
+    titles, headings and last lines are) and the next opens like a paragraph — or the next line is a
+    bullet, or either line is a heading in capitals.
+    Lines flagged in `alone` (markdown headings, table rows) are paragraphs of their own; lines
+    flagged in `starts` (markdown list items) always start a paragraph but take continuation lines.
     """
     paragraphs: list[str] = []
     current: list[str] = []
-    previous_stands_alone = False
+    previous_alone = False
+    short = SHORT_LINE_SHARE * max((len(line) for line in lines), default=0)
     for i, line in enumerate(lines):
-        alone = bool(standalone and standalone[i])
+        is_alone = bool(alone and alone[i])
         if not line:
             if current:
                 paragraphs.append(" ".join(current))
@@ -222,35 +231,49 @@ def join_wrapped_lines(lines: Sequence[str], standalone: Sequence[bool] | None =
             continue
         starts_new = (
             not current
-            or alone
-            or previous_stands_alone
+            or is_alone
+            or previous_alone
+            or bool(starts and starts[i])
             or _BULLET.match(line) is not None
             or _is_heading(line)
             or _is_heading(current[-1])
-            or (current[-1].endswith(_SENTENCE_END_CHARS) and _PARAGRAPH_START.match(line) is not None)
+            or (
+                (current[-1].endswith(_SENTENCE_END_CHARS) or len(current[-1]) < short)
+                and _PARAGRAPH_START.match(line) is not None
+            )
         )
         if starts_new and current:
             paragraphs.append(" ".join(current))
             current = []
         current.append(line)
-        previous_stands_alone = alone
+        previous_alone = is_alone
     if current:
         paragraphs.append(" ".join(current))
     return paragraphs
 
 
 def build_document(
-    relpath: str, lines: Sequence[str], *, wrapped: bool = False, standalone: Sequence[bool] | None = None
+    relpath: str,
+    lines: Sequence[str],
+    *,
+    wrapped: bool = False,
+    alone: Sequence[bool] | None = None,
+    starts: Sequence[bool] | None = None,
 ) -> Document:
     """Apply the header and title rules to normalised lines.
 
     Without `wrapped` every non-empty line is a paragraph (.txt, .docx). With it the body lines are
-    joined by `join_wrapped_lines` first (.pdf, .md); `standalone` flags lines never joined.
+    joined by `join_wrapped_lines` (.pdf, .md), which takes the `alone` and `starts` flags.
     """
     header = parse_header(lines)
     start = header.body_start if header else 0
-    body, flags = lines[start:], (standalone[start:] if standalone else None)
-    paragraphs = join_wrapped_lines(body, flags) if wrapped else [line for line in body if line]
+    body = lines[start:]
+    if wrapped:
+        paragraphs = join_wrapped_lines(
+            body, alone[start:] if alone else None, starts[start:] if starts else None
+        )
+    else:
+        paragraphs = [line for line in body if line]
     if header is not None:
         if not paragraphs:
             raise BadDocument(f"{relpath}: no text after the header block")
@@ -345,7 +368,9 @@ _MD_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 _MD_PREFIX = re.compile(r"^(?:>\s?)*(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?)?")
 _MD_HEADING_TRAIL = re.compile(r"\s+#+\s*$")
-_MD_DROP_LINE = re.compile(r"^(?:```.*|~~~.*|[-*_](?:\s*[-*_]){2,}|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?)$")
+_MD_DROP_LINE = re.compile(
+    r"^(?:```.*|~~~.*|[-*_](?:\s*[-*_]){2,}|\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?)$"
+)
 
 
 def strip_markdown_line(line: str) -> str:
@@ -370,14 +395,17 @@ def _read_txt(relpath: str, data: bytes, max_bytes: int) -> Document:
     return build_document(relpath, normalise_lines(decode_text(relpath, data)))
 
 
-_MD_BLOCK_START = re.compile(r"^(?:>\s?)*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|\|)")
+_MD_ALONE = re.compile(r"^(?:>\s?)*(?:#{1,6}\s|\|)")
+_MD_ITEM = re.compile(r"^(?:>\s?)*(?:[-*+]|\d{1,3}[.)])\s")
 
 
 def _read_md(relpath: str, data: bytes, max_bytes: int) -> Document:
+    """Markdown: simple syntax stripped, wrapped lines joined; headings and table rows stand alone."""
     raw = normalise_lines(decode_text(relpath, data))
-    standalone = [_MD_BLOCK_START.match(line) is not None for line in raw]
     lines = [strip_markdown_line(line) for line in raw]
-    return build_document(relpath, lines, wrapped=True, standalone=standalone)
+    alone = [_MD_ALONE.match(line) is not None for line in raw]
+    starts = [_MD_ITEM.match(line) is not None for line in raw]
+    return build_document(relpath, lines, wrapped=True, alone=alone, starts=starts)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -390,7 +418,9 @@ def check_zip(relpath: str, data: bytes, max_bytes: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise BadDocument(f"{relpath}: not a valid .docx (broken zip archive; an old .doc must be saved as .docx)") from exc
+        raise BadDocument(
+            f"{relpath}: not a valid .docx (broken zip archive; an old .doc must be saved as .docx)"
+        ) from exc
     limit = ZIP_EXPANSION_FACTOR * max_bytes
     expanded = sum(member.file_size for member in members)
     if len(members) > ZIP_MAX_MEMBERS or expanded > limit:
@@ -442,7 +472,9 @@ def _read_docx(relpath: str, data: bytes, max_bytes: int) -> Document:
 # ---------------------------------------------------------------------------------------------------
 # PDF
 
-_PAGE_NUMBER = re.compile(r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:trang|page)\s+\d{1,4}(?:\s*/\s*\d{1,4})?)$", re.I)
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:trang|page)\s+\d{1,4}(?:\s*/\s*\d{1,4})?)$", re.I
+)
 
 
 def _read_pdf(relpath: str, data: bytes, max_bytes: int) -> Document:

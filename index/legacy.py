@@ -65,10 +65,10 @@ def _vni_sequences() -> dict[str, str]:
                 continue  # ỵ is the single byte î
             lower[base + byte] = _compose(base, _TONES[tone])
     for base in "aeo":
-        for byte, tone in _CIRCUMFLEX_BYTES.items():
-            lower[base + byte] = _compose(base, "\u0302", _TONES[tone] if tone else "")
-    for byte, tone in _BREVE_BYTES.items():
-        lower["a" + byte] = _compose("a", "\u0306", _TONES[tone] if tone else "")
+        for byte, mark_tone in _CIRCUMFLEX_BYTES.items():
+            lower[base + byte] = _compose(base, "\u0302", _TONES[mark_tone] if mark_tone else "")
+    for byte, mark_tone in _BREVE_BYTES.items():
+        lower["a" + byte] = _compose("a", "\u0306", _TONES[mark_tone] if mark_tone else "")
     for single, letter in (("ô", "ơ"), ("ö", "ư")):
         for byte, tone in _TONE_BYTES.items():
             lower[single + byte] = _compose(letter, _TONES[tone])

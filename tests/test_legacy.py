@@ -45,7 +45,7 @@ def to_vni(text: str) -> str:
 
 
 def corpus_paragraphs() -> list[str]:
-    lines = []
+    lines: list[str] = []
     for path in sorted(CORPUS.glob("*.txt")):
         lines.extend(line for line in path.read_text(encoding="utf-8").splitlines()[4:] if line)
     return lines

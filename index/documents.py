@@ -12,11 +12,17 @@ Layout rules (the same for every format, applied to the normalised lines of the 
   (`Ngày: 26/03/2024`, `Ngày: 6/3/2024`, `Ngày 26 tháng 3 năm 2024`, `Hà Nội, ngày 26 tháng 3 năm 2024`,
   `Cơ quan: ...`, `Cơ quan ban hành: ...`) and ended by a blank line or the first other line. The header
   is not a paragraph. An impossible date (31/02/2024) gives `date=None`.
-* Without a header the first line is the title. A short title-like line (at most 200 characters, not
-  ending in sentence punctuation . ! ? … ; :) is the title only; a longer or sentence-like line stays
-  paragraph 1 and the title is its first 12 words followed by "…". A one-line document keeps its line
-  as paragraph 1 as well. The date is then looked for in the text (see `find_date_in_text`) and the
-  agency is None.
+* Without a header, a letterhead (issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/KH-UBND",
+  "Hà Nội, ngày 5 tháng 6 năm 2024" in the first 8 lines, see `split_letterhead`) is dropped. Then
+  the first line is the title. A short title-like line (at most 200 characters, not ending in . ! ? … ;
+  :) is the title only; a longer or sentence-like line stays paragraph 1 and the title is its first 12
+  words followed by "…". A one-line document keeps its line as paragraph 1 as well. A document kind
+  in capitals ("KẾT LUẬN") followed by a title-like line gives "Kết luận <that line>". The date is
+  looked for in the letterhead and text (see `find_date_in_text`); the agency is None.
+
+Paragraphs: .txt and .docx have one paragraph per non-empty line / Word paragraph (a table row is one
+paragraph, its cells joined with " | "). In .pdf and .md hard-wrapped lines are joined first (see
+`join_wrapped_lines`).
 """
 
 from __future__ import annotations
@@ -58,6 +64,10 @@ PDF_MIN_LETTERS_PER_PAGE = 25
 SHORT_LINE_SHARE = 0.6
 
 _W_P, _W_TBL, _W_SDT, _W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MB" if n >= 100 * 1024 else f"{n} bytes"
 
 
 def file_hash(path: Path) -> str:
@@ -280,14 +290,62 @@ def build_document(
         return Document(relpath, header.title, header.date, header.agency, tuple(paragraphs))
     if not paragraphs:
         raise BadDocument(f"{relpath}: no text")
-    first = paragraphs[0]
-    if len(paragraphs) > 1 and len(first) <= TITLE_MAX_CHARS and not first.endswith(_SENTENCE_END_CHARS):
-        title = first
-        paragraphs = paragraphs[1:]
-    else:
-        title = _short_title(first)
-    date = find_date_in_text("\n".join([title, *paragraphs]))
+    letterhead, paragraphs = split_letterhead(paragraphs)
+    if not paragraphs:
+        raise BadDocument(f"{relpath}: no text after the letterhead")
+    title, paragraphs = _title_without_header(paragraphs)
+    date = find_date_in_text("\n".join([*letterhead, title, *paragraphs]))
     return Document(relpath, title, date, None, tuple(paragraphs))
+
+
+def _title_without_header(paragraphs: list[str]) -> tuple[str, list[str]]:
+    """(title, remaining paragraphs) by the no-header rule in the module docstring."""
+    first = paragraphs[0]
+    if _DOC_KIND.match(first) and len(paragraphs) > 2 and _is_title_like(paragraphs[1]):
+        # "KẾT LUẬN" + "của Ban Thường vụ Tỉnh ủy về ..." → "Kết luận của Ban Thường vụ Tỉnh ủy về ..."
+        return f"{first.capitalize()} {paragraphs[1]}", paragraphs[2:]
+    if len(paragraphs) > 1 and _is_title_like(first):
+        return first, paragraphs[1:]
+    return _short_title(first), paragraphs
+
+
+def _is_title_like(line: str) -> bool:
+    return len(line) <= TITLE_MAX_CHARS and not line.endswith(_SENTENCE_END_CHARS)
+
+
+# The letterhead of an official document: issuer, national motto, number, place and date.
+_LETTERHEAD = re.compile(
+    r"cộng\s+hòa\s+xã\s+hội\s+chủ\s+nghĩa\s+việt\s+nam|đảng\s+cộng\s+sản\s+việt\s+nam"
+    r"|độc\s+lập\s*[-–—]\s*tự\s+do\s*[-–—]\s*hạnh\s+phúc"
+    r"|^số\s*:?\s*\d+\S*[/-][A-ZĐ]"
+    r"|,\s*ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}\s*(?:\||$)",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(r"^[\s*_=~|-]+$")
+LETTERHEAD_MAX_LINES = 8
+LETTERHEAD_MAX_CHARS = 200
+_DOC_KIND = re.compile(
+    r"^(?:KẾT LUẬN|KẾ HOẠCH|BÁO CÁO|THÔNG BÁO|HƯỚNG DẪN|QUYẾT ĐỊNH|NGHỊ QUYẾT|CHỈ THỊ|TỜ TRÌNH"
+    r"|CÔNG VĂN|QUY ĐỊNH|QUY CHẾ|CHƯƠNG TRÌNH|ĐỀ ÁN|BIÊN BẢN|GIẤY MỜI)$"
+)
+
+
+def split_letterhead(paragraphs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(letterhead lines, the rest): the first lines up to the last letterhead line among them.
+
+    Official documents open with the issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do -
+    Hạnh phúc", "Số: 12/KH-UBND" and "Hà Nội, ngày 5 tháng 6 năm 2024". They are neither the title nor
+    quotable paragraphs; the place-and-date line still gives the document's date.
+    """
+    last = -1
+    for i, line in enumerate(paragraphs[:LETTERHEAD_MAX_LINES]):
+        if len(line) <= LETTERHEAD_MAX_CHARS and _LETTERHEAD.search(line):
+            last = i
+    if last < 0:
+        return [], list(paragraphs)
+    while last + 1 < len(paragraphs) and _SEPARATOR.match(paragraphs[last + 1]):
+        last += 1  # the rule under the date
+    return list(paragraphs[: last + 1]), list(paragraphs[last + 1 :])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,6 +374,7 @@ def fix_legacy_lines(lines: Sequence[str]) -> tuple[list[str], bool]:
 # Plain text and markdown
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 # cp1252 for the bytes 0x80-0x9F it defines, latin-1 for the rest (and for its five undefined bytes).
@@ -354,6 +413,8 @@ def decode_text(relpath: str, data: bytes) -> list[str]:
             return lines
     if not text.strip():
         raise BadDocument(f"{relpath}: empty file")
+    if len(_CONTROL.findall(text)) > max(2, len(text) // 100):
+        raise BadDocument(f"{relpath}: binary file (control characters), not text")
     return fix_legacy_lines(text.splitlines())[0]
 
 
@@ -425,8 +486,8 @@ def check_zip(relpath: str, data: bytes, max_bytes: int) -> None:
     expanded = sum(member.file_size for member in members)
     if len(members) > ZIP_MAX_MEMBERS or expanded > limit:
         raise BadDocument(
-            f"{relpath}: .docx would expand to {expanded / 1048576:.0f} MB in {len(members)} parts, "
-            f"over the {limit / 1048576:.0f} MB limit (zip bomb?)"
+            f"{relpath}: .docx would expand to {_size(expanded)} in {len(members)} parts, "
+            f"over the {_size(limit)} limit (zip bomb?)"
         )
 
 
@@ -473,7 +534,7 @@ def _read_docx(relpath: str, data: bytes, max_bytes: int) -> Document:
 # PDF
 
 _PAGE_NUMBER = re.compile(
-    r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:trang|page)\s+\d{1,4}(?:\s*/\s*\d{1,4})?)$", re.I
+    r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:trang|page)\s+\d{1,4}(?:\s*(?:/|of|trên)\s*\d{1,4})?)$", re.I
 )
 
 
@@ -531,14 +592,12 @@ def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise BadDocument(
-                f"{relpath}: file is {size / 1048576:.1f} MB, over the {max_bytes / 1048576:.1f} MB limit"
-            )
+            raise BadDocument(f"{relpath}: file is {_size(size)}, over the {_size(max_bytes)} limit")
         data = path.read_bytes()
     except OSError as exc:
         raise BadDocument(f"{relpath}: cannot read file ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:  # the file grew since stat()
-        raise BadDocument(f"{relpath}: file is over the {max_bytes / 1048576:.1f} MB limit")
+        raise BadDocument(f"{relpath}: file is over the {_size(max_bytes)} limit")
     return reader(relpath, data, max_bytes)
 
 

@@ -1,0 +1,587 @@
+"""Extract tasks with deadlines from directive documents (kết luận, kế hoạch, hướng dẫn, giao ban reports).
+
+A candidate is a sentence, or a clause of it when one sentence assigns several tasks with different
+deadlines ("...trước ngày 30/6/2025; đại hội cấp huyện hoàn thành trước ngày 31/8/2025"), that carries a
+deadline (dated, recurring or relative) and reads as an assignment rather than a report of past work.
+
+Rules, in the order they apply:
+- Clauses: a sentence is cut at ";" and ", đồng thời" only when two or more of its pieces carry a
+  deadline; pieces without one join the next piece that has one (or the last).
+- Scene-setting adverbials ("Trong quý III/2024, ...") are not deadlines.
+- Past work is dropped: a main-clause "đã" ("đã hoàn thành trước ngày ..."), or a date with a written year
+  before the document date, unless a directive word (phải, cần, yêu cầu, đề nghị, giao, sẽ, dự kiến,
+  phấn đấu) says otherwise. Shortcoming lists ("Hạn chế: ...", "Tuy nhiên, ...") and entitlements
+  ("được hưởng", "có quyền", "có giá trị") are dropped.
+- Relative deadlines ("trước Đại hội") and bare routines ("báo cáo hằng quý") count only with a body in
+  charge: without one they are standing rules, not assignments.
+- Owner: the body after an assigning verb ("yêu cầu/đề nghị/giao/lưu ý/đôn đốc X ..."), else the subject
+  body at the head of the clause, up to its verb. A clause without one inherits from the previous clause
+  of its sentence; a first clause without one takes the owner of a preceding sentence that has no
+  deadline of its own (and then that sentence is quoted with it: "Sở Tài chính hướng dẫn ... . Hướng dẫn
+  này được ban hành trong tháng 6/2024.").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from index.deadlines import DeadlineMatch, choose, find_deadlines, flex, flex_any
+from index.model import Document
+from index.text import split_sentences
+
+
+@dataclass(frozen=True)
+class TaskCandidate:
+    doc: str
+    paragraph: int  # 1-based
+    text: str  # the sentence or clause, exactly as in the paragraph
+    owner: str | None
+    deadline: dt.date | None
+    recurring: str | None
+    deadline_text: str | None
+
+
+@dataclass(frozen=True)
+class _Clause:
+    start: int
+    end: int
+    match: DeadlineMatch | None  # the clause's deadline; None for a sentence without one
+    owner: str | None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Vocabulary of the genre.
+
+_W = r"(?<![\w])"
+_WE = r"(?![\w])"
+
+# Words that start the name of a body in charge.
+_BODY_HEADS = flex_any(
+    "sở",
+    "ủy ban",
+    "ubnd",
+    "hđnd",
+    "ubmttq",
+    "ubkt",
+    "văn phòng",
+    "công an",
+    "thủ trưởng",
+    "chủ tịch",
+    "giám đốc",
+    "người đứng đầu",
+    "đảng ủy",
+    "đảng đoàn",
+    "đảng bộ",
+    "chi bộ",
+    "cấp ủy",
+    "tiểu ban",
+    "hội đồng",
+    "cơ quan",
+    "btv",
+    "bch",
+    "bts",
+    "tỉnh ủy",
+    "huyện ủy",
+    "thành ủy",
+    "thị ủy",
+    "mttq",
+    "mặt trận",
+    "trung tâm",
+    "bệnh viện",
+    "ngành",
+    "đơn vị",
+    "địa phương",
+    "ban chỉ đạo",
+    "ban thường vụ",
+    "ban tổ chức",
+    "ban tuyên giáo",
+    "ban dân vận",
+    "ban nội chính",
+    "ban cán sự",
+    "ban chấp hành",
+    "ban quản lý",
+    "kho bạc",
+    "chi cục",
+    "thanh tra",
+    "tỉnh đoàn",
+    "liên đoàn",
+    "bảo hiểm xã hội",
+    "tổ công tác",
+    "tổ chức cơ sở đảng",
+    "cấp huyện",
+    "cấp xã",
+)
+# Capitalised only: "Ban Tổ chức", "Bộ Nội vụ", "Hội Nông dân", "Đoàn ..." (lower case they are common words).
+_CAP_HEADS = re.compile(r"(?:Ban|Bộ|Hội|Đoàn|Viện|Tổ|Báo|Đài|Trường|Phòng|Cục)\s+[A-ZÀ-ỸĐ]")
+_QUANTIFIERS = flex_any("các", "mỗi", "từng", "những", "toàn bộ các")
+_BODY_NOUNS = flex_any(
+    "sở",
+    "ban",
+    "ngành",
+    "huyện",
+    "xã",
+    "phường",
+    "thị trấn",
+    "tỉnh",
+    "địa phương",
+    "cơ quan",
+    "đơn vị",
+    "huyện ủy",
+    "thành ủy",
+    "thị ủy",
+    "đảng ủy",
+    "đảng bộ",
+    "chi bộ",
+    "cấp ủy",
+    "tổ chức",
+    "phòng",
+    "trường",
+    "bệnh viện",
+    "doanh nghiệp",
+    "hội",
+    "đoàn thể",
+    "ủy ban",
+    "ubnd",
+    "tiểu ban",
+    "bộ",
+    "ban thường vụ",
+    "btv",
+    "đảng đoàn",
+    "ban cán sự",
+    "cấp",
+    "thành viên",
+    "tổ",
+)
+_BODY_START = re.compile(rf"{_W}(?:{_BODY_HEADS}|{_QUANTIFIERS}\s+{_BODY_NOUNS}){_WE}", re.IGNORECASE)
+_NOT_BODY = re.compile(
+    rf"{_W}{flex_any('hội nghị', 'hội thảo', 'cơ quan tiếp nhận hồ sơ')}{_WE}", re.IGNORECASE
+)
+# Words after which the next word is still part of the name ("ngành tổ chức", "các tổ chức cơ sở đảng",
+# "ban tổ chức"); capitalised "Ban" needs no glue, the next word is capitalised too.
+_NAME_GLUE = re.compile(rf"{_W}(?:(?i:{_QUANTIFIERS}|{flex('ngành')})|ban){_WE}")
+# The second half of a noun that looks like a verb: "công lập", "sáp nhập", "thu nhập".
+_COMPOUND_HEAD = re.compile(r"(?:công|sáp|độc|thu|hội|xác|cao)\s+$", re.IGNORECASE)
+
+# Verbs that open a predicate: a body's name ends where one starts (lower case inside a name).
+_VERBS = flex_any(
+    "chủ trì",
+    "phối hợp",
+    "hoàn thành",
+    "hoàn thiện",
+    "hoàn tất",
+    "xây dựng",
+    "ban hành",
+    "tổ chức",
+    "triển khai",
+    "thực hiện",
+    "lập",
+    "gửi",
+    "báo cáo",
+    "rà soát",
+    "thẩm định",
+    "trình",
+    "tổng hợp",
+    "chỉ đạo",
+    "hướng dẫn",
+    "kiểm tra",
+    "kiểm kê",
+    "cập nhật",
+    "chuẩn bị",
+    "đề xuất",
+    "tham mưu",
+    "theo dõi",
+    "đôn đốc",
+    "giải quyết",
+    "bố trí",
+    "chọn",
+    "chỉ định",
+    "mở",
+    "duy trì",
+    "nâng cấp",
+    "số hóa",
+    "tập trung",
+    "phấn đấu",
+    "chú trọng",
+    "đẩy mạnh",
+    "tăng cường",
+    "xem xét",
+    "ra",
+    "công bố",
+    "tích hợp",
+    "tái cấu trúc",
+    "kiện toàn",
+    "đánh giá",
+    "chịu trách nhiệm",
+    "phải",
+    "cần",
+    "có trách nhiệm",
+    "được",
+    "sẽ",
+    "định kỳ",
+    "hằng",
+    "hàng",
+    "tiếp tục",
+    "khẩn trương",
+    "quán triệt",
+    "chuẩn hóa",
+    "làm",
+    "dự kiến",
+    "là",
+    "căn cứ",
+    "lãnh đạo",
+    "định hướng",
+    "ưu tiên",
+    "bảo đảm",
+    "đảm bảo",
+    "phê duyệt",
+    "quyết định",
+    "xác định",
+    "nghiên cứu",
+    "phân công",
+    "cử",
+    "đăng ký",
+    "nộp",
+    "thông báo",
+    "công khai",
+    "sửa đổi",
+    "bổ sung",
+    "thành lập",
+    "sơ kết",
+    "tổng kết",
+    "giám sát",
+    "phản ánh",
+    "vận động",
+    "tuyên truyền",
+    "phổ biến",
+    "nắm",
+    "đề nghị",
+    "yêu cầu",
+    "giao",
+    "nhập",
+    "hỗ trợ",
+    "lấy",
+    "xử lý",
+    "điều chỉnh",
+    "chi trả",
+    "thống kê",
+    "tiến hành",
+    "đưa",
+    "cho",
+    "phát động",
+    "biểu dương",
+    "khen thưởng",
+    "họp",
+    "tham gia",
+    "thống nhất",
+    "kết luận",
+    "nhấn mạnh",
+    "tạo",
+    "đạt",
+    "giảm",
+    "tăng",
+    "ký",
+    "trả lời",
+    "cung cấp",
+    "hoàn chỉnh",
+    "tập huấn",
+    "bồi dưỡng",
+)
+_VERB_AT = re.compile(rf"{_VERBS}{_WE}", re.IGNORECASE)
+_ASSIGNERS = re.compile(
+    rf"{_W}(?<!được )(?<!đã )(?:{flex_any('yêu cầu', 'đề nghị', 'lưu ý', 'đôn đốc')}"
+    rf"|[Gg]iao(?!\s+(?-i:ban\s+[a-zà-ỹđ])))\s+(?:cho\s+)?",
+    re.IGNORECASE,
+)
+_ADVERBIALS = flex_any(
+    "về",
+    "đối với",
+    "trong",
+    "hằng",
+    "hàng",
+    "định kỳ",
+    "sau khi",
+    "sau",
+    "đến",
+    "tới",
+    "năm",
+    "tháng",
+    "quý",
+    "tại",
+    "theo",
+    "căn cứ",
+    "để",
+    "nhằm",
+    "kết thúc",
+    "phát biểu",
+    "dịp",
+    "sáng",
+    "chiều",
+    "tối",
+    "ngày",
+    "riêng",
+    "ngoài ra",
+    "bên cạnh",
+    "trên cơ sở",
+    "thực hiện",
+    "từ",
+    "trước",
+    "đồng thời",
+    "nhân dịp",
+    "qua",
+)
+_ADVERBIAL_START = re.compile(rf"\s*{_ADVERBIALS}{_WE}", re.IGNORECASE)
+_CO_WORKER = re.compile(rf"{flex('phối hợp')}\s+(?:với\s+)?(?=[A-ZĐ]|{flex_any('công an')})", re.IGNORECASE)
+_TRIM_OWNER = re.compile(rf"\s+{flex_any('trên địa bàn', 'trong tỉnh', 'toàn tỉnh')}{_WE}.*$", re.IGNORECASE)
+
+_PAST = re.compile(rf"{_W}(?:đã|vừa)(?=\s)", re.IGNORECASE)
+_PAST_EXEMPT = re.compile(
+    rf"{_W}{flex_any('nếu', 'khi', 'mà', 'căn cứ', 'theo', 'những', 'các', 'số')}\s+(?:\S+\s+){{0,3}}$",
+    re.IGNORECASE,
+)
+_DIRECTIVE_WORDS = flex_any(
+    "phải", "cần", "yêu cầu", "đề nghị", "giao", "sẽ", "dự kiến", "phấn đấu", "khẩn trương"
+)
+_DIRECTIVE = re.compile(
+    rf"{_W}{_DIRECTIVE_WORDS}{_WE}",
+    re.IGNORECASE,
+)
+_SHORTCOMING = re.compile(
+    rf"^\s*{flex_any('hạn chế', 'tuy nhiên', 'tuy vậy', 'tồn tại', 'khó khăn')}{_WE}", re.IGNORECASE
+)
+_ENTITLEMENT = re.compile(
+    rf"{_W}{flex_any('có giá trị', 'có quyền', 'được hưởng', 'được bảo lưu', 'được hỗ trợ', 'được miễn')}"
+    rf"{_WE}",
+    re.IGNORECASE,
+)
+_ROUTINE_MARK = re.compile(rf"{flex('định kỳ')}|{flex_any('định kì')}", re.IGNORECASE)
+_PASSIVE = re.compile(rf"{_W}được{_WE}", re.IGNORECASE)
+_INDEFINITE = re.compile(rf"{_W}nào{_WE}", re.IGNORECASE)
+_SEPARATORS = re.compile(rf";\s*|,\s*(?={flex('đồng thời')}{_WE})", re.IGNORECASE)
+_MAX_OWNER_WORDS = 24
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Owners.
+
+
+def _word_starts(text: str, lo: int, hi: int) -> list[int]:
+    return [m.start() for m in re.finditer(r"[^\s,;:()\"“”]+", text[lo:hi])]
+
+
+def _noun_phrase(text: str, start: int, hi: int) -> tuple[str, int] | None:
+    """The body named at text[start:] and where its verb starts; None if no verb follows the name."""
+    if not (_BODY_START.match(text, start) or _CAP_HEADS.match(text, start)) or _NOT_BODY.match(text, start):
+        return None
+    words = [start + w for w in _word_starts(text, start, hi)]
+    glued = False
+    for i, pos in enumerate(words[: _MAX_OWNER_WORDS + 1]):
+        if any(ch in text[start:pos] for ch in "(;:."):
+            return None
+        if i > 0 and not glued:
+            verb = _VERB_AT.match(text, pos)
+            if verb and text[pos].islower() and not _COMPOUND_HEAD.search(text, max(start, pos - 6), pos):
+                name = text[start:pos].strip(" ,")
+                co = _CO_WORKER.match(text, pos)
+                partner = _noun_phrase(text, co.end(), hi) if co else None
+                if co and partner and (partner[0][0].isupper() or partner[0].lower().startswith("công an")):
+                    name = f"{name} {text[pos : co.end()].strip()} {partner[0]}"
+                    pos = partner[1]
+                cleaned = _clean_owner(name)
+                return (cleaned, pos) if cleaned else None
+        glued = bool(_NAME_GLUE.match(text, pos))
+    return None
+
+
+def _clean_owner(name: str) -> str | None:
+    name = _TRIM_OWNER.sub("", name).strip(" ,;")
+    if not name or _INDEFINITE.search(name):
+        return None
+    return name
+
+
+def _owner(text: str, lo: int, hi: int) -> str | None:
+    """The body in charge in text[lo:hi]: the subject at its head, or the body it assigns the work to
+    ("BTV Tỉnh ủy yêu cầu các cấp ủy ..."); without a subject body, the object of any assigning verb
+    ("Phát biểu chỉ đạo, đồng chí ... yêu cầu X ...")."""
+    subject = _subject(text, lo, hi)
+    if subject:
+        name, verb_at = subject
+        assigned = _ASSIGNERS.match(text, verb_at)
+        target = _noun_phrase(text, assigned.end(), hi) if assigned else None
+        return target[0] if target else name
+    for m in _ASSIGNERS.finditer(text, lo, hi):
+        found = _noun_phrase(text, m.end(), hi)
+        if found:
+            return found[0]
+    return None
+
+
+def _has_verb(text: str, lo: int, hi: int) -> bool:
+    return any(text[lo + w].islower() and _VERB_AT.match(text, lo + w) for w in _word_starts(text, lo, hi))
+
+
+def _subject(text: str, lo: int, hi: int) -> tuple[str, int] | None:
+    """The body at the head of text[lo:hi], after a label ("Nhiệm vụ 1:") and scene-setting adverbials."""
+    starts = [lo]
+    colon = text.find(":", lo, hi)
+    if colon != -1 and colon - lo < 100:
+        starts.append(colon + 1)
+    for s in starts:
+        pos = s
+        for _ in range(5):
+            while pos < hi and text[pos] in " ,":
+                pos += 1
+            found = _noun_phrase(text, pos, hi)
+            if found:
+                return found
+            comma = text.find(",", pos, hi)
+            if comma == -1:
+                break
+            # the first chunk may be an adverbial ("Về ..., "); later ones only continue it, without a verb
+            skippable = _ADVERBIAL_START.match(text, pos) if pos <= s + 1 else not _has_verb(text, pos, comma)
+            if not skippable:
+                break
+            pos = comma + 1
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sentences and clauses.
+
+
+def _sentence_spans(paragraph: str) -> list[tuple[int, int]]:
+    spans, cursor = [], 0
+    for sentence in split_sentences(paragraph):
+        at = paragraph.find(sentence, cursor)
+        if at == -1:
+            continue
+        spans.append((at, at + len(sentence)))
+        cursor = at + len(sentence)
+    return spans
+
+
+def _segments(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    pieces, start = [], lo
+    for m in _SEPARATORS.finditer(text, lo, hi):
+        pieces.append((start, m.start()))
+        start = m.end()
+    pieces.append((start, hi))
+    return [(s, e) for s, e in pieces if text[s:e].strip()]
+
+
+def _clauses(text: str, lo: int, hi: int, ref: dt.date | None) -> list[tuple[int, int, DeadlineMatch | None]]:
+    """Group the pieces of a sentence so that each group holds one deadline."""
+    pieces = [
+        (s, e, [m for m in find_deadlines(text, ref, s, e) if not m.frame])
+        for s, e in _segments(text, lo, hi)
+    ]
+    if sum(1 for _, _, ms in pieces if ms) <= 1:
+        found = [m for _, _, ms in pieces for m in ms]
+        return [(lo, hi, choose(found))]
+    groups: list[tuple[int, int, DeadlineMatch | None]] = []
+    start: int | None = None
+    for s, e, ms in pieces:
+        start = s if start is None else start
+        if ms:
+            groups.append((start, e, choose(ms)))
+            start = None
+    if start is not None:
+        gs, _, gm = groups[-1]
+        groups[-1] = (gs, pieces[-1][1], gm)
+    return groups
+
+
+def _sentence_owner(text: str, lo: int, hi: int) -> str | None:
+    owners: list[str] = []
+    for s, e in _segments(text, lo, hi):
+        found = _owner(text, s, e)
+        if found and found not in owners:
+            owners.append(found)
+    return "; ".join(owners) if owners else None
+
+
+def _clause_owner(text: str, lo: int, hi: int, match: DeadlineMatch | None) -> str | None:
+    """Prefer the piece that holds the deadline, then the others in order."""
+    pieces = _segments(text, lo, hi)
+    if match:
+        pieces.sort(key=lambda p: not (p[0] <= match.start < p[1]))
+    for s, e in pieces:
+        found = _owner(text, s, e)
+        if found:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Is it a task?
+
+
+def _is_past(clause: str, match: DeadlineMatch, ref: dt.date | None) -> bool:
+    if _DIRECTIVE.search(clause):
+        return False
+    for m in _PAST.finditer(clause):
+        if not _PAST_EXEMPT.search(clause[: m.start()]):
+            return True
+    date = match.deadline.date
+    written_year = re.search(r"\d{4}", match.deadline.text) is not None
+    return bool(ref and date and written_year and date < ref)
+
+
+def _is_task(
+    sentence: str, clause: str, match: DeadlineMatch, owner: str | None, ref: dt.date | None
+) -> bool:
+    if _SHORTCOMING.match(sentence) or _ENTITLEMENT.search(clause) or _is_past(clause, match, ref):
+        return False
+    if match.kind == "relative":
+        return owner is not None
+    if match.kind == "recurring":
+        routine = bool(_ROUTINE_MARK.search(match.deadline.text)) or "," in (match.deadline.recurring or "")
+        return routine or (owner is not None and not _PASSIVE.search(clause))
+    return True
+
+
+def _paragraph_tasks(doc: Document, number: int, paragraph: str) -> list[TaskCandidate]:
+    ref = doc.date
+    out: list[TaskCandidate] = []
+    prev: tuple[int, str | None] | None = None  # (start, owner) of the previous sentence without deadline
+    for s_lo, s_hi in _sentence_spans(paragraph):
+        clauses = _clauses(paragraph, s_lo, s_hi, ref)
+        if clauses[0][2] is None:
+            prev = (s_lo, _sentence_owner(paragraph, s_lo, s_hi))
+            continue
+        inherited: str | None = None
+        for i, (c_lo, c_hi, match) in enumerate(clauses):
+            assert match is not None
+            owner = _clause_owner(paragraph, c_lo, c_hi, match)
+            text_lo = c_lo
+            if owner is None and i == 0 and prev and prev[1]:
+                owner, text_lo = prev[1], prev[0]
+            elif owner is None:
+                owner = inherited
+            inherited = owner
+            clause = paragraph[c_lo:c_hi]
+            if not _is_task(paragraph[s_lo:s_hi], clause, match, owner, ref):
+                continue
+            out.append(
+                TaskCandidate(
+                    doc=doc.path,
+                    paragraph=number,
+                    text=paragraph[text_lo:c_hi].strip(" ;,"),
+                    owner=owner,
+                    deadline=match.deadline.date,
+                    recurring=match.deadline.recurring,
+                    deadline_text=match.deadline.text,
+                )
+            )
+        prev = None
+    return out
+
+
+def extract_tasks(doc: Document) -> list[TaskCandidate]:
+    """Every task with a deadline, recurrence or relative deadline in the document, in reading order."""
+    out: list[TaskCandidate] = []
+    for number, paragraph in enumerate(doc.paragraphs, 1):
+        out.extend(_paragraph_tasks(doc, number, paragraph))
+    return out

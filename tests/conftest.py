@@ -1,12 +1,73 @@
-"""Shared fixtures. Other test modules may add plugins with a `pytest_plugins` line."""
+# ruff: noqa: E501  (the tiny corpus has long paragraphs on purpose)
+"""Shared fixtures. Other test modules may add plugins with a `pytest_plugins` line.
+
+- `fake_telegram`: the fake Bot API server (tests/fake_telegram.py).
+- `tiny_index`: a real index of a tiny temp corpus, built once with the deterministic HashEncoder.
+- `bot_settings`, `bot_sessions`, `index_handle`: what build_application needs, all temporary.
+- `bot`: the real Application from bot.app.build_application, long polling against the fake server.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, running_application
+
+ADMIN_ID = 1001
+ALLOWED_GROUP = -2002
+STRANGER_ID = 3003
+
+LONG_SENTENCE = (
+    "Sở Thông tin và Truyền thông chủ trì triển khai chuyển đổi số trong cơ quan nhà nước, "
+    "bảo đảm kết nối liên thông dữ liệu giữa các sở, ngành và địa phương trong tỉnh. "
+)
+
+TINY_CORPUS: dict[str, str] = {
+    "luong_co_so.txt": """Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024
+Ngày: 08/07/2024
+Cơ quan: Sở Nội vụ tỉnh Quảng Ngãi
+
+Căn cứ Nghị định số 73/2024/NĐ-CP của Chính phủ, từ ngày 01/7/2024 mức lương cơ sở là 2.340.000 đồng/tháng, áp dụng cho cán bộ, công chức, viên chức.
+Các cơ quan, đơn vị rà soát danh sách người hưởng lương, gửi Sở Nội vụ trước ngày 20/7/2024 để tổng hợp.
+Kinh phí thực hiện được bảo đảm từ nguồn cải cách tiền lương của ngân sách tỉnh.
+""",
+    "ket_nap_dang_vien.txt": """Hướng dẫn kết nạp đảng viên trong học sinh, sinh viên năm 2024
+Ngày: 15/03/2024
+Cơ quan: Ban Tổ chức Tỉnh ủy Lâm Đồng
+
+Các chi bộ trường học lập danh sách quần chúng ưu tú, cử đảng viên chính thức giúp đỡ quần chúng phấn đấu vào Đảng.
+Quý II/2024, toàn tỉnh phấn đấu kết nạp 150 đảng viên là học sinh, sinh viên.
+Hồ sơ kết nạp đảng viên gửi Ban Tổ chức Tỉnh ủy thẩm định trước khi ban thường vụ cấp ủy xét duyệt.
+""",
+    "an_ninh_mang.txt": """Báo cáo công tác bảo đảm an ninh mạng quý I/2024
+Ngày: 02/04/2024
+Cơ quan: Công an tỉnh Bến Tre & Sở Thông tin và Truyền thông
+
+Phát hiện đoạn mã độc <script>alert('x')</script> chèn vào cổng thông tin điện tử của một số xã; tỷ lệ <b 5% trang bị nhiễm & đã được khắc phục.
+Các đơn vị rà soát tường lửa, thay đổi mật khẩu quản trị cổng thông tin định kỳ hằng tháng.
+""",
+    "sap_xep_xa.txt": "Danh sách xã sắp xếp đơn vị hành chính\nNgày: 05/05/2024\nCơ quan: Sở Nội vụ\n\n"
+    + "Danh sách các xã thuộc diện sắp xếp đơn vị hành chính giai đoạn 2023 – 2025 gồm: "
+    + ", ".join(f"xã số {i}" for i in range(1, 400))
+    + ".\n",
+    "chuyen_doi_so.txt": """Kế hoạch chuyển đổi số tỉnh Thái Bình năm 2024
+Ngày: 10/01/2024
+Cơ quan: UBND tỉnh Thái Bình
+
+Mục tiêu chuyển đổi số năm 2024 là 100% hồ sơ công việc cấp tỉnh được xử lý trên môi trường mạng.
+"""
+    + LONG_SENTENCE * 40
+    + """
+Các huyện, thành phố xây dựng kế hoạch chuyển đổi số của địa phương, gửi Sở Thông tin và Truyền thông trước ngày 31/01/2024.
+Kinh phí chuyển đổi số bố trí trong dự toán ngân sách hằng năm của các cơ quan, đơn vị.
+Sở Thông tin và Truyền thông tổng hợp kết quả chuyển đổi số, báo cáo UBND tỉnh hằng quý.
+""",
+}
 
 
 @pytest.fixture
@@ -14,3 +75,68 @@ def fake_telegram() -> Iterator[FakeTelegram]:
     """A fake Bot API server on 127.0.0.1; point settings.telegram_api_url at `fake_telegram.api_url`."""
     with FakeTelegram() as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    for name, text in TINY_CORPUS.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from index.store import build_index
+    from tests.fakes import HashEncoder
+
+    index_dir = tmp_path_factory.mktemp("index")
+    build_index(tiny_corpus, index_dir, HashEncoder())
+    return index_dir
+
+
+@pytest.fixture
+def index_handle(tiny_index: Path) -> Any:
+    from index.search import IndexHandle
+    from tests.fakes import HashEncoder
+
+    return IndexHandle(tiny_index, HashEncoder.name, encoder_factory=HashEncoder)
+
+
+@pytest.fixture
+def bot_settings(fake_telegram: FakeTelegram, tmp_path: Path, tiny_corpus: Path, tiny_index: Path) -> Any:
+    from bot.settings import load_settings
+    from tests.fakes import HashEncoder
+
+    return load_settings(
+        telegram_token=fake_telegram.token,
+        telegram_api_url=fake_telegram.api_url,
+        admin_ids=[ADMIN_ID],
+        allowed_chats=[ALLOWED_GROUP],
+        database_url=f"sqlite:///{tmp_path / 'chidao.db'}",
+        corpus_dir=tiny_corpus,
+        index_dir=tiny_index,
+        embedding_model=HashEncoder.name,
+    )
+
+
+@pytest.fixture
+def bot_sessions(bot_settings: Any) -> Iterator[sessionmaker[Session]]:
+    from bot.db import make_engine, make_session_factory, upgrade
+
+    engine = make_engine(bot_settings.database_url)
+    upgrade(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+async def bot(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session]
+) -> AsyncIterator[Any]:
+    """The real Application, built by bot.app.build_application and long polling the fake server."""
+    from bot.app import build_application
+
+    application = build_application(bot_settings, index_handle, sessions=bot_sessions)
+    async with running_application(application) as running:
+        yield running

@@ -221,6 +221,7 @@ class FakeTelegram:
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
         self._updates: list[dict[str, Any]] = []
+        self._history: dict[int, dict[str, Any]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
@@ -623,7 +624,9 @@ class FakeTelegram:
     def _push_update(self, kind: str, payload: dict[str, Any]) -> int:
         with self._lock:
             update_id = next(self._update_ids)
-            self._updates.append({"update_id": update_id, kind: payload})
+            update = {"update_id": update_id, kind: payload}
+            self._updates.append(update)
+            self._history[update_id] = update
             self._lock.notify_all()
             return update_id
 
@@ -724,6 +727,14 @@ class FakeTelegram:
             self._messages[(chat_id, msg["message_id"])] = msg
             public = _public(msg)
         return self._push_update("message", public)
+
+    def redeliver(self, update_id: int) -> None:
+        """Offer an already confirmed update again, as Telegram does when a crash lost the confirmation."""
+        with self._lock:
+            self._updates.append(self._history[update_id])
+            self._updates.sort(key=lambda u: u["update_id"])
+            self.confirmed_offset = min(self.confirmed_offset, update_id)
+            self._lock.notify_all()
 
     # ---------------------------------------------------------------- test helpers: observing
 
@@ -903,4 +914,5 @@ async def running_application(application: Any, *, poll_timeout: int = 1) -> Asy
         finally:
             if application.updater.running:
                 await application.updater.stop()
-            await application.stop()
+            if application.running:
+                await application.stop()

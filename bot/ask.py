@@ -1,0 +1,513 @@
+"""Question handlers: private text, group mention/reply, /hoi (/ask), /start, /help and the answer buttons.
+
+Handlers are thin: they find the question, check access, run the search off the event loop, and format
+with `bot.replies`. Button data is short and self-contained, so buttons keep working after a restart:
+
+- ``m:<question id>:<start>``                 "Xem thêm": the next passages (the question is in the DB)
+- ``t:<doc key>:<paragraph>``                 "Toàn văn": the whole paragraph with its neighbours
+- ``f:<question id>:<+|->:<key>.<para>,…``    👍/👎 with the passages that were shown
+
+A doc key is the first 8 hex digits of the SHA-1 of the document's path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import replies
+from bot.db import FeedbackRow, QuestionRow, record_update, utcnow
+from index.errors import ChidaoError
+from index.model import Answer, DocMeta, Hit
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+SEARCH_K = 12  # hits fetched per search: enough for a few "Xem thêm" pages
+RELATIVE_FLOOR = 0.3  # a hit is shown only if its score is at least this share of the best score
+TYPING_AFTER = 0.3  # seconds a search may take before "typing…" is shown
+TYPING_REPEAT = 4.5  # Telegram shows the action for 5 s
+MAX_CALLBACK_DATA = 64
+CONTEXT_WINDOW = 1
+
+T = TypeVar("T")
+
+
+class SearcherLike(Protocol):
+    def search(self, query: str, k: int = 10) -> Answer: ...
+    def context(self, doc: str, paragraph: int, window: int = 1) -> list[tuple[int, str]]: ...
+    def documents(self) -> list[DocMeta]: ...
+
+
+# --------------------------------------------------------------------------------------------------
+# Pure helpers: callback data, which hits to show, the question in a message
+
+
+def doc_key(path: str) -> str:
+    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class More:
+    question_id: int
+    start: int
+
+
+@dataclass(frozen=True)
+class FullText:
+    key: str
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Vote:
+    question_id: int
+    vote: int  # +1 / -1
+    refs: tuple[tuple[str, int], ...]  # (doc key, paragraph)
+
+
+def encode_more(question_id: int, start: int) -> str:
+    return _checked(f"m:{question_id}:{start}")
+
+
+def encode_full(path: str, paragraph: int) -> str:
+    return _checked(f"t:{doc_key(path)}:{paragraph}")
+
+
+def encode_vote(question_id: int, vote: int, hits: Sequence[Hit]) -> str:
+    refs = ",".join(f"{doc_key(h.passage.doc)}.{h.passage.paragraph}" for h in hits)
+    return _checked(f"f:{question_id}:{'+' if vote > 0 else '-'}:{refs}")
+
+
+def _checked(data: str) -> str:
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+        raise ValueError(f"callback data too long: {data!r}")
+    return data
+
+
+def decode_callback(data: str) -> More | FullText | Vote | None:
+    """Parse button data; None for anything malformed (old or forged buttons)."""
+    if m := re.fullmatch(r"m:(\d+):(\d+)", data):
+        return More(int(m[1]), int(m[2]))
+    if m := re.fullmatch(r"t:([0-9a-f]{8}):(\d+)", data):
+        return FullText(m[1], int(m[2]))
+    if m := re.fullmatch(r"f:(\d+):([+-]):((?:[0-9a-f]{8}\.\d+)(?:,[0-9a-f]{8}\.\d+)*)?", data):
+        refs = tuple((k, int(p)) for k, p in (r.split(".") for r in m[3].split(","))) if m[3] else ()
+        return Vote(int(m[1]), 1 if m[2] == "+" else -1, refs)
+    return None
+
+
+def shown_hits(answer: Answer) -> list[Hit]:
+    """The hits worth quoting, best first: none when the search abstained."""
+    if not answer.answerable or not answer.hits:
+        return []
+    best = answer.hits[0].score
+    return [h for h in answer.hits if best <= 0 or h.score >= RELATIVE_FLOOR * best]
+
+
+def answer_keyboard(
+    question_id: int, page: Sequence[Hit], start: int, has_more: bool
+) -> InlineKeyboardMarkup:
+    full_row = [
+        InlineKeyboardButton(
+            f"{replies.BTN_FULL} [{start + i + 1}]",
+            callback_data=encode_full(h.passage.doc, h.passage.paragraph),
+        )
+        for i, h in enumerate(page)
+    ]
+    last_row = []
+    if has_more:
+        last_row.append(
+            InlineKeyboardButton(replies.BTN_MORE, callback_data=encode_more(question_id, start + len(page)))
+        )
+    last_row.append(InlineKeyboardButton(replies.BTN_UP, callback_data=encode_vote(question_id, 1, page)))
+    last_row.append(InlineKeyboardButton(replies.BTN_DOWN, callback_data=encode_vote(question_id, -1, page)))
+    return InlineKeyboardMarkup([full_row, last_row])
+
+
+def without_more(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    """The same keyboard with the "Xem thêm" button removed (once pressed)."""
+    rows = [
+        [b for b in row if not (isinstance(b.callback_data, str) and b.callback_data.startswith("m:"))]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def mentions_bot(message: Message, username: str, bot_id: int) -> bool:
+    for entity in message.entities:
+        if entity.type == MessageEntity.MENTION:
+            if message.parse_entity(entity).lstrip("@").lower() == username.lower():
+                return True
+        elif entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            return True
+    return False
+
+
+def strip_mention(text: str, username: str) -> str:
+    return " ".join(re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).split())
+
+
+# --------------------------------------------------------------------------------------------------
+# Plumbing shared by the handlers
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+async def _blocking(fn: Callable[[], T]) -> T:
+    return await asyncio.to_thread(fn)
+
+
+async def with_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int, fn: Callable[[], T]) -> T:
+    """Run `fn` in a worker thread; show "typing…" in the chat if it takes more than TYPING_AFTER seconds."""
+    task = asyncio.ensure_future(asyncio.to_thread(fn))
+    wait = TYPING_AFTER
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=wait)
+        if done:
+            return task.result()
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        wait = TYPING_REPEAT
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    text: str,
+    *,
+    reply_to: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send one HTML message; a failure after the rate limiter's retries is logged, not raised."""
+    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+    try:
+        return await context.bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=reply)
+    except TelegramError as exc:
+        log.error("could not send a reply to chat %s: %s", chat_id, exc)
+        return None
+
+
+async def _allowed(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int | None) -> bool:
+    access = services(context).access
+    return await _blocking(lambda: access.allowed(chat_id, user_id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Asking
+
+
+def _save_question(
+    session_factory: Any,
+    chat_id: int,
+    user_id: int | None,
+    question: str,
+    answered: bool,
+    hits: int,
+    elapsed_ms: int,
+) -> int:
+    with session_factory() as session, session.begin():
+        row = QuestionRow(
+            at=utcnow(),
+            chat_id=chat_id,
+            user_id=user_id,
+            question=question,
+            answered=answered,
+            hits=hits,
+            elapsed_ms=elapsed_ms,
+        )
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    message = update.effective_message
+    assert message is not None
+    chat_id = message.chat_id
+    user_id = update.effective_user.id if update.effective_user else None
+    reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
+    if not await _allowed(context, chat_id, user_id):
+        await send(context, chat_id, replies.stranger_text(chat_id), reply_to=reply_to)
+        return
+    svc = services(context)
+    started = time.perf_counter()
+    try:
+        answer = await with_typing(context, chat_id, lambda: svc.index.searcher.search(question, SEARCH_K))
+    except ChidaoError as exc:
+        log.error("search failed: %s", exc)
+        await send(context, chat_id, replies.BUSY, reply_to=reply_to)
+        return
+    elapsed_ms = int((time.perf_counter() - started) * 1000)
+    hits = shown_hits(answer)
+    qid = await _blocking(
+        lambda: _save_question(svc.sessions, chat_id, user_id, question, bool(hits), len(hits), elapsed_ms)
+    )
+    if not hits:
+        await send(context, chat_id, replies.NOT_FOUND, reply_to=reply_to)
+        return
+    await send_page(context, chat_id, qid, hits, 0, reply_to=reply_to)
+
+
+async def send_page(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    qid: int,
+    hits: Sequence[Hit],
+    start: int,
+    *,
+    reply_to: int | None,
+) -> Message | None:
+    per = services(context).passages_per_answer
+    page = list(hits[start : start + per])
+    text, _ = replies.answer_message(page, first_number=start + 1)
+    markup = answer_keyboard(qid, page, start, has_more=len(hits) > start + per)
+    return await send(context, chat_id, text, reply_to=reply_to, markup=markup)
+
+
+async def on_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    await answer_question(update, context, message.text.strip())
+
+
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups the bot answers only when addressed: a mention, or a reply to one of its messages."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    bot = context.bot
+    replied = message.reply_to_message
+    to_bot = replied is not None and replied.from_user is not None and replied.from_user.id == bot.id
+    if not to_bot and not mentions_bot(message, bot.username, bot.id):
+        return
+    question = strip_mention(message.text, bot.username)
+    if not question:
+        await on_help(update, context)
+        return
+    await answer_question(update, context, question)
+
+
+async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    question = " ".join(context.args or [])
+    if not question:
+        chat_id = message.chat_id
+        user_id = update.effective_user.id if update.effective_user else None
+        if not await _allowed(context, chat_id, user_id):
+            await send(context, chat_id, replies.stranger_text(chat_id))
+            return
+        docs = await _blocking(lambda: services(context).index.searcher.documents())
+        examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
+        await send(context, chat_id, replies.escape(replies.ASK_USAGE.format(example=examples[0])))
+        return
+    await answer_question(update, context, question)
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    chat_id = message.chat_id
+    user_id = update.effective_user.id if update.effective_user else None
+    if not await _allowed(context, chat_id, user_id):
+        await send(context, chat_id, replies.stranger_text(chat_id))
+        return
+    docs = await _blocking(lambda: services(context).index.searcher.documents())
+    in_group = message.chat.type != ChatType.PRIVATE
+    await send(context, chat_id, replies.help_text(docs, context.bot.username, in_group=in_group))
+
+
+# --------------------------------------------------------------------------------------------------
+# Buttons
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    chat_id = query.message.chat.id
+    if not await _allowed(context, chat_id, query.from_user.id):
+        await _answer_query(
+            query, replies.stranger_text(chat_id).replace("<code>", "").replace("</code>", "")
+        )
+        return
+    action = decode_callback(query.data or "")
+    if isinstance(action, More):
+        await _on_more(query, context, action)
+    elif isinstance(action, FullText):
+        await _on_full(query, context, action)
+    elif isinstance(action, Vote):
+        await _on_vote(query, context, action)
+    else:
+        await _answer_query(query, replies.GONE)
+
+
+async def _answer_query(query: CallbackQuery, text: str | None = None) -> None:
+    try:
+        await query.answer(text[:200] if text else None)
+    except TelegramError as exc:
+        log.warning("could not answer a button press: %s", exc)
+
+
+def _load_question(session_factory: Any, qid: int) -> str | None:
+    with session_factory() as session:
+        row = session.get(QuestionRow, qid)
+        return row.question if row else None
+
+
+async def _on_more(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: More) -> None:
+    svc = services(context)
+    assert query.message is not None
+    chat_id = query.message.chat.id
+    question = await _blocking(lambda: _load_question(svc.sessions, action.question_id))
+    if question is None:
+        await _answer_query(query, replies.GONE)
+        return
+    await _answer_query(query)
+    answer = await with_typing(context, chat_id, lambda: svc.index.searcher.search(question, SEARCH_K))
+    hits = shown_hits(answer)
+    if len(hits) <= action.start:
+        await send(context, chat_id, replies.NO_MORE, reply_to=query.message.message_id)
+    else:
+        await send_page(
+            context, chat_id, action.question_id, hits, action.start, reply_to=query.message.message_id
+        )
+    markup = query.message.reply_markup if isinstance(query.message, Message) else None
+    if markup is not None:
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(without_more(markup))
+
+
+def _resolve(searcher: SearcherLike, key: str) -> DocMeta | None:
+    return next((d for d in searcher.documents() if doc_key(d.path) == key), None)
+
+
+async def _on_full(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: FullText) -> None:
+    svc = services(context)
+    assert query.message is not None
+
+    def work() -> list[str] | None:
+        searcher = svc.index.searcher
+        meta = _resolve(searcher, action.key)
+        if meta is None or not 1 <= action.paragraph <= meta.paragraphs:
+            return None
+        paragraphs = searcher.context(meta.path, action.paragraph, CONTEXT_WINDOW)
+        return replies.full_text_messages(meta, paragraphs, action.paragraph)
+
+    messages = await _blocking(work)
+    if messages is None:
+        await _answer_query(query, replies.GONE)
+        return
+    await _answer_query(query)
+    for text in messages:
+        await send(context, query.message.chat.id, text, reply_to=query.message.message_id)
+
+
+def _save_vote(
+    session_factory: Any, searcher_docs: Callable[[], list[DocMeta]], action: Vote, user_id: int, chat_id: int
+) -> bool:
+    with session_factory() as session, session.begin():
+        question = session.get(QuestionRow, action.question_id)
+        if question is None:
+            return False
+        paths = {doc_key(d.path): d.path for d in searcher_docs()}
+        passages = [{"doc": paths.get(k, k), "paragraph": p} for k, p in action.refs]
+        session.add(
+            FeedbackRow(
+                question=question.question,
+                passages=passages,
+                vote=action.vote,
+                user_id=user_id,
+                chat_id=chat_id,
+                at=utcnow(),
+            )
+        )
+        return True
+
+
+async def _on_vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: Vote) -> None:
+    svc = services(context)
+    assert query.message is not None
+    chat_id = query.message.chat.id
+    saved = await _blocking(
+        lambda: _save_vote(
+            svc.sessions, lambda: svc.index.searcher.documents(), action, query.from_user.id, chat_id
+        )
+    )
+    await _answer_query(query, replies.THANKS if saved else replies.GONE)
+
+
+# --------------------------------------------------------------------------------------------------
+# Updates already handled
+
+
+def _first_time(session_factory: Any, update_id: int) -> bool:
+    with session_factory() as session, session.begin():
+        return record_update(session, update_id, dt.datetime.now(dt.UTC))
+
+
+async def skip_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group -1: stop an update that was already handled (redelivered after a crash or restart)."""
+    sessions = services(context).sessions
+    if not await _blocking(lambda: _first_time(sessions, update.update_id)):
+        log.info("update %s already handled; skipped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+def dedupe_handler() -> BaseHandler[Update, Any, Any]:
+    return TypeHandler(Update, skip_processed)
+
+
+def handlers() -> list[BaseHandler[Update, Any, Any]]:
+    """The question handlers, in order. The catch-all text handlers come last (see bot.app)."""
+    return [
+        CommandHandler(["start", "help"], on_help),
+        CommandHandler(["hoi", "ask"], on_ask_command),
+        CallbackQueryHandler(on_button, pattern=r"^[mtf]:"),
+    ]
+
+
+def text_handlers() -> list[BaseHandler[Update, Any, Any]]:
+    """Free text: every private message, and group messages (answered only when addressed)."""
+    return [
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, on_private_text),
+        MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, on_group_text),
+    ]

@@ -1,0 +1,279 @@
+"""End to end: the real Application (bot.app.build_application) long polling the fake Bot API server,
+answering from a real index of a tiny corpus."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import replies
+from bot.app import build_application
+from bot.db import AllowedChatRow, FeedbackRow, QuestionRow
+from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
+from tests.fake_telegram import BOT_USERNAME, Call, FakeTelegram, running_application
+
+pytestmark = pytest.mark.usefixtures("bot")
+
+
+def _to(chat_id: int) -> Any:
+    return lambda c: c.params.get("chat_id") == chat_id
+
+
+async def ask(
+    fake: FakeTelegram,
+    chat_id: int,
+    text: str,
+    *,
+    user_id: int | None = None,
+    chat_type: str = "private",
+    **kw: Any,
+) -> dict[str, Any]:
+    """Feed a message and return the bot's next message in that chat."""
+    before = len(fake.sent_messages(chat_id))
+    fake.feed_message(chat_id, text, user_id=user_id, chat_type=chat_type, **kw)
+    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
+    return fake.sent_messages(chat_id)[before]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
+
+
+async def test_private_question_quoted_with_source(fake_telegram: FakeTelegram) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "Mức lương cơ sở từ 1/7/2024 là bao nhiêu?")
+    assert "2.340.000 đồng/tháng" in msg["text"]
+    html = msg["html"]
+    assert html.startswith("<blockquote>") and "<b>lương</b>" in html
+    assert "<b>[1]</b> <i>Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024</i>" in html
+    assert "Sở Nội vụ tỉnh Quảng Ngãi — 08/07/2024 — đoạn 1" in html
+    assert html.count("<blockquote>") == 3
+    data = buttons(msg)
+    assert {"Toàn văn [1]", "Toàn văn [2]", "Toàn văn [3]", "👍", "👎"} <= set(data)
+    assert all(len(d.encode()) <= 64 for d in data.values())
+    # Private answers are not threaded under the question.
+    assert "reply_to_message" not in msg
+
+
+async def test_question_without_diacritics(fake_telegram: FakeTelegram) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "muc luong co so la bao nhieu")
+    assert "2.340.000" in msg["text"].split("\n")[0]
+    assert "từ ngày 01/7/2024 <b>mức lương</b> cơ <b>sở</b> là" in msg["html"]
+
+
+async def test_group_mention_reply_and_command(fake_telegram: FakeTelegram) -> None:
+    g = ALLOWED_GROUP
+    # Not addressed: ignored (privacy mode would not even deliver it; if it comes, stay silent).
+    fake_telegram.feed_message(g, "kết nạp đảng viên học sinh", user_id=501, chat_type="group")
+    msg = await ask(
+        fake_telegram, g, f"@{BOT_USERNAME} kết nạp đảng viên học sinh", user_id=501, chat_type="group"
+    )
+    assert "150 đảng viên" in msg["text"]
+    assert msg["reply_to_message"]["text"].startswith(f"@{BOT_USERNAME}")
+    msg = await ask(
+        fake_telegram,
+        g,
+        "mật khẩu quản trị cổng thông tin",
+        user_id=502,
+        chat_type="group",
+        reply_to_bot=True,
+    )
+    assert "mật khẩu quản trị" in msg["text"]
+    msg = await ask(fake_telegram, g, "/hoi lương cơ sở bao nhiêu", user_id=503, chat_type="group")
+    assert "2.340.000" in msg["text"]
+    msg = await ask(fake_telegram, g, f"/ask@{BOT_USERNAME} chuyen doi so", user_id=503, chat_type="group")
+    assert "chuyển đổi số" in msg["text"]
+    msg = await ask(fake_telegram, g, "/hoi", user_id=503, chat_type="group")
+    assert msg["text"].startswith("Anh/chị gõ câu hỏi ngay sau lệnh, ví dụ: /hoi ")
+    await asyncio.sleep(0.3)
+    assert len(fake_telegram.sent_messages(g)) == 5
+
+
+async def test_not_found(fake_telegram: FakeTelegram) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "giá vàng thế giới hôm nay")
+    assert msg["text"] == replies.NOT_FOUND
+    assert "reply_markup" not in msg
+
+
+async def test_start_and_help_use_the_corpus(fake_telegram: FakeTelegram) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "/start")
+    assert "Xin chào" in msg["text"] and "5 tài liệu" in msg["text"]
+    # Example questions come from the indexed titles (newest first), plus one without diacritics.
+    assert "Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024 như thế nào?" in msg["text"]
+    assert "huong dan thuc hien muc luong co so" in msg["text"]
+    assert (await ask(fake_telegram, ADMIN_ID, "/help"))["text"] == msg["text"]
+
+
+async def test_stranger_refused_with_chat_id(fake_telegram: FakeTelegram, bot_sessions: Any) -> None:
+    msg = await ask(fake_telegram, STRANGER_ID, "mức lương cơ sở")
+    assert str(STRANGER_ID) in msg["text"] and "quản trị viên" in msg["text"]
+    assert "<blockquote>" not in msg["html"] and "2.340.000" not in msg["text"]
+    msg = await ask(fake_telegram, STRANGER_ID, "/start")
+    assert str(STRANGER_ID) in msg["text"] and "Ví dụ" not in msg["text"]
+    # A group nobody allowed: refused with the group's id when addressed.
+    msg = await ask(fake_telegram, -777, "/hoi lương cơ sở", user_id=STRANGER_ID, chat_type="group")
+    assert "-777" in msg["text"] and "2.340.000" not in msg["text"]
+    # An admin is served anywhere; a chat allowed in the database is served.
+    msg = await ask(fake_telegram, -777, "/hoi lương cơ sở", user_id=ADMIN_ID, chat_type="group")
+    assert "2.340.000" in msg["text"]
+    with bot_sessions() as s, s.begin():
+        s.add(AllowedChatRow(chat_id=STRANGER_ID, added_by=ADMIN_ID))
+    msg = await ask(fake_telegram, STRANGER_ID, "mức lương cơ sở")
+    assert "2.340.000" in msg["text"]
+
+
+async def test_corpus_html_is_escaped(fake_telegram: FakeTelegram) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "mã độc cổng thông tin")
+    # The fake server parsed it with Telegram's strict HTML rules and accepted it.
+    assert "<script>alert('x')</script>" in msg["text"] and "tỷ lệ <b 5%" in msg["text"]
+    assert "&lt;script&gt;" in msg["html"] and "&lt;b 5%" in msg["html"]
+    assert "Công an tỉnh Bến Tre &amp; Sở" in msg["html"]
+    assert not fake_telegram.calls_of("sendMessage", status=400)
+
+
+async def test_button_more(fake_telegram: FakeTelegram) -> None:
+    first = await ask(fake_telegram, ADMIN_ID, "chuyển đổi số")
+    data = buttons(first)
+    assert data["Xem thêm"].startswith("m:")
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], data["Xem thêm"])
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2)
+    second = fake_telegram.sent_messages(ADMIN_ID)[1]
+    assert second["html"].count("<blockquote>") >= 1 and "<b>[4]</b>" in second["html"]
+    assert "Toàn văn [4]" in buttons(second)
+    # The pressed message loses its "Xem thêm" button; the query is answered.
+    await fake_telegram.await_for("editMessageReplyMarkup")
+    assert "Xem thêm" not in buttons(fake_telegram.message(ADMIN_ID, first["message_id"]))
+    await fake_telegram.await_for("answerCallbackQuery")
+
+
+async def test_button_full_text(fake_telegram: FakeTelegram) -> None:
+    first = await ask(fake_telegram, ADMIN_ID, "Mức lương cơ sở từ 1/7/2024 là bao nhiêu?")
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["Toàn văn [1]"])
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2)
+    full = fake_telegram.sent_messages(ADMIN_ID)[1]
+    assert full["html"].startswith("📄 <i>Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024</i>")
+    assert "<blockquote>Căn cứ Nghị định số 73/2024/NĐ-CP" in full["html"]
+    assert "Đoạn 2: Các cơ quan, đơn vị rà soát" in full["text"]
+
+
+async def test_votes_are_stored(fake_telegram: FakeTelegram, bot_sessions: Any) -> None:
+    first = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["👍"])
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["👎"])
+    calls = await fake_telegram.await_for("answerCallbackQuery", count=2)
+    assert {c.params.get("text") for c in calls} == {replies.THANKS}
+    with bot_sessions() as s:
+        rows = s.scalars(select(FeedbackRow).order_by(FeedbackRow.id)).all()
+    assert [r.vote for r in rows] == [1, -1]
+    assert rows[0].question == "kết nạp đảng viên học sinh" and rows[0].chat_id == ADMIN_ID
+    assert rows[0].passages[0] == {"doc": "ket_nap_dang_vien.txt", "paragraph": 2}
+    assert len(rows[0].passages) == 3
+
+
+async def test_stranger_cannot_press_buttons(fake_telegram: FakeTelegram) -> None:
+    first = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
+    fake_telegram.feed_callback(
+        ADMIN_ID, first["message_id"], buttons(first)["Toàn văn [1]"], user_id=STRANGER_ID
+    )
+    [call] = await fake_telegram.await_for("answerCallbackQuery")
+    assert str(ADMIN_ID) in call.params["text"]
+    await asyncio.sleep(0.2)
+    assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1
+
+
+async def test_burst_of_429_loses_no_reply(fake_telegram: FakeTelegram) -> None:
+    fake_telegram.inject("sendMessage", "429", 3, retry_after=1)
+    chats = [ADMIN_ID]
+    for i, chat in enumerate(chats):
+        fake_telegram.feed_message(chat, "mức lương cơ sở", user_id=ADMIN_ID + i)
+    fake_telegram.feed_message(ALLOWED_GROUP, "/hoi kết nạp đảng viên", user_id=9, chat_type="group")
+    fake_telegram.feed_message(ALLOWED_GROUP, "/hoi chuyển đổi số", user_id=9, chat_type="group")
+    await fake_telegram.await_for("sendMessage", count=3, timeout=20)
+    statuses = [c.status for c in fake_telegram.calls_of("sendMessage", status=None)]
+    assert statuses.count(429) == 3 and statuses.count(200) == 3
+    assert len(fake_telegram.sent_messages(ALLOWED_GROUP)) == 2
+
+
+async def test_500_then_success(fake_telegram: FakeTelegram) -> None:
+    fake_telegram.inject("sendMessage", "500")
+    fake_telegram.inject("sendMessage", "502")
+    msg = await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở")
+    assert "2.340.000" in msg["text"]
+    assert [c.status for c in fake_telegram.calls_of("sendMessage", status=None)] == [500, 502, 200]
+
+
+async def test_reply_that_fails_for_good_is_skipped(fake_telegram: FakeTelegram, caplog: Any) -> None:
+    fake_telegram.inject("sendMessage", "500", 5)
+    fake_telegram.feed_message(ADMIN_ID, "mức lương cơ sở")
+    await fake_telegram.await_for("sendMessage", count=5, status=500, timeout=20)
+    # The bot goes on with the next question.
+    msg = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
+    assert "đảng viên" in msg["text"]
+
+
+async def test_long_paragraph_cut_under_limit(fake_telegram: FakeTelegram) -> None:
+    first = await ask(fake_telegram, ADMIN_ID, "xã thuộc diện sắp xếp")
+    assert len(first["text"]) <= 4096
+    quote = first["html"].split("</blockquote>")[0]
+    assert quote.endswith("…") and "xã thuộc diện sắp xếp" in first["text"]
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["Toàn văn [1]"])
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=3, timeout=10)
+    full = fake_telegram.sent_messages(ADMIN_ID)[1:]
+    assert all(len(m["text"]) <= 4096 for m in full)
+    assert "xã số 399" in "".join(m["text"] for m in full)
+
+
+async def test_typing_while_search_is_slow(fake_telegram: FakeTelegram, index_handle: Any) -> None:
+    import time
+
+    real = index_handle.searcher
+
+    class Slow:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def search(self, query: str, k: int = 10) -> Any:
+            time.sleep(0.8)
+            return real.search(query, k)
+
+    index_handle._searcher = Slow()
+    msg = await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở")
+    [typing] = fake_telegram.calls_of("sendChatAction")
+    assert typing.params == {"chat_id": ADMIN_ID, "action": "typing"}
+    sent: Call = fake_telegram.calls_of("sendMessage")[0]
+    assert typing.at < sent.at and "2.340.000" in msg["text"]
+
+
+async def test_token_never_logged(fake_telegram: FakeTelegram, caplog: Any) -> None:
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("probe").info("calling %s/bot%s/getMe", fake_telegram.api_url, fake_telegram.token)
+    fake_telegram.inject("sendMessage", "500")
+    await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở")
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "getMe" in text and fake_telegram.token not in text
+    assert "sendMessage failed" in text  # the retry was logged, without the token
+
+
+async def test_restart_keeps_buttons_and_skips_handled_updates(
+    fake_telegram: FakeTelegram, bot: Any, bot_settings: Any, index_handle: Any, bot_sessions: Any
+) -> None:
+    update_id = fake_telegram.feed_message(ADMIN_ID, "chuyển đổi số")
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID))
+    first = fake_telegram.sent_messages(ADMIN_ID)[0]
+    await bot.updater.stop()
+    await bot.stop()
+    fake_telegram.wait_confirmed(update_id)
+    # Telegram offers the update again (as after a crash before the confirmation) and a button is pressed.
+    fake_telegram.redeliver(update_id)
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["Xem thêm"])
+    again = build_application(bot_settings, index_handle, sessions=bot_sessions)
+    async with running_application(again):
+        await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2, timeout=10)
+        await asyncio.sleep(0.3)
+    sent = fake_telegram.sent_messages(ADMIN_ID)
+    assert len(sent) == 2 and "<b>[4]</b>" in sent[1]["html"]
+    with bot_sessions() as s:
+        assert s.scalars(select(QuestionRow.question)).all() == ["chuyển đổi số"]

@@ -84,7 +84,21 @@ def _vni_sequences() -> dict[str, str]:
 
 
 VNI_TO_UNICODE: dict[str, str] = _vni_sequences()
-_VNI_RE = re.compile("|".join(map(re.escape, sorted(VNI_TO_UNICODE, key=len, reverse=True))))
+_VNI_MARKS = "".join(sorted({seq[1] for seq in VNI_TO_UNICODE if len(seq) == 2}))
+_VNI_BASES = "".join(sorted({seq[0] for seq in VNI_TO_UNICODE if len(seq) == 2}))
+_VNI_SINGLES = "".join(sorted(seq for seq in VNI_TO_UNICODE if len(seq) == 1))
+# No mark byte is also a base or a single letter, so "base + mark, else single" is a longest match.
+assert not set(_VNI_MARKS) & (set(_VNI_BASES) | set(_VNI_SINGLES))
+_VNI_RE = re.compile(f"[{re.escape(_VNI_BASES)}][{re.escape(_VNI_MARKS)}]|[{re.escape(_VNI_SINGLES)}]")
+
+
+def _vni_letter(match: re.Match[str]) -> str:
+    seq = match.group(0)
+    letter = VNI_TO_UNICODE.get(seq)
+    if letter is not None:
+        return letter
+    # a base and a mark that do not combine ("y" + "â"): the base alone, the mark as it is
+    return VNI_TO_UNICODE.get(seq[0], seq[0]) + seq[1:]
 
 
 def convert(text: str, encoding: LegacyEncoding) -> str:
@@ -92,7 +106,7 @@ def convert(text: str, encoding: LegacyEncoding) -> str:
     if encoding == "tcvn3":
         out = text.translate(_TCVN3_TRANSLATE)
     elif encoding == "vni":
-        out = _VNI_RE.sub(lambda m: VNI_TO_UNICODE[m.group(0)], text)
+        out = _VNI_RE.sub(_vni_letter, text)
     else:
         raise ValueError(f"unknown legacy encoding {encoding!r}")
     return unicodedata.normalize("NFC", out)
@@ -114,6 +128,8 @@ _SYLLABLE = re.compile(
 )
 MIN_VALID_WORDS = 2
 MIN_VALID_SHARE = 0.8
+# Detection looks at this many characters at most (the start of the text): enough words, bounded time.
+DETECT_SAMPLE_CHARS = 50_000
 
 
 def is_vietnamese_syllable(word: str) -> bool:
@@ -139,7 +155,11 @@ def _score(text: str) -> tuple[int, int]:
 
 
 def detect_legacy(text: str) -> LegacyEncoding | None:
-    """'tcvn3' or 'vni' when the text is confidently legacy mojibake, else None."""
+    """'tcvn3' or 'vni' when the text is confidently legacy mojibake, else None.
+
+    Only the first DETECT_SAMPLE_CHARS characters are looked at.
+    """
+    text = text[:DETECT_SAMPLE_CHARS]
     if text.isascii():
         return None
     if len(_VIETNAMESE_ONLY.findall(text)) > max(2, len(text) // 1000):

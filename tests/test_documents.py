@@ -11,6 +11,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pypdf import PdfWriter
 
 from index.documents import (
@@ -429,6 +431,27 @@ def test_size_limit_is_inclusive(tmp_path: Path) -> None:
     assert read(tmp_path, "a.txt", data, max_bytes=len(data)).title == "Kế hoạch luân chuyển cán bộ"
     with pytest.raises(BadDocument):
         read(tmp_path, "b.txt", data, max_bytes=len(data) - 1)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    suffix=st.sampled_from(SUPPORTED_SUFFIXES),
+    data=st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=200).map(lambda t: t.encode("utf-8")),
+        st.sampled_from([b"PK\x03\x04", b"%PDF-1.4\n", b"\xef\xbb\xbf", b"\xff\xfe"]).flatmap(
+            lambda head: st.binary(max_size=200).map(lambda tail: head + tail)
+        ),
+    ),
+)
+def test_any_bytes_give_a_document_or_bad_document(tmp_path: Path, suffix: str, data: bytes) -> None:
+    try:
+        doc = read(tmp_path, "fuzz" + suffix, data)
+    except BadDocument as exc:
+        assert str(exc).startswith(f"fuzz{suffix}: ")
+    else:
+        assert doc.path == "fuzz" + suffix and doc.title and doc.paragraphs
+        assert all(p and p == p.strip() and "\n" not in p for p in doc.paragraphs)
 
 
 # --- markdown ------------------------------------------------------------------------------------------

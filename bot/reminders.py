@@ -1,0 +1,616 @@
+"""Deadline reminders: planning into an outbox table, claiming, sending, marking sent.
+
+The database is the source of truth; the JobQueue only wakes `sweep` (every minute, say). A sweep:
+
+1. plans (`plan_due`): inserts an outbox row for every reminder whose due moment has come. The
+   unique key (task, chat, due moment, kind) makes planning idempotent, so two processes or two sweeps
+   may plan at once.
+2. claims (`claim_batch`): marks a batch of pending rows as taken by this worker, atomically
+   (`FOR UPDATE SKIP LOCKED` on PostgreSQL; a single UPDATE ... RETURNING, which SQLite serialises).
+   A claim older than `CLAIM_STALE_AFTER` (the worker died) can be taken again.
+3. sends each row with the injected `send(chat_id, text)` and marks it sent right after Telegram
+   accepted it. The only window for a duplicate is a crash between Telegram's answer and that commit.
+
+Due moments. Offset N of a task is due at `reminder_time` (local, `settings.timezone`) N days before the
+deadline, converted to UTC. Only the most recent due offset of a task is planned: a bot that was down
+across its 7-day, 3-day and 1-day moments sends one reminder (the 1-day one, marked late), not three.
+Offsets are planned only up to the deadline day; afterwards the task is overdue and is listed in the
+chat's overdue digest, one message per chat per local day (due at `reminder_time`; after downtime only
+today's digest is sent). Due moments before the chat subscribed or before the task was accepted are
+never planned. A row is "late" when it is sent more than `LATE_AFTER` after its due moment; its text
+says "(nhắc muộn)".
+
+Delivery outcomes (python-telegram-bot's exceptions, so `send` can be `bot.send_message`):
+RetryAfter → wait as told and send again (no attempt counted); NetworkError/TimedOut (5xx too) → a few
+quick retries with backoff, then the row is released for the next sweep with attempts + 1 and
+`failed` after `max_attempts`; Forbidden or BadRequest "chat not found" → the subscription is marked
+blocked and its pending rows skipped; ChatMigrated → the subscription and pending rows move to the new
+chat id and the message is sent there; any other BadRequest → the row fails (it would fail again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+
+from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
+from bot.settings import Settings
+from bot.tasks import OpenTask, Task, _to_task, list_open, roll_recurring
+
+log = logging.getLogger(__name__)
+
+LATE_AFTER = dt.timedelta(minutes=30)
+CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
+NETWORK_RETRIES = 3  # quick tries per row within one sweep before leaving it for the next sweep
+BACKOFF_SECONDS = (1.0, 2.0, 4.0)
+MAX_RETRY_AFTER_WAIT = 120.0  # seconds of flood-control waiting a sweep accepts before giving up
+MAX_MESSAGE = 4096
+
+SendFn = Callable[[int, str], Awaitable[Any]]
+SleepFn = Callable[[float], Awaitable[Any]]
+
+
+# ------------------------------------------------------------------------------------- subscriptions
+
+
+def subscribe(session: Session, chat_id: int, user_id: int | None, now: dt.datetime) -> bool:
+    """Subscribe a chat to reminders; True if it was not subscribed before. Re-subscribing after an
+    unsubscribe or a block starts afresh: nothing due before `now` is sent to it."""
+    row = session.get(SubscriptionRow, chat_id)
+    if row is None:
+        session.add(SubscriptionRow(chat_id=chat_id, subscribed_by=user_id, created_at=now, active=True))
+        session.flush()
+        return True
+    if row.active and row.blocked_at is None:
+        return False
+    row.active = True
+    row.blocked_at = None
+    row.subscribed_by = user_id
+    row.created_at = now
+    session.flush()
+    return True
+
+
+def unsubscribe(session: Session, chat_id: int) -> bool:
+    row = session.get(SubscriptionRow, chat_id)
+    if row is None or not row.active:
+        return False
+    row.active = False
+    session.execute(
+        update(ReminderRow)
+        .where(ReminderRow.chat_id == chat_id, ReminderRow.status == "pending")
+        .values(status="skipped", last_error="unsubscribed")
+    )
+    session.flush()
+    return True
+
+
+def is_subscribed(session: Session, chat_id: int) -> bool:
+    row = session.get(SubscriptionRow, chat_id)
+    return row is not None and row.active and row.blocked_at is None
+
+
+def _active_subscriptions(session: Session) -> list[SubscriptionRow]:
+    return list(
+        session.scalars(
+            select(SubscriptionRow).where(SubscriptionRow.active, SubscriptionRow.blocked_at.is_(None))
+        )
+    )
+
+
+# ------------------------------------------------------------------------------------------ planning
+
+
+def due_moment(day: dt.date, settings: Settings) -> dt.datetime:
+    """`reminder_time` on a local calendar day, as an aware UTC datetime."""
+    local = dt.datetime.combine(day, settings.reminder_time, tzinfo=settings.tz)
+    return local.astimezone(dt.UTC)
+
+
+def offset_kind(days: int) -> str:
+    return f"offset-{days}"
+
+
+def kind_offset(kind: str) -> int | None:
+    if kind.startswith("offset-"):
+        return int(kind.removeprefix("offset-"))
+    return None
+
+
+def latest_due_offset(
+    deadline: dt.date, now: dt.datetime, settings: Settings
+) -> tuple[int, dt.datetime] | None:
+    """The offset whose due moment is the most recent one at or before `now`, with that moment."""
+    for days in sorted(settings.reminder_days):
+        due = due_moment(deadline - dt.timedelta(days=days), settings)
+        if due <= now:
+            return days, due
+    return None
+
+
+def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # No conflict target: any unique violation (the task key or the digest key) means "already there".
+    stmt = ins(ReminderRow).on_conflict_do_nothing().returning(ReminderRow.id)
+    return len(session.execute(stmt, rows).all())
+
+
+def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
+    """Insert outbox rows for every reminder due at `now_utc`; returns how many rows were new.
+
+    Idempotent and safe to run concurrently. Also rolls recurring tasks on (see bot.tasks). The caller
+    commits.
+    """
+    now = now_utc.astimezone(dt.UTC)
+    today = now.astimezone(settings.tz).date()
+    roll_recurring(session, today, max(settings.reminder_days, default=0), now)
+    subs = _active_subscriptions(session)
+    if not subs:
+        return 0
+    tasks = session.scalars(
+        select(TaskRow).where(
+            TaskRow.status == "open", TaskRow.review == "accepted", TaskRow.deadline.is_not(None)
+        )
+    ).all()
+
+    wanted: list[dict[str, Any]] = []
+    overdue = False
+    for task in tasks:
+        assert task.deadline is not None
+        if task.deadline < today:
+            overdue = True
+            continue
+        found = latest_due_offset(task.deadline, now, settings)
+        if found is None:
+            continue
+        days, due = found
+        task_floor = task.accepted_at or task.created_at
+        for sub in subs:
+            if due < max(task_floor, sub.created_at):
+                continue
+            wanted.append(
+                {
+                    "task_id": task.id,
+                    "chat_id": sub.chat_id,
+                    "due_at": due,
+                    "kind": offset_kind(days),
+                    "deadline": task.deadline,
+                    "late": now - due > LATE_AFTER,
+                }
+            )
+    if overdue:
+        digest_due = due_moment(today, settings)
+        if digest_due <= now:
+            for sub in subs:
+                if digest_due >= sub.created_at:
+                    wanted.append(
+                        {
+                            "task_id": None,
+                            "chat_id": sub.chat_id,
+                            "due_at": digest_due,
+                            "kind": OVERDUE_DIGEST,
+                            "deadline": None,
+                            "late": now - digest_due > LATE_AFTER,
+                        }
+                    )
+    if not wanted:
+        return 0
+
+    # Skip what is already there (the common case on every sweep), so a quiet sweep writes nothing.
+    oldest = min(w["due_at"] for w in wanted)
+    existing = {
+        (r.task_id, r.chat_id, r.due_at, r.kind)
+        for r in session.execute(
+            select(ReminderRow.task_id, ReminderRow.chat_id, ReminderRow.due_at, ReminderRow.kind).where(
+                ReminderRow.due_at >= oldest
+            )
+        )
+    }
+    new = [w for w in wanted if (w["task_id"], w["chat_id"], w["due_at"], w["kind"]) not in existing]
+    for w in new:
+        w.update(status="pending", created_at=now, attempts=0)
+    return _insert_ignore(session, new)
+
+
+# ------------------------------------------------------------------------------------------ claiming
+
+
+def claim_batch(
+    session: Session,
+    worker_id: str,
+    limit: int,
+    now: dt.datetime,
+    stale_after: dt.timedelta = CLAIM_STALE_AFTER,
+) -> list[int]:
+    """Claim up to `limit` pending rows (oldest due first) for `worker_id`; returns their ids.
+
+    Rows claimed by another worker less than `stale_after` ago are left alone. Commit right after, so
+    the claim is visible and the row locks are released.
+    """
+    stale = now - stale_after
+    candidates = (
+        select(ReminderRow.id)
+        .where(
+            ReminderRow.status == "pending",
+            ReminderRow.due_at <= now,
+            or_(ReminderRow.claimed_at.is_(None), ReminderRow.claimed_at < stale),
+        )
+        .order_by(ReminderRow.due_at, ReminderRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite runs the whole UPDATE under its write lock
+    )
+    stmt = (
+        update(ReminderRow)
+        .where(ReminderRow.id.in_(candidates))
+        .values(claimed_by=worker_id, claimed_at=now)
+        .returning(ReminderRow.id, ReminderRow.due_at)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = session.execute(stmt).all()
+    return [row_id for row_id, _ in sorted(claimed, key=lambda r: (r[1], r[0]))]
+
+
+def _release(session: Session, ids: Sequence[int], worker_id: str) -> None:
+    if ids:
+        session.execute(
+            update(ReminderRow)
+            .where(
+                ReminderRow.id.in_(list(ids)),
+                ReminderRow.claimed_by == worker_id,
+                ReminderRow.status == "pending",
+            )
+            .values(claimed_by=None, claimed_at=None)
+        )
+
+
+# --------------------------------------------------------------------------------------------- texts
+
+
+def fmt_date(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def days_phrase(days_left: int) -> str:
+    if days_left > 0:
+        return f"còn {days_left} ngày"
+    if days_left == 0:
+        return "hôm nay là hạn chót"
+    return f"quá hạn {-days_left} ngày"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def render_reminder(task: Task, today: dt.date, late: bool) -> str:
+    """The Vietnamese HTML text of one reminder."""
+    assert task.deadline is not None
+    e = html.escape
+    lines = [f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else "")]
+    lines.append(e(task.text, quote=False))
+    lines.append(f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}")
+    if task.owner:
+        lines.append(f"Phụ trách: {e(task.owner, quote=False)}")
+    if task.recurrence:
+        lines.append(f"Định kỳ: {e(task.recurrence, quote=False)}")
+    if task.source_doc:
+        where = (
+            f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
+        )
+        lines.append(f"Nguồn: {e(where, quote=False)}")
+    return _cut("\n".join(lines))
+
+
+def render_digest(items: Sequence[OpenTask], today: dt.date, late: bool) -> str:
+    """One message listing the overdue tasks, oldest deadline first; cut to Telegram's 4096 characters."""
+    e = html.escape
+    head = f"📋 <b>Công việc quá hạn</b> ({fmt_date(today)})" + (" (nhắc muộn)" if late else "")
+    lines = [head]
+    size = len(head)
+    reserve = len("\n… và 99999 việc khác")
+    for i, item in enumerate(items):
+        t = item.task
+        assert t.deadline is not None
+        days = days_phrase((t.deadline - today).days)
+        line = f"• #{t.id} {e(t.text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}"
+        more = i < len(items) - 1
+        if size + 1 + len(line) + (reserve if more else 0) > MAX_MESSAGE:
+            lines.append(f"… và {len(items) - i} việc khác")
+            break
+        lines.append(line)
+        size += 1 + len(line)
+    return _cut("\n".join(lines))
+
+
+# --------------------------------------------------------------------------------------------- sweep
+
+
+@dataclass
+class SweepReport:
+    planned: int = 0
+    sent: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retry_later: list[int] = field(default_factory=list)
+    blocked_chats: list[int] = field(default_factory=list)
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _prepare(session: Session, row: ReminderRow, today: dt.date, late: bool) -> tuple[str | None, str]:
+    """(text, "") for a row to send, or (None, reason) for a row to skip."""
+    sub = session.get(SubscriptionRow, row.chat_id)
+    if sub is None or not sub.active or sub.blocked_at is not None:
+        return None, "chat not subscribed"
+    if row.kind == OVERDUE_DIGEST:
+        items = [i for i in list_open(session, today) if i.overdue]
+        if not items:
+            return None, "nothing overdue any more"
+        return render_digest(items, today, late), ""
+    task = session.get(TaskRow, row.task_id) if row.task_id is not None else None
+    if task is None or task.status != "open" or task.review != "accepted":
+        return None, "task no longer open"
+    if task.deadline != row.deadline:
+        return None, "deadline changed"
+    return render_reminder(_to_task(task), today, late), ""
+
+
+def _block_chat(session: Session, chat_id: int, now: dt.datetime, reason: str) -> None:
+    session.execute(
+        update(SubscriptionRow)
+        .where(SubscriptionRow.chat_id == chat_id, SubscriptionRow.blocked_at.is_(None))
+        .values(blocked_at=now)
+    )
+    session.execute(
+        update(ReminderRow)
+        .where(ReminderRow.chat_id == chat_id, ReminderRow.status == "pending")
+        .values(status="skipped", last_error=reason[:500])
+    )
+
+
+def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime) -> None:
+    """A group became a supergroup: move its subscription and pending rows to the new id."""
+    sub = session.get(SubscriptionRow, old)
+    if sub is not None and session.get(SubscriptionRow, new) is None:
+        session.add(
+            SubscriptionRow(
+                chat_id=new, subscribed_by=sub.subscribed_by, created_at=sub.created_at, active=sub.active
+            )
+        )
+    session.flush()
+    session.execute(
+        update(SubscriptionRow).where(SubscriptionRow.chat_id == old).values(active=False, blocked_at=now)
+    )
+    session.execute(
+        update(ReminderRow)
+        .where(ReminderRow.chat_id == old, ReminderRow.status == "pending")
+        .values(chat_id=new)
+    )
+
+
+def _finish(session: Session, row_id: int, worker_id: str, **values: Any) -> bool:
+    """Write the outcome of a claimed row, only if this worker still holds the claim."""
+    result = session.execute(
+        update(ReminderRow)
+        .where(ReminderRow.id == row_id, ReminderRow.claimed_by == worker_id, ReminderRow.status == "pending")
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def sweep(
+    session_factory: sessionmaker[Session],
+    send: SendFn,
+    now_fn: Callable[[], dt.datetime],
+    settings: Settings,
+    worker_id: str,
+    *,
+    batch_size: int = 20,
+    max_attempts: int = 5,
+    sleep: SleepFn = asyncio.sleep,
+    stale_after: dt.timedelta = CLAIM_STALE_AFTER,
+) -> SweepReport:
+    """Plan, claim and send every due reminder; returns what happened.
+
+    `send(chat_id, html_text)` delivers one message (e.g. `bot.send_message`, whose Defaults give
+    parse_mode=HTML) and raises python-telegram-bot's exceptions. `now_fn` returns an aware datetime.
+    """
+    report = SweepReport()
+    with session_factory() as session:
+        report.planned = plan_due(session, now_fn(), settings)
+        session.commit()
+
+    stop = False
+    retry_wait_total = 0.0
+    while not stop:
+        with session_factory() as session:
+            ids = claim_batch(session, worker_id, batch_size, now_fn().astimezone(dt.UTC), stale_after)
+            session.commit()
+        if not ids:
+            break
+        for index, row_id in enumerate(ids):
+            if stop:
+                with session_factory() as session:
+                    _release(session, ids[index:], worker_id)
+                    session.commit()
+                break
+            now = now_fn().astimezone(dt.UTC)
+            today = now.astimezone(settings.tz).date()
+            with session_factory() as session:
+                row = session.get(ReminderRow, row_id)
+                if row is None or row.status != "pending" or row.claimed_by != worker_id:
+                    continue  # lost the claim (it went stale and someone else took it)
+                chat_id = row.chat_id
+                late = row.late or now - row.due_at > LATE_AFTER
+                text, reason = _prepare(session, row, today, late)
+                if text is None:
+                    _finish(session, row_id, worker_id, status="skipped", last_error=reason)
+                    session.commit()
+                    report.skipped.append(row_id)
+                    continue
+                attempts = row.attempts
+
+            network_tries = 0
+            while True:
+                try:
+                    await send(chat_id, text)
+                except RetryAfter as exc:
+                    wait = _retry_after_seconds(exc)
+                    retry_wait_total += wait
+                    if retry_wait_total > MAX_RETRY_AFTER_WAIT:
+                        log.warning("flood control: leaving reminders for the next sweep")
+                        with session_factory() as session:
+                            _release(session, ids[index:], worker_id)
+                            session.commit()
+                        report.retry_later.extend(ids[index:])
+                        stop = True
+                        break
+                    await sleep(wait)
+                    continue
+                except ChatMigrated as exc:
+                    with session_factory() as session:
+                        _migrate_chat(session, chat_id, exc.new_chat_id, now_fn().astimezone(dt.UTC))
+                        session.commit()
+                    chat_id = exc.new_chat_id
+                    continue
+                except Forbidden as exc:
+                    _handle_blocked(session_factory, row_id, worker_id, chat_id, now_fn, exc, report)
+                    break
+                except BadRequest as exc:
+                    if "chat not found" in exc.message.lower():
+                        _handle_blocked(session_factory, row_id, worker_id, chat_id, now_fn, exc, report)
+                    else:
+                        with session_factory() as session:
+                            _finish(
+                                session,
+                                row_id,
+                                worker_id,
+                                status="failed",
+                                attempts=attempts + 1,
+                                last_error=f"BadRequest: {exc.message}"[:500],
+                            )
+                            session.commit()
+                        report.failed.append(row_id)
+                    break
+                except Exception as exc:  # NetworkError, TimedOut, 5xx, or a bug in `send`
+                    if not isinstance(exc, NetworkError):
+                        log.exception("sending reminder %s failed", row_id)
+                    network_tries += 1
+                    if network_tries < NETWORK_RETRIES:
+                        await sleep(BACKOFF_SECONDS[min(network_tries - 1, len(BACKOFF_SECONDS) - 1)])
+                        continue
+                    failed = attempts + 1 >= max_attempts
+                    with session_factory() as session:
+                        _finish(
+                            session,
+                            row_id,
+                            worker_id,
+                            status="failed" if failed else "pending",
+                            attempts=attempts + 1,
+                            last_error=f"{type(exc).__name__}: {exc}"[:500],
+                            claimed_by=None,
+                            claimed_at=None,
+                        )
+                        # Telegram unreachable: stop here and give the rest back for the next sweep.
+                        _release(session, ids[index + 1 :], worker_id)
+                        session.commit()
+                    (report.failed if failed else report.retry_later).append(row_id)
+                    report.retry_later.extend(ids[index + 1 :])
+                    stop = True
+                    break
+                else:
+                    with session_factory() as session:
+                        _finish(
+                            session,
+                            row_id,
+                            worker_id,
+                            status="sent",
+                            sent_at=now_fn().astimezone(dt.UTC),
+                            late=late,
+                            attempts=attempts + 1,
+                            last_error=None,
+                        )
+                        session.commit()
+                    report.sent.append(row_id)
+                    break
+    return report
+
+
+def _handle_blocked(
+    session_factory: sessionmaker[Session],
+    row_id: int,
+    worker_id: str,
+    chat_id: int,
+    now_fn: Callable[[], dt.datetime],
+    exc: Exception,
+    report: SweepReport,
+) -> None:
+    reason = f"blocked: {type(exc).__name__}: {exc}"
+    with session_factory() as session:
+        _finish(session, row_id, worker_id, status="skipped", last_error=reason[:500])
+        _block_chat(session, chat_id, now_fn().astimezone(dt.UTC), reason)
+        session.commit()
+    report.skipped.append(row_id)
+    report.blocked_chats.append(chat_id)
+
+
+def pending_count(session: Session) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(ReminderRow).where(ReminderRow.status == "pending"))
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    task_id: int | None
+    chat_id: int
+    due_at: dt.datetime
+    kind: str
+    status: str
+    late: bool
+    attempts: int
+    sent_at: dt.datetime | None
+    last_error: str | None
+
+
+def outbox(session: Session, chat_id: int | None = None) -> list[OutboxItem]:
+    """Outbox rows, oldest due first (for a status command and tests)."""
+    stmt = select(ReminderRow).order_by(ReminderRow.due_at, ReminderRow.id)
+    if chat_id is not None:
+        stmt = stmt.where(ReminderRow.chat_id == chat_id)
+    return [
+        OutboxItem(
+            r.id,
+            r.task_id,
+            r.chat_id,
+            r.due_at,
+            r.kind,
+            r.status,
+            r.late,
+            r.attempts,
+            r.sent_at,
+            r.last_error,
+        )
+        for r in session.scalars(stmt)
+    ]

@@ -22,23 +22,25 @@ import numpy as np
 
 from index.errors import IndexCorrupt, ModelMismatch
 from index.lexical import LexicalIndex
+from index.places import PROVINCES
 from index.model import Answer, DocMeta, Document, Hit, Passage
 from index.store import current_snapshot, doc_from_json, read_manifest
 from index.text import fold, has_diacritics
-from index.tokens import analyse
+from index.tokens import analyse, words
 from index.vocab import Vocab
 
 
 @dataclass(frozen=True)
 class Tuning:
     w_passage: float = 1.0
-    w_doc: float = 0.35
-    w_dense: float = 0.6
-    w_neighbour: float = 0.15
+    w_doc: float = 0.15
+    w_dense: float = 0.3
+    w_neighbour: float = 0.1
+    w_spec: float = 0.6
     # Abstain unless the best passage (with its title) covers this share of the question's IDF weight,
     # or its dense similarity is high on its own.
-    min_coverage: float = 0.45
-    dense_alone: float = 0.80
+    min_coverage: float = 0.3
+    dense_alone: float = 0.65
 
 
 DEFAULT_TUNING = Tuning()
@@ -83,7 +85,17 @@ class Searcher:
         self.prev_idx = np.where(same_prev, np.arange(len(self.passages)) - 1, -1)
         same_next = np.r_[self.passage_doc[:-1] == self.passage_doc[1:], False]
         self.next_idx = np.where(same_next, np.arange(len(self.passages)) + 1, -1)
-        self._lock = threading.Lock()
+        # For specificity: each document's folded full text and its symbols; the corpus's proper names.
+        self.doc_text = [
+            " " + " ".join(words(" ".join([d.title, d.agency or "", *d.paragraphs]))) + " " for d in self.docs
+        ]
+        self.doc_symbols = [
+            set(analyse(" . ".join([d.title, *d.paragraphs]), bigrams=False).symbols) for d in self.docs
+        ]
+        self.folded_names = sorted({" ".join(words(nm)) for nm in self.vocab.names}, key=len, reverse=True)
+        corpus_text = "".join(self.doc_text)
+        self.unknown_provinces = [p for p in (" ".join(words(x)) for x in PROVINCES) if f" {p} " not in corpus_text]
+        self.known_symbols = set().union(*self.doc_symbols) if self.doc_symbols else set()
 
     @classmethod
     def open(cls, index_dir: Path, model_name: str, encoder: Any | None = None, *, load_model: bool = True,
@@ -120,39 +132,77 @@ class Searcher:
         dense = lexical if has_diacritics(query) else self.vocab.restore(lexical)
         return lexical, dense
 
-    def scores(self, query: str, modes: tuple[str, ...] = ("lexical", "dense")) -> tuple[np.ndarray, dict[str, Any]]:
-        t = self.tuning
+    def components(self, query: str, modes: tuple[str, ...] = ("lexical", "dense")) -> dict[str, Any]:
+        """The per-passage signals for `query`, each normalised to about [0, 1]."""
         lex_text, dense_text = self.understand(query)
         an = analyse(lex_text)
         tokens = an.all()
         n = len(self.passages)
-        total = np.zeros(n, dtype="float32")
-        info: dict[str, Any] = {"tokens": an}
+        zeros = np.zeros(n, dtype="float32")
+        out: dict[str, Any] = {
+            "tokens": an,
+            "modes": modes,
+            "bm25": zeros,
+            "doc": zeros,
+            "spec": zeros,
+            "dense": zeros,
+            "dense_raw": zeros,
+        }
         if "lexical" in modes:
             s = self.lexical.scores(tokens)
-            if s.max() > 0:
-                s = s / s.max()
+            out["bm25"] = s / s.max() if s.max() > 0 else s
             d = self.doc_lexical.scores(tokens)
-            if d.max() > 0:
-                d = d / d.max()
-            lex = t.w_passage * s + t.w_doc * d[self.passage_doc]
-            total += lex
-            info["bm25"] = s
-        dense = np.zeros(n, dtype="float32")
+            out["doc"] = (d / d.max() if d.max() > 0 else d)[self.passage_doc]
+            out["spec"] = self.specificity(lex_text, an)[self.passage_doc]
         if "dense" in modes and self.encoder is not None and n:
             qv = self.encoder.embed([dense_text], kind="query")[0]
-            dense = self.vectors @ qv
-            w = t.w_dense if "lexical" in modes else 1.0
-            spread = float(dense.max() - np.median(dense)) or 1.0
-            total += w * (dense - np.median(dense)) / spread
-        info["dense"] = dense
-        # neighbour bonus: the best adjacent passage of the same document
+            raw = self.vectors @ qv
+            spread = float(raw.max() - np.median(raw)) or 1.0
+            out["dense_raw"] = raw
+            out["dense"] = (raw - np.median(raw)) / spread
+        return out
+
+    def combine(self, c: dict[str, Any], tuning: Tuning | None = None) -> np.ndarray:
+        t = tuning or self.tuning
+        w_dense = t.w_dense if "lexical" in c["modes"] else 1.0
+        total = t.w_passage * c["bm25"] + t.w_doc * c["doc"] + t.w_spec * c["spec"] + w_dense * c["dense"]
+        # a little of the best adjacent passage of the same document
         nb = np.maximum(
             np.where(self.prev_idx >= 0, total[np.clip(self.prev_idx, 0, None)], 0),
             np.where(self.next_idx >= 0, total[np.clip(self.next_idx, 0, None)], 0),
         )
-        total = total + t.w_neighbour * nb
-        return total, info
+        return np.asarray(total + t.w_neighbour * nb, dtype="float32")
+
+    def specificity(self, lex_text: str, an: Any) -> np.ndarray:
+        """Per document, the share of the question's specific terms (places and other proper names the
+        corpus knows, document numbers, periods) that the document states anywhere."""
+        folded_q = " " + " ".join(words(lex_text)) + " "
+        names = [nm for nm in self.folded_names if f" {nm} " in folded_q]
+        # a name inside a longer one ("ha tinh" in "tinh ha tinh") counts once
+        terms = [nm for nm in names if not any(nm != o and nm in o for o in names)] + list(set(an.symbols))
+        if not terms:
+            return np.zeros(len(self.docs), dtype="float32")
+        have = np.zeros(len(self.docs), dtype="float32")
+        for term in terms:
+            if term.startswith("#"):
+                have += np.array([term in syms for syms in self.doc_symbols], dtype="float32")
+            else:
+                have += np.array([f" {term} " in text for text in self.doc_text], dtype="float32")
+        return have / len(terms)
+
+    def scores(
+        self, query: str, modes: tuple[str, ...] = ("lexical", "dense")
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        c = self.components(query, modes)
+        return self.combine(c), c
+
+    def out_of_corpus(self, query: str, an: Any) -> bool:
+        """The question names a province or a numbered document that the corpus never mentions."""
+        folded_q = " " + " ".join(words(query)) + " "
+        if any(f" {p} " in folded_q for p in self.unknown_provinces):
+            return True
+        numbered = [s for s in an.symbols if not s[1:2] in {"q", "h", "m"} or s.startswith("#qd")]
+        return any(s not in self.known_symbols for s in numbered)
 
     def coverage(self, an: Any, idx: int) -> float:
         """Share of the question's IDF weight (content words) found in the passage or its title."""
@@ -178,9 +228,10 @@ class Searcher:
         order = np.argsort(-total, kind="stable")[:k]
         an = info["tokens"]
         best = int(order[0])
-        cov = self.coverage(an, best)
-        dense_best = float(info["dense"][best])
-        answerable = bool(total[best] > 0) and (cov >= self.tuning.min_coverage or dense_best >= self.tuning.dense_alone)
+        answerable = bool(total[best] > 0) and not self.out_of_corpus(query, an) and (
+            self.coverage(an, best) >= self.tuning.min_coverage
+            or float(info["dense_raw"][best]) >= self.tuning.dense_alone
+        )
         matched = self._matched_terms(an)
         hits = tuple(
             Hit(self.passages[i], self.meta[int(self.passage_doc[i])], float(total[i]), matched) for i in order

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 from docx import Document as open_docx
 from docx.oxml.ns import qn
 from docx.table import Table
+from docx.text.hyperlink import Hyperlink
 from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
@@ -66,6 +67,8 @@ PDF_MIN_LETTERS_PER_PAGE = 25
 SHORT_LINE_SHARE = 0.6
 
 _W_P, _W_TBL, _W_SDT, _W_SDT_CONTENT = qn("w:p"), qn("w:tbl"), qn("w:sdt"), qn("w:sdtContent")
+_W_RPR, _W_RFONTS, _W_HANSI, _W_ASCII = qn("w:rPr"), qn("w:rFonts"), qn("w:hAnsi"), qn("w:ascii")
+_W_HANSI_THEME, _W_ASCII_THEME = qn("w:hAnsiTheme"), qn("w:asciiTheme")
 
 
 def _size(n: int) -> str:
@@ -493,37 +496,94 @@ def check_zip(relpath: str, data: bytes, max_bytes: int) -> None:
         )
 
 
-def _docx_blocks(container: Any, parent: Any) -> Iterator[str]:
-    """Texts of the paragraphs and table rows inside a body or cell element, in document order.
+def _rpr_font(element: Any) -> str | None:
+    """The Latin font named in the w:rPr child of a run or style element, if any."""
+    rpr = element.find(_W_RPR) if element is not None else None
+    fonts = rpr.find(_W_RFONTS) if rpr is not None else None
+    if fonts is None:
+        return None
+    # A theme font ("minorHAnsi") also overrides the style's font; it is never a legacy one.
+    for attribute in (_W_HANSI, _W_ASCII, _W_HANSI_THEME, _W_ASCII_THEME):
+        name: str | None = fonts.get(attribute)
+        if name:
+            return name
+    return None
 
-    A table row is one block: its cells' texts joined with " | " (merged cells once, empty ones out).
+
+def _style_font(style: Any) -> str | None:
+    while style is not None:
+        name = _rpr_font(style.element)
+        if name:
+            return name
+        style = style.base_style
+    return None
+
+
+def legacy_font_text(text: str, font: str | None) -> str:
+    """Text typed in a legacy font to Unicode: ABC fonts (.VnTime, .VnArial) are TCVN3, their "H"
+    variants (.VnTimeH) show the lower-case bytes as capitals; VNI fonts (VNI-Times) are VNI.
+
+    Text that already holds Unicode-only Vietnamese letters is left alone (Word switched fonts).
     """
-    for child in container.iterchildren():
-        if child.tag == _W_P:
-            yield Paragraph(child, parent).text.replace("\n", " ").replace("\t", " ")
-        elif child.tag == _W_TBL:
-            for row in Table(child, parent).rows:
-                cells: list[str] = []
-                seen: set[int] = set()
-                for cell in row.cells:
-                    if id(cell._tc) in seen:
-                        continue
-                    seen.add(id(cell._tc))
-                    text = " ".join(block for block in _docx_blocks(cell._tc, cell) if block.strip())
-                    if text.strip():
-                        cells.append(text.strip())
-                yield " | ".join(cells)
-        elif child.tag == _W_SDT:
-            content = child.find(_W_SDT_CONTENT)
-            if content is not None:
-                yield from _docx_blocks(content, parent)
+    if not font or _UNICODE_VIETNAMESE.search(text):
+        return text
+    name = font.strip()
+    if name.lower().startswith(".vn"):
+        converted = convert(text, "tcvn3")
+        return converted.upper() if name.endswith("H") else converted
+    if name.lower().startswith("vni"):
+        return convert(text, "vni")
+    return text
+
+
+class _DocxReader:
+    """Text of a Word body in document order, with legacy-font runs converted by their font name."""
+
+    def __init__(self, word: Any) -> None:
+        defaults = word.styles.element.find(qn("w:docDefaults"))
+        rpr_default = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
+        self.default_font = _rpr_font(rpr_default)
+
+    def paragraph_text(self, paragraph: Paragraph) -> str:
+        paragraph_font = _style_font(paragraph.style) or self.default_font
+        parts: list[str] = []
+        for item in paragraph.iter_inner_content():
+            for run in item.runs if isinstance(item, Hyperlink) else [item]:
+                font = _rpr_font(run._r) or _style_font(run.style) or paragraph_font
+                parts.append(legacy_font_text(run.text, font))
+        return "".join(parts).replace("\n", " ").replace("\t", " ")
+
+    def blocks(self, container: Any, parent: Any) -> Iterator[str]:
+        """Texts of the paragraphs and table rows inside a body or cell element, in document order.
+
+        A table row is one block: its cells' texts joined with " | " (merged cells once, empty ones out).
+        """
+        for child in container.iterchildren():
+            if child.tag == _W_P:
+                yield self.paragraph_text(Paragraph(child, parent))
+            elif child.tag == _W_TBL:
+                for row in Table(child, parent).rows:
+                    cells: list[str] = []
+                    seen: set[int] = set()
+                    for cell in row.cells:
+                        if id(cell._tc) in seen:
+                            continue
+                        seen.add(id(cell._tc))
+                        text = " ".join(block for block in self.blocks(cell._tc, cell) if block.strip())
+                        if text.strip():
+                            cells.append(text.strip())
+                    yield " | ".join(cells)
+            elif child.tag == _W_SDT:
+                content = child.find(_W_SDT_CONTENT)
+                if content is not None:
+                    yield from self.blocks(content, parent)
 
 
 def _read_docx(relpath: str, data: bytes, max_bytes: int) -> Document:
     check_zip(relpath, data, max_bytes)
     try:
         word = open_docx(io.BytesIO(data))
-        blocks = list(_docx_blocks(word.element.body, word))
+        blocks = list(_DocxReader(word).blocks(word.element.body, word))
     except Exception as exc:  # python-docx and lxml raise many types on hostile input
         raise BadDocument(f"{relpath}: broken .docx ({type(exc).__name__}: {exc})") from exc
     if not any(block.strip() for block in blocks):

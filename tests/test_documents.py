@@ -11,6 +11,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfWriter
@@ -20,6 +21,7 @@ from index.documents import (
     file_hash,
     find_date_in_text,
     join_wrapped_lines,
+    legacy_font_text,
     parse_header,
     read_document,
     scan_corpus,
@@ -643,6 +645,51 @@ def test_docx_legacy_font_text_is_converted(tmp_path: Path) -> None:
         "Đoạn này đã là Unicode, giữ nguyên.",
         "Các huyện ủy gửi báo cáo trước ngày 30/4.",
     )
+
+
+def test_docx_legacy_fonts_by_name(tmp_path: Path) -> None:
+    def build(document) -> None:
+        document.styles["Normal"].font.name = ".VnTime"  # the document's default font
+        title = document.add_paragraph()
+        title.add_run("kÕ ho¹ch").font.name = ".VnTimeH"  # capitals font: lower-case bytes
+        title.add_run(" lu©n chuyÓn")
+        document.add_paragraph("Ngµy: 25/01/2024")
+        document.add_paragraph("")
+        mixed = document.add_paragraph("Ban Tæ chøc ")
+        mixed.add_run("chñ tr×").font.name = ".VnArial"
+        mixed.add_run(", ")
+        mixed.add_run("phoái hôïp").font.name = "VNI-Times"
+        mixed.add_run(" với Sở Nội vụ.").font.name = "Times New Roman"
+        # Word switched this run to Unicode but kept the font name: left alone
+        document.add_paragraph("Nội dung đã là Unicode.")
+        # a theme font on the run overrides the .VnTime style: "Tôi là" stays as it is
+        themed = document.add_paragraph().add_run("Tôi là cán")
+        themed._r.get_or_add_rPr().get_or_add_rFonts().set(qn("w:hAnsiTheme"), "minorHAnsi")
+
+    doc = read(tmp_path, "a.docx", make_docx(build))
+    assert (doc.title, doc.date) == ("KẾ HOẠCH luân chuyển", dt.date(2024, 1, 25))
+    assert doc.paragraphs == (
+        "Ban Tổ chức chủ trì, phối hợp với Sở Nội vụ.",
+        "Nội dung đã là Unicode.",
+        "Tôi là cán",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "font", "expected"),
+    [
+        ("Céng hßa", ".VnTime", "Cộng hòa"),
+        ("céng hßa", ".VnTimeH", "CỘNG HÒA"),
+        ("céng hßa", ".VnArial NarrowH", "CỘNG HÒA"),
+        ("Coäng hoøa", "VNI-Times", "Cộng hòa"),
+        ("Coäng hoøa", "VNI-Helve", "Cộng hòa"),
+        ("Céng hßa", "Times New Roman", "Céng hßa"),
+        ("Céng hßa", None, "Céng hßa"),
+        ("Cộng hòa", ".VnTime", "Cộng hòa"),  # already Unicode
+    ],
+)
+def test_legacy_font_text(text: str, font: str | None, expected: str) -> None:
+    assert legacy_font_text(text, font) == expected
 
 
 def test_docx_without_text_is_bad(tmp_path: Path) -> None:

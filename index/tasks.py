@@ -161,8 +161,10 @@ _NOT_BODY = re.compile(
 # Words after which the next word is still part of the name ("ngành tổ chức", "các tổ chức cơ sở đảng",
 # "ban tổ chức"); capitalised "Ban" needs no glue, the next word is capitalised too.
 _NAME_GLUE = re.compile(rf"{_W}(?:(?i:{_QUANTIFIERS}|{flex('ngành')})|ban){_WE}")
-# The second half of a noun that looks like a verb: "công lập", "sáp nhập", "thu nhập".
-_COMPOUND_HEAD = re.compile(r"(?:công|sáp|độc|thu|hội|xác|cao)\s+$", re.IGNORECASE)
+# The second half of a noun that looks like a verb: "công lập", "sáp nhập", "Sở Giáo dục và Đào tạo".
+_COMPOUND_HEAD = re.compile(
+    r"(?:công|sáp|độc|thu|hội|xác|cao|đào|sáng|kiến|cải|chế|thành)\s+$", re.IGNORECASE
+)
 
 # Verbs that open a predicate: a body's name ends where one starts (lower case inside a name).
 _VERBS = flex_any(

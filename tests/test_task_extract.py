@@ -1,0 +1,285 @@
+"""Task extraction on hand-written sentences of the genre, the eval targets on the shipped corpus, and the
+`chidao tasks extract` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from index.model import Document
+from index.tasks import TaskCandidate, extract_tasks
+
+D = dt.date
+DOC_DATE = D(2025, 8, 12)
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+GOLD = ROOT.parent / "shared" / "eval" / "tasks.jsonl"
+
+
+def tasks_of(*paragraphs: str, date: dt.date | None = DOC_DATE) -> list[TaskCandidate]:
+    doc = Document(path="kh.txt", title="Kế hoạch", date=date, agency="UBND huyện", paragraphs=paragraphs)
+    return extract_tasks(doc)
+
+
+def only(*paragraphs: str) -> TaskCandidate:
+    found = tasks_of(*paragraphs)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "owner", "deadline"),
+    [
+        (
+            "Giao Sở Giáo dục và Đào tạo chủ trì xây dựng kế hoạch chuyển đổi số ngành giáo dục, "
+            "trình UBND tỉnh trước ngày 15/10/2025.",
+            "Sở Giáo dục và Đào tạo",
+            D(2025, 10, 15),
+        ),
+        (
+            "Thường trực Huyện ủy yêu cầu Đảng ủy các xã hoàn thành kiện toàn chi bộ thôn "
+            "chậm nhất ngày 30/9.",
+            "Đảng ủy các xã",
+            D(2025, 9, 30),
+        ),
+        (
+            "Về công tác cán bộ, Ban Tổ chức Huyện ủy phối hợp Phòng Nội vụ rà soát hồ sơ đảng viên, "
+            "hoàn thành trong quý IV/2025.",
+            "Ban Tổ chức Huyện ủy phối hợp Phòng Nội vụ",
+            D(2025, 12, 31),
+        ),
+        (
+            "Nhiệm vụ 2: Các trường trung học cơ sở lập danh sách giáo viên dôi dư, gửi Phòng Giáo dục "
+            "trong tháng 10/2025.",
+            "Các trường trung học cơ sở",
+            D(2025, 10, 31),
+        ),
+        (
+            "Ủy ban nhân dân các xã, thị trấn phải hoàn thành số hóa hồ sơ địa chính "
+            "trong 6 tháng đầu năm 2026.",
+            "Ủy ban nhân dân các xã, thị trấn",
+            D(2026, 6, 30),
+        ),
+        (
+            "Đồng chí Bí thư Huyện ủy đề nghị các chi bộ trực thuộc tổ chức sinh hoạt chuyên đề "
+            "trước 30/11/2025.",
+            "các chi bộ trực thuộc",
+            D(2025, 11, 30),
+        ),
+        (
+            "Cac don vi gui bao cao ket qua ve Phong Noi vu truoc ngay 20/9/2025.",
+            "Cac don vi",
+            D(2025, 9, 20),
+        ),
+        ("Hội nghị tổng kết công tác năm dự kiến được tổ chức trong tháng 12/2025.", None, D(2025, 12, 31)),
+    ],
+)
+def test_directive_with_deadline(sentence: str, owner: str | None, deadline: dt.date) -> None:
+    task = only(sentence)
+    assert (task.owner, task.deadline, task.recurring) == (owner, deadline, None)
+    assert task.text == sentence and task.paragraph == 1 and task.doc == "kh.txt"
+    assert task.deadline_text and task.deadline_text in sentence
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Trong 9 tháng, Phòng Nội vụ đã hoàn thành thẩm định 45 đề án vị trí việc làm trước ngày 30/6/2025.",
+        "Việc rà soát quy hoạch cán bộ đã hoàn thành trước ngày 15/6/2025, đúng kế hoạch đề ra.",
+        "Trong quý II/2025, toàn huyện kết nạp 120 đảng viên mới, đạt 52% chỉ tiêu.",
+        "Hạn chế: một số đơn vị gửi báo cáo chậm so với yêu cầu trước ngày 15/7/2025.",
+        "Cán bộ luân chuyển được hưởng phụ cấp hằng tháng theo quy định.",
+        "Giấy xác nhận có giá trị trong thời hạn 6 tháng kể từ ngày cấp.",
+        "Căn cứ Nghị quyết số 18-NQ/TW ngày 25/10/2017, Huyện ủy ban hành kế hoạch này.",
+        "Ngày 10/8, Ban Thường vụ Huyện ủy họp nghe báo cáo tiến độ chuẩn bị đại hội.",
+        "Kết quả đánh giá, xếp loại hằng năm là căn cứ để xét thi đua.",
+        "Mục tiêu đến năm 2030, 100% thủ tục hành chính được giải quyết trực tuyến.",
+        "Ban Chỉ đạo đã kiểm tra tại 12 xã trong tháng 7/2025.",  # a past period of the year
+    ],
+)
+def test_reports_and_rules_are_not_tasks(sentence: str) -> None:
+    assert tasks_of(sentence) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "owner", "recurring"),
+    [
+        (
+            "Các phòng, ban chuyên môn gửi báo cáo tiến độ về Văn phòng UBND huyện "
+            "định kỳ hằng tháng, trước ngày 18.",
+            "Các phòng, ban chuyên môn",
+            "monthly, before day 18",
+        ),
+        (
+            "Hằng quý, Công an huyện báo cáo Ban Chỉ đạo về tình hình an ninh nông thôn.",
+            "Công an huyện",
+            "quarterly",
+        ),
+        (
+            "Các đơn vị sự nghiệp báo cáo tình hình tự chủ tài chính về Phòng Tài chính 6 tháng một lần.",
+            "Các đơn vị sự nghiệp",
+            "semiannual",
+        ),
+        (
+            "Phòng Văn hóa gửi kế hoạch tuyên truyền năm sau về Ban Tuyên giáo trước ngày 20/12 hằng năm.",
+            "Phòng Văn hóa",
+            "yearly, before Dec 20",
+        ),
+    ],
+)
+def test_recurring_tasks(sentence: str, owner: str, recurring: str) -> None:
+    task = only(sentence)
+    assert (task.owner, task.deadline, task.recurring) == (owner, None, recurring)
+
+
+def test_relative_deadline_needs_a_body_in_charge() -> None:
+    task = only("Ban Tuyên giáo Huyện ủy hoàn thành tài liệu tuyên truyền trước Đại hội.")
+    assert (task.owner, task.deadline, task.recurring, task.deadline_text) == (
+        "Ban Tuyên giáo Huyện ủy",
+        None,
+        None,
+        "trước Đại hội",
+    )
+    after = only("Các xã hoàn thành niêm yết công khai chậm nhất 10 ngày sau khi có quyết định phê duyệt.")
+    assert after.owner == "Các xã" and after.deadline is None
+    assert after.deadline_text == "chậm nhất 10 ngày sau khi có quyết định phê duyệt"
+    assert tasks_of("Hồ sơ được trả lại trong vòng 5 ngày kể từ ngày tiếp nhận.") == []
+
+
+def test_clauses_with_different_deadlines_are_separate_tasks() -> None:
+    para = (
+        "Sở Tài chính thẩm định dự toán trước ngày 10/11/2025; Kho bạc Nhà nước tỉnh hoàn thành chi trả "
+        "trong tháng 12/2025."
+    )
+    first, second = tasks_of(para)
+    assert (first.text, first.owner, first.deadline) == (
+        "Sở Tài chính thẩm định dự toán trước ngày 10/11/2025",
+        "Sở Tài chính",
+        D(2025, 11, 10),
+    )
+    assert (second.text, second.owner, second.deadline) == (
+        "Kho bạc Nhà nước tỉnh hoàn thành chi trả trong tháng 12/2025.",
+        "Kho bạc Nhà nước tỉnh",
+        D(2025, 12, 31),
+    )
+
+
+def test_dong_thoi_clause_inherits_the_owner() -> None:
+    para = (
+        "UBND các huyện rà soát danh sách hộ nghèo trước ngày 31/8/2025, đồng thời báo cáo kết quả về "
+        "Sở Lao động – Thương binh và Xã hội trong quý IV/2025."
+    )
+    first, second = tasks_of(para)
+    assert (first.owner, first.deadline) == ("UBND các huyện", D(2025, 8, 31))
+    assert second.text.startswith("đồng thời báo cáo")
+    assert (second.owner, second.deadline) == ("UBND các huyện", D(2025, 12, 31))
+
+
+def test_one_deadline_keeps_the_whole_sentence() -> None:
+    sentence = (
+        "Sở Nội vụ chủ trì xây dựng đề án sắp xếp bộ máy; báo cáo Ban Thường vụ Tỉnh ủy trước ngày 30/9/2025."
+    )
+    task = only(sentence)
+    assert (task.text, task.owner) == (sentence, "Sở Nội vụ")
+
+
+def test_follow_up_sentence_is_quoted_with_the_assignment() -> None:
+    para = (
+        "Sở Y tế xây dựng quy chế phối hợp cấp cứu liên viện. Quy chế này được ban hành trong tháng 11/2025."
+    )
+    task = only(para)
+    assert (task.text, task.owner, task.deadline) == (para, "Sở Y tế", D(2025, 11, 30))
+
+
+def test_paragraph_numbers_and_order() -> None:
+    found = tasks_of(
+        "Kế hoạch này được triển khai trên toàn huyện.",
+        "Phòng Nội vụ tổng hợp danh sách trước ngày 5/9/2025.",
+        "Phòng Tài chính bố trí kinh phí trong quý IV/2025.",
+    )
+    assert [(t.paragraph, t.owner) for t in found] == [(2, "Phòng Nội vụ"), (3, "Phòng Tài chính")]
+
+
+def test_document_without_date_keeps_dated_tasks_with_a_year() -> None:
+    found = tasks_of(
+        "Phòng Nội vụ gửi báo cáo trước ngày 5/9/2025; Phòng Tài chính gửi trước ngày 5/10.", date=None
+    )
+    assert [t.deadline for t in found] == [D(2025, 9, 5)]
+
+
+# ------------------------------------------------------------------------------------------ eval targets
+
+
+@pytest.mark.skipif(not GOLD.is_file(), reason="eval set not present")
+def test_eval_targets_on_the_shipped_corpus() -> None:
+    from bench.task_eval import run
+
+    report = run(CORPUS, GOLD)
+    assert report.gold > 100
+    assert report.found_rate >= 0.9, report.misses
+    assert report.precision >= 0.8, report.false_positives
+    assert report.found_strict_rate >= 0.9
+
+
+# ------------------------------------------------------------------------------------------------ the CLI
+
+DOC_TEXT = """Kế hoạch chuyển đổi số năm 2025
+Ngày: 12/08/2025
+Cơ quan: UBND huyện Cam Lộ
+
+Năm 2024, huyện đã hoàn thành 80% chỉ tiêu chuyển đổi số.
+Phòng Văn hóa và Thông tin hoàn thành nâng cấp cổng thông tin điện tử trước ngày 30/9/2025.
+Các xã báo cáo kết quả về Phòng Văn hóa và Thông tin định kỳ hằng tháng, trước ngày 20.
+"""
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "kh_cds.txt").write_text(DOC_TEXT, encoding="utf-8")
+    return root
+
+
+def test_cli_json(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "extract", "--corpus", str(corpus), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows == [
+        {
+            "doc": "sub/kh_cds.txt",
+            "paragraph": 2,
+            "text": DOC_TEXT.splitlines()[5],
+            "owner": "Phòng Văn hóa và Thông tin",
+            "deadline": "2025-09-30",
+            "recurring": None,
+        },
+        {
+            "doc": "sub/kh_cds.txt",
+            "paragraph": 3,
+            "text": "Các xã báo cáo kết quả về Phòng Văn hóa và Thông tin định kỳ hằng tháng, trước ngày 20.",
+            "owner": "Các xã",
+            "deadline": None,
+            "recurring": "monthly, before day 20",
+        },
+    ]
+
+
+def test_cli_table_uses_the_configured_corpus(
+    corpus: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHIDAO_CORPUS_DIR", str(corpus))
+    assert main(["tasks", "extract"]) == 0
+    out = capsys.readouterr().out
+    assert "30/09/2025" in out and "monthly, before day 20" in out and "Phòng Văn hóa và Thông tin" in out
+    assert "2 nhiệm vụ" in out and "80% chỉ tiêu" not in out
+
+
+def test_cli_missing_corpus_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tasks", "extract", "--corpus", str(tmp_path / "nowhere"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("chidao: no corpus directory") and captured.err.count("\n") == 1

@@ -151,16 +151,25 @@ def _load_dir(name: str, model_dir: Path) -> Encoder:
 
 
 def _load_hub(name: str) -> Encoder:
+    """A hub model: from the local Hugging Face cache, else (an `owner/name` id, online) downloaded."""
     from sentence_transformers import SentenceTransformer
 
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    hub_id = re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
     try:
-        model = SentenceTransformer(name, device="cpu", local_files_only=offline)
-    except Exception as exc:  # noqa: BLE001
-        raise ModelNotFound(
-            f"embedding model {name!r} is not an installed model package, a directory, "
-            f"or a loadable sentence-transformers model ({_short(exc)})"
-        ) from exc
+        model = SentenceTransformer(name, device="cpu", local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - not in the local cache (or broken there)
+        if offline or not hub_id:
+            where = "or a model in the local Hugging Face cache"
+            hint = "" if hub_id else "; install its package, or give a directory or an owner/name hub id"
+            raise ModelNotFound(
+                f"embedding model {name!r} is not an installed model package, a model directory, {where}"
+                f"{hint}"
+            ) from exc
+        try:
+            model = SentenceTransformer(name, device="cpu")
+        except Exception as exc2:  # noqa: BLE001
+            raise ModelNotFound(f"embedding model {name!r} cannot be downloaded: {_short(exc2)}") from exc2
     return Encoder(name, model, _prefixes(name, model))
 
 

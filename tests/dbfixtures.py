@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -127,9 +128,9 @@ class Clock:
 VN = dt.timezone(dt.timedelta(hours=7))  # Asia/Ho_Chi_Minh has no DST: a fixed +07:00 for building times
 
 
-def vn(*args: int) -> dt.datetime:
+def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A Vietnam local wall-clock time as an aware UTC datetime: vn(2026, 12, 10, 8, 0)."""
-    return dt.datetime(*args, tzinfo=VN).astimezone(dt.UTC)  # type: ignore[misc]
+    return dt.datetime(year, month, day, hour, minute, tzinfo=VN).astimezone(dt.UTC)
 
 
 @pytest.fixture
@@ -139,7 +140,7 @@ def clock() -> Clock:
 
 def make_settings(**overrides: object) -> Settings:
     """Settings independent of the environment and any .env file."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "reminder_days": [7, 3, 1, 0],
         "reminder_time": dt.time(8, 0),
         "timezone": "Asia/Ho_Chi_Minh",

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -64,7 +65,7 @@ def run(
     settings: Settings | None = None,
     worker: str = "w1",
     sleeps: Sleeps | None = None,
-    **kw: object,
+    **kw: Any,
 ) -> reminders.SweepReport:
     return asyncio.run(
         sweep(
@@ -75,7 +76,7 @@ def run(
             worker,
             sleep=sleeps if sleeps is not None else Sleeps(),
             **kw,
-        )  # type: ignore[arg-type]
+        )
     )
 
 

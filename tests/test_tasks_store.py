@@ -46,6 +46,12 @@ def _by_text(session, doc: str = DOC) -> dict[str, tasks.Task]:
     return {r.text: tasks.get_task(session, r.id) for r in rows}  # type: ignore[misc]
 
 
+def _deadline(session, task_id: int) -> dt.date | None:
+    task = tasks.get_task(session, task_id)
+    assert task is not None
+    return task.deadline
+
+
 # ------------------------------------------------------------------------------------------- import
 
 
@@ -144,9 +150,9 @@ def test_reimport_keeps_a_rolled_recurring_deadline(session) -> None:
     t = next(iter(_by_text(session).values()))
     tasks.accept(session, t.id, 1, NOW)
     tasks.close_task(session, t.id, 1, NOW)
-    assert tasks.get_task(session, t.id).deadline == D(2026, 12, 25)  # type: ignore[union-attr]
+    assert _deadline(session, t.id) == D(2026, 12, 25)
     tasks.import_candidates(session, DOC, [c], NOW)
-    assert tasks.get_task(session, t.id).deadline == D(2026, 12, 25)  # type: ignore[union-attr]
+    assert _deadline(session, t.id) == D(2026, 12, 25)
 
 
 # --------------------------------------------------------------------------------------- user tasks
@@ -251,15 +257,15 @@ def test_roll_recurring_keeps_a_missed_occurrence_overdue_until_the_next_one_nea
 
     changed = tasks.roll_recurring(session, D(2026, 12, 1), lead_days=7, now=NOW)
     assert set(changed) == {weekly.id, dateless.id}
-    assert tasks.get_task(session, monthly.id).deadline == D(2026, 11, 25)  # still overdue  # type: ignore[union-attr]
-    assert tasks.get_task(session, weekly.id).deadline == D(2026, 12, 4)  # type: ignore[union-attr]
-    assert tasks.get_task(session, dateless.id).deadline == D(2026, 12, 31)  # type: ignore[union-attr]
-    assert tasks.get_task(session, plain.id).deadline == D(2026, 11, 20)  # type: ignore[union-attr]
+    assert _deadline(session, monthly.id) == D(2026, 11, 25)  # still overdue
+    assert _deadline(session, weekly.id) == D(2026, 12, 4)
+    assert _deadline(session, dateless.id) == D(2026, 12, 31)
+    assert _deadline(session, plain.id) == D(2026, 11, 20)
 
     # 18/12: the 7-day reminder of the 25/12 occurrence is due, so the monthly task moves on.
     assert tasks.roll_recurring(session, D(2026, 12, 18), lead_days=7, now=NOW) == [monthly.id, weekly.id]
-    assert tasks.get_task(session, monthly.id).deadline == D(2026, 12, 25)  # type: ignore[union-attr]
-    assert tasks.get_task(session, weekly.id).deadline == D(2026, 12, 18)  # type: ignore[union-attr]
+    assert _deadline(session, monthly.id) == D(2026, 12, 25)
+    assert _deadline(session, weekly.id) == D(2026, 12, 18)
 
 
 # ------------------------------------------------------------------------------------------ queries

@@ -88,9 +88,10 @@ def file_hash(path: Path) -> str:
 # Header block and dates
 
 _DAY_MONTH_YEAR = r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})"
-_WORDY_DATE = r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})"
+_WORDS_DATE = r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})"
+_WORDY_DATE = rf"ngày\s+{_WORDS_DATE}"
 _DATE_FIELD = re.compile(
-    rf"^(?:ngày(?:\s+ban\s+hành)?\s*:\s*(?:{_DAY_MONTH_YEAR}|{_WORDY_DATE})"
+    rf"^(?:ngày(?:\s+ban\s+hành)?\s*:\s*(?:{_DAY_MONTH_YEAR}|(?:ngày\s+)?{_WORDS_DATE})"
     rf"|(?:[^\d:]{{1,40}},\s*)?{_WORDY_DATE})\s*\.?$",
     re.IGNORECASE,
 )
@@ -116,7 +117,7 @@ def _date_field(line: str) -> tuple[bool, dt.date | None]:
 
 
 class Header(NamedTuple):
-    title: str
+    title: str | None  # None when the block starts with a field line
     date: dt.date | None
     agency: str | None
     body_start: int  # index of the first line after the header block
@@ -125,17 +126,19 @@ class Header(NamedTuple):
 def parse_header(lines: Sequence[str]) -> Header | None:
     """The header block at the top of `lines` (normalised lines), or None when there is none.
 
-    A header is a title line directly followed by at least one field line (date or agency); leading
-    blank lines are ignored and the block ends at a blank line or the first line that is not a field.
+    A header is a title line directly followed by at least one field line (date or agency), or field
+    lines alone; leading blank lines are ignored and the block ends at a blank line or the first line
+    that is not a field.
     """
     start = 0
     while start < len(lines) and not lines[start]:
         start += 1
     if start >= len(lines):
         return None
+    titled = not _is_field(lines[start])
     date: dt.date | None = None
     agency: str | None = None
-    i = start + 1
+    i = start + 1 if titled else start
     while i < len(lines) and lines[i]:
         is_date, value = _date_field(lines[i])
         agency_match = _AGENCY_FIELD.match(lines[i])
@@ -146,9 +149,13 @@ def parse_header(lines: Sequence[str]) -> Header | None:
         else:
             break
         i += 1
-    if i == start + 1:
+    if i == start + int(titled):
         return None
-    return Header(lines[start], date, agency, i)
+    return Header(lines[start] if titled else None, date, agency, i)
+
+
+def _is_field(line: str) -> bool:
+    return _date_field(line)[0] or _AGENCY_FIELD.match(line) is not None
 
 
 # Date statements inside a text. A cue word must precede a day/month without a year, so fractions
@@ -292,7 +299,10 @@ def build_document(
     if header is not None:
         if not paragraphs:
             raise BadDocument(f"{relpath}: no text after the header block")
-        return Document(relpath, header.title, header.date, header.agency, tuple(paragraphs))
+        if header.title is not None:
+            return Document(relpath, header.title, header.date, header.agency, tuple(paragraphs))
+        title, paragraphs = _title_without_header(paragraphs)
+        return Document(relpath, title, header.date, header.agency, tuple(paragraphs))
     if not paragraphs:
         raise BadDocument(f"{relpath}: no text")
     letterhead, paragraphs = split_letterhead(paragraphs)

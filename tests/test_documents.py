@@ -140,6 +140,10 @@ def test_corpus_document(corpus, name: str, title: str, date: str, agency: str, 
             "Sở Nội vụ",
         ),  # impossible date
         ("Tiêu đề\nNgày: 12/13/2024\n\n", "Tiêu đề", None, None),
+        ("Tiêu đề\nNgày: 5 tháng 6 năm 2023\n\n", "Tiêu đề", dt.date(2023, 6, 5), None),
+        ("Tiêu đề\nNgày: ngày 5 tháng 6 năm 2023\n\n", "Tiêu đề", dt.date(2023, 6, 5), None),
+        # fields without a title line: the title comes from the body
+        ("Ngày: 25/01/2024\nCơ quan: Sở Nội vụ\n\nTiêu đề\n", "Tiêu đề", dt.date(2024, 1, 25), "Sở Nội vụ"),
     ],
 )
 def test_header_variants(

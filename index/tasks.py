@@ -162,12 +162,23 @@ _NOT_BODY = re.compile(
 # "ban tổ chức"); capitalised "Ban" needs no glue, the next word is capitalised too.
 _NAME_GLUE = re.compile(rf"{_W}(?:(?i:{_QUANTIFIERS}|{flex('ngành')})|ban){_WE}")
 # The second half of a noun that looks like a verb: "công lập", "sáp nhập", "Sở Giáo dục và Đào tạo".
-_COMPOUND_HEAD = re.compile(
-    r"(?:công|sáp|độc|thu|hội|xác|cao|đào|sáng|kiến|cải|chế|thành)\s+$", re.IGNORECASE
-)
+_COMPOUND_HEAD = re.compile(r"(?:công|sáp|độc|thu|xác|đào|sáng|kiến|cải|chế|thành)\s+$", re.IGNORECASE)
 
 # Verbs that open a predicate: a body's name ends where one starts (lower case inside a name).
 _VERBS = flex_any(
+    "chủ động",
+    "tích cực",
+    "kịp thời",
+    "thường xuyên",
+    "sớm",
+    "nghiêm túc",
+    "quan tâm",
+    "phát huy",
+    "nâng cao",
+    "khắc phục",
+    "ứng dụng",
+    "vận hành",
+    "xét",
     "chủ trì",
     "phối hợp",
     "hoàn thành",
@@ -297,6 +308,9 @@ _ASSIGNERS = re.compile(
     re.IGNORECASE,
 )
 _ADVERBIALS = flex_any(
+    "chậm nhất",
+    "muộn nhất",
+    "hạn chót",
     "về",
     "đối với",
     "trong",
@@ -334,7 +348,9 @@ _ADVERBIALS = flex_any(
     "qua",
 )
 _ADVERBIAL_START = re.compile(rf"\s*{_ADVERBIALS}{_WE}", re.IGNORECASE)
-_CO_WORKER = re.compile(rf"{flex('phối hợp')}\s+(?:với\s+)?(?=[A-ZĐ]|{flex_any('công an')})", re.IGNORECASE)
+_CO_WORKER = re.compile(
+    rf"{flex('phối hợp')}\s+(?:với\s+)?(?=(?-i:[A-ZĐ])|{flex_any('công an')})", re.IGNORECASE
+)
 _TRIM_OWNER = re.compile(rf"\s+{flex_any('trên địa bàn', 'trong tỉnh', 'toàn tỉnh')}{_WE}.*$", re.IGNORECASE)
 
 _PAST = re.compile(rf"{_W}(?:đã|vừa)(?=\s)", re.IGNORECASE)
@@ -342,9 +358,7 @@ _PAST_EXEMPT = re.compile(
     rf"{_W}{flex_any('nếu', 'khi', 'mà', 'căn cứ', 'theo', 'những', 'các', 'số')}\s+(?:\S+\s+){{0,3}}$",
     re.IGNORECASE,
 )
-_DIRECTIVE_WORDS = flex_any(
-    "phải", "cần", "yêu cầu", "đề nghị", "giao", "sẽ", "dự kiến", "phấn đấu", "khẩn trương"
-)
+_DIRECTIVE_WORDS = flex_any("phải", "cần", "yêu cầu", "đề nghị", "sẽ", "dự kiến", "phấn đấu", "khẩn trương")
 _DIRECTIVE = re.compile(
     rf"{_W}{_DIRECTIVE_WORDS}{_WE}",
     re.IGNORECASE,
@@ -362,6 +376,7 @@ _PASSIVE = re.compile(rf"{_W}được{_WE}", re.IGNORECASE)
 _INDEFINITE = re.compile(rf"{_W}nào{_WE}", re.IGNORECASE)
 _SEPARATORS = re.compile(rf";\s*|,\s*(?={flex('đồng thời')}{_WE})", re.IGNORECASE)
 _MAX_OWNER_WORDS = 24
+_LIST_MARK = re.compile(r"\s*(?:[-+•*–]|\(?\d{1,2}[.)]|\(?[a-zđ]\)|[IVX]{1,4}\.)\s+")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -372,14 +387,19 @@ def _word_starts(text: str, lo: int, hi: int) -> list[int]:
     return [m.start() for m in re.finditer(r"[^\s,;:()\"“”]+", text[lo:hi])]
 
 
-def _noun_phrase(text: str, start: int, hi: int) -> tuple[str, int] | None:
-    """The body named at text[start:] and where its verb starts; None if no verb follows the name."""
+def _noun_phrase(text: str, start: int, hi: int, label: bool = False) -> tuple[str, int] | None:
+    """The body named at text[start:] and where its verb starts; None if no verb follows the name.
+    With `label`, a name that ends at a colon ("Sở Nội vụ: chủ trì ...") counts too."""
     if not (_BODY_START.match(text, start) or _CAP_HEADS.match(text, start)) or _NOT_BODY.match(text, start):
         return None
     words = [start + w for w in _word_starts(text, start, hi)]
     glued = False
     for i, pos in enumerate(words[: _MAX_OWNER_WORDS + 1]):
-        if any(ch in text[start:pos] for ch in "(;:."):
+        stop = next((ch for ch in text[start:pos] if ch in "(;:."), None)
+        if stop:
+            colon = text.find(":", start, pos)
+            if label and stop == ":" and (name := _clean_owner(text[start:colon])):
+                return name, colon + 1
             return None
         if i > 0 and not glued:
             verb = _VERB_AT.match(text, pos)
@@ -424,11 +444,20 @@ def _has_verb(text: str, lo: int, hi: int) -> bool:
     return any(text[lo + w].islower() and _VERB_AT.match(text, lo + w) for w in _word_starts(text, lo, hi))
 
 
+def _skip_mark(text: str, pos: int) -> int:
+    """Past a list marker: "- ", "1. ", "a) ", "II. "."""
+    m = _LIST_MARK.match(text, pos)
+    return m.end() if m else pos
+
+
 def _subject(text: str, lo: int, hi: int) -> tuple[str, int] | None:
     """The body at the head of text[lo:hi], after a label ("Nhiệm vụ 1:") and scene-setting adverbials."""
-    starts = [lo]
+    starts = [_skip_mark(text, lo)]
     colon = text.find(":", lo, hi)
     if colon != -1 and colon - lo < 100:
+        labelled = _noun_phrase(text, starts[0], hi, label=True)
+        if labelled:
+            return labelled
         starts.append(colon + 1)
     for s in starts:
         pos = s

@@ -75,6 +75,27 @@ def only(*paragraphs: str) -> TaskCandidate:
             "Cac don vi",
             D(2025, 9, 20),
         ),
+        (
+            "Chậm nhất ngày 20/10/2025, các huyện, thị xã, thành phố gửi báo cáo sơ kết về Sở Nội vụ.",
+            "các huyện, thị xã, thành phố",
+            D(2025, 10, 20),
+        ),
+        (
+            "Đề nghị Ủy ban MTTQ Việt Nam tỉnh và các tổ chức chính trị – xã hội phối hợp tuyên truyền, "
+            "gửi kết quả về Ban Dân vận trước ngày 30/11/2025.",
+            "Ủy ban MTTQ Việt Nam tỉnh và các tổ chức chính trị – xã hội",
+            D(2025, 11, 30),
+        ),
+        (
+            "- Sở Tài chính: Bố trí kinh phí trong dự toán năm 2026, hoàn thành trong quý I/2026.",
+            "Sở Tài chính",
+            D(2026, 3, 31),
+        ),
+        (
+            "a) Các huyện ủy, thị ủy, thành ủy: lãnh đạo quán triệt Nghị quyết xong trước ngày 30/10/2025.",
+            "Các huyện ủy, thị ủy, thành ủy",
+            D(2025, 10, 30),
+        ),
         ("Hội nghị tổng kết công tác năm dự kiến được tổ chức trong tháng 12/2025.", None, D(2025, 12, 31)),
     ],
 )
@@ -119,6 +140,7 @@ def test_reports_and_rules_are_not_tasks(sentence: str) -> None:
             "Công an huyện",
             "quarterly",
         ),
+        ("Các cơ quan báo cáo chậm nhất vào ngày 25 hằng tháng.", "Các cơ quan", "monthly, before day 25"),
         (
             "Các đơn vị sự nghiệp báo cáo tình hình tự chủ tài chính về Phòng Tài chính 6 tháng một lần.",
             "Các đơn vị sự nghiệp",

@@ -32,6 +32,7 @@ import hashlib
 import io
 import os
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -46,7 +47,7 @@ from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from index.errors import BadDocument
-from index.legacy import convert, detect_legacy
+from index.legacy import convert, detect_legacy, looks_vietnamese
 from index.model import Document
 from index.text import normalise
 
@@ -366,7 +367,7 @@ def split_letterhead(paragraphs: Sequence[str]) -> tuple[list[str], list[str]]:
 # ---------------------------------------------------------------------------------------------------
 # Legacy encodings (TCVN3, VNI)
 
-_UNICODE_VIETNAMESE = re.compile("[ăĂđĐĩĨũŨơƠưƯ\u1ea0-\u1ef9]")
+_UNICODE_VIETNAMESE = re.compile("[ăĂđĐĩĨũŨơƠưƯ\u1ea0-\u1ef9\u0300-\u036f]")
 
 
 def fix_legacy_lines(lines: Sequence[str]) -> tuple[list[str], bool]:
@@ -403,9 +404,10 @@ def _decode_8bit(data: bytes) -> str:
 
 
 def decode_text(relpath: str, data: bytes) -> list[str]:
-    """Bytes of a text file to raw lines: UTF-8 (with or without BOM), UTF-16 with BOM, or TCVN3/VNI.
+    """Bytes of a text file to raw lines: UTF-8 (with or without BOM), UTF-16 with BOM, or one of the
+    legacy 8-bit Vietnamese encodings TCVN3, VNI and Windows-1258.
 
-    Legacy text is accepted only when `detect_legacy` is confident; other 8-bit text is refused.
+    Legacy text is accepted only when it confidently reads as Vietnamese; other 8-bit text is refused.
     """
     if not data.strip():
         raise BadDocument(f"{relpath}: empty file")
@@ -421,11 +423,14 @@ def decode_text(relpath: str, data: bytes) -> list[str]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             lines, legacy = fix_legacy_lines(_decode_8bit(data).splitlines())
-            if not legacy:
+            if legacy:
+                return lines
+            text = unicodedata.normalize("NFC", data.decode("cp1258", errors="replace"))
+            if "\ufffd" in text or not looks_vietnamese(text):
                 raise BadDocument(
-                    f"{relpath}: not UTF-8 or UTF-16 text (nor recognisable TCVN3/VNI Vietnamese)"
+                    f"{relpath}: not UTF-8 or UTF-16 text (nor recognisable TCVN3, VNI or "
+                    "Windows-1258 Vietnamese)"
                 ) from None
-            return lines
     if not text.strip():
         raise BadDocument(f"{relpath}: empty file")
     if len(_CONTROL.findall(text)) > max(2, len(text) // 100):

@@ -1,5 +1,7 @@
 """Legacy Vietnamese 8-bit encodings (TCVN3/ABC and VNI) to Unicode.
 
+(Windows-1258 needs no table here: Python decodes it; `looks_vietnamese` tells whether that worked.)
+
 Older government files were typed with the ABC (.VnTime, TCVN3) or VNI (VNI-Times) fonts. Their bytes
 are not UTF-8; decoded as cp1252/latin-1 (or pulled out of a .docx, where Word stores them the same way)
 they read as mojibake: "Céng hßa x· héi chñ nghÜa ViÖt Nam" (TCVN3) or "Coäng hoøa xaõ hoäi chuû nghóa
@@ -152,6 +154,12 @@ def _score(text: str) -> tuple[int, int]:
         total += 1
         valid += is_vietnamese_syllable(word)
     return valid, total
+
+
+def looks_vietnamese(text: str) -> bool:
+    """Whether the non-ASCII words of the text are mostly well-formed Vietnamese syllables."""
+    valid, total = _score(unicodedata.normalize("NFC", text[:DETECT_SAMPLE_CHARS]))
+    return valid >= MIN_VALID_WORDS and valid >= MIN_VALID_SHARE * total
 
 
 def detect_legacy(text: str) -> LegacyEncoding | None:

@@ -6,6 +6,7 @@ import codecs
 import datetime as dt
 import hashlib
 import io
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -338,6 +339,33 @@ def test_text_encodings(tmp_path: Path, data: bytes) -> None:
     assert doc.paragraphs == tuple(BODY.strip().split("\n"))
 
 
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258: letters it has precomposed, others as base letter + combining tone mark."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            decomposed = unicodedata.normalize("NFD", char)
+            tones = "".join(c for c in decomposed if c in "\u0300\u0301\u0303\u0309\u0323")
+            base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in tones))
+            out += base.encode("cp1258") + tones.encode("cp1258")
+    return bytes(out)
+
+
+def test_windows_1258_bytes(tmp_path: Path) -> None:
+    data = to_cp1258(TEXT)
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    doc = read(tmp_path, "a.txt", data)
+    assert (doc.title, doc.date, doc.agency) == (
+        "Kế hoạch luân chuyển cán bộ",
+        dt.date(2024, 1, 25),
+        "Ban Thường vụ Tỉnh ủy Thái Bình",
+    )
+    assert doc.paragraphs == tuple(BODY.strip().split("\n"))
+
+
 def test_tcvn3_bytes(tmp_path: Path) -> None:
     # ABC cannot write capitals with tones ("Ủy"); such files have them in lower case.
     text = "Ban Tæ chøc TØnh ñy Qu¶ng TrÞ\nNgµy: 26/03/2024\nC¬ quan: Ban Tæ chøc TØnh ñy\n\n"
@@ -407,7 +435,8 @@ def test_text_is_normalised(tmp_path: Path, raw: str, expected: str) -> None:
             "Le café est très bon à Paris, où l'été dure.".encode("latin-1"),
             "not UTF-8 or UTF-16",
         ),
-        ("cp1258.txt", b"C\xf4\xd2ng ho\xcc\xa0a x\xe3 h\xf4\xf2i", "not UTF-8 or UTF-16"),
+        ("cp1250.txt", "Žluťoučký kůň úpěl ďábelské ódy".encode("cp1250"), "not UTF-8 or UTF-16"),
+        ("cp1252.txt", "Müller straße, Größe — Übung".encode("cp1252"), "not UTF-8 or UTF-16"),
         ("utf16.txt", codecs.BOM_UTF16_LE + b"\x00\xd8", "broken UTF-16"),
         ("a.doc", b"\xd0\xcf\x11\xe0 old word", "unsupported file type '.doc'"),
         ("noext", b"text", "unsupported file type"),

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import reminders, tasks
@@ -18,6 +28,7 @@ from bot.db import ReminderRow, SubscriptionRow, make_engine, make_session_facto
 from bot.reminders import claim_batch, due_moment, plan_due, render_reminder, sweep
 from bot.settings import Settings
 from tests.dbfixtures import Clock, make_settings, vn
+from tests.fake_telegram import FakeTelegram
 
 pytest_plugins = ["tests.dbfixtures"]
 
@@ -575,4 +586,137 @@ def test_two_sweepers_on_one_database_send_each_reminder_once(migrated_url: str,
     with make_session_factory(engine)() as s:
         rows = s.scalars(select(ReminderRow)).all()
         assert len(rows) == 30 and {r.status for r in rows} == {"sent"}
+    engine.dispose()
+
+
+# ------------------------------------------------------------------- the real Bot against a fake server
+
+
+def _due_tasks(
+    factory: sessionmaker[Session], clock: Clock, n: int, chats: tuple[int, ...] = (CHAT,)
+) -> None:
+    with factory() as s:
+        for chat in chats:
+            reminders.subscribe(s, chat, 7, clock())
+        for i in range(n):
+            tasks.add_task(s, f"Việc <số> {i} & báo cáo", DEADLINE, None, 7, chats[0], now=clock())
+        s.commit()
+
+
+def _task_ids_sent(fake: FakeTelegram) -> list[int]:
+    ids = []
+    for call in fake.calls_of("sendMessage"):
+        m = re.search(r"công việc #(\d+)", str(call.params.get("text")))
+        assert m, call.params
+        ids.append(int(m[1]))
+    return ids
+
+
+def test_real_bot_send_message_with_flood_control_and_bad_gateway(
+    session_factory, clock: Clock, fake_telegram: FakeTelegram
+) -> None:
+    _due_tasks(session_factory, clock, 6)
+    clock.set(vn(2026, 12, 13, 8, 0))
+    fake_telegram.inject("sendMessage", "429", retry_after=1)
+    fake_telegram.inject("sendMessage", "502")
+
+    async def main() -> reminders.SweepReport:
+        bot = Bot(fake_telegram.token, base_url=f"{fake_telegram.api_url}/bot")
+        async with bot:
+            send = functools.partial(bot.send_message, parse_mode=ParseMode.HTML)
+            return await sweep(session_factory, send, clock, make_settings(), "w1", sleep=_no_wait_backoff)
+
+    report = asyncio.run(main())
+    assert len(report.sent) == 6 and not report.failed
+    assert sorted(_task_ids_sent(fake_telegram)) == list(range(1, 7))
+    texts = [m["text"] for m in fake_telegram.sent_messages(CHAT)]  # parsed by the fake: the HTML is valid
+    assert all("Việc <số>" in t and "& báo cáo" in t and "còn 7 ngày" in t for t in texts)
+    assert [c.status for c in fake_telegram.calls_of("sendMessage", status=None)][:2] == [429, 502]
+
+
+async def _no_wait_backoff(seconds: float) -> None:
+    """Flood-control waits are real (the fake asks for 1 s); network backoff is skipped."""
+    if seconds == 1.0:
+        await asyncio.sleep(seconds)
+
+
+_SWEEPER = """
+import asyncio, datetime as dt, sys
+from telegram import Bot
+from telegram.constants import ParseMode
+from bot.db import make_session_factory
+from bot.reminders import sweep
+from tests.dbfixtures import make_settings
+
+url, api, token, now_iso = sys.argv[1:5]
+now = dt.datetime.fromisoformat(now_iso)
+
+
+async def main() -> None:
+    bot = Bot(token, base_url=api + "/bot")
+    async with bot:
+        async def send(chat_id: int, text: str) -> None:
+            await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+
+        factory = make_session_factory(url)
+        while True:
+            report = await sweep(factory, send, lambda: now, make_settings(), "sweeper", batch_size=5)
+            if not (report.sent or report.retry_later or report.skipped):
+                break
+    print("done", flush=True)
+
+
+asyncio.run(main())
+"""
+
+
+def test_sigkill_during_a_batch_loses_nothing_and_duplicates_at_most_one(
+    migrated_url: str, clock: Clock, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    factory = make_session_factory(migrated_url)
+    _due_tasks(factory, clock, 24)
+    factory.kw["bind"].dispose()
+    script = tmp_path / "sweeper.py"
+    script.write_text(_SWEEPER, encoding="utf-8")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    due = vn(2026, 12, 13, 8, 0)
+    fake_telegram.inject("sendMessage", "delay", count=24, seconds=0.15)  # a slow Telegram
+
+    def start(now: dt.datetime) -> subprocess.Popen[str]:
+        args = [
+            sys.executable,
+            str(script),
+            migrated_url,
+            fake_telegram.api_url,
+            fake_telegram.token,
+            now.isoformat(),
+        ]
+        return subprocess.Popen(
+            args, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    proc = start(due)
+    deadline = time.monotonic() + 60
+    while len(fake_telegram.calls_of("sendMessage")) < 8:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the sweeper sent nothing"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    delivered_at_kill = len(fake_telegram.calls_of("sendMessage"))
+    assert delivered_at_kill < 24  # killed in the middle of the run
+
+    # Restarted later than the claim timeout, so the dead process's claims are taken over.
+    proc = start(due + reminders.CLAIM_STALE_AFTER + dt.timedelta(minutes=1))
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "done" in out
+
+    ids = _task_ids_sent(fake_telegram)
+    assert set(ids) == set(range(1, 25))  # every reminder delivered
+    assert len(ids) - len(set(ids)) <= 1  # at most one duplicate: the one in flight when killed
+    engine = make_engine(migrated_url)
+    with make_session_factory(engine)() as s:
+        assert {r.status for r in reminders.outbox(s)} == {"sent"}
     engine.dispose()

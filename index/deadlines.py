@@ -52,6 +52,7 @@ class DeadlineMatch:
     end: int
     kind: Kind
     frame: bool = False
+    year_written: bool = False  # the date's year is in the text, not taken from the reference date
 
 
 @dataclass(frozen=True)
@@ -329,15 +330,14 @@ def _part_of(m: re.Match[str]) -> str:
 class _Rule:
     pattern: re.Pattern[str]
     resolve: Callable[[re.Match[str], dt.date | None], dt.date | None]
-    needs_cue: bool  # False: the expression reads as a due date on its own ("cuối tháng 7")
     not_after: re.Pattern[str] | None = None  # skip a match when the text before it ends like this
 
 
 _DATE_RULES: tuple[_Rule, ...] = (
-    _Rule(_compile(rf"{_POINT_CUE}\s+{_DATE}"), _resolve_point, True),
-    _Rule(_compile(rf"{_PERIOD_CUE}\s+{_MONTH}"), _resolve_month, True),
-    _Rule(_compile(rf"{_PERIOD_CUE}\s+{_QUARTER}"), _resolve_quarter, True),
-    _Rule(_compile(rf"{_PERIOD_CUE}\s+{_HALF}"), _resolve_half, True),
+    _Rule(_compile(rf"{_POINT_CUE}\s+{_DATE}"), _resolve_point),
+    _Rule(_compile(rf"{_PERIOD_CUE}\s+{_MONTH}"), _resolve_month),
+    _Rule(_compile(rf"{_PERIOD_CUE}\s+{_QUARTER}"), _resolve_quarter),
+    _Rule(_compile(rf"{_PERIOD_CUE}\s+{_HALF}"), _resolve_half),
     # "đến năm 2030" is a horizon, not a deadline: bare "đến/tới" is not a cue for a year.
     _Rule(
         _compile(
@@ -346,33 +346,29 @@ _DATE_RULES: tuple[_Rule, ...] = (
             + rf")\s+{_YEAR_P}"
         ),
         _resolve_year,
-        True,
     ),
     _Rule(
         _compile(rf"(?:{flex('tại')}\s+)?{flex_any('kỳ họp', 'kì họp')}(?:\s+[\wÀ-ỹ]+){{0,2}}?\s+{_MONTH}"),
         _resolve_month,
-        True,
     ),
     _Rule(
         _compile(rf"{_SELF_CUE}(?P<part>{_PART})\s+{_MONTH}"),
         lambda m, ref: _resolve_month(m, ref, _part_of(m)),
-        False,
     ),
-    _Rule(_compile(rf"{_SELF_CUE}{flex('cuối')}\s+{_QUARTER}"), _resolve_quarter, False),
+    _Rule(_compile(rf"{_SELF_CUE}{flex('cuối')}\s+{_QUARTER}"), _resolve_quarter),
     _Rule(
         _compile(rf"{_SELF_CUE}{flex('cuối năm')}(?:\s+(?P<y>\d{{4}})|\s+(?P<nay>nay))?{_E}"),
         _resolve_year,
-        False,
-        re.compile(rf"{THANG}\s*$"),
+        not_after=re.compile(rf"{THANG}\s*$"),
     ),  # not the tail of "6 tháng cuối năm"
 )
 # Bare forms, accepted only when they are the whole input.
 _BARE_RULES: tuple[_Rule, ...] = (
-    _Rule(_compile(_DATE), _resolve_point, False),
-    _Rule(_compile(_MONTH), _resolve_month, False),
-    _Rule(_compile(_QUARTER), _resolve_quarter, False),
-    _Rule(_compile(_HALF), _resolve_half, False),
-    _Rule(_compile(_YEAR_P), _resolve_year, False),
+    _Rule(_compile(_DATE), _resolve_point),
+    _Rule(_compile(_MONTH), _resolve_month),
+    _Rule(_compile(_QUARTER), _resolve_quarter),
+    _Rule(_compile(_HALF), _resolve_half),
+    _Rule(_compile(_YEAR_P), _resolve_year),
 )
 _RECUR_RE = _compile(_RECUR)
 _Q_DAY_RE = _compile(_Q_DAY)
@@ -501,10 +497,9 @@ def _dated(text: str, low: str, lo: int, hi: int, ref: dt.date | None) -> Iterat
             date = rule.resolve(m, ref)
             if date is None:
                 continue
+            deadline = Deadline(date, None, text[m.start() : m.end()])
             frame = _is_frame(low, m.start(), m.end())
-            yield DeadlineMatch(
-                Deadline(date, None, text[m.start() : m.end()]), m.start(), m.end(), "date", frame
-            )
+            yield DeadlineMatch(deadline, m.start(), m.end(), "date", frame, year_written=_year(m, None)[1])
 
 
 def _relative(text: str, low: str, lo: int, hi: int) -> Iterator[DeadlineMatch]:
@@ -539,7 +534,7 @@ def find_deadlines(
     if recur:
         found.append(recur)
         # year-less dates next to a recurrence are its qualifiers, not one-off dates
-        dated = [d for d in dated if not _inside(d, recur) and _has_written_year(d)]
+        dated = [d for d in dated if not _inside(d, recur) and d.year_written]
     found += dated
     found += _relative(text, low, start, hi)
     return _drop_overlaps(found)
@@ -547,10 +542,6 @@ def find_deadlines(
 
 def _inside(m: DeadlineMatch, outer: DeadlineMatch) -> bool:
     return not (m.end <= outer.start or m.start >= outer.end)
-
-
-def _has_written_year(m: DeadlineMatch) -> bool:
-    return bool(re.search(r"\d{4}", m.deadline.text))
 
 
 def choose(matches: list[DeadlineMatch]) -> DeadlineMatch | None:

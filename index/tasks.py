@@ -166,6 +166,13 @@ _COMPOUND_HEAD = re.compile(r"(?:công|sáp|độc|thu|xác|đào|sáng|kiến|c
 
 # Verbs that open a predicate: a body's name ends where one starts (lower case inside a name).
 _VERBS = flex_any(
+    "đã",
+    "đang",
+    "vừa",
+    "chưa",
+    "không",
+    "vẫn",
+    "cũng",
     "chủ động",
     "tích cực",
     "kịp thời",
@@ -549,28 +556,31 @@ def _clause_owner(text: str, lo: int, hi: int, match: DeadlineMatch | None) -> s
 # Is it a task?
 
 
-def _is_past(clause: str, match: DeadlineMatch, ref: dt.date | None) -> bool:
-    if _DIRECTIVE.search(clause):
+def _is_past(piece: str, match: DeadlineMatch, ref: dt.date | None) -> bool:
+    """A report of work done: a main-clause "đã", or a date with a written year before the document's."""
+    if _DIRECTIVE.search(piece):
         return False
-    for m in _PAST.finditer(clause):
-        if not _PAST_EXEMPT.search(clause[: m.start()]):
+    for m in _PAST.finditer(piece):
+        if not _PAST_EXEMPT.search(piece[: m.start()]):
             return True
     date = match.deadline.date
-    written_year = re.search(r"\d{4}", match.deadline.text) is not None
-    return bool(ref and date and written_year and date < ref)
+    return bool(ref and date and match.year_written and date < ref)
 
 
-def _is_task(
-    sentence: str, clause: str, match: DeadlineMatch, owner: str | None, ref: dt.date | None
-) -> bool:
-    if _SHORTCOMING.match(sentence) or _ENTITLEMENT.search(clause) or _is_past(clause, match, ref):
+def _is_task(sentence: str, piece: str, match: DeadlineMatch, owner: str | None, ref: dt.date | None) -> bool:
+    """`piece` is the part of the clause between ";" that holds the deadline."""
+    if _SHORTCOMING.match(sentence) or _ENTITLEMENT.search(piece) or _is_past(piece, match, ref):
         return False
     if match.kind == "relative":
         return owner is not None
     if match.kind == "recurring":
         routine = bool(_ROUTINE_MARK.search(match.deadline.text)) or "," in (match.deadline.recurring or "")
-        return routine or (owner is not None and not _PASSIVE.search(clause))
+        return routine or (owner is not None and not _PASSIVE.search(piece))
     return True
+
+
+def _piece_of(text: str, lo: int, hi: int, at: int) -> str:
+    return next((text[s:e] for s, e in _segments(text, lo, hi) if s <= at < e), text[lo:hi])
 
 
 def _paragraph_tasks(doc: Document, number: int, paragraph: str) -> list[TaskCandidate]:
@@ -592,8 +602,8 @@ def _paragraph_tasks(doc: Document, number: int, paragraph: str) -> list[TaskCan
             elif owner is None:
                 owner = inherited
             inherited = owner
-            clause = paragraph[c_lo:c_hi]
-            if not _is_task(paragraph[s_lo:s_hi], clause, match, owner, ref):
+            piece = _piece_of(paragraph, c_lo, c_hi, match.start)
+            if not _is_task(paragraph[s_lo:s_hi], piece, match, owner, ref):
                 continue
             out.append(
                 TaskCandidate(

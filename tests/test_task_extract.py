@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.cli import main
 from index.model import Document
@@ -209,6 +211,11 @@ def test_one_deadline_keeps_the_whole_sentence() -> None:
     assert (task.text, task.owner) == (sentence, "Sở Nội vụ")
 
 
+def test_past_part_of_a_sentence_does_not_hide_the_new_task() -> None:
+    task = only("Sở Nội vụ đã xây dựng dự thảo đề án; báo cáo UBND tỉnh trước ngày 30/9/2025.")
+    assert (task.owner, task.deadline) == ("Sở Nội vụ", D(2025, 9, 30))
+
+
 def test_follow_up_sentence_is_quoted_with_the_assignment() -> None:
     para = (
         "Sở Y tế xây dựng quy chế phối hợp cấp cứu liên viện. Quy chế này được ban hành trong tháng 11/2025."
@@ -231,6 +238,23 @@ def test_document_without_date_keeps_dated_tasks_with_a_year() -> None:
         "Phòng Nội vụ gửi báo cáo trước ngày 5/9/2025; Phòng Tài chính gửi trước ngày 5/10.", date=None
     )
     assert [t.deadline for t in found] == [D(2025, 9, 5)]
+
+
+_GENRE_WORDS = st.sampled_from(
+    "Sở Nội vụ|các huyện|đã|phải|trước ngày|30/6/2025|15/8|trong quý|II/2025|hằng tháng|,|;|.|"
+    "đồng thời|Đại hội|sau khi có|báo cáo|hoàn thành|Trong|cuối năm|chậm nhất|ngày 25|Giao|Ban|Tổ chức".split(
+        "|"
+    )
+)
+
+
+@given(st.lists(_GENRE_WORDS | st.text(max_size=6), max_size=30).map(" ".join))
+def test_extraction_quotes_the_paragraph(paragraph: str) -> None:
+    for task in tasks_of(paragraph):
+        assert task.text and task.text in paragraph
+        assert task.deadline_text and task.deadline_text in paragraph
+        assert task.owner is None or task.owner in paragraph
+        assert (task.deadline is None) or (task.recurring is None)
 
 
 # ------------------------------------------------------------------------------------------ eval targets

@@ -111,6 +111,19 @@ def test_corpus_document(corpus, name: str, title: str, date: str, agency: str, 
     assert len(doc.paragraphs) == count
 
 
+@pytest.mark.parametrize("name", [row[0] for row in CORPUS_EXPECTED])
+def test_corpus_file_as_markdown_reads_the_same(corpus, tmp_path: Path, name: str) -> None:
+    # One paragraph per line, no blank lines: the markdown wrap joining must not merge any of them.
+    as_md = read(tmp_path, "doc.md", (CORPUS / name).read_bytes())
+    doc = corpus[0][name]
+    assert (as_md.title, as_md.date, as_md.agency, as_md.paragraphs) == (
+        doc.title,
+        doc.date,
+        doc.agency,
+        doc.paragraphs,
+    )
+
+
 # --- plain text: header block --------------------------------------------------------------------------
 
 

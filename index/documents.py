@@ -6,12 +6,19 @@ into a list of skipped files so one broken file never stops the others.
 Size limit: a file larger than `max_bytes` is refused before it is read. The default is 20 MB; the
 bot passes `Settings.max_file_bytes`, set with the environment variable CHIDAO_MAX_FILE_MB.
 
+Text: .txt/.md in UTF-8 (BOM or not) or UTF-16 with BOM; 8-bit files only when they read confidently
+as Vietnamese in TCVN3 (ABC), VNI or Windows-1258 (see index/legacy.py). TCVN3/VNI mojibake inside
+UTF-8 files, .docx (also by the run's font name: .VnTime, .VnTimeH, VNI-Times) and PDF text layers is
+converted too. Everything then goes through `index.text.normalise`.
+
 Layout rules (the same for every format, applied to the normalised lines of the body):
 
 * Header block: an optional title line followed directly by field lines
-  (`Ngày: 26/03/2024`, `Ngày: 6/3/2024`, `Ngày 26 tháng 3 năm 2024`, `Hà Nội, ngày 26 tháng 3 năm 2024`,
-  `Cơ quan: ...`, `Cơ quan ban hành: ...`) and ended by a blank line or the first other line. The header
-  is not a paragraph. An impossible date (31/02/2024) gives `date=None`.
+  (`Ngày: 26/03/2024`, `Ngày: 6/3/2024`, `Ngày: 5 tháng 6 năm 2023`, `Ngày ban hành: ...`,
+  `Ngày 26 tháng 3 năm 2024`, `Hà Nội, ngày 26 tháng 3 năm 2024`, `Cơ quan: ...`,
+  `Cơ quan ban hành: ...`) and ended by a blank line or the first other line. The header is not a
+  paragraph. An impossible date (31/02/2024) gives `date=None`. Field lines without a title line are
+  a header too; the title then follows the no-header rule.
 * Without a header, a letterhead (issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/KH-UBND",
   "Hà Nội, ngày 5 tháng 6 năm 2024" in the first 8 lines, see `split_letterhead`) is dropped. Then
   the first line is the title. A short title-like line (at most 200 characters, not ending in . ! ? … ;

@@ -32,19 +32,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import html
 import logging
+import os
+import socket
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
+from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, utcnow
 from bot.settings import Settings
 from bot.tasks import OpenTask, Task, _to_task, list_open, roll_recurring
 
@@ -417,6 +422,71 @@ def _finish(session: Session, row_id: int, worker_id: str, **values: Any) -> boo
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+T = TypeVar("T")
+
+
+async def _in_db(
+    session_factory: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
+    """Run `fn(session, *args, **kwargs)` in a worker thread and commit: a slow or locked database (SQLite's
+    busy_timeout, a PostgreSQL round trip) never stalls the bot's event loop."""
+
+    def work() -> T:
+        with session_factory() as session:
+            result = fn(session, *args, **kwargs)
+            session.commit()
+            return result
+
+    return await asyncio.to_thread(work)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    chat_id: int
+    text: str
+    late: bool
+    attempts: int
+
+
+def _load(
+    session: Session, row_id: int, worker_id: str, now: dt.datetime, settings: Settings
+) -> _Ready | str | None:
+    """The message for a claimed row; a reason string when the row was skipped; None when the claim was
+    lost (it went stale and another worker took it)."""
+    row = session.get(ReminderRow, row_id)
+    if row is None or row.status != "pending" or row.claimed_by != worker_id:
+        return None
+    late = row.late or now - row.due_at > LATE_AFTER
+    text, reason = _prepare(session, row, now.astimezone(settings.tz).date(), late)
+    if text is None:
+        _finish(session, row_id, worker_id, status="skipped", last_error=reason)
+        return reason
+    return _Ready(row.chat_id, text, late, row.attempts)
+
+
+def _block(
+    session: Session, row_id: int, worker_id: str, chat_id: int, now: dt.datetime, reason: str
+) -> None:
+    _finish(session, row_id, worker_id, status="skipped", last_error=reason[:500])
+    _block_chat(session, chat_id, now, reason)
+
+
+def _network_failure(
+    session: Session, row_id: int, worker_id: str, attempts: int, failed: bool, error: str, rest: list[int]
+) -> None:
+    _finish(
+        session,
+        row_id,
+        worker_id,
+        status="failed" if failed else "pending",
+        attempts=attempts,
+        last_error=error[:500],
+        claimed_by=None,
+        claimed_at=None,
+    )
+    _release(session, rest, worker_id)
+
+
 async def sweep(
     session_factory: sessionmaker[Session],
     send: SendFn,
@@ -431,84 +501,61 @@ async def sweep(
 ) -> SweepReport:
     """Plan, claim and send every due reminder; returns what happened.
 
-    `send(chat_id, html_text)` delivers one message (e.g. `bot.send_message`, whose Defaults give
-    parse_mode=HTML) and raises python-telegram-bot's exceptions. `now_fn` returns an aware datetime.
+    `send(chat_id, html_text)` delivers one message (e.g. `bot.send_message` with parse_mode=HTML) and
+    raises python-telegram-bot's exceptions. `now_fn` returns an aware datetime. Database work runs in
+    a worker thread; messages go out one at a time, in due order.
     """
+
+    def now() -> dt.datetime:
+        return now_fn().astimezone(dt.UTC)
+
     report = SweepReport()
-    with session_factory() as session:
-        report.planned = plan_due(session, now_fn(), settings)
-        session.commit()
-
-    stop = False
+    report.planned = await _in_db(session_factory, plan_due, now(), settings)
     retry_wait_total = 0.0
-    while not stop:
-        with session_factory() as session:
-            ids = claim_batch(session, worker_id, batch_size, now_fn().astimezone(dt.UTC), stale_after)
-            session.commit()
+    while True:
+        ids = await _in_db(session_factory, claim_batch, worker_id, batch_size, now(), stale_after)
         if not ids:
-            break
+            return report
         for index, row_id in enumerate(ids):
-            if stop:
-                with session_factory() as session:
-                    _release(session, ids[index:], worker_id)
-                    session.commit()
-                break
-            now = now_fn().astimezone(dt.UTC)
-            today = now.astimezone(settings.tz).date()
-            with session_factory() as session:
-                row = session.get(ReminderRow, row_id)
-                if row is None or row.status != "pending" or row.claimed_by != worker_id:
-                    continue  # lost the claim (it went stale and someone else took it)
-                chat_id = row.chat_id
-                late = row.late or now - row.due_at > LATE_AFTER
-                text, reason = _prepare(session, row, today, late)
-                if text is None:
-                    _finish(session, row_id, worker_id, status="skipped", last_error=reason)
-                    session.commit()
-                    report.skipped.append(row_id)
-                    continue
-                attempts = row.attempts
-
+            rest = ids[index + 1 :]
+            ready = await _in_db(session_factory, _load, row_id, worker_id, now(), settings)
+            if ready is None:
+                continue
+            if isinstance(ready, str):
+                report.skipped.append(row_id)
+                continue
+            chat_id = ready.chat_id
             network_tries = 0
             while True:
                 try:
-                    await send(chat_id, text)
+                    await send(chat_id, ready.text)
                 except RetryAfter as exc:
                     wait = _retry_after_seconds(exc)
                     retry_wait_total += wait
                     if retry_wait_total > MAX_RETRY_AFTER_WAIT:
-                        log.warning("flood control: leaving reminders for the next sweep")
-                        with session_factory() as session:
-                            _release(session, ids[index:], worker_id)
-                            session.commit()
-                        report.retry_later.extend(ids[index:])
-                        stop = True
-                        break
+                        log.warning("flood control for %.0f s: leaving reminders for the next sweep", wait)
+                        await _in_db(session_factory, _release, [row_id, *rest], worker_id)
+                        report.retry_later.extend([row_id, *rest])
+                        return report
                     await sleep(wait)
                     continue
                 except ChatMigrated as exc:
-                    with session_factory() as session:
-                        _migrate_chat(session, chat_id, exc.new_chat_id, now_fn().astimezone(dt.UTC))
-                        session.commit()
+                    await _in_db(session_factory, _migrate_chat, chat_id, exc.new_chat_id, now())
                     chat_id = exc.new_chat_id
                     continue
-                except Forbidden as exc:
-                    _handle_blocked(session_factory, row_id, worker_id, chat_id, now_fn, exc, report)
-                    break
-                except BadRequest as exc:
-                    if "chat not found" in exc.message.lower():
-                        _handle_blocked(session_factory, row_id, worker_id, chat_id, now_fn, exc, report)
-                    else:
-                        with session_factory() as session:
-                            _finish(
-                                session,
-                                row_id,
-                                worker_id,
-                                status="failed",
-                                attempts=attempts + 1,
-                                last_error=f"BadRequest: {exc.message}"[:500],
-                            )
-                            session.commit()
+                except (Forbidden, BadRequest) as exc:
+                    message = getattr(exc, "message", str(exc))
+                    if isinstance(exc, Forbidden) or "chat not found" in message.lower():
+                        reason = f"blocked: {type(exc).__name__}: {message}"
+                        await _in_db(session_factory, _block, row_id, worker_id, chat_id, now(), reason)
+                        report.skipped.append(row_id)
+                        report.blocked_chats.append(chat_id)
+                    else:  # the same request would fail again (bad HTML, text too long, ...)
+                        error = f"BadRequest: {message}"[:500]
+                        await _in_db(
+                            session_factory, _finish, row_id, worker_id,
+                            status="failed", attempts=ready.attempts + 1, last_error=error,
+                        )  # fmt: skip
                         report.failed.append(row_id)
                     break
                 except Exception as exc:  # NetworkError, TimedOut, 5xx, or a bug in `send`
@@ -518,59 +565,64 @@ async def sweep(
                     if network_tries < NETWORK_RETRIES:
                         await sleep(BACKOFF_SECONDS[min(network_tries - 1, len(BACKOFF_SECONDS) - 1)])
                         continue
-                    failed = attempts + 1 >= max_attempts
-                    with session_factory() as session:
-                        _finish(
-                            session,
-                            row_id,
-                            worker_id,
-                            status="failed" if failed else "pending",
-                            attempts=attempts + 1,
-                            last_error=f"{type(exc).__name__}: {exc}"[:500],
-                            claimed_by=None,
-                            claimed_at=None,
-                        )
-                        # Telegram unreachable: stop here and give the rest back for the next sweep.
-                        _release(session, ids[index + 1 :], worker_id)
-                        session.commit()
+                    # Telegram unreachable: give this row and the rest back for the next sweep.
+                    failed = ready.attempts + 1 >= max_attempts
+                    error = f"{type(exc).__name__}: {exc}"
+                    await _in_db(
+                        session_factory,
+                        _network_failure,
+                        row_id,
+                        worker_id,
+                        ready.attempts + 1,
+                        failed,
+                        error,
+                        rest,
+                    )
                     (report.failed if failed else report.retry_later).append(row_id)
-                    report.retry_later.extend(ids[index + 1 :])
-                    stop = True
-                    break
+                    report.retry_later.extend(rest)
+                    return report
                 else:
-                    with session_factory() as session:
-                        _finish(
-                            session,
-                            row_id,
-                            worker_id,
-                            status="sent",
-                            sent_at=now_fn().astimezone(dt.UTC),
-                            late=late,
-                            attempts=attempts + 1,
-                            last_error=None,
-                        )
-                        session.commit()
+                    await _in_db(
+                        session_factory, _finish, row_id, worker_id,
+                        status="sent", sent_at=now(), late=ready.late, attempts=ready.attempts + 1,
+                        last_error=None,
+                    )  # fmt: skip
                     report.sent.append(row_id)
                     break
-    return report
 
 
-def _handle_blocked(
+def default_worker_id() -> str:
+    """A worker id unique among live processes: host name and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def make_sweep_job(
     session_factory: sessionmaker[Session],
-    row_id: int,
-    worker_id: str,
-    chat_id: int,
-    now_fn: Callable[[], dt.datetime],
-    exc: Exception,
-    report: SweepReport,
-) -> None:
-    reason = f"blocked: {type(exc).__name__}: {exc}"
-    with session_factory() as session:
-        _finish(session, row_id, worker_id, status="skipped", last_error=reason[:500])
-        _block_chat(session, chat_id, now_fn().astimezone(dt.UTC), reason)
-        session.commit()
-    report.skipped.append(row_id)
-    report.blocked_chats.append(chat_id)
+    settings: Settings,
+    worker_id: str | None = None,
+    now_fn: Callable[[], dt.datetime] = utcnow,
+) -> Callable[[Any], Awaitable[None]]:
+    """A JobQueue callback that runs one sweep with the application's bot, e.g.
+
+    app.job_queue.run_repeating(make_sweep_job(sessions, settings), interval=60, first=5,
+                                job_kwargs={"max_instances": 1, "coalesce": True})
+    """
+    worker = worker_id or default_worker_id()
+
+    async def job(context: Any) -> None:
+        send = functools.partial(context.bot.send_message, parse_mode=ParseMode.HTML)
+        try:
+            report = await sweep(session_factory, send, now_fn, settings, worker)
+        except SQLAlchemyError:
+            log.exception("reminder sweep: database error; the next sweep retries")
+            return
+        if report.sent or report.failed or report.blocked_chats:
+            log.info(
+                "reminders: %d sent, %d failed, %d skipped, blocked chats %s",
+                len(report.sent), len(report.failed), len(report.skipped), report.blocked_chats,
+            )  # fmt: skip
+
+    return job
 
 
 def pending_count(session: Session) -> int:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import reminders, tasks
 from bot.db import ReminderRow, SubscriptionRow, make_engine, make_session_factory
@@ -555,9 +556,11 @@ def test_two_sweepers_on_one_database_send_each_reminder_once(migrated_url: str,
     sent: list[tuple[int, str, str]] = []
     lock = threading.Lock()
     errors: list[BaseException] = []
+    start = threading.Barrier(2)
 
     def worker(name: str) -> None:
         engine = make_engine(migrated_url)
+        start.wait(30)
 
         async def send(chat_id: int, text: str) -> None:
             await asyncio.sleep(0.003)
@@ -582,6 +585,7 @@ def test_two_sweepers_on_one_database_send_each_reminder_once(migrated_url: str,
     assert not errors
     keys = [(c, t) for c, t, _ in sent]
     assert len(keys) == 30 and len(set(keys)) == 30
+    assert {name for *_, name in sent} == {"w0", "w1"}  # both really took part
     engine = make_engine(migrated_url)
     with make_session_factory(engine)() as s:
         rows = s.scalars(select(ReminderRow)).all()
@@ -720,3 +724,33 @@ def test_sigkill_during_a_batch_loses_nothing_and_duplicates_at_most_one(
     with make_session_factory(engine)() as s:
         assert {r.status for r in reminders.outbox(s)} == {"sent"}
     engine.dispose()
+
+
+def test_group_upgraded_to_supergroup_follows_the_new_chat_id(session_factory, clock: Clock) -> None:
+    setup_chat_and_task(session_factory, clock)
+    send = FakeSend()
+    send.fail(ChatMigrated(-1009999), chat_id=CHAT)
+    clock.set(vn(2026, 12, 13, 8, 0))
+    run(session_factory, send, clock)
+    assert [c for c, _ in send.sent] == [-1009999]
+    with session_factory() as s:
+        assert reminders.is_subscribed(s, -1009999) and not reminders.is_subscribed(s, CHAT)
+    clock.set(vn(2026, 12, 17, 8, 0))
+    run(session_factory, send, clock)
+    assert [c for c, _ in send.sent] == [-1009999, -1009999]
+
+
+def test_sweep_job_for_the_job_queue(session_factory, clock: Clock, fake_telegram: FakeTelegram) -> None:
+    _due_tasks(session_factory, clock, 2)
+    clock.set(vn(2026, 12, 13, 8, 0))
+    job = reminders.make_sweep_job(session_factory, make_settings(), "job-worker", now_fn=clock)
+
+    async def main() -> None:
+        bot = Bot(fake_telegram.token, base_url=f"{fake_telegram.api_url}/bot")
+        async with bot:
+            await job(SimpleNamespace(bot=bot))
+            await job(SimpleNamespace(bot=bot))
+
+    asyncio.run(main())
+    assert sorted(_task_ids_sent(fake_telegram)) == [1, 2]
+    assert all(c.params.get("parse_mode") == "HTML" for c in fake_telegram.calls_of("sendMessage"))

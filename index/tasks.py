@@ -366,6 +366,11 @@ _PAST_EXEMPT = re.compile(
     re.IGNORECASE,
 )
 _DIRECTIVE_WORDS = flex_any("phải", "cần", "yêu cầu", "đề nghị", "sẽ", "dự kiến", "phấn đấu", "khẩn trương")
+# Words that make a sentence an order even when its only time is a scene-setting period.
+_ORDER = re.compile(
+    rf"{_W}{flex_any('phải', 'cần', 'yêu cầu', 'đề nghị', 'khẩn trương', 'hoàn thành', 'chậm nhất')}{_WE}",
+    re.IGNORECASE,
+)
 _DIRECTIVE = re.compile(
     rf"{_W}{_DIRECTIVE_WORDS}{_WE}",
     re.IGNORECASE,
@@ -510,11 +515,14 @@ def _segments(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
 
 
 def _clauses(text: str, lo: int, hi: int, ref: dt.date | None) -> list[tuple[int, int, DeadlineMatch | None]]:
-    """Group the pieces of a sentence so that each group holds one deadline."""
-    pieces = [
-        (s, e, [m for m in find_deadlines(text, ref, s, e) if not m.frame])
-        for s, e in _segments(text, lo, hi)
-    ]
+    """Group the pieces of a sentence so that each group holds one deadline.
+
+    A scene-setting "Trong quý IV/2025, ..." is the deadline only of a sentence that has no other and
+    gives an order ("Trong quý IV/2025, các huyện phải hoàn thành ...")."""
+    found = [(s, e, find_deadlines(text, ref, s, e)) for s, e in _segments(text, lo, hi)]
+    pieces = [(s, e, [m for m in ms if not m.frame]) for s, e, ms in found]
+    if not any(ms for _, _, ms in pieces) and _ORDER.search(text, lo, hi):
+        pieces = found
     if sum(1 for _, _, ms in pieces if ms) <= 1:
         found = [m for _, _, ms in pieces for m in ms]
         return [(lo, hi, choose(found))]

@@ -211,6 +211,12 @@ def test_one_deadline_keeps_the_whole_sentence() -> None:
     assert (task.text, task.owner) == (sentence, "Sở Nội vụ")
 
 
+def test_scene_setting_period_is_the_deadline_of_an_order() -> None:
+    task = only("Trong quý IV/2025, các huyện ủy phải hoàn thành kiện toàn ban chỉ đạo đại hội.")
+    assert (task.owner, task.deadline) == ("các huyện ủy", D(2025, 12, 31))
+    assert tasks_of("Trong quý IV/2025, dự kiến luân chuyển 12 cán bộ từ tỉnh về huyện.") == []
+
+
 def test_past_part_of_a_sentence_does_not_hide_the_new_task() -> None:
     task = only("Sở Nội vụ đã xây dựng dự thảo đề án; báo cáo UBND tỉnh trước ngày 30/9/2025.")
     assert (task.owner, task.deadline) == ("Sở Nội vụ", D(2025, 9, 30))

@@ -111,7 +111,7 @@ def _build() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
             lookup[key] = full
             if _case_insensitive(abbr):
                 lookup[key.lower()] = full
-                lookup[key.upper()] = full
+                lookup[key.upper()] = lookup[key.capitalize()] = full
     alternatives = sorted(lookup, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w-])")
     return pattern, lookup

@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot import ask
+from bot import admin, ask
 from bot.access import Access
 from bot.db import make_session_factory
 from bot.replies import PASSAGES_PER_ANSWER
@@ -201,7 +201,7 @@ def build_application(
     for handler in ask.handlers():  # /start /help /hoi /ask and the answer buttons
         application.add_handler(handler)
     # >>> ADMIN AND TASK HANDLERS GO HERE, before the catch-all text handlers: <<<
-    #     application.add_handlers(bot.admin.handlers())
+    application.add_handlers(admin.handlers())  # /reindex /docs /stats /allow /deny, uploads
     #     application.add_handlers(bot.task_handlers.handlers())
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies
         application.add_handler(handler)

@@ -1,0 +1,659 @@
+"""Admin features: /reindex, documents sent to the bot, /docs and /docs_remove, /stats, /allow and /deny.
+
+Admins are the Telegram user ids in CHIDAO_ADMIN_IDS (`Access.is_admin`). Anyone else who sends an admin
+command, presses an admin button or sends a file in a private chat gets one polite sentence and nothing
+happens. Every admin action is written to the audit_log table.
+
+Handlers are thin: the pure parts (pages of the document list, the stats message, which document an
+argument names, file names and checks in bot.uploads) are plain functions; the rebuild itself is
+bot.reindex.Reindexer, kept in `application.bot_data["reindexer"]` (created on first use).
+
+Button data (at most 64 bytes): ``a:p:<page>`` a page of /docs, ``a:r:<doc key>`` ask to remove a
+document, ``a:R:<doc key>`` remove it, ``a:c`` cancel. The doc key is bot.ask.doc_key(path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import uploads
+from bot.ask import doc_key, send, services
+from bot.db import AllowedChatRow, AuditRow, FeedbackRow, QuestionRow, audit, utcnow
+from bot.reindex import (
+    BUSY,
+    QUEUED,
+    Reindexer,
+    ReindexTarget,
+    audit_detail,
+    local_time,
+    parse_audit_detail,
+    summary_line,
+)
+from bot.replies import MAX_MESSAGE, escape, format_date, visible_len
+from index.model import DocMeta
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DOCS_PER_PAGE = 10
+TITLE_CHARS = 160
+PAGE_LIMIT = MAX_MESSAGE - 200  # room for the header and footer
+
+# Audit actions
+A_REINDEX = "reindex"
+A_UPLOAD = "upload"
+A_UPLOAD_REFUSED = "upload_refused"
+A_REMOVE = "remove_document"
+A_ALLOW = "allow_chat"
+A_DENY = "deny_chat"
+
+# --------------------------------------------------------------------------------------------------
+# Fixed sentences
+
+NOT_ADMIN = "Xin lỗi, chức năng này chỉ dành cho quản trị viên của trợ lý."
+NO_DOCS = "Chỉ mục chưa có tài liệu nào. Anh/chị gửi tệp .docx, .pdf, .txt hoặc .md cho bot để thêm tài liệu."
+REMOVE_USAGE = (
+    "Cách dùng: /docs_remove &lt;số thứ tự trong /docs hoặc tên tệp&gt;, ví dụ: /docs_remove 3 "
+    "hoặc /docs_remove uploads/bao-cao.docx"
+)
+ALLOW_USAGE = (
+    "Cách dùng: gõ /{cmd} trong nhóm cần {what}, hoặc /{cmd} &lt;mã nhóm/người dùng&gt;, "
+    "ví dụ: /{cmd} -1001234567890"
+)
+CANCELLED = "Đã huỷ, không xoá tài liệu nào."
+DOWNLOAD_FAILED = "Không tải được tệp từ Telegram; anh/chị vui lòng gửi lại sau ít phút."
+NO_INDEX = "Chưa mở được chỉ mục; anh/chị thử /reindex hoặc kiểm tra nhật ký hệ thống."
+
+
+# --------------------------------------------------------------------------------------------------
+# Pure helpers: the document list, which document an argument names, the stats message
+
+
+def doc_line(number: int, meta: DocMeta) -> str:
+    title = meta.title if len(meta.title) <= TITLE_CHARS else meta.title[: TITLE_CHARS - 1].rstrip() + "…"
+    parts = [f"<b>{number}.</b> <i>{escape(title)}</i>"]
+    if meta.date:
+        parts.append(format_date(meta.date))
+    parts.append(f"{meta.paragraphs} đoạn")
+    return " — ".join(parts) + f"\n    <code>{escape(meta.path)}</code>"
+
+
+def paginate(docs: Sequence[DocMeta], limit: int = PAGE_LIMIT, per_page: int = DOCS_PER_PAGE) -> list[range]:
+    """Index ranges of the pages of the list: at most `per_page` documents and `limit` characters each."""
+    pages: list[range] = []
+    start, used = 0, 0
+    for i, meta in enumerate(docs):
+        size = visible_len(doc_line(i + 1, meta)) + 1
+        if i > start and (i - start >= per_page or used + size > limit):
+            pages.append(range(start, i))
+            start, used = i, 0
+        used += size
+    if start < len(docs) or not pages:
+        pages.append(range(start, len(docs)))
+    return pages
+
+
+@dataclass(frozen=True)
+class DocsPage:
+    text: str
+    markup: InlineKeyboardMarkup | None
+
+
+def docs_page(docs: Sequence[DocMeta], page: int) -> DocsPage:
+    """Page `page` (0-based, clamped) of the numbered document list with its 🗑 and ◀ ▶ buttons."""
+    if not docs:
+        return DocsPage(NO_DOCS, None)
+    pages = paginate(docs)
+    page = max(0, min(page, len(pages) - 1))
+    shown = pages[page]
+    header = f"<b>Tài liệu trong chỉ mục: {len(docs)}</b>"
+    if len(pages) > 1:
+        header += f" (trang {page + 1}/{len(pages)})"
+    lines = [header, ""]
+    lines += [doc_line(i + 1, docs[i]) for i in shown]
+    lines += ["", "Xoá một tài liệu: bấm 🗑 kèm số thứ tự, hoặc gõ /docs_remove &lt;số hoặc tên tệp&gt;."]
+    remove_buttons = [
+        InlineKeyboardButton(f"🗑 {i + 1}", callback_data=f"a:r:{doc_key(docs[i].path)}") for i in shown
+    ]
+    rows = [remove_buttons[j : j + 5] for j in range(0, len(remove_buttons), 5)]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("◀ Trước", callback_data=f"a:p:{page - 1}"))
+    if page < len(pages) - 1:
+        nav.append(InlineKeyboardButton("Sau ▶", callback_data=f"a:p:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return DocsPage("\n".join(lines), InlineKeyboardMarkup(rows))
+
+
+def find_documents(docs: Sequence[DocMeta], arg: str) -> list[DocMeta]:
+    """The documents `arg` names: a number of the /docs list, a path relative to the corpus, or a file
+    name (with or without its extension, case ignored). Several when a bare name is ambiguous."""
+    arg = arg.strip().strip("«»\"'")
+    if re.fullmatch(r"\d+", arg):
+        n = int(arg)
+        return [docs[n - 1]] if 1 <= n <= len(docs) else []
+    wanted = arg.replace("\\", "/").lstrip("/").lower()
+    exact = [d for d in docs if d.path.lower() == wanted]
+    if exact:
+        return exact
+    by_name = [d for d in docs if d.path.rsplit("/", 1)[-1].lower() == wanted]
+    if by_name:
+        return by_name
+    return [d for d in docs if Path(d.path).stem.lower() == wanted]
+
+
+@dataclass(frozen=True)
+class Stats:
+    documents: int
+    passages: int
+    index_built_at: dt.datetime | None
+    questions: int
+    answered: int
+    votes_up: int
+    votes_down: int
+    allowed_in_db: int
+    allowed_in_config: int
+    last_reindex_at: dt.datetime | None
+    last_reindex: dict[str, Any] | None
+    reindex_running: bool
+
+
+def stats_text(s: Stats, tz: dt.tzinfo) -> str:
+    lines = [
+        "<b>Thống kê trợ lý</b>",
+        f"• Tài liệu trong chỉ mục: {s.documents} ({s.passages} đoạn trích)",
+        f"• Câu hỏi đã nhận: {s.questions} (có trích dẫn trả lời: {s.answered})",
+        f"• Góp ý: 👍 {s.votes_up} · 👎 {s.votes_down}",
+        f"• Nhóm/người dùng được cấp quyền: {s.allowed_in_db} qua lệnh /allow, "
+        f"{s.allowed_in_config} trong cấu hình",
+    ]
+    if s.index_built_at:
+        lines.append(f"• Chỉ mục hiện tại lập lúc: {local_time(s.index_built_at, tz)}")
+    if s.last_reindex_at:
+        detail = s.last_reindex or {}
+        if "error" in detail:
+            what = "không thành công"
+        else:
+            what = escape(summary_line(detail))
+        lines.append(f"• Lần cập nhật chỉ mục gần nhất: {local_time(s.last_reindex_at, tz)} — {what}")
+    else:
+        lines.append("• Chưa cập nhật chỉ mục qua bot lần nào")
+    if s.reindex_running:
+        lines.append("• Đang cập nhật chỉ mục…")
+    return "\n".join(lines)
+
+
+def parse_chat_id(text: str) -> int | None:
+    m = re.fullmatch(r"\s*(-?\d{1,20})\s*", text)
+    return int(m[1]) if m else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Plumbing
+
+
+async def _blocking(fn: Callable[[], T]) -> T:
+    return await asyncio.to_thread(fn)
+
+
+def _user_id(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None
+
+
+async def _admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for an admin; anyone else gets the one-sentence refusal."""
+    if services(context).access.is_admin(_user_id(update)):
+        return True
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.answer(NOT_ADMIN)
+        except TelegramError as exc:
+            log.warning("could not answer a button press: %s", exc)
+    elif update.effective_message is not None:
+        message = update.effective_message
+        reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
+        await send(context, message.chat_id, NOT_ADMIN, reply_to=reply_to)
+    log.info("user %s refused an admin action", _user_id(update))
+    return False
+
+
+def _write_audit(
+    sessions: sessionmaker[Session], user_id: int | None, action: str, detail: str | None
+) -> None:
+    with sessions() as session, session.begin():
+        audit(session, utcnow(), user_id, action, detail)
+
+
+async def _audit(
+    svc: Services, user_id: int | None, action: str, detail: dict[str, Any] | str | None
+) -> None:
+    text = json.dumps(detail, ensure_ascii=False) if isinstance(detail, dict) else detail
+    try:
+        await _blocking(lambda: _write_audit(svc.sessions, user_id, action, text))
+    except Exception:  # noqa: BLE001 - the action happened; a lost audit row is logged, not shown
+        log.exception("could not write the audit log (%s by %s)", action, user_id)
+
+
+def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
+    """The application's one Reindexer (created on first use)."""
+    data = context.application.bot_data
+    found = data.get("reindexer")
+    if isinstance(found, Reindexer):
+        return found
+    svc = services(context)
+
+    async def record(summary: Any, error: str | None, user_ids: list[int | None]) -> None:
+        detail = audit_detail(summary, error)
+        await _blocking(lambda: _write_audit(svc.sessions, next(iter(user_ids), None), A_REINDEX, detail))
+
+    made = Reindexer(
+        svc.settings.corpus_dir,
+        svc.settings.index_dir,
+        cast(ReindexTarget, svc.index),
+        max_bytes=svc.settings.max_file_bytes,
+        on_finished=record,
+    )
+    data["reindexer"] = made
+    return made
+
+
+def _start_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, *, queue: bool) -> str:
+    application = context.application
+    return reindexer(context).start(
+        context.bot,
+        chat_id,
+        _user_id(update),
+        lambda coro: application.create_task(coro, name="reindex"),  # type: ignore[arg-type]
+        queue=queue,
+    )
+
+
+def _documents(svc: Services) -> list[DocMeta]:
+    return cast(list[DocMeta], svc.index.searcher.documents())
+
+
+async def _current_documents(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> list[DocMeta] | None:
+    svc = services(context)
+    try:
+        return await _blocking(lambda: _documents(svc))
+    except Exception:  # noqa: BLE001 - no index yet, or a damaged one: say so
+        log.exception("could not open the index")
+        await send(context, chat_id, NO_INDEX)
+        return None
+
+
+# --------------------------------------------------------------------------------------------------
+# /reindex
+
+
+async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _admin_only(update, context):
+        return
+    if _start_reindex(update, context, message.chat_id, queue=False) == "busy":
+        await send(context, message.chat_id, BUSY)
+
+
+# --------------------------------------------------------------------------------------------------
+# Documents sent to the bot
+
+
+def _document_summary(title: str, date: dt.date | None, paragraphs: int) -> str:
+    when = f"ngày {format_date(date)}" if date else "chưa rõ ngày ban hành"
+    return f"«{escape(title)}» ({when}, {paragraphs} đoạn)"
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or message.document is None or not await _admin_only(update, context):
+        return
+    svc = services(context)
+    settings = svc.settings
+    max_bytes = settings.max_file_bytes
+    chat_id = message.chat_id
+    raw_name = message.document.file_name or ""
+    name = uploads.safe_name(raw_name)
+    user_id = _user_id(update)
+
+    async def refuse(reason: str) -> None:
+        shown = escape(raw_name or "(không tên)")
+        await send(
+            context, chat_id, f"❌ Không thêm tệp «{shown}»: {escape(reason)}", reply_to=message.message_id
+        )
+        await _audit(svc, user_id, A_UPLOAD_REFUSED, {"file_name": raw_name, "reason": reason})
+
+    try:
+        uploads.check_declared(name, message.document.file_size, max_bytes)
+        try:
+            file = await message.document.get_file()
+            uploads.check_declared(name, file.file_size, max_bytes)
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("could not download %r: %s", raw_name, exc)
+            await send(context, chat_id, DOWNLOAD_FAILED, reply_to=message.message_id)
+            return
+        uploads.check_downloaded(data, max_bytes)
+        doc = await _blocking(lambda: uploads.validate(data, name, max_bytes))
+        stored = await _blocking(lambda: uploads.store(data, name, settings.corpus_dir))
+    except uploads.Refused as exc:
+        await refuse(str(exc))
+        return
+    about = _document_summary(doc.title, doc.date, len(doc.paragraphs))
+    where = f"<code>{escape(stored.path)}</code>"
+    if not stored.created:
+        await send(
+            context,
+            chat_id,
+            f"Tệp {where} đã có trong kho với cùng nội dung: {about}. Không cần cập nhật.",
+            reply_to=message.message_id,
+        )
+        return
+    await _audit(
+        svc,
+        user_id,
+        A_UPLOAD,
+        {"file_name": raw_name, "path": stored.path, "title": doc.title, "paragraphs": len(doc.paragraphs)},
+    )
+    await send(
+        context, chat_id, f"📥 Đã thêm vào kho: {about}, lưu tại {where}.", reply_to=message.message_id
+    )
+    if _start_reindex(update, context, chat_id, queue=True) == "queued":
+        await send(context, chat_id, QUEUED)
+
+
+# --------------------------------------------------------------------------------------------------
+# /docs and removal
+
+
+async def on_docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _admin_only(update, context):
+        return
+    docs = await _current_documents(context, message.chat_id)
+    if docs is None:
+        return
+    page = int(context.args[0]) - 1 if context.args and context.args[0].isdigit() else 0
+    shown = docs_page(docs, page)
+    await send(context, message.chat_id, shown.text, markup=shown.markup)
+
+
+async def on_docs_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _admin_only(update, context):
+        return
+    chat_id = message.chat_id
+    arg = " ".join(context.args or [])
+    if not arg:
+        await send(context, chat_id, REMOVE_USAGE)
+        return
+    docs = await _current_documents(context, chat_id)
+    if docs is None:
+        return
+    found = find_documents(docs, arg)
+    if not found:
+        await send(
+            context, chat_id, f"Không có tài liệu «{escape(arg)}» trong chỉ mục; xem danh sách bằng /docs."
+        )
+        return
+    if len(found) > 1:
+        names = "\n".join(f"• <code>{escape(d.path)}</code>" for d in found)
+        await send(context, chat_id, f"Có nhiều tệp trùng tên «{escape(arg)}»; gõ đường dẫn đầy đủ:\n{names}")
+        return
+    await _remove(update, context, chat_id, found[0])
+
+
+async def _remove(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, meta: DocMeta) -> None:
+    svc = services(context)
+    try:
+        removed = await _blocking(lambda: uploads.remove(svc.settings.corpus_dir, meta.path))
+    except (ValueError, OSError) as exc:
+        log.warning("could not remove %s: %s", meta.path, exc)
+        await send(context, chat_id, f"Không xoá được tệp <code>{escape(meta.path)}</code>.")
+        return
+    what = f"«{escape(meta.title)}» (<code>{escape(meta.path)}</code>)"
+    if removed:
+        await _audit(svc, _user_id(update), A_REMOVE, {"path": meta.path, "title": meta.title})
+        await send(context, chat_id, f"🗑 Đã xoá khỏi kho: {what}.")
+    else:
+        await send(context, chat_id, f"Tệp của {what} không còn trong kho; chỉ mục sẽ được cập nhật.")
+    if _start_reindex(update, context, chat_id, queue=True) == "queued":
+        await send(context, chat_id, QUEUED)
+
+
+async def on_admin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or query.message is None or not await _admin_only(update, context):
+        return
+    chat_id = query.message.chat.id
+    data = query.data or ""
+    if m := re.fullmatch(r"a:p:(\d+)", data):
+        await _answer(query)
+        docs = await _current_documents(context, chat_id)
+        if docs is None:
+            return
+        shown = docs_page(docs, int(m[1]))
+        await _edit(query, shown.text, shown.markup)
+        return
+    if data == "a:c":
+        await _answer(query)
+        await _edit(query, CANCELLED, None)
+        return
+    m = re.fullmatch(r"a:([rR]):([0-9a-f]{8})", data)
+    docs = await _current_documents(context, chat_id) if m else None
+    meta = next((d for d in docs or [] if doc_key(d.path) == m[2]), None) if m else None
+    if m is None or meta is None:
+        await _answer(query, "Tài liệu này không còn trong chỉ mục; xem lại danh sách bằng /docs.")
+        return
+    await _answer(query)
+    if m[1] == "r":
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("🗑 Xoá", callback_data=f"a:R:{m[2]}"),
+                    InlineKeyboardButton("Huỷ", callback_data="a:c"),
+                ]
+            ]
+        )
+        text = (
+            f"Xoá tài liệu «{escape(meta.title)}» (<code>{escape(meta.path)}</code>) khỏi kho và cập nhật "
+            "chỉ mục?"
+        )
+        await send(context, chat_id, text, markup=markup)
+        return
+    if isinstance(query.message, Message):
+        await _edit(query, f"Đang xoá <code>{escape(meta.path)}</code>…", None)
+    await _remove(update, context, chat_id, meta)
+
+
+async def _answer(query: CallbackQuery, text: str | None = None) -> None:
+    try:
+        await query.answer(text)
+    except TelegramError as exc:
+        log.warning("could not answer a button press: %s", exc)
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except TelegramError as exc:
+        log.warning("could not edit an admin message: %s", exc)
+
+
+# --------------------------------------------------------------------------------------------------
+# /stats
+
+
+def _gather_stats(svc: Services, running: bool) -> Stats:
+    searcher = svc.index.searcher
+    manifest: dict[str, Any] = getattr(searcher, "manifest", {}) or {}
+    built_at: dt.datetime | None = None
+    if isinstance(manifest.get("created_at"), str):
+        try:
+            built_at = dt.datetime.fromisoformat(manifest["created_at"])
+        except ValueError:
+            built_at = None
+    docs = searcher.documents()
+    passages = int(getattr(searcher, "passage_count", manifest.get("passages", 0)) or 0)
+    with svc.sessions() as s:
+        questions = s.scalar(select(func.count()).select_from(QuestionRow)) or 0
+        answered = s.scalar(select(func.count()).select_from(QuestionRow).where(QuestionRow.answered)) or 0
+        up = s.scalar(select(func.count()).select_from(FeedbackRow).where(FeedbackRow.vote == 1)) or 0
+        down = s.scalar(select(func.count()).select_from(FeedbackRow).where(FeedbackRow.vote == -1)) or 0
+        allowed = s.scalar(select(func.count()).select_from(AllowedChatRow)) or 0
+        last = s.execute(
+            select(AuditRow.at, AuditRow.detail)
+            .where(AuditRow.action == A_REINDEX)
+            .order_by(AuditRow.at.desc(), AuditRow.id.desc())
+            .limit(1)
+        ).first()
+    return Stats(
+        documents=len(docs),
+        passages=passages,
+        index_built_at=built_at,
+        questions=questions,
+        answered=answered,
+        votes_up=up,
+        votes_down=down,
+        allowed_in_db=allowed,
+        allowed_in_config=len(svc.settings.allowed_chats),
+        last_reindex_at=last.at if last else None,
+        last_reindex=parse_audit_detail(last.detail) if last else None,
+        reindex_running=running,
+    )
+
+
+async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _admin_only(update, context):
+        return
+    svc = services(context)
+    running = reindexer(context).busy
+    try:
+        stats = await _blocking(lambda: _gather_stats(svc, running))
+    except Exception:  # noqa: BLE001 - no index or database: say so instead of a silent failure
+        log.exception("could not gather the stats")
+        await send(context, message.chat_id, NO_INDEX)
+        return
+    await send(context, message.chat_id, stats_text(stats, svc.settings.tz))
+
+
+# --------------------------------------------------------------------------------------------------
+# /allow and /deny
+
+
+def _allow(sessions: sessionmaker[Session], chat_id: int, user_id: int | None) -> bool:
+    """Store the chat; False when it was already allowed."""
+    with sessions() as session, session.begin():
+        if session.get(AllowedChatRow, chat_id) is not None:
+            return False
+        session.add(AllowedChatRow(chat_id=chat_id, added_by=user_id, added_at=utcnow()))
+        audit(session, utcnow(), user_id, A_ALLOW, str(chat_id))
+        return True
+
+
+def _deny(sessions: sessionmaker[Session], chat_id: int, user_id: int | None) -> bool:
+    """Remove the chat; False when it was not in the table."""
+    with sessions() as session, session.begin():
+        row = session.get(AllowedChatRow, chat_id)
+        if row is None:
+            return False
+        session.delete(row)
+        audit(session, utcnow(), user_id, A_DENY, str(chat_id))
+        return True
+
+
+def _target_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    message = update.effective_message
+    assert message is not None
+    if context.args:
+        return parse_chat_id(" ".join(context.args))
+    if message.chat.type != ChatType.PRIVATE:
+        return message.chat_id
+    return None
+
+
+async def on_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _admin_only(update, context):
+        return
+    target = _target_chat(update, context)
+    if target is None:
+        await send(context, message.chat_id, ALLOW_USAGE.format(cmd="allow", what="cấp quyền"))
+        return
+    svc = services(context)
+    added = await _blocking(lambda: _allow(svc.sessions, target, _user_id(update)))
+    code = f"<code>{target}</code>"
+    if added:
+        text = f"✅ Đã cấp quyền sử dụng trợ lý cho {code}."
+    else:
+        text = f"{code} đã được cấp quyền từ trước."
+    await send(context, message.chat_id, text)
+
+
+async def on_deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or not await _admin_only(update, context):
+        return
+    target = _target_chat(update, context)
+    if target is None:
+        await send(context, message.chat_id, ALLOW_USAGE.format(cmd="deny", what="thu hồi quyền"))
+        return
+    svc = services(context)
+    removed = await _blocking(lambda: _deny(svc.sessions, target, _user_id(update)))
+    code = f"<code>{target}</code>"
+    if target in svc.settings.allowed_chats:
+        text = (
+            f"{code} được cấp quyền trong cấu hình (CHIDAO_ALLOWED_CHATS); cần sửa cấu hình và khởi động "
+            "lại bot để thu hồi."
+        )
+    elif removed:
+        text = f"🚫 Đã thu hồi quyền sử dụng trợ lý của {code}."
+    else:
+        text = f"{code} chưa được cấp quyền qua lệnh /allow."
+    await send(context, message.chat_id, text)
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def handlers() -> list[BaseHandler[Update, Any, Any]]:
+    """The admin handlers; bot.app adds them before the catch-all text handlers."""
+    return [
+        CommandHandler("reindex", on_reindex),
+        CommandHandler("docs", on_docs),
+        CommandHandler("docs_remove", on_docs_remove),
+        CommandHandler("stats", on_stats),
+        CommandHandler("allow", on_allow),
+        CommandHandler("deny", on_deny),
+        CallbackQueryHandler(on_admin_button, pattern=r"^a:"),
+        # Every document in a private chat: an unsupported type gets its reason, not silence.
+        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, on_document),
+    ]

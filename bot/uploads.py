@@ -1,0 +1,261 @@
+"""Documents an admin sends to the bot: pure checks, safe file names, and saving into the corpus.
+
+The order of work (driven by bot.admin):
+
+1. `check_declared(name, size)` before anything is downloaded: type supported, Telegram's file_size
+   within the limit.
+2. The bytes are downloaded; `check_downloaded(data)` checks their real size.
+3. `validate(data, name)` writes them to a private temporary directory and reads them there with
+   `index.documents.read_document` (size, encoding, broken files, .docx zip bombs, PDFs without text).
+4. Only a file that reads is saved, by `store`, into `<corpus>/uploads/` under a sanitised name; nothing
+   is ever written outside the corpus directory and an existing different file is never overwritten.
+
+Refusals are `Refused(reason)` with a Vietnamese reason for the admin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.documents import SUPPORTED_SUFFIXES, read_document
+from index.errors import BadDocument
+from index.model import Document
+from index.text import fold
+
+UPLOADS_SUBDIR = "uploads"
+MAX_NAME_BYTES = 120  # of the stem, in UTF-8; file systems allow 255 for the whole name
+FALLBACK_STEM = "tai-lieu"
+MAX_SUFFIX_TRIES = 1000
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE = re.compile(r"[^\w\-.()]+")  # \w keeps Vietnamese letters (and other letters, digits, _)
+_RUNS = re.compile(r"([_\-.])[_\-.]+")
+
+
+class Refused(Exception):
+    """An upload that is not added to the corpus; str() is the reason, in Vietnamese."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: str  # relative to the corpus directory, with forward slashes
+    created: bool  # False when the same name with the same content was already there
+
+
+# --------------------------------------------------------------------------------------------------
+# Names
+
+
+def suffix_of(name: str) -> str:
+    """The lower-case extension of a file name as Telegram reports it ("" when there is none)."""
+    base = re.split(r"[\\/]", name)[-1]
+    stem, dot, ext = base.rpartition(".")
+    return f".{ext.lower()}" if dot and stem.strip(". ") else ""
+
+
+def safe_name(raw: str) -> str:
+    """A file name that is safe to create inside a directory, from whatever name the sender chose.
+
+    Directories and ".." are dropped (only the last path component is kept), control and
+    direction-override characters removed, Vietnamese letters kept; characters other than letters,
+    digits, "-", "_", ".", "(", ")" become "_". The name never starts with "." or "~" (hidden files are
+    not indexed). When nothing usable is left, or the stem is too long, the stem is folded to ASCII
+    (and cut); the extension is lower-cased.
+    """
+    base = unicodedata.normalize("NFC", raw)
+    base = _CONTROL.sub("", base)
+    base = re.split(r"[\\/]", base)[-1]
+    suffix = suffix_of(base)
+    stem = base[: len(base) - len(suffix)] if suffix else base
+    stem = _clean(stem)
+    if len(stem.encode("utf-8")) > MAX_NAME_BYTES:
+        stem = _clean(fold(stem))[:MAX_NAME_BYTES].rstrip("_-.")
+    if not stem:
+        ascii_stem = _clean(fold(base[: len(base) - len(suffix)] if suffix else base))
+        stem = ascii_stem.encode("ascii", "ignore").decode()[:MAX_NAME_BYTES] or FALLBACK_STEM
+    return stem + suffix
+
+
+def _clean(stem: str) -> str:
+    stem = _UNSAFE.sub("_", stem.strip())
+    stem = _RUNS.sub(r"\1", stem)
+    return stem.strip("_-.~ ")
+
+
+def with_number(name: str, n: int) -> str:
+    """ "bao-cao.docx", 2 → "bao-cao-2.docx"."""
+    suffix = suffix_of(name)
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    return f"{stem}-{n}{suffix}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Checks
+
+
+def size_text(n_bytes: float) -> str:
+    """ "20 MB", "1,5 MB", "800 KB" (Vietnamese decimal comma)."""
+    if n_bytes >= 1024 * 1024:
+        value, unit = n_bytes / (1024 * 1024), "MB"
+    else:
+        value, unit = n_bytes / 1024, "KB"
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{text.replace('.', ',')} {unit}"
+
+
+def supported_list() -> str:
+    return ", ".join(SUPPORTED_SUFFIXES)
+
+
+def check_declared(name: str | None, size: int | None, max_bytes: int) -> None:
+    """Before downloading: the type is supported and the size Telegram reports is within the limit."""
+    suffix = suffix_of(name or "")
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = suffix or "không có phần mở rộng"
+        raise Refused(f"định dạng {shown} không được hỗ trợ; bot chỉ nhận tệp {supported_list()}.")
+    if size is not None and size > max_bytes:
+        raise Refused(f"tệp nặng {size_text(size)}, vượt giới hạn {size_text(max_bytes)}.")
+
+
+def check_downloaded(data: bytes | bytearray, max_bytes: int) -> None:
+    if len(data) > max_bytes:
+        raise Refused(f"tệp nặng {size_text(len(data))}, vượt giới hạn {size_text(max_bytes)}.")
+
+
+def reason_vi(message: str, max_bytes: int) -> str:
+    """A BadDocument message of index.documents ("<path>: <reason>", English) as a Vietnamese reason."""
+    m = message.lower()
+    if "unsupported file type" in m:
+        return f"định dạng không được hỗ trợ; bot chỉ nhận tệp {supported_list()}."
+    if "zip bomb" in m or "would expand" in m:
+        return (
+            "tệp .docx khi giải nén sẽ vượt quá giới hạn cho phép (nghi là «bom nén»); "
+            "vui lòng mở và lưu lại tệp bằng Word rồi gửi lại."
+        )
+    if "over the" in m and "limit" in m:
+        return f"tệp vượt giới hạn {size_text(max_bytes)}."
+    if "no text layer" in m:
+        return (
+            "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản "
+            ".docx/.pdf có chữ."
+        )
+    if "encrypted pdf" in m:
+        return "tệp PDF được đặt mật khẩu; vui lòng gửi bản không khoá."
+    if "binary file" in m:
+        return "tệp không phải văn bản (chứa dữ liệu nhị phân)."
+    if "not utf-8" in m or "utf-16" in m:
+        return "không nhận ra bảng mã của tệp văn bản (cần Unicode UTF-8, hoặc TCVN3, VNI, Windows-1258)."
+    if "not a valid .docx" in m or "broken .docx" in m:
+        return (
+            "tệp .docx bị hỏng hoặc không đúng định dạng (tệp .doc cũ cần mở bằng Word và lưu thành .docx)."
+        )
+    if "broken pdf" in m:
+        return "tệp PDF bị hỏng, không đọc được."
+    if "empty file" in m or "no text" in m:
+        return "tệp không có nội dung văn bản."
+    if "cannot read" in m:
+        return "không đọc được tệp."
+    return "không đọc được nội dung tệp."
+
+
+def validate(data: bytes, name: str, max_bytes: int) -> Document:
+    """Read the bytes as the document `name` (a safe name) from a private temporary directory.
+
+    Raises Refused with the Vietnamese reason. Nothing is left behind in the temporary directory.
+    """
+    with tempfile.TemporaryDirectory(prefix="chidao-upload-") as tmp:
+        root = Path(tmp)
+        path = root / name
+        path.write_bytes(data)
+        try:
+            return read_document(path, root, max_bytes=max_bytes)
+        except BadDocument as exc:
+            raise Refused(reason_vi(str(exc), max_bytes)) from exc
+
+
+# --------------------------------------------------------------------------------------------------
+# Saving
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when `path` (resolved, symlinks followed) is `root` itself or lies under it."""
+    real_root = root.resolve()
+    real = path.resolve()
+    return real == real_root or real.is_relative_to(real_root)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return _sha256(path.read_bytes())
+    except OSError:
+        return None
+
+
+def store(data: bytes, name: str, corpus_dir: Path) -> Stored:
+    """Save the bytes as `<corpus>/uploads/<name>`; `name` must come from `safe_name`.
+
+    The same name with the same content is a no-op (`created=False`); a different file of that name is
+    kept and the new one gets a number ("name-2.txt"). The file appears atomically (written under a
+    hidden temporary name, then hard-linked to its final name, which fails instead of overwriting).
+    """
+    if name != safe_name(name):
+        raise ValueError(f"unsafe file name {name!r}")
+    folder = corpus_dir / UPLOADS_SUBDIR
+    if not inside(corpus_dir, folder):
+        raise Refused("thư mục lưu tài liệu nằm ngoài kho tài liệu; vui lòng báo quản trị hệ thống.")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not inside(corpus_dir, folder):  # a symlink raced in
+        raise Refused("thư mục lưu tài liệu nằm ngoài kho tài liệu; vui lòng báo quản trị hệ thống.")
+    digest = _sha256(data)
+    tmp = folder / f".upload-{uuid.uuid4().hex}"
+    with open(tmp, "xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    try:
+        for n in range(1, MAX_SUFFIX_TRIES + 1):
+            candidate = folder / (name if n == 1 else with_number(name, n))
+            if not inside(corpus_dir, candidate):
+                continue
+            if candidate.exists() or candidate.is_symlink():
+                if candidate.is_file() and not candidate.is_symlink() and _file_sha256(candidate) == digest:
+                    return Stored(_rel(candidate, corpus_dir), created=False)
+                continue
+            try:
+                os.link(tmp, candidate)
+            except FileExistsError:
+                continue
+            return Stored(_rel(candidate, corpus_dir), created=True)
+        raise Refused("đã có quá nhiều tệp cùng tên; vui lòng đổi tên tệp rồi gửi lại.")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _rel(path: Path, corpus_dir: Path) -> str:
+    return path.relative_to(corpus_dir).as_posix()
+
+
+def remove(corpus_dir: Path, relpath: str) -> bool:
+    """Delete the corpus file `relpath`; False when it is not there. Refuses anything outside the corpus
+    (ValueError), so a forged or stale path can never delete another file."""
+    path = corpus_dir / relpath
+    if Path(relpath).is_absolute() or ".." in Path(relpath).parts or not inside(corpus_dir, path):
+        raise ValueError(f"{relpath!r} is not inside the corpus")
+    if path.is_symlink():
+        path.unlink()
+        return True
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True

@@ -333,7 +333,19 @@ class _Rule:
     not_after: re.Pattern[str] | None = None  # skip a match when the text before it ends like this
 
 
+# "Thời hạn hoàn thành: 30/9/2025", "Thời gian thực hiện: Quý IV/2025" (plans laid out as tables)
+_LABEL_CUE = (
+    flex_any("thời gian", "thời hạn")
+    + r"(?:\s+"
+    + flex_any("hoàn thành", "thực hiện", "nộp", "gửi", "báo cáo", "triển khai")
+    + rf")?\s*:\s*(?:{flex('trong')}\s+)?"
+)
 _DATE_RULES: tuple[_Rule, ...] = (
+    _Rule(_compile(rf"{_LABEL_CUE}{_DATE}"), _resolve_point),
+    _Rule(_compile(rf"{_LABEL_CUE}{_MONTH}"), _resolve_month),
+    _Rule(_compile(rf"{_LABEL_CUE}{_QUARTER}"), _resolve_quarter),
+    _Rule(_compile(rf"{_LABEL_CUE}{_HALF}"), _resolve_half),
+    _Rule(_compile(rf"{_LABEL_CUE}{_YEAR_P}"), _resolve_year),
     _Rule(_compile(rf"{_POINT_CUE}\s+{_DATE}"), _resolve_point),
     _Rule(_compile(rf"{_PERIOD_CUE}\s+{_MONTH}"), _resolve_month),
     _Rule(_compile(rf"{_PERIOD_CUE}\s+{_QUARTER}"), _resolve_quarter),
@@ -561,22 +573,26 @@ def parse_deadline(text: str, ref: dt.date | None) -> Deadline | None:
     best = choose(find_deadlines(text, ref))
     if best:
         return best.deadline
-    bare = _bare(text, ref)
-    return bare[0] if bare else None
+    bare = bare_deadline(text, ref)
+    return bare.deadline if bare else None
 
 
-def _bare(text: str, ref: dt.date | None, whole: bool = True) -> tuple[Deadline, int] | None:
-    low = _lower(text)
-    lead = len(low) - len(low.lstrip())
+def bare_deadline(
+    text: str, ref: dt.date | None, start: int = 0, end: int | None = None
+) -> DeadlineMatch | None:
+    """text[start:end] read as nothing but a date or period, without a cue word: "quý II/2024",
+    "ngày 05 tháng 02 năm 2024", "6 tháng đầu năm 2025" (a table cell, a bare command argument)."""
+    hi = len(text) if end is None else end
+    low = _lower(text[:hi])
+    lead = start + len(low[start:]) - len(low[start:].lstrip())
     for rule in _BARE_RULES:
         m = rule.pattern.match(low, lead)
-        if not m:
-            continue
-        if whole and low[m.end() :].strip(" .,;") != "":
+        if not m or low[m.end() :].strip(" .,;") != "":
             continue
         date = rule.resolve(m, ref)
         if date:
-            return Deadline(date, None, text[m.start() : m.end()]), m.end()
+            deadline = Deadline(date, None, text[m.start() : m.end()])
+            return DeadlineMatch(deadline, m.start(), m.end(), "date", year_written=_year(m, None)[1])
     return None
 
 

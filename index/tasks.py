@@ -27,9 +27,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from index.deadlines import DeadlineMatch, choose, find_deadlines, flex, flex_any
+from index.deadlines import DeadlineMatch, bare_deadline, choose, find_deadlines, flex, flex_any
 from index.model import Document
-from index.text import split_sentences
+from index.text import fold, split_sentences
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,13 @@ _NOT_BODY = re.compile(
 # "ban tổ chức"); capitalised "Ban" needs no glue, the next word is capitalised too.
 _NAME_GLUE = re.compile(rf"{_W}(?:(?i:{_QUANTIFIERS}|{flex('ngành')})|ban){_WE}")
 # The second half of a noun that looks like a verb: "công lập", "sáp nhập", "Sở Giáo dục và Đào tạo".
-_COMPOUND_HEAD = re.compile(r"(?:công|sáp|độc|thu|xác|đào|sáng|kiến|cải|chế|thành)\s+$", re.IGNORECASE)
+_COMPOUNDS = frozenset(
+    fold(pair)
+    for pair in (
+        "công lập", "độc lập", "xác lập", "thành lập", "sáp nhập", "thu nhập", "đào tạo", "sáng tạo",
+        "kiến tạo", "cải tạo", "chế tạo",
+    )
+)  # fmt: skip
 
 # Verbs that open a predicate: a body's name ends where one starts (lower case inside a name).
 _VERBS = flex_any(
@@ -388,6 +394,12 @@ _PASSIVE = re.compile(rf"{_W}được{_WE}", re.IGNORECASE)
 _INDEFINITE = re.compile(rf"{_W}nào{_WE}", re.IGNORECASE)
 _SEPARATORS = re.compile(rf";\s*|,\s*(?={flex('đồng thời')}{_WE})", re.IGNORECASE)
 _MAX_OWNER_WORDS = 24
+# "Cơ quan chủ trì: Sở Nội vụ", "Đơn vị thực hiện: ..."
+_OWNER_LABEL = re.compile(
+    rf"\s*(?:{flex_any('cơ quan', 'đơn vị')}\s+)?{flex_any('chủ trì', 'thực hiện', 'phụ trách')}"
+    rf"(?:\s+{flex('thực hiện')})?\s*:\s*",
+    re.IGNORECASE,
+)
 _LIST_MARK = re.compile(r"\s*(?:[-+•*–]|\(?\d{1,2}[.)]|\(?[a-zđ]\)|[IVX]{1,4}\.)\s+")
 
 
@@ -415,7 +427,7 @@ def _noun_phrase(text: str, start: int, hi: int, label: bool = False) -> tuple[s
             return None
         if i > 0 and not glued:
             verb = _VERB_AT.match(text, pos)
-            if verb and text[pos].islower() and not _COMPOUND_HEAD.search(text, max(start, pos - 6), pos):
+            if verb and text[pos].islower() and not _compound(text, words[i - 1], pos):
                 name = text[start:pos].strip(" ,")
                 co = _CO_WORKER.match(text, pos)
                 partner = _noun_phrase(text, co.end(), hi) if co else None
@@ -426,6 +438,12 @@ def _noun_phrase(text: str, start: int, hi: int, label: bool = False) -> tuple[s
                 return (cleaned, pos) if cleaned else None
         glued = bool(_NAME_GLUE.match(text, pos))
     return None
+
+
+def _compound(text: str, prev: int, pos: int) -> bool:
+    """'Đào tạo', 'công lập': the word at pos ends a two-syllable noun begun by the word at prev."""
+    pair = fold(text[prev:pos] + text[pos:].split(maxsplit=1)[0]).lower()
+    return " ".join(pair.split()) in _COMPOUNDS
 
 
 def _clean_owner(name: str) -> str | None:
@@ -465,6 +483,11 @@ def _skip_mark(text: str, pos: int) -> int:
 def _subject(text: str, lo: int, hi: int) -> tuple[str, int] | None:
     """The body at the head of text[lo:hi], after a label ("Nhiệm vụ 1:") and scene-setting adverbials."""
     starts = [_skip_mark(text, lo)]
+    named = _OWNER_LABEL.match(text, starts[0], hi)
+    if named:
+        end = next((i for i in range(named.end(), hi) if text[i] in ".;("), hi)
+        owner = _clean_owner(text[named.end() : end])
+        return (owner, end) if owner else None
     colon = text.find(":", lo, hi)
     if colon != -1 and colon - lo < 100:
         labelled = _noun_phrase(text, starts[0], hi, label=True)
@@ -524,8 +547,7 @@ def _clauses(text: str, lo: int, hi: int, ref: dt.date | None) -> list[tuple[int
     if not any(ms for _, _, ms in pieces) and _ORDER.search(text, lo, hi):
         pieces = found
     if sum(1 for _, _, ms in pieces if ms) <= 1:
-        found = [m for _, _, ms in pieces for m in ms]
-        return [(lo, hi, choose(found))]
+        return [(lo, hi, choose([m for _, _, ms in pieces for m in ms]))]
     groups: list[tuple[int, int, DeadlineMatch | None]] = []
     start: int | None = None
     for s, e, ms in pieces:
@@ -591,46 +613,84 @@ def _piece_of(text: str, lo: int, hi: int, at: int) -> str:
     return next((text[s:e] for s, e in _segments(text, lo, hi) if s <= at < e), text[lo:hi])
 
 
+_MAX_CONTEXT = 3  # deadline-less sentences a following deadline may take its owner and quote from
+
+
 def _paragraph_tasks(doc: Document, number: int, paragraph: str) -> list[TaskCandidate]:
     ref = doc.date
     out: list[TaskCandidate] = []
-    prev: tuple[int, str | None] | None = None  # (start, owner) of the previous sentence without deadline
+    context: list[tuple[int, str | None]] = []  # (start, owner) of the sentences without deadline just before
     for s_lo, s_hi in _sentence_spans(paragraph):
         clauses = _clauses(paragraph, s_lo, s_hi, ref)
         if clauses[0][2] is None:
-            prev = (s_lo, _sentence_owner(paragraph, s_lo, s_hi))
+            context = [*context, (s_lo, _sentence_owner(paragraph, s_lo, s_hi))][-_MAX_CONTEXT:]
             continue
         inherited: str | None = None
         for i, (c_lo, c_hi, match) in enumerate(clauses):
             assert match is not None
             owner = _clause_owner(paragraph, c_lo, c_hi, match)
             text_lo = c_lo
-            if owner is None and i == 0 and prev and prev[1]:
-                owner, text_lo = prev[1], prev[0]
+            context_owner = next((o for _, o in reversed(context) if o), None)
+            label_line = match.start <= s_lo + 1  # "Thời hạn: 30/9/2025." after the task it dates
+            if owner is None and i == 0 and context and (context_owner or label_line):
+                owner, text_lo = context_owner, context[0][0]
             elif owner is None:
                 owner = inherited
             inherited = owner
             piece = _piece_of(paragraph, c_lo, c_hi, match.start)
-            if not _is_task(paragraph[s_lo:s_hi], piece, match, owner, ref):
-                continue
-            out.append(
-                TaskCandidate(
-                    doc=doc.path,
-                    paragraph=number,
-                    text=paragraph[text_lo:c_hi].strip(" ;,"),
-                    owner=owner,
-                    deadline=match.deadline.date,
-                    recurring=match.deadline.recurring,
-                    deadline_text=match.deadline.text,
-                )
-            )
-        prev = None
+            if _is_task(paragraph[s_lo:s_hi], piece, match, owner, ref):
+                out.append(_candidate(doc, number, paragraph[text_lo:c_hi].strip(" ;,"), owner, match))
+        context = []
     return out
+
+
+def _candidate(
+    doc: Document, number: int, text: str, owner: str | None, match: DeadlineMatch
+) -> TaskCandidate:
+    d = match.deadline
+    return TaskCandidate(doc.path, number, text, owner, d.date, d.recurring, d.text)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Table rows ("1 | Xây dựng đề án ... | Sở Nội vụ | Các sở, ngành | Quý IV/2025"), as the reader joins them.
+
+_CELL = re.compile(r"[^|\s](?:[^|]*[^|\s])?")  # a cell's text without the bars and spaces around it
+_MIN_CELLS = 3
+_MAX_OWNER_CELL_WORDS = 14
+
+
+def _row_task(doc: Document, number: int, row: str) -> TaskCandidate | None:
+    """A plan table row: its deadline is a cell that is a deadline expression, its owner the first cell
+    naming a body; the task is the whole row."""
+    cells = [(m.start(), m.end()) for m in _CELL.finditer(row)]
+    match = None
+    for lo, hi in reversed(cells):
+        found = choose(find_deadlines(row, doc.date, lo, hi)) or bare_deadline(row, doc.date, lo, hi)
+        if found:
+            match = found
+            break
+    if match is None:
+        return None
+    owner = next((o for lo, hi in cells[1:] if (o := _owner_cell(row[lo:hi]))), None)
+    if _is_past(row, match, doc.date):
+        return None
+    return _candidate(doc, number, row, owner, match)
+
+
+def _owner_cell(cell: str) -> str | None:
+    cell = cell.strip()
+    if len(cell.split()) > _MAX_OWNER_CELL_WORDS or not (_BODY_START.match(cell) or _CAP_HEADS.match(cell)):
+        return None
+    return _clean_owner(cell)
 
 
 def extract_tasks(doc: Document) -> list[TaskCandidate]:
     """Every task with a deadline, recurrence or relative deadline in the document, in reading order."""
     out: list[TaskCandidate] = []
     for number, paragraph in enumerate(doc.paragraphs, 1):
-        out.extend(_paragraph_tasks(doc, number, paragraph))
+        if paragraph.count(" | ") >= _MIN_CELLS - 1:
+            row = _row_task(doc, number, paragraph)
+            out.extend([row] if row else [])
+        else:
+            out.extend(_paragraph_tasks(doc, number, paragraph))
     return out

@@ -230,6 +230,61 @@ def test_follow_up_sentence_is_quoted_with_the_assignment() -> None:
     assert (task.text, task.owner, task.deadline) == (para, "Sở Y tế", D(2025, 11, 30))
 
 
+def test_plan_laid_out_with_labels() -> None:
+    para = (
+        "Xây dựng đề án vị trí việc làm của các cơ quan hành chính. Cơ quan chủ trì: Sở Nội vụ. "
+        "Thời hạn hoàn thành: 30/9/2025."
+    )
+    task = only(para)
+    assert (task.text, task.owner, task.deadline) == (para, "Sở Nội vụ", D(2025, 9, 30))
+
+
+@pytest.mark.parametrize(
+    ("row", "owner", "deadline", "recurring"),
+    [
+        (
+            "1 | Xây dựng đề án vị trí việc làm | Sở Nội vụ | Các sở, ngành | Quý IV/2025",
+            "Sở Nội vụ",
+            D(2025, 12, 31),
+            None,
+        ),
+        (
+            "2 | Số hóa hồ sơ địa chính | UBND các huyện | Sở Tài nguyên | Trước 15/11/2025",
+            "UBND các huyện",
+            D(2025, 11, 15),
+            None,
+        ),
+        (
+            "3 | Báo cáo tiến độ | Các sở, ngành | Văn phòng UBND tỉnh | Hằng quý",
+            "Các sở, ngành",
+            None,
+            "quarterly",
+        ),
+        (
+            "4 | Tập huấn nghiệp vụ | Trường Chính trị tỉnh | | Tháng 10/2025",
+            "Trường Chính trị tỉnh",
+            D(2025, 10, 31),
+            None,
+        ),
+    ],
+)
+def test_plan_table_rows(row: str, owner: str, deadline: dt.date | None, recurring: str | None) -> None:
+    task = only(row)
+    assert (task.text, task.owner, task.deadline, task.recurring) == (row, owner, deadline, recurring)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "STT | Nội dung | Cơ quan chủ trì | Cơ quan phối hợp | Thời gian hoàn thành",
+        "5 | Tổng kết Nghị quyết | Sở Nội vụ | Các sở | 30/6/2024",  # before the document date
+        "6 | Tuyên truyền | Báo Quảng Trị | | Thường xuyên",
+    ],
+)
+def test_plan_table_rows_without_task(row: str) -> None:
+    assert tasks_of(row) == []
+
+
 def test_paragraph_numbers_and_order() -> None:
     found = tasks_of(
         "Kế hoạch này được triển khai trên toàn huyện.",

@@ -93,6 +93,7 @@ class Searcher:
             set(analyse(" . ".join([d.title, *d.paragraphs]), bigrams=False).symbols) for d in self.docs
         ]
         self.folded_names = sorted({" ".join(words(nm)) for nm in self.vocab.names}, key=len, reverse=True)
+        self.title_symbols = [set(analyse(d.title, bigrams=False).symbols) for d in self.docs]
         corpus_text = "".join(self.doc_text)
         self.unknown_provinces = [p for p in (" ".join(words(x)) for x in PROVINCES) if f" {p} " not in corpus_text]
         self.known_symbols = set().union(*self.doc_symbols) if self.doc_symbols else set()
@@ -204,6 +205,17 @@ class Searcher:
         numbered = [s for s in an.symbols if not s[1:2] in {"q", "h", "m"} or s.startswith("#qd")]
         return any(s not in self.known_symbols for s in numbered)
 
+    def period_ok(self, an: Any, idx: int) -> bool:
+        """A question about a quarter, half-year or month ("quý III/2024") is answered only by a passage
+        whose text or document title names that period: a look-alike report of another quarter is
+        not an answer."""
+        periods = {s for s in an.symbols if s[1:2] in {"q", "h", "m"} and "y" in s and not s.startswith("#qd")}
+        if not periods:
+            return True
+        have = set(analyse(self.passages[idx].text, bigrams=False).symbols)
+        have |= self.title_symbols[int(self.passage_doc[idx])]
+        return all(p in have or p.split("y")[0] in have for p in periods)
+
     def coverage(self, an: Any, idx: int) -> float:
         """Share of the question's IDF weight (content words) found in the passage or its title."""
         words = [w for w in dict.fromkeys(an.unigrams) if w not in _STOP and not w.isdigit()]
@@ -228,7 +240,7 @@ class Searcher:
         order = np.argsort(-total, kind="stable")[:k]
         an = info["tokens"]
         best = int(order[0])
-        answerable = bool(total[best] > 0) and not self.out_of_corpus(query, an) and (
+        answerable = bool(total[best] > 0) and not self.out_of_corpus(query, an) and self.period_ok(an, best) and (
             self.coverage(an, best) >= self.tuning.min_coverage
             or float(info["dense_raw"][best]) >= self.tuning.dense_alone
         )

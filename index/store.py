@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from index.documents import SUPPORTED_SUFFIXES, read_document
+from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, read_document
 from index.errors import BadDocument, IndexCorrupt, IndexNotBuilt
 from index.model import Document
 from index.passages import passages_of
@@ -72,7 +72,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     out = []
     for path in corpus_dir.rglob("*"):
         rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts):
+        if any(part.startswith(".") for part in rel.parts) or path.name.startswith("~$"):
             continue
         if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
             out.append(path)
@@ -201,13 +201,14 @@ def build_index(
             summary.skipped.append((rel, f"unreadable: {exc.strerror}"))
             continue
         old = prev_files.get(rel)
-        if prev and old and old["sha256"] == digest and rel in prev.docs:
+        same_reader = prev is not None and prev.manifest.get("reader_version") == READER_VERSION
+        if prev and same_reader and old and old["sha256"] == digest and rel in prev.docs:
             docs.append(prev.docs[rel])
             file_entries[rel] = old
             summary.unchanged += 1
             continue
         old_skip = prev_skipped.get(rel)
-        if old_skip and old_skip["sha256"] == digest:
+        if same_reader and old_skip and old_skip["sha256"] == digest:
             summary.skipped.append((rel, old_skip["reason"]))
             skipped_entries[rel] = old_skip
             continue
@@ -233,6 +234,7 @@ def build_index(
         and not (summary.added or summary.changed or summary.removed)
         and set(skipped_entries) == set(prev_skipped)
         and prev.manifest.get("tokenizer", {}).get("version") == TOKENIZER_VERSION
+        and prev.manifest.get("reader_version") == READER_VERSION
     )
     if nothing_changed:
         summary.passages = int(prev.manifest.get("passages", 0)) if prev else 0
@@ -268,6 +270,7 @@ def build_index(
         "model": encoder.name,
         "dimension": encoder.dim,
         "tokenizer": {"version": TOKENIZER_VERSION, "units": "folded syllables + bigrams + symbols"},
+        "reader_version": READER_VERSION,
         "corpus_dir": str(corpus_dir),
         "documents": len(docs),
         "passages": len(passages),

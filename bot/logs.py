@@ -1,0 +1,171 @@
+"""Structured logging: one line per event, `key=value` (logfmt) or JSON, secrets never written.
+
+Set up once at start (`chidao run`, `chidao worker`)::
+
+    setup_logging(settings)            # level from CHIDAO_LOG_LEVEL; logfmt lines on stderr
+
+then report what happened with `log_event`::
+
+    log_event("reminder.sent", chat=-100123, task=42, late=False, ms=131)
+
+which writes one line such as::
+
+    ts=2026-11-27T23:05:46.120Z level=info logger=chidao.event event=reminder.sent chat=-100123 \
+        task=42 late=false ms=131
+
+Rules that keep the logs safe to ship to a log collector:
+
+- The bot token and the webhook secret are masked ("***") in every line, whoever logged it: the
+  formatter applies the masks registered with `bot.app.install_log_redaction` (reused, not copied)
+  and masks anything that looks like a bot token as well.
+- Message texts: a field named in `TEXT_FIELDS` (text, question, answer) is never written in full.
+  At INFO it becomes its length (`text_len=57`); with debug logging on, a short prefix is kept
+  (`text="mức lương cơ sở…"`, at most `TEXT_PREFIX` characters).
+- A record's traceback is kept on the same line (newlines escaped), so one event stays one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from typing import IO, Literal
+
+from bot.settings import Settings
+
+EVENT_LOGGER = "chidao.event"
+TEXT_FIELDS = frozenset({"text", "question", "answer"})
+TEXT_PREFIX = 24
+# A Telegram bot token anywhere in a line (also inside URLs such as .../bot<token>/getMe).
+_TOKEN_ANYWHERE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+_BARE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
+
+LogFormat = Literal["logfmt", "json"]
+
+_event_log = logging.getLogger(EVENT_LOGGER)
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with registered secrets (bot.app.install_log_redaction) and bot tokens replaced by ***."""
+    factory = logging.getLogRecordFactory()
+    mask = getattr(factory, "mask", None)
+    if callable(mask):
+        text = mask(text)
+    return _TOKEN_ANYWHERE.sub("***", text)
+
+
+def _value(v: object) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:.3f}".rstrip("0").rstrip(".") if v == v else "nan"
+    if isinstance(v, dt.datetime):
+        return v.isoformat(timespec="seconds")
+    s = str(v)
+    if s and _BARE.match(s):
+        return s
+    return json.dumps(s, ensure_ascii=False)
+
+
+def logfmt(fields: Mapping[str, object]) -> str:
+    """`key=value key2="value with spaces"` on one line (values JSON-quoted when needed)."""
+    return " ".join(f"{k}={_value(v)}" for k, v in fields.items())
+
+
+def shorten_texts(fields: Mapping[str, object], *, debug: bool) -> dict[str, object]:
+    """Replace message texts by their length (or, when `debug`, a short prefix)."""
+    out: dict[str, object] = {}
+    for key, value in fields.items():
+        if key in TEXT_FIELDS and isinstance(value, str):
+            if debug:
+                out[key] = value if len(value) <= TEXT_PREFIX else value[:TEXT_PREFIX] + "…"
+            else:
+                out[f"{key}_len"] = len(value)
+        else:
+            out[key] = value
+    return out
+
+
+class EventFormatter(logging.Formatter):
+    """One line per record: logfmt or JSON, secrets masked, traceback kept on the line."""
+
+    def __init__(self, fmt: LogFormat = "logfmt") -> None:
+        super().__init__()
+        self.fmt = fmt
+
+    def fields(self, record: logging.LogRecord) -> dict[str, object]:
+        ts = dt.datetime.fromtimestamp(record.created, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        out: dict[str, object] = {"ts": ts, "level": record.levelname.lower(), "logger": record.name}
+        event = getattr(record, "chidao_event", None)
+        if event is not None:
+            out["event"] = event
+            out.update(getattr(record, "chidao_fields", {}))
+        else:
+            out["msg"] = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            out["exc"] = record.exc_text
+        return out
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = self.fields(record)
+        if self.fmt == "json":
+            line = json.dumps(fields, ensure_ascii=False, default=str)
+        else:
+            line = logfmt(fields)
+        # logfmt/JSON quoting already escapes newlines inside values; a raw newline cannot remain.
+        return mask_secrets(line.replace("\n", "\\n"))
+
+
+def setup_logging(
+    settings: Settings,
+    *,
+    fmt: LogFormat = "logfmt",
+    stream: IO[str] | None = None,
+    secrets: Iterable[str] = (),
+) -> logging.Handler:
+    """Route every log record (ours, python-telegram-bot's, SQLAlchemy's) through one EventFormatter
+    handler on `stream` (stderr by default) at `settings.log_level`. Registers the token, the webhook
+    secret and `secrets` for masking. Calling it again replaces the handler it installed before."""
+    from bot.app import install_log_redaction
+
+    install_log_redaction([settings.telegram_token, settings.webhook_secret, *secrets])
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        # Ours from an earlier call, and the plain stderr handler of logging.basicConfig (bot.cli.main).
+        plain = type(old) is logging.StreamHandler and old.stream in (sys.stderr, sys.stdout)
+        if getattr(old, "chidao", False) or plain:
+            root.removeHandler(old)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(EventFormatter(fmt))
+    handler.chidao = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    level = logging.getLevelName(settings.log_level.upper())
+    root.setLevel(level if isinstance(level, int) else logging.INFO)
+    # Request URLs carry the token, and at INFO these libraries log every request.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return handler
+
+
+def log_event(name: str, /, *, level: int = logging.INFO, **fields: object) -> None:
+    """Log one event: `name` (dotted, e.g. "reminder.sent") with its fields, as one line.
+
+    Message texts (fields in TEXT_FIELDS) are cut as described in the module docstring."""
+    if not _event_log.isEnabledFor(level):
+        return
+    debug = _event_log.isEnabledFor(logging.DEBUG)
+    shown = shorten_texts(fields, debug=debug)
+    _event_log.log(
+        level,
+        "%s %s",
+        name,
+        logfmt(shown),
+        extra={"chidao_event": name, "chidao_fields": shown},
+    )

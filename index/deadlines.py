@@ -27,7 +27,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from index.text import fold
@@ -436,8 +436,8 @@ def _qualifier(freq: str, low: str, lo: int, hi: int) -> tuple[str, int, int] | 
         phrase = f"before day {int(m['day'])}"
         if m["which"]:
             which = "last" if fold(m["which"]) == "cuoi" else "first"
-            owner = "the next quarter's" if m["next"] else "the quarter's"
-            phrase += f" of {owner} {which} month"
+            whose = "the next quarter's" if m["next"] else "the quarter's"
+            phrase += f" of {whose} {which} month"
         elif m["nextm"]:
             phrase += " of the next month"
         return phrase, m.start(), m.end()
@@ -533,23 +533,26 @@ def _drop_overlaps(matches: list[DeadlineMatch]) -> list[DeadlineMatch]:
 def find_deadlines(
     text: str, ref: dt.date | None, start: int = 0, end: int | None = None
 ) -> list[DeadlineMatch]:
-    """Every deadline expression in text[start:end], in order. Offsets index `text`.
+    """Every deadline expression in the clause text[start:end], in order. Offsets index `text`.
 
     A recurrence absorbs the 'trước ngày 25' / 'trước ngày 15/12' that qualifies it; at most one recurrence
     is reported per call, so call it per clause.
     """
-    hi = len(text) if end is None else end
-    low = _lower(text)
+    # Work on the range (plus one character, for the word-start look-behind), then shift back.
+    offset = max(0, start - 1)
+    sub = text[offset:end]
+    low = _lower(sub)
+    lo, hi = start - offset, len(sub)
     found: list[DeadlineMatch] = []
-    recur = _recurring(text, low, start, hi)
-    dated = list(_dated(text, low, start, hi, ref))
+    recur = _recurring(sub, low, lo, hi)
+    dated = list(_dated(sub, low, lo, hi, ref))
     if recur:
         found.append(recur)
         # year-less dates next to a recurrence are its qualifiers, not one-off dates
         dated = [d for d in dated if not _inside(d, recur) and d.year_written]
     found += dated
-    found += _relative(text, low, start, hi)
-    return _drop_overlaps(found)
+    found += _relative(sub, low, lo, hi)
+    return [replace(m, start=m.start + offset, end=m.end + offset) for m in _drop_overlaps(found)]
 
 
 def _inside(m: DeadlineMatch, outer: DeadlineMatch) -> bool:

@@ -57,7 +57,7 @@ def suffix_of(name: str) -> str:
     """The lower-case extension of a file name as Telegram reports it ("" when there is none)."""
     base = re.split(r"[\\/]", name)[-1]
     stem, dot, ext = base.rpartition(".")
-    return f".{ext.lower()}" if dot and stem.strip(". ") else ""
+    return f".{ext.lower()}" if dot and stem.strip(". ") and re.fullmatch(r"[A-Za-z0-9]{1,10}", ext) else ""
 
 
 def safe_name(raw: str) -> str:
@@ -111,7 +111,9 @@ def size_text(n_bytes: float) -> str:
 
 
 def supported_list() -> str:
-    return ", ".join(SUPPORTED_SUFFIXES)
+    """ ".docx, .pdf, .txt, .md": the supported types, the most common first."""
+    usual = (".docx", ".pdf", ".txt", ".md")
+    return ", ".join(sorted(SUPPORTED_SUFFIXES, key=lambda s: usual.index(s) if s in usual else len(usual)))
 
 
 def check_declared(name: str | None, size: int | None, max_bytes: int) -> None:

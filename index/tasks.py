@@ -7,18 +7,23 @@ deadline (dated, recurring or relative) and reads as an assignment rather than a
 Rules, in the order they apply:
 - Clauses: a sentence is cut at ";" and ", đồng thời" only when two or more of its pieces carry a
   deadline; pieces without one join the next piece that has one (or the last).
-- Scene-setting adverbials ("Trong quý III/2024, ...") are not deadlines.
-- Past work is dropped: a main-clause "đã" ("đã hoàn thành trước ngày ..."), or a date with a written year
-  before the document date, unless a directive word (phải, cần, yêu cầu, đề nghị, giao, sẽ, dự kiến,
-  phấn đấu) says otherwise. Shortcoming lists ("Hạn chế: ...", "Tuy nhiên, ...") and entitlements
-  ("được hưởng", "có quyền", "có giá trị") are dropped.
+- Scene-setting adverbials ("Trong quý III/2024, ...") are not deadlines, unless the sentence has no other
+  and gives an order ("Trong quý IV/2025, các huyện phải hoàn thành ...").
+- Past work is dropped: a main-clause "đã" in the deadline's piece ("đã hoàn thành trước ngày ..."), or a
+  date with a written year before the document date, unless a directive word (phải, cần, yêu cầu, đề nghị,
+  sẽ, dự kiến, phấn đấu, khẩn trương) says otherwise. Shortcoming lists ("Hạn chế: ...", "Tuy nhiên, ...")
+  and entitlements ("được hưởng", "có quyền", "có giá trị") are dropped.
 - Relative deadlines ("trước Đại hội") and bare routines ("báo cáo hằng quý") count only with a body in
   charge: without one they are standing rules, not assignments.
-- Owner: the body after an assigning verb ("yêu cầu/đề nghị/giao/lưu ý/đôn đốc X ..."), else the subject
-  body at the head of the clause, up to its verb. A clause without one inherits from the previous clause
-  of its sentence; a first clause without one takes the owner of a preceding sentence that has no
-  deadline of its own (and then that sentence is quoted with it: "Sở Tài chính hướng dẫn ... . Hướng dẫn
-  này được ban hành trong tháng 6/2024.").
+- Owner: the subject body at the head of the clause (after labels such as "Nhiệm vụ 1:", list markers and
+  scene-setting adverbials), up to its verb; when that body assigns the work ("BTV Tỉnh ủy yêu cầu X ...")
+  or there is no subject body ("Phát biểu chỉ đạo, đồng chí ... đề nghị X ..."), the body it is assigned
+  to. "Sở Nội vụ: chủ trì ..." and "Cơ quan chủ trì: Sở Nội vụ" name it by label. A clause without one
+  inherits from the previous clause of its sentence; a first clause without one takes the owner of the
+  deadline-less sentences just before it, which are then quoted with it ("Sở Tài chính hướng dẫn ... .
+  Hướng dẫn này được ban hành trong tháng 6/2024.").
+- Table rows as the reader joins them ("1 | Xây dựng đề án | Sở Nội vụ | Các sở | Quý IV/2025"): the
+  deadline is the last cell that reads as one, the owner the first later cell naming a body.
 """
 
 from __future__ import annotations
@@ -43,116 +48,43 @@ class TaskCandidate:
     deadline_text: str | None
 
 
-@dataclass(frozen=True)
-class _Clause:
-    start: int
-    end: int
-    match: DeadlineMatch | None  # the clause's deadline; None for a sentence without one
-    owner: str | None
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Vocabulary of the genre.
+
+
+def _words(spec: str) -> tuple[str, ...]:
+    """Phrases written one after another, separated by "|"."""
+    return tuple(" ".join(w.split()) for w in spec.split("|") if w.strip())
+
 
 _W = r"(?<![\w])"
 _WE = r"(?![\w])"
 
 # Words that start the name of a body in charge.
 _BODY_HEADS = flex_any(
-    "sở",
-    "ủy ban",
-    "ubnd",
-    "hđnd",
-    "ubmttq",
-    "ubkt",
-    "văn phòng",
-    "công an",
-    "thủ trưởng",
-    "chủ tịch",
-    "giám đốc",
-    "người đứng đầu",
-    "đảng ủy",
-    "đảng đoàn",
-    "đảng bộ",
-    "chi bộ",
-    "cấp ủy",
-    "tiểu ban",
-    "hội đồng",
-    "cơ quan",
-    "btv",
-    "bch",
-    "bts",
-    "tỉnh ủy",
-    "huyện ủy",
-    "thành ủy",
-    "thị ủy",
-    "mttq",
-    "mặt trận",
-    "trung tâm",
-    "bệnh viện",
-    "ngành",
-    "đơn vị",
-    "địa phương",
-    "ban chỉ đạo",
-    "ban thường vụ",
-    "ban tổ chức",
-    "ban tuyên giáo",
-    "ban dân vận",
-    "ban nội chính",
-    "ban cán sự",
-    "ban chấp hành",
-    "ban quản lý",
-    "kho bạc",
-    "chi cục",
-    "thanh tra",
-    "tỉnh đoàn",
-    "liên đoàn",
-    "bảo hiểm xã hội",
-    "tổ công tác",
-    "tổ chức cơ sở đảng",
-    "cấp huyện",
-    "cấp xã",
+    *_words(
+        """
+    sở | ủy ban | ubnd | hđnd | ubmttq | ubkt | văn phòng | công an | thủ trưởng | chủ tịch | giám đốc |
+    người đứng đầu | đảng ủy | đảng đoàn | đảng bộ | chi bộ | cấp ủy | tiểu ban | hội đồng | cơ quan |
+    btv | bch | bts | tỉnh ủy | huyện ủy | thành ủy | thị ủy | mttq | mặt trận | trung tâm | bệnh viện |
+    ngành | đơn vị | địa phương | ban chỉ đạo | ban thường vụ | ban tổ chức | ban tuyên giáo | ban dân
+    vận | ban nội chính | ban cán sự | ban chấp hành | ban quản lý | kho bạc | chi cục | thanh tra |
+    tỉnh đoàn | liên đoàn | bảo hiểm xã hội | tổ công tác | tổ chức cơ sở đảng | cấp huyện | cấp xã
+        """
+    )
 )
 # Capitalised only: "Ban Tổ chức", "Bộ Nội vụ", "Hội Nông dân", "Đoàn ..." (lower case they are common words).
 _CAP_HEADS = re.compile(r"(?:Ban|Bộ|Hội|Đoàn|Viện|Tổ|Báo|Đài|Trường|Phòng|Cục)\s+[A-ZÀ-ỸĐ]")
 _QUANTIFIERS = flex_any("các", "mỗi", "từng", "những", "toàn bộ các")
 _BODY_NOUNS = flex_any(
-    "sở",
-    "ban",
-    "ngành",
-    "huyện",
-    "xã",
-    "phường",
-    "thị trấn",
-    "tỉnh",
-    "địa phương",
-    "cơ quan",
-    "đơn vị",
-    "huyện ủy",
-    "thành ủy",
-    "thị ủy",
-    "đảng ủy",
-    "đảng bộ",
-    "chi bộ",
-    "cấp ủy",
-    "tổ chức",
-    "phòng",
-    "trường",
-    "bệnh viện",
-    "doanh nghiệp",
-    "hội",
-    "đoàn thể",
-    "ủy ban",
-    "ubnd",
-    "tiểu ban",
-    "bộ",
-    "ban thường vụ",
-    "btv",
-    "đảng đoàn",
-    "ban cán sự",
-    "cấp",
-    "thành viên",
-    "tổ",
+    *_words(
+        """
+    sở | ban | ngành | huyện | xã | phường | thị trấn | tỉnh | địa phương | cơ quan | đơn vị | huyện ủy
+    | thành ủy | thị ủy | đảng ủy | đảng bộ | chi bộ | cấp ủy | tổ chức | phòng | trường | bệnh viện |
+    doanh nghiệp | hội | đoàn thể | ủy ban | ubnd | tiểu ban | bộ | ban thường vụ | btv | đảng đoàn |
+    ban cán sự | cấp | thành viên | tổ
+        """
+    )
 )
 _BODY_START = re.compile(rf"{_W}(?:{_BODY_HEADS}|{_QUANTIFIERS}\s+{_BODY_NOUNS}){_WE}", re.IGNORECASE)
 _NOT_BODY = re.compile(
@@ -172,147 +104,25 @@ _COMPOUNDS = frozenset(
 
 # Verbs that open a predicate: a body's name ends where one starts (lower case inside a name).
 _VERBS = flex_any(
-    "đã",
-    "đang",
-    "vừa",
-    "chưa",
-    "không",
-    "vẫn",
-    "cũng",
-    "chủ động",
-    "tích cực",
-    "kịp thời",
-    "thường xuyên",
-    "sớm",
-    "nghiêm túc",
-    "quan tâm",
-    "phát huy",
-    "nâng cao",
-    "khắc phục",
-    "ứng dụng",
-    "vận hành",
-    "xét",
-    "chủ trì",
-    "phối hợp",
-    "hoàn thành",
-    "hoàn thiện",
-    "hoàn tất",
-    "xây dựng",
-    "ban hành",
-    "tổ chức",
-    "triển khai",
-    "thực hiện",
-    "lập",
-    "gửi",
-    "báo cáo",
-    "rà soát",
-    "thẩm định",
-    "trình",
-    "tổng hợp",
-    "chỉ đạo",
-    "hướng dẫn",
-    "kiểm tra",
-    "kiểm kê",
-    "cập nhật",
-    "chuẩn bị",
-    "đề xuất",
-    "tham mưu",
-    "theo dõi",
-    "đôn đốc",
-    "giải quyết",
-    "bố trí",
-    "chọn",
-    "chỉ định",
-    "mở",
-    "duy trì",
-    "nâng cấp",
-    "số hóa",
-    "tập trung",
-    "phấn đấu",
-    "chú trọng",
-    "đẩy mạnh",
-    "tăng cường",
-    "xem xét",
-    "ra",
-    "công bố",
-    "tích hợp",
-    "tái cấu trúc",
-    "kiện toàn",
-    "đánh giá",
-    "chịu trách nhiệm",
-    "phải",
-    "cần",
-    "có trách nhiệm",
-    "được",
-    "sẽ",
-    "định kỳ",
-    "hằng",
-    "hàng",
-    "tiếp tục",
-    "khẩn trương",
-    "quán triệt",
-    "chuẩn hóa",
-    "làm",
-    "dự kiến",
-    "là",
-    "căn cứ",
-    "lãnh đạo",
-    "định hướng",
-    "ưu tiên",
-    "bảo đảm",
-    "đảm bảo",
-    "phê duyệt",
-    "quyết định",
-    "xác định",
-    "nghiên cứu",
-    "phân công",
-    "cử",
-    "đăng ký",
-    "nộp",
-    "thông báo",
-    "công khai",
-    "sửa đổi",
-    "bổ sung",
-    "thành lập",
-    "sơ kết",
-    "tổng kết",
-    "giám sát",
-    "phản ánh",
-    "vận động",
-    "tuyên truyền",
-    "phổ biến",
-    "nắm",
-    "đề nghị",
-    "yêu cầu",
-    "giao",
-    "nhập",
-    "hỗ trợ",
-    "lấy",
-    "xử lý",
-    "điều chỉnh",
-    "chi trả",
-    "thống kê",
-    "tiến hành",
-    "đưa",
-    "cho",
-    "phát động",
-    "biểu dương",
-    "khen thưởng",
-    "họp",
-    "tham gia",
-    "thống nhất",
-    "kết luận",
-    "nhấn mạnh",
-    "tạo",
-    "đạt",
-    "giảm",
-    "tăng",
-    "ký",
-    "trả lời",
-    "cung cấp",
-    "hoàn chỉnh",
-    "tập huấn",
-    "bồi dưỡng",
+    *_words(
+        """
+    đã | đang | vừa | chưa | không | vẫn | cũng | chủ động | tích cực | kịp thời | thường xuyên | sớm |
+    nghiêm túc | quan tâm | phát huy | nâng cao | khắc phục | ứng dụng | vận hành | xét | chủ trì | phối
+    hợp | hoàn thành | hoàn thiện | hoàn tất | xây dựng | ban hành | tổ chức | triển khai | thực hiện |
+    lập | gửi | báo cáo | rà soát | thẩm định | trình | tổng hợp | chỉ đạo | hướng dẫn | kiểm tra | kiểm
+    kê | cập nhật | chuẩn bị | đề xuất | tham mưu | theo dõi | đôn đốc | giải quyết | bố trí | chọn |
+    chỉ định | mở | duy trì | nâng cấp | số hóa | tập trung | phấn đấu | chú trọng | đẩy mạnh | tăng
+    cường | xem xét | ra | công bố | tích hợp | tái cấu trúc | kiện toàn | đánh giá | chịu trách nhiệm |
+    phải | cần | có trách nhiệm | được | sẽ | định kỳ | hằng | hàng | tiếp tục | khẩn trương | quán
+    triệt | chuẩn hóa | làm | dự kiến | là | căn cứ | lãnh đạo | định hướng | ưu tiên | bảo đảm | đảm
+    bảo | phê duyệt | quyết định | xác định | nghiên cứu | phân công | cử | đăng ký | nộp | thông báo |
+    công khai | sửa đổi | bổ sung | thành lập | sơ kết | tổng kết | giám sát | phản ánh | vận động |
+    tuyên truyền | phổ biến | nắm | đề nghị | yêu cầu | giao | nhập | hỗ trợ | lấy | xử lý | điều chỉnh
+    | chi trả | thống kê | tiến hành | đưa | cho | phát động | biểu dương | khen thưởng | họp | tham gia
+    | thống nhất | kết luận | nhấn mạnh | tạo | đạt | giảm | tăng | ký | trả lời | cung cấp | hoàn chỉnh
+    | tập huấn | bồi dưỡng
+        """
+    )
 )
 _VERB_AT = re.compile(rf"{_VERBS}{_WE}", re.IGNORECASE)
 _ASSIGNERS = re.compile(
@@ -321,44 +131,14 @@ _ASSIGNERS = re.compile(
     re.IGNORECASE,
 )
 _ADVERBIALS = flex_any(
-    "chậm nhất",
-    "muộn nhất",
-    "hạn chót",
-    "về",
-    "đối với",
-    "trong",
-    "hằng",
-    "hàng",
-    "định kỳ",
-    "sau khi",
-    "sau",
-    "đến",
-    "tới",
-    "năm",
-    "tháng",
-    "quý",
-    "tại",
-    "theo",
-    "căn cứ",
-    "để",
-    "nhằm",
-    "kết thúc",
-    "phát biểu",
-    "dịp",
-    "sáng",
-    "chiều",
-    "tối",
-    "ngày",
-    "riêng",
-    "ngoài ra",
-    "bên cạnh",
-    "trên cơ sở",
-    "thực hiện",
-    "từ",
-    "trước",
-    "đồng thời",
-    "nhân dịp",
-    "qua",
+    *_words(
+        """
+    chậm nhất | muộn nhất | hạn chót | về | đối với | trong | hằng | hàng | định kỳ | sau khi | sau |
+    đến | tới | năm | tháng | quý | tại | theo | căn cứ | để | nhằm | kết thúc | phát biểu | dịp | sáng
+    | chiều | tối | ngày | riêng | ngoài ra | bên cạnh | trên cơ sở | thực hiện | từ | trước | đồng thời
+    | nhân dịp | qua
+        """
+    )
 )
 _ADVERBIAL_START = re.compile(rf"\s*{_ADVERBIALS}{_WE}", re.IGNORECASE)
 _CO_WORKER = re.compile(

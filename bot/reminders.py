@@ -453,8 +453,11 @@ def _load(
 ) -> _Ready | str | None:
     """The message for a claimed row; a reason string when the row was skipped; None when the claim was
     lost (it went stale and another worker took it)."""
+    # Renew the claim first: it must not go stale while earlier rows of a long batch were being sent.
+    if not _finish(session, row_id, worker_id, claimed_at=now):
+        return None
     row = session.get(ReminderRow, row_id)
-    if row is None or row.status != "pending" or row.claimed_by != worker_id:
+    if row is None:
         return None
     late = row.late or now - row.due_at > LATE_AFTER
     text, reason = _prepare(session, row, now.astimezone(settings.tz).date(), late)

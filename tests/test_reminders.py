@@ -754,3 +754,27 @@ def test_sweep_job_for_the_job_queue(session_factory, clock: Clock, fake_telegra
     asyncio.run(main())
     assert sorted(_task_ids_sent(fake_telegram)) == [1, 2]
     assert all(c.params.get("parse_mode") == "HTML" for c in fake_telegram.calls_of("sendMessage"))
+
+
+def test_claims_are_renewed_during_a_long_batch(session_factory, clock: Clock) -> None:
+    """A batch that takes longer than the stale timeout: a second worker never sends a row the first
+    one is sending (the claim is renewed before each send)."""
+    _due_tasks(session_factory, clock, 5)
+    clock.set(vn(2026, 12, 13, 8, 0))
+    log: list[tuple[str, int]] = []
+    other = FakeSend()
+
+    async def slow_send(chat_id: int, text: str) -> None:
+        m = re.search(r"#(\d+)", text)
+        assert m
+        log.append(("w1", int(m[1])))
+        clock.advance(minutes=4)
+        if len(log) == 4:  # 16 minutes into the batch, another process sweeps
+            report = await sweep(session_factory, other, clock, make_settings(), "w2", sleep=Sleeps())
+            log.extend(("w2", int(re.search(r"#(\d+)", t)[1])) for t in other.texts())  # type: ignore[index]
+            assert len(report.sent) == 1  # only the one row whose claim went stale while waiting
+
+    asyncio.run(sweep(session_factory, slow_send, clock, make_settings(), "w1", sleep=Sleeps(), batch_size=5))
+    ids = [i for _, i in log]
+    assert sorted(ids) == [1, 2, 3, 4, 5]
+    assert {r.status for r in outbox(session_factory)} == {"sent"}

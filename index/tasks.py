@@ -148,7 +148,7 @@ _TRIM_OWNER = re.compile(rf"\s+{flex_any('trên địa bàn', 'trong tỉnh', 't
 
 _PAST = re.compile(rf"{_W}(?:đã|vừa)(?=\s)", re.IGNORECASE)
 _PAST_EXEMPT = re.compile(
-    rf"{_W}{flex_any('nếu', 'khi', 'mà', 'căn cứ', 'theo', 'những', 'các', 'số')}\s+(?:\S+\s+){{0,3}}$",
+    rf"{_W}{flex_any('nếu', 'khi', 'mà', 'căn cứ', 'theo')}\s+(?:\S+\s+){{0,3}}$",
     re.IGNORECASE,
 )
 _DIRECTIVE_WORDS = flex_any("phải", "cần", "yêu cầu", "đề nghị", "sẽ", "dự kiến", "phấn đấu", "khẩn trương")
@@ -157,10 +157,7 @@ _ORDER = re.compile(
     rf"{_W}{flex_any('phải', 'cần', 'yêu cầu', 'đề nghị', 'khẩn trương', 'hoàn thành', 'chậm nhất')}{_WE}",
     re.IGNORECASE,
 )
-_DIRECTIVE = re.compile(
-    rf"{_W}{_DIRECTIVE_WORDS}{_WE}",
-    re.IGNORECASE,
-)
+_DIRECTIVE = re.compile(rf"{_W}{_DIRECTIVE_WORDS}{_WE}", re.IGNORECASE)
 _SHORTCOMING = re.compile(
     rf"^\s*{flex_any('hạn chế', 'tuy nhiên', 'tuy vậy', 'tồn tại', 'khó khăn')}{_WE}", re.IGNORECASE
 )

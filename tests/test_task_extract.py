@@ -122,6 +122,8 @@ def test_directive_with_deadline(sentence: str, owner: str | None, deadline: dt.
         "Kết quả đánh giá, xếp loại hằng năm là căn cứ để xét thi đua.",
         "Mục tiêu đến năm 2030, 100% thủ tục hành chính được giải quyết trực tuyến.",
         "Ban Chỉ đạo đã kiểm tra tại 12 xã trong tháng 7/2025.",  # a past period of the year
+        "Các đơn vị đã gửi báo cáo về Sở Nội vụ trước ngày 15/8.",
+        "Sở Nội vụ chủ trì tổng kết Nghị quyết, báo cáo Tỉnh ủy trước ngày 30/6/2025.",  # due before the doc
     ],
 )
 def test_reports_and_rules_are_not_tasks(sentence: str) -> None:
@@ -215,6 +217,11 @@ def test_scene_setting_period_is_the_deadline_of_an_order() -> None:
     task = only("Trong quý IV/2025, các huyện ủy phải hoàn thành kiện toàn ban chỉ đạo đại hội.")
     assert (task.owner, task.deadline) == ("các huyện ủy", D(2025, 12, 31))
     assert tasks_of("Trong quý IV/2025, dự kiến luân chuyển 12 cán bộ từ tỉnh về huyện.") == []
+
+
+def test_conditions_and_references_in_the_past_do_not_make_a_report() -> None:
+    assert only("Các đơn vị chi trả phần chênh lệch nếu đã chi theo mức cũ, hoàn thành trước ngày 30/9/2025.")
+    assert only("Tiểu ban căn cứ quy hoạch đã được phê duyệt, trình phương án nhân sự trước ngày 30/11/2025.")
 
 
 def test_past_part_of_a_sentence_does_not_hide_the_new_task() -> None:

@@ -142,6 +142,7 @@ _POINT_CUE = (
     + "|"
     + flex_any("chậm nhất", "muộn nhất")
     + _LA
+    + rf"(?:\s+{flex('vào')})?"
     + ")"
 )
 _PERIOD_CUE = (

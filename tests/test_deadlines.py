@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.deadlines import Deadline, find_deadlines, parse_deadline, parse_user_deadline
+from index.deadlines import Deadline, bare_deadline, find_deadlines, parse_deadline, parse_user_deadline
 from index.text import fold
 
 REF = dt.date(2024, 3, 27)  # a document dated 27/03/2024
@@ -50,6 +50,9 @@ D = dt.date
         ("trước tháng 9/2024", D(2024, 8, 31)),  # before a period: the day before it starts
         ("trước quý III/2024", D(2024, 6, 30)),
         ("báo cáo trước 10-01-2025", D(2025, 1, 10)),
+        ("Thời hạn hoàn thành: 30/9/2025.", D(2025, 9, 30)),
+        ("Thời gian thực hiện: Quý IV/2025", D(2025, 12, 31)),
+        ("báo cáo chậm nhất vào ngày 05 tháng 10 năm 2025", D(2025, 10, 5)),
         # year-less dates keep the document's year, even when that is before the document date
         ("gửi chậm nhất ngày 15/1", D(2024, 1, 15)),
     ],
@@ -115,7 +118,10 @@ def test_impossible_dates_are_none(text: str, expected: dt.date | None) -> None:
             "hằng quý, trước ngày 15 của tháng cuối quý",
             "quarterly, before day 15 of the quarter's last month",
         ),
-        ("Hằng quý, các huyện báo cáo về Sở trước ngày 20 của tháng cuối quý.", None),
+        (  # the qualifier far from its marker still belongs to it
+            "Hằng quý, các huyện báo cáo về Sở trước ngày 20 của tháng cuối quý.",
+            "quarterly, before day 20 of the quarter's last month",
+        ),
         ("6 tháng một lần", "semiannual"),
         ("định kỳ 6 tháng, trước ngày 15/6 và ngày 15/12 hằng năm", "semiannual, before Jun 15 and Dec 15"),
         ("gửi bản nhận xét trước ngày 15/12 hằng năm", "yearly, before Dec 15"),
@@ -128,13 +134,10 @@ def test_impossible_dates_are_none(text: str, expected: dt.date | None) -> None:
         ("dinh ky hang thang, truoc ngay 25", "monthly, before day 25"),
     ],
 )
-def test_recurring_forms(text: str, recurring: str | None) -> None:
+def test_recurring_forms(text: str, recurring: str) -> None:
     found = parse_deadline(text, REF)
     assert found is not None and found.date is None
-    if recurring is None:  # the qualifier far from its marker still belongs to it
-        assert found.recurring == "quarterly, before day 20 of the quarter's last month"
-    else:
-        assert found.recurring == recurring
+    assert found.recurring == recurring
 
 
 @pytest.mark.parametrize(
@@ -150,14 +153,17 @@ def test_recurring_forms(text: str, recurring: str | None) -> None:
             "gửi chậm nhất 30 ngày trước ngày khai mạc đại hội.",
             "chậm nhất 30 ngày trước ngày khai mạc đại hội",
         ),
-        ("chỉ định trong vòng 30 ngày kể từ ngày nghị quyết có hiệu lực", None),
+        (
+            "chỉ định trong vòng 30 ngày kể từ ngày nghị quyết có hiệu lực",
+            "trong vòng 30 ngày kể từ ngày nghị quyết có hiệu lực",
+        ),
         ("Sau khi kết thúc đại hội 15 ngày, các đơn vị gửi báo cáo.", "Sau khi kết thúc đại hội 15 ngày"),
     ],
 )
-def test_relative_forms_keep_text(text: str, expression: str | None) -> None:
+def test_relative_forms_keep_text(text: str, expression: str) -> None:
     found = parse_deadline(text, REF)
     assert found is not None and found.date is None and found.recurring is None
-    assert found.text == (expression or text[text.index("trong vòng") :])
+    assert found.text == expression
 
 
 @pytest.mark.parametrize(
@@ -190,6 +196,18 @@ def test_start_date_is_not_the_deadline() -> None:
         "dự toán kinh phí tăng lương từ ngày 1/7/2024, hoàn thành chậm nhất ngày 20/6.", REF
     )
     assert found is not None and found.date == D(2024, 6, 20)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("Quý IV/2025", D(2025, 12, 31)), ("Tháng 10", D(2024, 10, 31)), ("30/9/2025", D(2025, 9, 30))],
+)
+def test_bare_deadline_is_a_whole_cell(cell: str, expected: dt.date) -> None:
+    row = f"1 | Tập huấn | Sở Nội vụ | {cell}"
+    found = bare_deadline(row, REF, row.rindex("|") + 2)
+    assert found is not None and found.deadline.date == expected
+    assert row[found.start : found.end] == cell
+    assert bare_deadline("Tập huấn trong Quý IV/2025 tại huyện", REF) is None
 
 
 def test_year_less_dates_without_reference_are_not_resolved() -> None:

@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from index.errors import ChidaoError
 
 # Modules under bot.cli that register sub-commands, in the order they appear in --help.
-COMMAND_MODULES = ["index_cmd", "search_cmd", "eval_cmd", "db_cmd", "run_cmd", "tasks_cmd"]
+COMMAND_MODULES = [
+    "index_cmd",
+    "search_cmd",
+    "eval_cmd",
+    "db_cmd",
+    "run_cmd",
+    "tasks_cmd",
+    "doctor_cmd",
+    "backup_cmd",
+    "dbcopy_cmd",
+]
 
 
 class UsageError(ChidaoError):

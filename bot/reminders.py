@@ -51,7 +51,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, utcnow
 from bot.settings import Settings
-from bot.tasks import OpenTask, Task, _to_task, list_open, roll_recurring
+from bot.tasks import OpenTask, Task, _to_task, describe_recurrence, list_open, roll_recurring
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,7 @@ def render_reminder(task: Task, today: dt.date, late: bool) -> str:
     if task.owner:
         lines.append(f"Phụ trách: {e(task.owner, quote=False)}")
     if task.recurrence:
-        lines.append(f"Định kỳ: {e(task.recurrence, quote=False)}")
+        lines.append(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}")
     if task.source_doc:
         where = (
             f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc

@@ -8,9 +8,11 @@ Recurring tasks. `deadline` is always the deadline of the *current* occurrence:
   first reminder of the next occurrence comes due; then the task rolls on by itself (`roll_recurring`,
   called by the reminder sweep). A weekly task with a 7-day reminder therefore rolls the day after its
   deadline; a monthly one stays overdue for about three weeks.
-- A recurring task without a date ("quarterly") gets its first deadline from the calendar: the anchor
-  day if the text names one ("monthly, before day 25"), else the last day of the current period
-  (month, quarter, half-year, year; periods start in January), and Friday of the week for "weekly".
+- A recurring task without a date ("quarterly") gets its first deadline from the calendar (see
+  `parse_recurrence`, `first_deadline`): the named day and month when the text gives them ("monthly,
+  before day 25", "before Jun 15 and Dec 15", "of the quarter's last month"), else the last day of the
+  period (month, quarter, half-year, year; periods start in January); "weekly" means Friday unless a
+  weekday is named. "daily" is not scheduled (no reminders).
 """
 
 from __future__ import annotations
@@ -129,47 +131,99 @@ def text_key(text: str) -> str:
 
 @dataclass(frozen=True)
 class Recurrence:
-    months: int = 0  # period in months (1 monthly, 3 quarterly, 6, 12 yearly); 0 when weekly
+    """When the occurrences of a recurring task fall due.
+
+    Weekly rules: every `weeks` weeks on `weekday` (0 = Monday; Friday when the text names none).
+    Monthly rules: every `months` months, in the months whose index (counted from January) leaves
+    `month_slot` as remainder (0 = the first month of each period), on `day` (None = the last day).
+    Or a fixed list of (month, day) `dates` in every year ("before Jun 15 and Dec 15").
+    """
+
+    months: int = 0
     weeks: int = 0
-    day: int | None = None  # anchor day of the month ("before day 25")
+    day: int | None = None
+    month_slot: int | None = None
+    weekday: int | None = None
+    dates: tuple[tuple[int, int], ...] = ()
 
 
-_EVERY_N = re.compile(r"(?:every|moi)\s+(\d+)\s+(months?|weeks?|thang|tuan)")
-_N_MONTHS = re.compile(r"(\d+)\s+thang\s*(?:/|mot)\s*lan|dinh ky (\d+) thang|(\d+) thang")
-_DAY = re.compile(r"(?:day|ngay)\s+(\d{1,2})\b")
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_WEEKDAY_NAMES = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_WEEKDAYS_VI = {
+    "thu hai": 0,
+    "thu ba": 1,
+    "thu tu": 2,
+    "thu nam": 3,
+    "thu sau": 4,
+    "thu bay": 5,
+    "chu nhat": 6,
+}
+_EVERY_N = re.compile(r"(?:every|moi)\s+(\d+)\s+(months?|weeks?|thang|tuan)\b")
+_N_MONTHS = re.compile(r"(?:dinh ky\s+)?(\d+)\s+thang\b")
+_DAY = re.compile(r"\b(?:day|ngay)\s+(\d{1,2})\b(?!\s*/)")
+_MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\s+(\d{1,2})\b")
+_VI_DAY_MONTH = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b(?!\s*/)")
 
 
-def parse_recurrence(text: str | None) -> Recurrence | None:
-    """The period of a recurrence text, English ("monthly, before day 25", "quarterly", "every 6
-    months", "yearly", "weekly") or Vietnamese ("hằng tháng", "hằng quý", "6 tháng", "hằng năm")."""
-    if not text:
-        return None
-    t = fold(normalise(text)).lower()
-    m = _DAY.search(t)
-    day = int(m[1]) if m and 1 <= int(m[1]) <= 31 else None
+def _period(t: str) -> tuple[int, int] | None:
+    """(months, weeks) of a folded recurrence text."""
     m = _EVERY_N.search(t)
     if m:
         n = int(m[1])
         if n <= 0:
             return None
-        if m[2].startswith(("week", "tuan")):
-            return Recurrence(weeks=n)
-        return Recurrence(months=n, day=day)
+        return (0, n) if m[2].startswith(("week", "tuan")) else (n, 0)
+    if re.search(r"\bdaily\b|(hang|moi) ngay", t):
+        return None  # a daily routine is not a deadline anyone needs reminding of
     if re.search(r"\bweekly\b|(hang|moi) tuan", t):
-        return Recurrence(weeks=1)
+        return (0, 1)
     if re.search(r"\bquarterly\b|(hang|moi) quy", t):
-        return Recurrence(months=3, day=day)
+        return (3, 0)
+    if re.search(r"half[- ]?year|semi[- ]?annual|nua nam|\b6 thang\b", t):
+        return (6, 0)
     if re.search(r"\b(yearly|annually|annual)\b|(hang|moi) nam", t):
-        return Recurrence(months=12, day=day)
-    if re.search(r"half[- ]?year|semi[- ]?annual|6 thang", t):
-        return Recurrence(months=6, day=day)
+        return (12, 0)
     if re.search(r"\bmonthly\b|(hang|moi) thang", t):
-        return Recurrence(months=1, day=day)
+        return (1, 0)
     m = _N_MONTHS.search(t)
-    if m:
-        n = int(next(g for g in m.groups() if g))
-        return Recurrence(months=n, day=day) if n > 0 else None
+    if m and int(m[1]) > 0:
+        return (int(m[1]), 0)
     return None
+
+
+def parse_recurrence(text: str | None) -> Recurrence | None:
+    """The rule of a recurrence text as index.tasks writes it ("monthly, before day 25", "quarterly,
+    before day 15 of the quarter's last month", "semiannual, before Jun 15 and Dec 15", "weekly,
+    before Friday", "every 2 months") or as a user types it ("hằng tháng, trước ngày 20", "hằng quý",
+    "6 tháng một lần", "hằng năm, trước 15/12"). None when it is not a rule we can schedule ("daily")."""
+    if not text:
+        return None
+    t = fold(normalise(text)).lower()
+    period = _period(t)
+    if period is None:
+        return None
+    months, weeks = period
+    if weeks:
+        weekday = next((i for name, i in _WEEKDAY_NAMES.items() if name in t), None)
+        if weekday is None:
+            weekday = next((i for name, i in _WEEKDAYS_VI.items() if name in t), None)
+        return Recurrence(weeks=weeks, weekday=weekday)
+    pairs = [(_MONTHS[mo], int(d)) for mo, d in _MONTH_DAY.findall(t)]
+    pairs += [(int(mo), int(d)) for d, mo in _VI_DAY_MONTH.findall(t)]
+    dates = tuple(sorted({(mo, d) for mo, d in pairs if 1 <= mo <= 12 and 1 <= d <= 31}))
+    if dates and months >= 6:
+        return Recurrence(months=months, dates=dates)
+    m = _DAY.search(t)
+    day = int(m[1]) if m and 1 <= int(m[1]) <= 31 else None
+    if "next quarter's first month" in t or "thang dau quy sau" in t:
+        slot = 0
+    elif "first month" in t or "thang dau" in t:
+        slot = 0
+    elif "last month" in t or "thang cuoi" in t:
+        slot = months - 1
+    else:
+        slot = 0 if months == 1 else months - 1  # the period's last month ("quarterly" = end of quarter)
+    return Recurrence(months=months, day=day, month_slot=slot)
 
 
 def _last_day(year: int, month: int) -> int:
@@ -186,6 +240,19 @@ def _add_months(d: dt.date, months: int, day: int | None) -> dt.date:
     return dt.date(year, month, min(day, _last_day(year, month)))
 
 
+def _on(year: int, month: int, day: int | None) -> dt.date:
+    return dt.date(year, month, min(day or 31, _last_day(year, month)))
+
+
+def _next_fixed_date(dates: tuple[tuple[int, int], ...], after: dt.date, inclusive: bool) -> dt.date:
+    for year in (after.year, after.year + 1):
+        for month, day in dates:
+            d = _on(year, month, day)
+            if d > after or (inclusive and d == after):
+                return d
+    raise AssertionError("unreachable: a date in the next year always exists")
+
+
 def next_occurrence(deadline: dt.date, recurrence: str | None) -> dt.date | None:
     """The deadline of the occurrence after the one due on `deadline`; None if not recurring."""
     rec = parse_recurrence(recurrence)
@@ -193,6 +260,8 @@ def next_occurrence(deadline: dt.date, recurrence: str | None) -> dt.date | None
         return None
     if rec.weeks:
         return deadline + dt.timedelta(weeks=rec.weeks)
+    if rec.dates:
+        return _next_fixed_date(rec.dates, deadline, inclusive=False)
     return _add_months(deadline, rec.months, rec.day)
 
 
@@ -202,15 +271,50 @@ def first_deadline(recurrence: str | None, today: dt.date) -> dt.date | None:
     if rec is None:
         return None
     if rec.weeks:
-        return today + dt.timedelta(days=(4 - today.weekday()) % 7)  # Friday of this week
-    start_index = (today.month - 1) // rec.months * rec.months  # periods start in January
-    end_index = today.year * 12 + start_index + rec.months - 1
-    year, month0 = divmod(end_index, 12)
-    day = rec.day if rec.day is not None else 31
-    candidate = dt.date(year, month0 + 1, min(day, _last_day(year, month0 + 1)))
-    if candidate < today:
-        candidate = _add_months(candidate, rec.months, rec.day)
-    return candidate
+        weekday = 4 if rec.weekday is None else rec.weekday  # Friday: the end of the working week
+        return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
+    if rec.dates:
+        return _next_fixed_date(rec.dates, today, inclusive=True)
+    slot = rec.month_slot or 0
+    index = today.year * 12 + today.month - 1
+    for i in range(index, index + rec.months + 2):
+        if i % rec.months == slot % rec.months:  # month index counted from January of year 0
+            year, month0 = divmod(i, 12)
+            d = _on(year, month0 + 1, rec.day)
+            if d >= today:
+                return d
+    raise AssertionError("unreachable: every period has a slot month")
+
+
+_VI_WEEKDAY = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+def describe_recurrence(recurrence: str | None) -> str | None:
+    """Vietnamese wording of a recurrence for messages: "monthly, before day 25" -> "hằng tháng, trước
+    ngày 25". Text that is not a schedulable rule is returned as it is."""
+    if not recurrence:
+        return None
+    rec = parse_recurrence(recurrence)
+    if rec is None:
+        return recurrence
+    if rec.weeks:
+        out = "hằng tuần" if rec.weeks == 1 else f"{rec.weeks} tuần một lần"
+        return out + (f", trước {_VI_WEEKDAY[rec.weekday]}" if rec.weekday is not None else "")
+    out = {1: "hằng tháng", 3: "hằng quý", 12: "hằng năm"}.get(rec.months, f"{rec.months} tháng một lần")
+    if rec.dates:
+        return out + ", trước ngày " + " và ".join(f"{d}/{m}" for m, d in rec.dates)
+    if rec.day is not None:
+        out += f", trước ngày {rec.day}"
+        if rec.months > 1:
+            out += (
+                " tháng đầu"
+                if rec.month_slot == 0
+                else " tháng cuối"
+                if rec.month_slot == rec.months - 1
+                else ""
+            )
+            out += " quý" if rec.months == 3 else " kỳ" if rec.month_slot in (0, rec.months - 1) else ""
+    return out
 
 
 def roll_recurring(

@@ -778,3 +778,39 @@ def test_claims_are_renewed_during_a_long_batch(session_factory, clock: Clock) -
     ids = [i for _, i in log]
     assert sorted(ids) == [1, 2, 3, 4, 5]
     assert {r.status for r in outbox(session_factory)} == {"sent"}
+
+
+def test_extracted_document_tasks_end_to_end(session_factory, clock: Clock) -> None:
+    """extract_tasks -> import_candidates -> accept -> reminders, for a dated and a recurring task."""
+    from index.model import Document
+    from index.tasks import extract_tasks
+
+    doc = Document(
+        "kh/ke-hoach-01.txt",
+        "Kế hoạch",
+        D(2026, 11, 1),
+        "Huyện ủy",
+        (
+            "Ban Tuyên giáo chủ trì xây dựng báo cáo sơ kết, hoàn thành trước ngày 15/12/2026.",
+            "Văn phòng Huyện ủy tổng hợp báo cáo tình hình hằng tháng, gửi trước ngày 25 hằng tháng.",
+        ),
+    )
+    with session_factory() as s:
+        reminders.subscribe(s, CHAT, 7, clock())
+        assert tasks.import_candidates(s, doc.path, extract_tasks(doc), clock()).added == 2
+        for cand in tasks.list_candidates(s, doc.path):
+            tasks.accept(s, cand.id, 7, clock())
+        s.commit()
+    send = FakeSend()
+    clock.set(vn(2026, 12, 8, 8, 0))
+    run(session_factory, send, clock)
+    (text,) = send.texts()
+    assert "15/12/2026" in text and "còn 7 ngày" in text and "Phụ trách: Ban Tuyên giáo" in text
+    assert "kh/ke-hoach-01.txt, đoạn 1" in text
+    clock.set(vn(2026, 12, 18, 8, 0))  # the monthly task got its first deadline, 25/12
+    run(session_factory, send, clock)
+    # The dated task is overdue by now: it is in the digest.
+    (digest,) = [t for t in send.texts()[1:] if "quá hạn" in t]
+    (monthly,) = [t for t in send.texts()[1:] if "quá hạn" not in t]
+    assert "Công việc quá hạn" in digest and "quá hạn 3 ngày" in digest
+    assert "25/12/2026" in monthly and "Định kỳ: hằng tháng, trước ngày 25" in monthly

@@ -196,6 +196,11 @@ def test_close_one_off_task(session) -> None:
         ("weekly", D(2026, 12, 4), D(2026, 12, 11)),
         ("hằng tháng, trước ngày 20", D(2026, 12, 20), D(2027, 1, 20)),
         ("hàng quý", D(2026, 12, 31), D(2027, 3, 31)),
+        ("semiannual, before Jun 15 and Dec 15", D(2026, 12, 15), D(2027, 6, 15)),
+        ("semiannual, before Jun 15 and Dec 15", D(2027, 6, 15), D(2027, 12, 15)),
+        ("yearly, before Dec 15", D(2026, 12, 15), D(2027, 12, 15)),
+        ("quarterly, before day 15 of the quarter's last month", D(2026, 12, 15), D(2027, 3, 15)),
+        ("weekly, before Monday", D(2026, 12, 7), D(2026, 12, 14)),
         (None, D(2026, 12, 31), None),
         ("không rõ", D(2026, 12, 31), None),
     ],
@@ -207,15 +212,25 @@ def test_next_occurrence(recurrence: str | None, deadline: dt.date, after: dt.da
 @pytest.mark.parametrize(
     ("recurrence", "parsed"),
     [
-        ("monthly, before day 25", Recurrence(months=1, day=25)),
-        ("quarterly", Recurrence(months=3)),
-        ("every 6 months", Recurrence(months=6)),
-        ("yearly", Recurrence(months=12)),
+        ("monthly, before day 25", Recurrence(months=1, day=25, month_slot=0)),
+        ("quarterly", Recurrence(months=3, month_slot=2)),
+        ("quarterly, before day 15 of the quarter's last month", Recurrence(months=3, day=15, month_slot=2)),
+        (
+            "quarterly, before day 5 of the next quarter's first month",
+            Recurrence(months=3, day=5, month_slot=0),
+        ),
+        ("semiannual, before Jun 15 and Dec 15", Recurrence(months=6, dates=((6, 15), (12, 15)))),
+        ("yearly, before Dec 15", Recurrence(months=12, dates=((12, 15),))),
+        ("every 6 months", Recurrence(months=6, month_slot=5)),
+        ("yearly", Recurrence(months=12, month_slot=11)),
         ("weekly", Recurrence(weeks=1)),
+        ("weekly, before Monday", Recurrence(weeks=1, weekday=0)),
         ("every 2 weeks", Recurrence(weeks=2)),
-        ("6 tháng một lần", Recurrence(months=6)),
-        ("hằng năm", Recurrence(months=12)),
-        ("hằng tuần", Recurrence(weeks=1)),
+        ("6 tháng một lần", Recurrence(months=6, month_slot=5)),
+        ("hằng năm, trước ngày 15/12", Recurrence(months=12, dates=((12, 15),))),
+        ("hằng tuần, trước thứ Sáu", Recurrence(weeks=1, weekday=4)),
+        ("hằng tháng, trước ngày 20", Recurrence(months=1, day=20, month_slot=0)),
+        ("daily", None),
         ("", None),
     ],
 )
@@ -233,10 +248,38 @@ def test_parse_recurrence(recurrence: str, parsed: Recurrence | None) -> None:
         ("yearly", D(2026, 12, 31), D(2026, 12, 31)),
         ("weekly", D(2026, 12, 1), D(2026, 12, 4)),  # Tuesday -> Friday
         ("weekly", D(2026, 12, 4), D(2026, 12, 4)),
+        ("weekly, before Monday", D(2026, 12, 1), D(2026, 12, 7)),
+        ("quarterly, before day 15 of the quarter's last month", D(2026, 12, 16), D(2027, 3, 15)),
+        ("quarterly, before day 5 of the next quarter's first month", D(2026, 11, 27), D(2027, 1, 5)),
+        ("semiannual, before Jun 15 and Dec 15", D(2026, 11, 27), D(2026, 12, 15)),
+        ("semiannual, before Jun 15 and Dec 15", D(2026, 12, 16), D(2027, 6, 15)),
+        ("yearly, before Dec 15", D(2026, 12, 15), D(2026, 12, 15)),
+        ("every 2 months", D(2026, 11, 27), D(2026, 12, 31)),
+        ("daily", D(2026, 11, 27), None),
     ],
 )
-def test_first_deadline(recurrence: str, today: dt.date, first: dt.date) -> None:
+def test_first_deadline(recurrence: str, today: dt.date, first: dt.date | None) -> None:
     assert first_deadline(recurrence, today) == first
+
+
+@pytest.mark.parametrize(
+    ("recurrence", "vietnamese"),
+    [
+        ("monthly, before day 25", "hằng tháng, trước ngày 25"),
+        ("quarterly", "hằng quý"),
+        ("quarterly, before day 15 of the quarter's last month", "hằng quý, trước ngày 15 tháng cuối quý"),
+        ("quarterly, before day 5 of the next quarter's first month", "hằng quý, trước ngày 5 tháng đầu quý"),
+        ("semiannual, before Jun 15 and Dec 15", "6 tháng một lần, trước ngày 15/6 và 15/12"),
+        ("yearly, before Dec 15", "hằng năm, trước ngày 15/12"),
+        ("every 2 months", "2 tháng một lần"),
+        ("weekly, before Friday", "hằng tuần, trước thứ Sáu"),
+        ("every 2 weeks", "2 tuần một lần"),
+        ("daily", "daily"),
+        (None, None),
+    ],
+)
+def test_describe_recurrence_in_vietnamese(recurrence: str | None, vietnamese: str | None) -> None:
+    assert tasks.describe_recurrence(recurrence) == vietnamese
 
 
 def test_close_recurring_task_rolls_to_next_occurrence(session) -> None:

@@ -1,0 +1,656 @@
+"""End to end: the admin features of the real Application (bot.app.build_application) against the fake
+Bot API server, with a real index of a private copy of the tiny corpus (rebuilt by the bot itself).
+
+The encoder is the deterministic HashEncoder, slowed down on demand for passages (not for questions) so
+a rebuild lasts long enough to ask questions and send a second /reindex meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import time
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from bot import admin, reindex, replies
+from bot.db import AllowedChatRow, AuditRow
+from index.model import DocMeta
+from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
+from tests.fake_telegram import FakeTelegram
+from tests.fakes import HashEncoder
+from tests.test_bot_ask import ask, buttons
+
+pytestmark = pytest.mark.usefixtures("bot")
+
+MAX_FILE_MB = 1.0
+MB = 1024 * 1024
+
+NEW_DOC = """Kế hoạch phòng chống thiên tai năm 2025
+Ngày: 12/02/2025
+Cơ quan: UBND tỉnh Quảng Trị
+
+Các xã ven biển rà soát phương án sơ tán dân khỏi vùng nguy hiểm trước mùa mưa bão.
+Ban Chỉ huy phòng chống thiên tai tỉnh tổ chức diễn tập ứng phó lũ quét vào quý II/2025.
+Kho vật tư cứu hộ được bổ sung áo phao, xuồng máy và lương thực dự trữ cho 5.000 người.
+Các huyện miền núi cắm biển cảnh báo sạt lở tại 42 điểm xung yếu.
+Đài phát thanh xã phát bản tin cảnh báo thiên tai ba lần mỗi ngày trong mùa mưa.
+Kinh phí diễn tập lấy từ quỹ phòng chống thiên tai của tỉnh.
+"""
+NEW_DOC_QUESTION = "phương án sơ tán dân vùng nguy hiểm mùa mưa bão"
+NEW_DOC_FACT = "sơ tán dân khỏi vùng nguy hiểm"
+
+
+class SlowEncoder(HashEncoder):
+    """HashEncoder that spends `delay` seconds per passage (one progress call each); questions are fast."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delay = 0.0
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: str = "passage",
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        if kind != "passage" or not self.delay:
+            return super().embed(texts, kind=kind, batch_size=batch_size, progress=progress)
+        rows = []
+        for text in texts:
+            time.sleep(self.delay)
+            rows.append(super().embed([text], kind=kind)[0])
+            if progress:
+                progress(1)
+        return np.stack(rows) if rows else np.zeros((0, self.dim), dtype="float32")
+
+
+# --------------------------------------------------------------------------------------------------
+# Fixtures: a private corpus and index per test (the session's tiny corpus stays untouched)
+
+
+@pytest.fixture
+def corpus_dir(tiny_corpus: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_corpus, tmp_path / "corpus"))
+
+
+@pytest.fixture
+def index_dir(tiny_index: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(tiny_index, tmp_path / "index"))
+
+
+@pytest.fixture
+def encoder() -> SlowEncoder:
+    return SlowEncoder()
+
+
+@pytest.fixture
+def index_handle(index_dir: Path, encoder: SlowEncoder) -> Any:
+    from index.search import IndexHandle
+
+    return IndexHandle(index_dir, HashEncoder.name, encoder_factory=lambda: encoder)
+
+
+@pytest.fixture
+def bot_settings(fake_telegram: FakeTelegram, tmp_path: Path, corpus_dir: Path, index_dir: Path) -> Any:
+    from bot.settings import load_settings
+
+    return load_settings(
+        telegram_token=fake_telegram.token,
+        telegram_api_url=fake_telegram.api_url,
+        admin_ids=[ADMIN_ID],
+        allowed_chats=[ALLOWED_GROUP],
+        database_url=f"sqlite:///{tmp_path / 'chidao.db'}",
+        corpus_dir=corpus_dir,
+        index_dir=index_dir,
+        embedding_model=HashEncoder.name,
+        max_file_mb=MAX_FILE_MB,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _to(chat_id: int) -> Any:
+    return lambda c: c.params.get("chat_id") == chat_id
+
+
+async def until(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+def corpus_state(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+async def reply_to_document(
+    fake: FakeTelegram, data: bytes, name: str, *, user_id: int = ADMIN_ID, mime: str = "text/plain"
+) -> dict[str, Any]:
+    """Send a file to the bot in a private chat; return the bot's first reply."""
+    before = len(fake.sent_messages(user_id))
+    fake.feed_document(user_id, data, name, mime, user_id=user_id)
+    await fake.await_for("sendMessage", _to(user_id), count=before + 1, timeout=15)
+    return fake.sent_messages(user_id)[before]
+
+
+async def final_status(fake: FakeTelegram, chat_id: int, status_id: int, timeout: float = 30) -> str:
+    """Wait until the reindex status message `status_id` shows its result; return its text."""
+    await until(
+        lambda: not fake.message(chat_id, status_id)["text"].startswith("⏳"), timeout, "reindex summary"
+    )
+    return str(fake.message(chat_id, status_id)["text"])
+
+
+def status_messages(fake: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
+    return [m for m in fake.sent_messages(chat_id) if m["text"].startswith(("⏳", "✅", "❌"))]
+
+
+async def status_message(fake: FakeTelegram, chat_id: int, count: int = 1) -> dict[str, Any]:
+    """The `count`-th reindex status message in the chat (waits for it)."""
+    await until(lambda: len(status_messages(fake, chat_id)) >= count, 10, "reindex status message")
+    return status_messages(fake, chat_id)[count - 1]
+
+
+def audit_rows(sessions: Any, action: str | None = None) -> list[AuditRow]:
+    with sessions() as s:
+        query = select(AuditRow).order_by(AuditRow.id)
+        if action:
+            query = query.where(AuditRow.action == action)
+        return list(s.scalars(query))
+
+
+def docx_bytes(*paragraphs: str) -> bytes:
+    from docx import Document
+
+    word = Document()
+    for text in paragraphs:
+        word.add_paragraph(text)
+    buf = io.BytesIO()
+    word.save(buf)
+    return buf.getvalue()
+
+
+def zip_bomb(expanded: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("word/document.xml", "w") as member:
+            for _ in range(expanded // MB + 1):
+                member.write(b"\0" * MB)
+    return buf.getvalue()
+
+
+def blank_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------------
+# /reindex
+
+
+async def test_reindex_runs_in_background_once_at_a_time(
+    fake_telegram: FakeTelegram, corpus_dir: Path, encoder: SlowEncoder, bot_sessions: Any
+) -> None:
+    (corpus_dir / "thien_tai.txt").write_text(NEW_DOC, encoding="utf-8")
+    encoder.delay = 0.8  # 6 passages: about 5 s of embedding
+    started = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    assert started["text"] == reindex.STARTED
+    # A second /reindex while the first runs is refused.
+    busy = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    assert busy["text"] == reindex.BUSY
+    # Other chats are answered meanwhile, from the old index.
+    msg = await ask(
+        fake_telegram, ALLOWED_GROUP, "/hoi lương cơ sở bao nhiêu", user_id=501, chat_type="group"
+    )
+    assert "2.340.000" in msg["text"]
+    msg = await ask(fake_telegram, ALLOWED_GROUP, f"/hoi {NEW_DOC_QUESTION}", user_id=501, chat_type="group")
+    assert NEW_DOC_FACT not in msg["text"]
+    assert fake_telegram.message(ADMIN_ID, started["message_id"])["text"].startswith("⏳")
+
+    summary = await final_status(fake_telegram, ADMIN_ID, started["message_id"])
+    assert summary.startswith(
+        "✅ Đã cập nhật chỉ mục: thêm 1, sửa 0, xoá 0, bỏ qua 0, giữ nguyên 5 tệp; 6 tài liệu"
+    )
+    # Progress was shown by editing the one status message, at most every PROGRESS_EVERY seconds.
+    edits = fake_telegram.calls_of("editMessageText")
+    assert edits and all(e.params["message_id"] == started["message_id"] for e in edits)
+    assert any("Bước: tạo vector cho đoạn văn" in e.params["text"] for e in edits[:-1])
+    gaps = [b.at - a.at for a, b in zip(edits[:-1], edits[1:-1], strict=False)]
+    assert all(g >= reindex.PROGRESS_EVERY - 0.3 for g in gaps)
+    # The new snapshot is live: the new document is quoted.
+    msg = await ask(fake_telegram, ALLOWED_GROUP, f"/hoi {NEW_DOC_QUESTION}", user_id=501, chat_type="group")
+    assert NEW_DOC_FACT in msg["text"] and "Kế hoạch phòng chống thiên tai năm 2025" in msg["text"]
+    # One rebuild, recorded with its counts; a new /reindex is accepted again and finds nothing to do.
+    [row] = audit_rows(bot_sessions, admin.A_REINDEX)
+    assert row.user_id == ADMIN_ID and '"added": 1' in (row.detail or "")
+    again = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    assert again["text"] == reindex.STARTED
+    text = await final_status(fake_telegram, ADMIN_ID, again["message_id"])
+    assert text.startswith("✅ Chỉ mục đã mới nhất, không có gì thay đổi: thêm 0")
+
+
+async def test_upload_during_a_rebuild_is_indexed_right_after(
+    fake_telegram: FakeTelegram, corpus_dir: Path, encoder: SlowEncoder
+) -> None:
+    (corpus_dir / "thien_tai.txt").write_text(NEW_DOC, encoding="utf-8")
+    encoder.delay = 0.4
+    started = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    text = (
+        "Thông báo lịch tiếp công dân tháng 3/2025\nNgày: 01/03/2025\n\n"
+        "Chủ tịch UBND xã tiếp công dân vào thứ Năm hằng tuần tại trụ sở.\n"
+    )
+    reply = await reply_to_document(fake_telegram, text.encode(), "tiep_dan.txt")
+    assert reply["text"].startswith("📥 Đã thêm vào kho: «Thông báo lịch tiếp công dân tháng 3/2025»")
+    await fake_telegram.await_for("sendMessage", lambda c: c.params.get("text") == reindex.QUEUED, timeout=5)
+    first = await final_status(fake_telegram, ADMIN_ID, started["message_id"])
+    assert first.startswith("✅")
+    # A second build follows and takes the uploaded file in.
+    second = await status_message(fake_telegram, ADMIN_ID, 2)
+    assert (await final_status(fake_telegram, ADMIN_ID, second["message_id"])).startswith(
+        "✅ Đã cập nhật chỉ mục: thêm 1"
+    )
+    msg = await ask(fake_telegram, ADMIN_ID, "tiếp công dân vào thứ Năm")
+    assert "thứ Năm hằng tuần" in msg["text"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Uploads
+
+
+async def test_upload_txt_is_added_reindexed_and_answerable(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+) -> None:
+    reply = await reply_to_document(fake_telegram, NEW_DOC.encode(), "Kế hoạch thiên tai 2025.txt")
+    assert reply["text"] == (
+        "📥 Đã thêm vào kho: «Kế hoạch phòng chống thiên tai năm 2025» (ngày 12/02/2025, 6 đoạn), "
+        "lưu tại uploads/Kế_hoạch_thiên_tai_2025.txt."
+    )
+    assert (corpus_dir / "uploads" / "Kế_hoạch_thiên_tai_2025.txt").read_text("utf-8") == NEW_DOC
+    status = await status_message(fake_telegram, ADMIN_ID)
+    text = await final_status(fake_telegram, ADMIN_ID, status["message_id"])
+    assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 1,") and "6 tài liệu" in text
+    msg = await ask(fake_telegram, ADMIN_ID, NEW_DOC_QUESTION)
+    assert NEW_DOC_FACT in msg["text"]
+    [row] = audit_rows(bot_sessions, admin.A_UPLOAD)
+    assert row.user_id == ADMIN_ID and "uploads/Kế_hoạch_thiên_tai_2025.txt" in (row.detail or "")
+
+    # The same file again: nothing to do. Another file under the same name: kept beside it.
+    reply = await reply_to_document(fake_telegram, NEW_DOC.encode(), "Kế hoạch thiên tai 2025.txt")
+    assert "đã có trong kho với cùng nội dung" in reply["text"] and "Không cần cập nhật" in reply["text"]
+    other = NEW_DOC.replace("42 điểm", "57 điểm")
+    reply = await reply_to_document(fake_telegram, other.encode(), "Kế hoạch thiên tai 2025.txt")
+    assert "uploads/Kế_hoạch_thiên_tai_2025-2.txt" in reply["text"]
+    assert (corpus_dir / "uploads" / "Kế_hoạch_thiên_tai_2025.txt").read_text("utf-8") == NEW_DOC
+    text = await final_status(
+        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID, 2))["message_id"]
+    )
+    assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 1,") and "7 tài liệu" in text
+
+
+async def test_upload_docx(fake_telegram: FakeTelegram, corpus_dir: Path) -> None:
+    data = docx_bytes(
+        "Kết luận của Ban Thường vụ Tỉnh ủy về công tác cán bộ",
+        "Ngày: 05/03/2025",
+        "Cơ quan: Tỉnh ủy Nghệ An",
+        "",
+        "Ban Thường vụ thống nhất luân chuyển 12 cán bộ trẻ về cơ sở trong năm 2025.",
+        "Ban Tổ chức Tỉnh ủy hướng dẫn quy trình đánh giá cán bộ luân chuyển hằng năm.",
+    )
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    reply = await reply_to_document(fake_telegram, data, "ket-luan.docx", mime=mime)
+    assert reply["text"].startswith(
+        "📥 Đã thêm vào kho: «Kết luận của Ban Thường vụ Tỉnh ủy về công tác cán bộ» "
+        "(ngày 05/03/2025, 2 đoạn)"
+    )
+    assert (corpus_dir / "uploads" / "ket-luan.docx").read_bytes() == data
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    msg = await ask(fake_telegram, ADMIN_ID, "luân chuyển cán bộ trẻ về cơ sở")
+    assert "luân chuyển 12 cán bộ trẻ" in msg["text"] and "Tỉnh ủy Nghệ An" in msg["text"]
+
+
+BAD_UPLOADS = [
+    # (file name, data, words of the reason, downloaded before refusing)
+    ("bang-luong.xlsx", b"PK\x03\x04 spreadsheet", "định dạng .xlsx không được hỗ trợ", False),
+    ("qua-lon.txt", ("Dòng văn bản tiếng Việt có dấu.\n" * 40_000).encode(), "vượt giới hạn 1 MB", False),
+    ("hong.docx", b"PK\x03\x04 this is not a zip archive at all", "tệp .docx bị hỏng", True),
+    ("bom.docx", zip_bomb(11 * MB), "bom nén", True),
+    ("nhi-phan.txt", bytes(range(256)) * 8, "không phải văn bản", True),
+    ("ban-quet.pdf", blank_pdf(), "không có lớp chữ", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason", "downloaded"), BAD_UPLOADS, ids=[b[0] for b in BAD_UPLOADS]
+)
+async def test_bad_upload_refused_with_reason(
+    fake_telegram: FakeTelegram,
+    corpus_dir: Path,
+    bot_sessions: Any,
+    name: str,
+    data: bytes,
+    reason: str,
+    downloaded: bool,
+) -> None:
+    before = corpus_state(corpus_dir)
+    reply = await reply_to_document(fake_telegram, data, name, mime="application/octet-stream")
+    assert reply["text"].startswith(f"❌ Không thêm tệp «{name}»: ")
+    assert reason in reply["text"]
+    assert reply["reply_to_message"]["document"]["file_name"] == name
+    # Size and type are checked before downloading.
+    assert bool(fake_telegram.calls_of("getFile")) is downloaded
+    await asyncio.sleep(0.2)
+    assert corpus_state(corpus_dir) == before
+    assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1  # no reindex
+    [row] = audit_rows(bot_sessions, admin.A_UPLOAD_REFUSED)
+    assert name in (row.detail or "")
+
+
+async def test_upload_path_traversal_stays_inside_the_corpus(
+    fake_telegram: FakeTelegram, corpus_dir: Path, tmp_path: Path
+) -> None:
+    name = "../../etc/x.txt"
+    # The fake server derives its download path from the file name ("documents/<id>_../../etc/x.txt"),
+    # which the HTTP client would normalise away; Telegram's own paths are "documents/file_<n>.<ext>".
+    with fake_telegram._lock:
+        fake_telegram.feed_document(ADMIN_ID, NEW_DOC.encode(), name, "text/plain")
+        for f in fake_telegram._files.values():
+            if f.path.endswith(name):
+                f.path = "documents/file_1.txt"
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), timeout=15)
+    reply = fake_telegram.sent_messages(ADMIN_ID)[0]
+    assert "lưu tại uploads/x.txt" in reply["text"]
+    assert (corpus_dir / "uploads" / "x.txt").read_text("utf-8") == NEW_DOC
+    assert not (tmp_path / "etc").exists() and not (corpus_dir.parent / "etc").exists()
+    assert set(tmp_path.rglob("x.txt")) == {corpus_dir / "uploads" / "x.txt"}
+    text = await final_status(
+        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"]
+    )
+    assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 1,")
+
+
+# --------------------------------------------------------------------------------------------------
+# Non-admins
+
+
+async def test_non_admins_are_refused(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+) -> None:
+    before = corpus_state(corpus_dir)
+    for command in ("/reindex", "/docs", "/docs_remove 1", "/stats", f"/allow {STRANGER_ID}", "/deny"):
+        msg = await ask(fake_telegram, STRANGER_ID, command)
+        assert msg["text"] == admin.NOT_ADMIN, command
+    msg = await reply_to_document(fake_telegram, NEW_DOC.encode(), "a.txt", user_id=STRANGER_ID)
+    assert msg["text"] == admin.NOT_ADMIN
+    # A member of an allowed group may ask questions but not run admin commands.
+    msg = await ask(fake_telegram, ALLOWED_GROUP, "/reindex", user_id=501, chat_type="group")
+    assert msg["text"] == admin.NOT_ADMIN
+    msg = await ask(fake_telegram, ALLOWED_GROUP, "/allow", user_id=501, chat_type="group")
+    assert msg["text"] == admin.NOT_ADMIN
+    await asyncio.sleep(0.3)
+    assert len(fake_telegram.sent_messages(STRANGER_ID)) == 7
+    assert not fake_telegram.calls_of("getFile") and not fake_telegram.calls_of("editMessageText")
+    assert corpus_state(corpus_dir) == before
+    with bot_sessions() as s:
+        assert s.scalars(select(AllowedChatRow)).all() == []
+    assert audit_rows(bot_sessions) == []
+    # An admin's /docs buttons do nothing for someone else.
+    docs = await ask(fake_telegram, ADMIN_ID, "/docs")
+    fake_telegram.feed_callback(ADMIN_ID, docs["message_id"], buttons(docs)["🗑 1"], user_id=STRANGER_ID)
+    [answer] = await fake_telegram.await_for("answerCallbackQuery")
+    assert answer.params["text"] == admin.NOT_ADMIN
+    assert corpus_state(corpus_dir) == before
+
+
+# --------------------------------------------------------------------------------------------------
+# /allow and /deny
+
+
+async def test_allow_and_deny(fake_telegram: FakeTelegram, bot_sessions: Any) -> None:
+    msg = await ask(fake_telegram, STRANGER_ID, "mức lương cơ sở")
+    assert "2.340.000" not in msg["text"]
+    msg = await ask(fake_telegram, ADMIN_ID, f"/allow {STRANGER_ID}")
+    assert msg["text"] == f"✅ Đã cấp quyền sử dụng trợ lý cho {STRANGER_ID}."
+    msg = await ask(fake_telegram, STRANGER_ID, "mức lương cơ sở")
+    assert "2.340.000" in msg["text"]
+    msg = await ask(fake_telegram, ADMIN_ID, f"/allow {STRANGER_ID}")
+    assert "đã được cấp quyền từ trước" in msg["text"]
+    msg = await ask(fake_telegram, ADMIN_ID, f"/deny {STRANGER_ID}")
+    assert msg["text"] == f"🚫 Đã thu hồi quyền sử dụng trợ lý của {STRANGER_ID}."
+    msg = await ask(fake_telegram, STRANGER_ID, "mức lương cơ sở")
+    assert "2.340.000" not in msg["text"] and str(STRANGER_ID) in msg["text"]
+
+    # In a group, without an argument: the group itself.
+    group = -5005
+    msg = await ask(fake_telegram, group, "/hoi lương cơ sở", user_id=777, chat_type="group")
+    assert "2.340.000" not in msg["text"]
+    msg = await ask(fake_telegram, group, "/allow", user_id=ADMIN_ID, chat_type="group")
+    assert str(group) in msg["text"] and "Đã cấp quyền" in msg["text"]
+    msg = await ask(fake_telegram, group, "/hoi lương cơ sở", user_id=777, chat_type="group")
+    assert "2.340.000" in msg["text"]
+    with bot_sessions() as s:
+        row = s.get(AllowedChatRow, group)
+        assert row is not None and row.added_by == ADMIN_ID
+
+    # Usage in a private chat without an argument; a chat allowed in the configuration is explained.
+    msg = await ask(fake_telegram, ADMIN_ID, "/allow")
+    assert msg["text"].startswith("Cách dùng: gõ /allow trong nhóm cần cấp quyền")
+    msg = await ask(fake_telegram, ADMIN_ID, f"/deny {ALLOWED_GROUP}")
+    assert "CHIDAO_ALLOWED_CHATS" in msg["text"]
+    actions = [(r.action, r.detail) for r in audit_rows(bot_sessions)]
+    assert actions == [
+        (admin.A_ALLOW, str(STRANGER_ID)),
+        (admin.A_DENY, str(STRANGER_ID)),
+        (admin.A_ALLOW, str(group)),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# /stats
+
+
+async def test_stats_counts(fake_telegram: FakeTelegram, index_handle: Any) -> None:
+    answered = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
+    await ask(fake_telegram, ADMIN_ID, "giá vàng thế giới hôm nay")
+    await ask(fake_telegram, ALLOWED_GROUP, "/hoi chuyển đổi số", user_id=9, chat_type="group")
+    fake_telegram.feed_callback(ADMIN_ID, answered["message_id"], buttons(answered)["👍"])
+    fake_telegram.feed_callback(ADMIN_ID, answered["message_id"], buttons(answered)["👍"])
+    fake_telegram.feed_callback(ADMIN_ID, answered["message_id"], buttons(answered)["👎"])
+    await fake_telegram.await_for("answerCallbackQuery", count=3)
+    await ask(fake_telegram, ADMIN_ID, "/allow 4242")
+
+    text = (await ask(fake_telegram, ADMIN_ID, "/stats"))["text"]
+    passages = index_handle.searcher.passage_count
+    assert f"Tài liệu trong chỉ mục: 5 ({passages} đoạn trích)" in text
+    assert "Câu hỏi đã nhận: 3 (có trích dẫn trả lời: 2)" in text
+    assert "Góp ý: 👍 2 · 👎 1" in text
+    assert "1 qua lệnh /allow, 1 trong cấu hình" in text
+    assert "Chỉ mục hiện tại lập lúc:" in text
+    assert "Chưa cập nhật chỉ mục qua bot lần nào" in text
+
+    started = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    await final_status(fake_telegram, ADMIN_ID, started["message_id"])
+    text = (await ask(fake_telegram, ADMIN_ID, "/stats"))["text"]
+    assert "Lần cập nhật chỉ mục gần nhất:" in text
+    assert "thêm 0, sửa 0, xoá 0, bỏ qua 0, giữ nguyên 5 tệp; 5 tài liệu" in text
+
+
+# --------------------------------------------------------------------------------------------------
+# /docs and removal
+
+
+async def test_docs_list_and_remove_by_button(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+) -> None:
+    docs = await ask(fake_telegram, ADMIN_ID, "/docs")
+    text = docs["text"]
+    assert text.startswith("Tài liệu trong chỉ mục: 5")
+    assert "Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024 — 08/07/2024 — 3 đoạn" in text
+    assert "luong_co_so.txt" in text
+    # Numbered in path order: an_ninh_mang, chuyen_doi_so, ket_nap_dang_vien, luong_co_so, sap_xep_xa.
+    assert "1. Báo cáo công tác bảo đảm an ninh mạng quý I/2024" in text
+    assert set(buttons(docs)) == {"🗑 1", "🗑 2", "🗑 3", "🗑 4", "🗑 5"}
+
+    fake_telegram.feed_callback(ADMIN_ID, docs["message_id"], buttons(docs)["🗑 4"])
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2)
+    confirm = fake_telegram.sent_messages(ADMIN_ID)[1]
+    assert confirm["text"].startswith("Xoá tài liệu «Hướng dẫn thực hiện mức lương cơ sở")
+    assert (corpus_dir / "luong_co_so.txt").exists()  # nothing happens before the confirmation
+    fake_telegram.feed_callback(ADMIN_ID, confirm["message_id"], buttons(confirm)["🗑 Xoá"])
+    await fake_telegram.await_for(
+        "sendMessage", lambda c: str(c.params.get("text", "")).startswith("🗑 Đã xoá khỏi kho"), timeout=10
+    )
+    assert not (corpus_dir / "luong_co_so.txt").exists()
+    text = await final_status(
+        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"]
+    )
+    assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 0, sửa 0, xoá 1")
+    msg = await ask(fake_telegram, ADMIN_ID, "Mức lương cơ sở từ 1/7/2024 là bao nhiêu?")
+    assert "2.340.000" not in msg["text"]
+    assert "Tài liệu trong chỉ mục: 4" in (await ask(fake_telegram, ADMIN_ID, "/docs"))["text"]
+    [row] = audit_rows(bot_sessions, admin.A_REMOVE)
+    assert "luong_co_so.txt" in (row.detail or "") and row.user_id == ADMIN_ID
+
+
+async def test_docs_remove_command(fake_telegram: FakeTelegram, corpus_dir: Path) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove")
+    assert msg["text"].startswith("Cách dùng: /docs_remove <số thứ tự")
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove 99")
+    assert "Không có tài liệu «99»" in msg["text"]
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove ../../etc/passwd")
+    assert "Không có tài liệu" in msg["text"]
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove an_ninh_mang")
+    assert msg["text"].startswith("🗑 Đã xoá khỏi kho: «Báo cáo công tác bảo đảm an ninh mạng quý I/2024»")
+    assert not (corpus_dir / "an_ninh_mang.txt").exists()
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove 1")  # now chuyen_doi_so.txt
+    assert "Kế hoạch chuyển đổi số tỉnh Thái Bình năm 2024" in msg["text"]
+    assert not (corpus_dir / "chuyen_doi_so.txt").exists()
+    assert sorted(p.name for p in corpus_dir.iterdir()) == [
+        "ket_nap_dang_vien.txt",
+        "luong_co_so.txt",
+        "sap_xep_xa.txt",
+    ]
+
+
+async def test_docs_pages(fake_telegram: FakeTelegram, corpus_dir: Path) -> None:
+    for i in range(1, 26):
+        (corpus_dir / f"thong_bao_{i:02d}.txt").write_text(
+            f"Thông báo số {i} về lịch họp giao ban tuần của Văn phòng Tỉnh ủy\nNgày: {i:02d}/01/2025\n\n"
+            f"Giao ban tuần thứ {i} họp tại phòng họp số 2, thành phần gồm lãnh đạo các ban.\n",
+            encoding="utf-8",
+        )
+    started = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    await final_status(fake_telegram, ADMIN_ID, started["message_id"])
+    first = await ask(fake_telegram, ADMIN_ID, "/docs")
+    assert first["text"].startswith("Tài liệu trong chỉ mục: 30 (trang 1/3)")
+    assert "Sau ▶" in buttons(first) and "◀ Trước" not in buttons(first)
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["Sau ▶"])
+    await fake_telegram.await_for(
+        "editMessageText", _to(ADMIN_ID), count=2
+    )  # the reindex status, then the page
+    page2 = fake_telegram.message(ADMIN_ID, first["message_id"])
+    assert page2["text"].startswith("Tài liệu trong chỉ mục: 30 (trang 2/3)")
+    assert "11. " in page2["text"] and {"◀ Trước", "Sau ▶", "🗑 11"} <= set(buttons(page2))
+    last = await ask(fake_telegram, ADMIN_ID, "/docs 3")
+    assert "(trang 3/3)" in last["text"] and "30. " in last["text"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Pure parts
+
+
+def _meta(i: int, title_words: int = 60) -> DocMeta:
+    import datetime as dt
+
+    title = " ".join(["Báo cáo kết quả thực hiện nghị quyết <b>&"] * (title_words // 6))
+    return DocMeta(f"uploads/tai_lieu_{i:03d}.docx", f"{title} {i}", dt.date(2024, 1, 1 + i % 28), None, i)
+
+
+def test_docs_pages_fit_telegram_limits() -> None:
+    docs = [_meta(i) for i in range(1, 61)]
+    pages = admin.paginate(docs)
+    assert [i for page in pages for i in page] == list(range(60))
+    for n in range(len(pages)):
+        page = admin.docs_page(docs, n)
+        assert replies.visible_len(page.text) <= replies.MAX_MESSAGE
+        assert page.markup is not None
+        for row in page.markup.inline_keyboard:
+            for button in row:
+                assert len(str(button.callback_data).encode()) <= 64
+    assert "&lt;b&gt;&amp;" in admin.docs_page(docs, 0).text
+    assert admin.docs_page([], 0).text == admin.NO_DOCS
+    assert admin.docs_page(docs, 99).text == admin.docs_page(docs, len(pages) - 1).text
+
+
+def test_find_documents() -> None:
+    docs = [
+        DocMeta("a.txt", "A", None, None, 1),
+        DocMeta("uploads/bao-cao.docx", "B", None, None, 1),
+        DocMeta("cu/bao-cao.docx", "C", None, None, 1),
+        DocMeta("uploads/ke-hoach.pdf", "D", None, None, 1),
+    ]
+    assert admin.find_documents(docs, "1") == [docs[0]]
+    assert admin.find_documents(docs, "0") == [] and admin.find_documents(docs, "5") == []
+    assert admin.find_documents(docs, "uploads/bao-cao.docx") == [docs[1]]
+    assert admin.find_documents(docs, "BAO-CAO.docx") == [docs[1], docs[2]]
+    assert admin.find_documents(docs, "ke-hoach") == [docs[3]]
+    assert admin.find_documents(docs, "«ke-hoach.pdf»") == [docs[3]]
+    assert admin.find_documents(docs, "../a.txt") == []
+
+
+@pytest.mark.parametrize(
+    ("stage", "done", "total", "text"),
+    [
+        ("read", 3, 10, "Bước: đọc tệp 3/10."),
+        ("embed", 120, 300, "Bước: tạo vector cho đoạn văn 120/300."),
+        ("lexical", 0, 1, "Bước: lập chỉ mục từ khoá."),
+    ],
+)
+def test_progress_text(stage: str, done: int, total: int, text: str) -> None:
+    assert reindex.progress_text(stage, done, total) == f"{reindex.STARTED}\n{text}"
+
+
+def test_summary_text_lists_skipped_files_in_vietnamese() -> None:
+    from index.store import BuildSummary
+
+    summary = BuildSummary(
+        added=1,
+        unchanged=4,
+        skipped=[
+            ("cu.docx", "not a valid .docx (broken zip archive)"),
+            ("scan.pdf", "PDF has no text layer"),
+        ],
+        documents=5,
+        passages=40,
+        seconds=2.25,
+        snapshot="x",
+    )
+    text = reindex.summary_text(summary, MB)
+    assert text.startswith(
+        "✅ Đã cập nhật chỉ mục: thêm 1, sửa 0, xoá 0, bỏ qua 2, giữ nguyên 4 tệp; "
+        "5 tài liệu, 40 đoạn; 2,2 giây."
+    )
+    assert (
+        "<code>cu.docx</code>: tệp .docx bị hỏng" in text
+        and "<code>scan.pdf</code>: tệp PDF không có lớp chữ" in text
+    )

@@ -201,3 +201,36 @@ def test_deleting_a_task_deletes_its_outbox_rows(session_factory) -> None:
         s.execute(text("DELETE FROM tasks"))
         s.commit()
         assert s.scalars(select(ReminderRow)).all() == []
+
+
+def _chidao(*argv: str) -> int:
+    from bot.cli import main
+
+    return main(list(argv))
+
+
+def test_cli_db_upgrade_and_current(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("CHIDAO_DATABASE_URL", db_url)
+    assert _chidao("db", "current") == 1
+    assert "needs upgrade" in capsys.readouterr().out
+    assert _chidao("db", "upgrade") == 0
+    assert "upgraded: empty -> 0001" in capsys.readouterr().out
+    assert _chidao("db", "upgrade") == 0
+    assert "already at revision 0001" in capsys.readouterr().out
+    assert _chidao("db", "current") == 0
+    assert "up to date" in capsys.readouterr().out
+    assert db.is_current(db_url)
+
+
+def test_cli_db_upgrade_unreachable_server_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHIDAO_DATABASE_URL", "postgresql://chidao:secret@127.0.0.1:1/chidao")
+    assert _chidao("db", "upgrade") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chidao: cannot upgrade postgresql+psycopg://chidao:***@127.0.0.1:1/chidao")
+    assert "secret" not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

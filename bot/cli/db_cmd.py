@@ -23,6 +23,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cur.set_defaults(func=_current)
 
 
+def _reason(exc: SQLAlchemyError) -> str:
+    """The first line of the driver's message, without SQLAlchemy's background link."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
 def _upgrade(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
     url = settings.database_url
@@ -31,7 +38,7 @@ def _upgrade(args: argparse.Namespace) -> int:
         db.upgrade(url, args.revision)
         after = db.current_revision(url)
     except SQLAlchemyError as exc:
-        raise db.DatabaseError(f"cannot upgrade {db.safe_url(url)}: {type(exc).__name__}: {exc}") from None
+        raise db.DatabaseError(f"cannot upgrade {db.safe_url(url)}: {_reason(exc)}") from None
     if before == after:
         print(f"database {db.safe_url(url)} already at revision {after}")
     else:
@@ -45,7 +52,7 @@ def _current(args: argparse.Namespace) -> int:
     try:
         rev = db.current_revision(url)
     except SQLAlchemyError as exc:
-        raise db.DatabaseError(f"cannot read {db.safe_url(url)}: {type(exc).__name__}: {exc}") from None
+        raise db.DatabaseError(f"cannot read {db.safe_url(url)}: {_reason(exc)}") from None
     head = db.head_revision()
     state = "up to date" if rev == head else f"needs upgrade to {head}"
     print(f"{db.safe_url(url)}: revision {rev or 'none (empty database)'} ({state})")

@@ -394,3 +394,31 @@ def audit(
     session: Session, now: dt.datetime, user_id: int | None, action: str, detail: str | None = None
 ) -> None:
     session.add(AuditRow(at=now, user_id=user_id, action=action, detail=detail))
+
+
+def prune(
+    session: Session,
+    now: dt.datetime,
+    *,
+    updates_older_than: dt.timedelta = dt.timedelta(days=7),
+    outbox_older_than: dt.timedelta = dt.timedelta(days=90),
+) -> tuple[int, int]:
+    """Delete processed update ids and finished outbox rows that can no longer matter; returns the
+    counts (updates, outbox rows).
+
+    Telegram keeps an unconfirmed update for 24 hours, so a week of update ids is plenty. An outbox row
+    is only ever planned for a due moment less than `max(reminder_days) + 1` days old (or today's
+    digest), so finished rows older than that can go without a reminder coming back; keep
+    `outbox_older_than` well above it (default 90 days).
+    """
+    from sqlalchemy import delete
+
+    updates = session.execute(
+        delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < now - updates_older_than)
+    ).rowcount  # type: ignore[attr-defined]
+    outbox = session.execute(
+        delete(ReminderRow).where(
+            ReminderRow.status != "pending", ReminderRow.due_at < now - outbox_older_than
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    return int(updates or 0), int(outbox or 0)

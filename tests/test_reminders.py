@@ -814,3 +814,28 @@ def test_extracted_document_tasks_end_to_end(session_factory, clock: Clock) -> N
     (monthly,) = [t for t in send.texts()[1:] if "quá hạn" not in t]
     assert "Công việc quá hạn" in digest and "quá hạn 3 ngày" in digest
     assert "25/12/2026" in monthly and "Định kỳ: hằng tháng, trước ngày 25" in monthly
+
+
+def test_pruning_old_rows_brings_no_reminder_back(session_factory, clock: Clock) -> None:
+    from bot.db import prune, record_update
+
+    task_id = setup_chat_and_task(session_factory, clock)
+    send = FakeSend()
+    with session_factory() as s:
+        assert record_update(s, 1, clock())
+        s.commit()
+    for day in (13, 17, 19, 20):
+        clock.set(vn(2026, 12, day, 8, 0))
+        run(session_factory, send, clock)
+    with session_factory() as s:
+        tasks.close_task(s, task_id, 7, clock())
+        s.commit()
+    assert len(send.sent) == 4
+    clock.set(vn(2027, 3, 25, 8, 0))
+    with session_factory() as s:
+        assert prune(s, clock()) == (1, 4)
+        assert prune(s, clock()) == (0, 0)
+        s.commit()
+        assert record_update(s, 1, clock())  # forgotten: Telegram would not send it again anyway
+    run(session_factory, send, clock)
+    assert len(send.sent) == 4

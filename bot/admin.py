@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -72,6 +72,16 @@ A_UPLOAD_REFUSED = "upload_refused"
 A_REMOVE = "remove_document"
 A_ALLOW = "allow_chat"
 A_DENY = "deny_chat"
+
+# For a command menu scoped to the admins' chats (BotCommandScopeChat), beside bot.app.COMMANDS.
+ADMIN_COMMANDS = [
+    BotCommand("reindex", "Cập nhật chỉ mục tài liệu"),
+    BotCommand("docs", "Danh sách tài liệu trong chỉ mục"),
+    BotCommand("docs_remove", "Xoá một tài liệu khỏi kho"),
+    BotCommand("stats", "Thống kê sử dụng"),
+    BotCommand("allow", "Cấp quyền cho nhóm/người dùng"),
+    BotCommand("deny", "Thu hồi quyền của nhóm/người dùng"),
+]
 
 # --------------------------------------------------------------------------------------------------
 # Fixed sentences

@@ -30,6 +30,7 @@ from index.model import Document
 from index.text import fold
 
 UPLOADS_SUBDIR = "uploads"
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API lets a bot download files up to 20 MB
 MAX_NAME_BYTES = 120  # of the stem, in UTF-8; file systems allow 255 for the whole name
 FALLBACK_STEM = "tai-lieu"
 MAX_SUFFIX_TRIES = 1000
@@ -124,6 +125,11 @@ def check_declared(name: str | None, size: int | None, max_bytes: int) -> None:
         raise Refused(f"định dạng {shown} không được hỗ trợ; bot chỉ nhận tệp {supported_list()}.")
     if size is not None and size > max_bytes:
         raise Refused(f"tệp nặng {size_text(size)}, vượt giới hạn {size_text(max_bytes)}.")
+    if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
+        raise Refused(
+            f"tệp nặng {size_text(size)}; Telegram chỉ cho bot tải tệp đến "
+            f"{size_text(TELEGRAM_DOWNLOAD_LIMIT)}, vui lòng chép tệp thẳng vào kho tài liệu."
+        )
 
 
 def check_downloaded(data: bytes | bytearray, max_bytes: int) -> None:

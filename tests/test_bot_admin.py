@@ -54,6 +54,7 @@ class SlowEncoder(HashEncoder):
     def __init__(self) -> None:
         super().__init__()
         self.delay = 0.0
+        self.broken = False
 
     def embed(
         self,
@@ -63,6 +64,8 @@ class SlowEncoder(HashEncoder):
         batch_size: int = 32,
         progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
+        if kind == "passage" and self.broken:
+            raise RuntimeError("model crashed")
         if kind != "passage" or not self.delay:
             return super().embed(texts, kind=kind, batch_size=batch_size, progress=progress)
         rows = []
@@ -247,6 +250,30 @@ async def test_reindex_runs_in_background_once_at_a_time(
     assert again["text"] == reindex.STARTED
     text = await final_status(fake_telegram, ADMIN_ID, again["message_id"])
     assert text.startswith("✅ Chỉ mục đã mới nhất, không có gì thay đổi: thêm 0")
+
+
+async def test_failed_rebuild_keeps_the_old_index(
+    fake_telegram: FakeTelegram, corpus_dir: Path, encoder: SlowEncoder, bot_sessions: Any, caplog: Any
+) -> None:
+    (corpus_dir / "thien_tai.txt").write_text(NEW_DOC, encoding="utf-8")
+    encoder.broken = True
+    started = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    text = await final_status(fake_telegram, ADMIN_ID, started["message_id"])
+    assert text.startswith("❌ Không cập nhật được chỉ mục. Bot vẫn trả lời theo chỉ mục cũ")
+    assert "model crashed" not in text and "model crashed" in caplog.text
+    msg = await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở")
+    assert "2.340.000" in msg["text"]
+    [row] = audit_rows(bot_sessions, admin.A_REINDEX)
+    assert "error" in (row.detail or "")
+    # The failure released the coordinator: the next /reindex runs and succeeds.
+    encoder.broken = False
+    again = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    assert again["text"] == reindex.STARTED
+    assert (await final_status(fake_telegram, ADMIN_ID, again["message_id"])).startswith(
+        "✅ Đã cập nhật chỉ mục: thêm 1"
+    )
+    stats = (await ask(fake_telegram, ADMIN_ID, "/stats"))["text"]
+    assert "Lần cập nhật chỉ mục gần nhất:" in stats and "thêm 1" in stats
 
 
 async def test_upload_during_a_rebuild_is_indexed_right_after(

@@ -141,6 +141,9 @@ def test_check_declared() -> None:
         uploads.check_declared("README", 10, 100)
     with pytest.raises(Refused, match="tệp nặng 25 MB, vượt giới hạn 20 MB"):
         uploads.check_declared("a.pdf", 25 * MB, 20 * MB)
+    # A limit set above what the Bot API lets a bot download.
+    with pytest.raises(Refused, match="Telegram chỉ cho bot tải tệp đến 20 MB"):
+        uploads.check_declared("a.pdf", 25 * MB, 50 * MB)
 
 
 def test_check_downloaded() -> None:

@@ -392,8 +392,9 @@ def _block_chat(session: Session, chat_id: int, now: dt.datetime, reason: str) -
     )
 
 
-def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime) -> None:
-    """A group became a supergroup: move its subscription and pending rows to the new id."""
+def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime, row_id: int | None = None) -> bool:
+    """A group became a supergroup: move its subscription and pending rows to the new id. Returns
+    whether row `row_id` is still to be sent (False when the new chat already had it)."""
     sub = session.get(SubscriptionRow, old)
     if sub is not None and session.get(SubscriptionRow, new) is None:
         session.add(
@@ -405,11 +406,25 @@ def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime) -> Non
     session.execute(
         update(SubscriptionRow).where(SubscriptionRow.chat_id == old).values(active=False, blocked_at=now)
     )
-    session.execute(
-        update(ReminderRow)
-        .where(ReminderRow.chat_id == old, ReminderRow.status == "pending")
-        .values(chat_id=new)
-    )
+    pending = session.scalars(
+        select(ReminderRow).where(ReminderRow.chat_id == old, ReminderRow.status == "pending")
+    ).all()
+    for row in pending:
+        twin = session.scalar(
+            select(ReminderRow.id).where(
+                ReminderRow.chat_id == new,
+                ReminderRow.due_at == row.due_at,
+                ReminderRow.kind == row.kind,
+                ReminderRow.task_id.is_(None) if row.task_id is None else ReminderRow.task_id == row.task_id,
+            )
+        )
+        if twin is None:
+            row.chat_id = new
+        else:  # the new chat already has this reminder: do not send it twice
+            row.status = "skipped"
+            row.last_error = f"chat migrated to {new}"
+    session.flush()
+    return row_id is None or any(r.id == row_id and r.status == "pending" for r in pending)
 
 
 def _finish(session: Session, row_id: int, worker_id: str, **values: Any) -> bool:
@@ -543,8 +558,11 @@ async def sweep(
                     await sleep(wait)
                     continue
                 except ChatMigrated as exc:
-                    await _in_db(session_factory, _migrate_chat, chat_id, exc.new_chat_id, now())
-                    chat_id = exc.new_chat_id
+                    new_chat = exc.new_chat_id
+                    if not await _in_db(session_factory, _migrate_chat, chat_id, new_chat, now(), row_id):
+                        report.skipped.append(row_id)
+                        break
+                    chat_id = new_chat
                     continue
                 except (Forbidden, BadRequest) as exc:
                     message = getattr(exc, "message", str(exc))

@@ -839,3 +839,17 @@ def test_pruning_old_rows_brings_no_reminder_back(session_factory, clock: Clock)
         assert record_update(s, 1, clock())  # forgotten: Telegram would not send it again anyway
     run(session_factory, send, clock)
     assert len(send.sent) == 4
+
+
+def test_migration_to_a_chat_that_already_has_the_reminder_sends_it_once(
+    session_factory, clock: Clock
+) -> None:
+    new_id = -1009999
+    setup_chat_and_task(session_factory, clock, chats=(CHAT, new_id))
+    send = FakeSend()
+    send.fail(ChatMigrated(new_id), chat_id=CHAT)
+    clock.set(vn(2026, 12, 13, 8, 0))
+    run(session_factory, send, clock)
+    run(session_factory, send, clock)
+    assert [c for c, _ in send.sent] == [new_id]
+    assert sorted(r.status for r in outbox(session_factory)) == ["sent", "skipped"]

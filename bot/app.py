@@ -21,7 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
-from bot import admin, ask
+from bot import admin, ask, reminder_job, task_handlers
 from bot.access import Access
 from bot.db import make_session_factory
 from bot.replies import PASSAGES_PER_ANSWER
@@ -202,7 +202,8 @@ def build_application(
         application.add_handler(handler)
     # >>> ADMIN AND TASK HANDLERS GO HERE, before the catch-all text handlers: <<<
     application.add_handlers(admin.handlers())  # /reindex /docs /stats /allow /deny, uploads
-    #     application.add_handlers(bot.task_handlers.handlers())
+    application.add_handlers(task_handlers.handlers())  # /tasks /task /task_add /done /subscribe ...
+    reminder_job.install(application)  # reminder sweep: once at start, then every minute
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies
         application.add_handler(handler)
     application.add_error_handler(_on_error)

@@ -1,0 +1,167 @@
+"""JobQueue wiring of the reminder sweep (bot.reminders.sweep) with the application's real bot.
+
+The database is the source of truth; the JobQueue only wakes the sweep: once as soon as the application
+starts (so reminders that fell due while the bot was down go out at once, marked late by the sweep),
+then every SWEEP_INTERVAL seconds. One sweep at a time per process (an asyncio lock, and APScheduler's
+max_instances=1); several processes may sweep one database (claims in bot.reminders).
+
+Start-up also gives back the claims of this host's dead processes (a crash or SIGKILL in the middle of a
+batch): their rows go out on this start instead of waiting CLAIM_STALE_AFTER for the claim to go stale.
+A row whose message Telegram had accepted just before the kill may be sent a second time; that single
+in-flight row is the only duplicate possible.
+
+Sending goes through `application.bot.send_message` and therefore through the application's rate
+limiter (bot.app.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
+and waits out 429s; what it gives up on reaches the sweep as RetryAfter / NetworkError, which the sweep
+turns into a later retry of that row. Forbidden (the bot was removed from the group) marks the
+subscription blocked and skips its rows.
+
+The clock: `now_fn` when given, else `application.bot_data["clock"]` when set (tests), else the real
+UTC time; read at every sweep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import ReminderRow, utcnow
+from bot.reminders import default_worker_id, make_sweep_job
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "reminder-sweep"
+SWEEP_INTERVAL = 60.0  # seconds between two sweeps
+CLOCK_KEY = "clock"  # application.bot_data key of an injected clock (a () -> aware datetime)
+
+Clock = Callable[[], dt.datetime]
+
+
+def application_clock(application: Any) -> Clock:
+    """The clock handlers and the sweep use: bot_data["clock"] when injected, else the real time."""
+    found = application.bot_data.get(CLOCK_KEY)
+    return found if callable(found) else utcnow
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def dead_local_workers(
+    claimed_by: list[str],
+    me: str,
+    host: str | None = None,
+    alive: Callable[[int], bool] = _pid_alive,
+) -> list[str]:
+    """Of the worker ids holding claims, those of processes on this host that no longer run.
+
+    Worker ids are "host:pid" (bot.reminders.default_worker_id). Our own id counts as dead: at start-up
+    we have not claimed anything yet, so a claim under our id is a previous process's that had our pid
+    (a container restarted with pid 1)."""
+    host = host or socket.gethostname()
+    out = []
+    for worker in claimed_by:
+        name, _, pid = worker.rpartition(":")
+        if name != host or not pid.isdigit():
+            continue
+        if worker == me or not alive(int(pid)):
+            out.append(worker)
+    return out
+
+
+def release_dead_claims(session: Session, me: str, host: str | None = None,
+                        alive: Callable[[int], bool] = _pid_alive) -> int:  # fmt: skip
+    """Give back the pending rows claimed by this host's dead workers; returns how many. Commit after."""
+    workers = session.scalars(
+        select(ReminderRow.claimed_by)
+        .where(ReminderRow.status == "pending", ReminderRow.claimed_by.is_not(None))
+        .distinct()
+    ).all()
+    dead = dead_local_workers([w for w in workers if w], me, host, alive)
+    if not dead:
+        return 0
+    result = session.execute(
+        update(ReminderRow)
+        .where(
+            ReminderRow.status == "pending",
+            or_(*(ReminderRow.claimed_by == w for w in dead)),
+        )
+        .values(claimed_by=None, claimed_at=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def install(
+    application: Any,
+    *,
+    interval: float = SWEEP_INTERVAL,
+    first: float = 0.0,
+    now_fn: Clock | None = None,
+    worker_id: str | None = None,
+) -> Any:
+    """Schedule the sweep on the application's JobQueue: at start (after `first` seconds), then every
+    `interval` seconds. Replaces a sweep job installed before. Returns the Job."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    for old in job_queue.get_jobs_by_name(JOB_NAME):
+        old.schedule_removal()
+    services = application.bot_data["services"]
+    sessions: sessionmaker[Session] = services.sessions
+    settings = services.settings
+    worker = worker_id or default_worker_id()
+
+    def now() -> dt.datetime:
+        return (now_fn or application_clock(application))()
+
+    sweep_job = make_sweep_job(sessions, settings, worker, now_fn=now)
+    lock = asyncio.Lock()
+    state = {"started": False}
+
+    async def callback(context: Any) -> None:
+        async with lock:  # scheduled runs never overlap (max_instances=1); a manual run waits its turn
+            if not state["started"]:
+                state["started"] = True
+                try:
+                    released = await asyncio.to_thread(_release, sessions, worker)
+                except Exception:  # noqa: BLE001 - the stale timeout frees them anyway
+                    log.exception("could not release the claims of dead workers")
+                else:
+                    if released:
+                        log.info("reminders: took back %d rows claimed by a dead process", released)
+            await sweep_job(context)
+
+    return job_queue.run_repeating(
+        callback,
+        interval=interval,
+        first=first,
+        name=JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+def _release(sessions: sessionmaker[Session], worker: str) -> int:
+    with sessions() as session:
+        released = release_dead_claims(session, worker)
+        session.commit()
+        return released
+
+
+def sweep_job(application: Any) -> Any | None:
+    """The installed sweep Job (tests call `await job.run(application)` to sweep now)."""
+    jobs = application.job_queue.get_jobs_by_name(JOB_NAME) if application.job_queue else ()
+    return jobs[0] if jobs else None

@@ -520,10 +520,15 @@ def _webhook_info(
 
 
 def run_checks(
-    load: Callable[[], Settings], *, quick: bool = False, timeout: float = DEFAULT_TIMEOUT
+    load: Callable[[], Settings],
+    *,
+    quick: bool = False,
+    index: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Check]:
     """Every check in order. `quick` (the container health check): settings, database, index only —
-    nothing that reads the whole corpus or needs the network."""
+    nothing that reads the whole corpus or needs the network. `index=False` (a reminder worker, which
+    has no index): no index, model or corpus checks."""
     first, settings = check_settings(load)
     checks = [first]
     if settings is None:
@@ -534,6 +539,8 @@ def run_checks(
         if webhook is not None:
             checks.append(webhook)
     checks += check_database(settings, timeout)
+    if not index:
+        return checks if quick else checks + check_telegram(settings, timeout)
     index_check, manifest = check_index(settings)
     checks.append(index_check)
     if quick:

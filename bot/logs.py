@@ -32,7 +32,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from bot.settings import Settings
 
@@ -123,6 +123,21 @@ class EventFormatter(logging.Formatter):
         return mask_secrets(line.replace("\n", "\\n"))
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time of the record (as logging.lastResort does)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def setup_logging(
     settings: Settings,
     *,
@@ -142,7 +157,7 @@ def setup_logging(
         plain = type(old) is logging.StreamHandler and old.stream in (sys.stderr, sys.stdout)
         if getattr(old, "chidao", False) or plain:
             root.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.StreamHandler[Any] = logging.StreamHandler(stream) if stream else _StderrHandler()
     handler.setFormatter(EventFormatter(fmt))
     handler.chidao = True  # type: ignore[attr-defined]
     root.addHandler(handler)

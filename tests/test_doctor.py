@@ -367,3 +367,10 @@ def test_quick_needs_no_network_and_no_corpus(
     shutil.rmtree(green / "index")
     assert main(["doctor", "--quick"]) == 1
     assert "✗ index: no index in" in capsys.readouterr().out
+
+
+def test_worker_health_check_needs_no_index(green: Path, capsys: Any) -> None:
+    shutil.rmtree(green / "index")
+    assert main(["doctor", "--quick", "--no-index"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split(":")[0] for line in out.splitlines()] == ["✓ settings", "✓ database", "✓ migrations"]

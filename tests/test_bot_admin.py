@@ -681,3 +681,87 @@ def test_summary_text_lists_skipped_files_in_vietnamese() -> None:
         "<code>cu.docx</code>: tệp .docx bị hỏng" in text
         and "<code>scan.pdf</code>: tệp PDF không có lớp chữ" in text
     )
+
+
+def test_failure_text_is_vietnamese() -> None:
+    from index.errors import BadDocument, ModelMismatch
+
+    assert "thư mục kho tài liệu" in reindex.failure_text(BadDocument("corpus directory x does not exist"))
+    assert "mô hình nhúng" in reindex.failure_text(ModelMismatch("index built with another model"))
+    assert reindex.failure_text(RuntimeError("boom")).startswith("❌ Không cập nhật được chỉ mục. ")
+
+
+class _StubBot:
+    """Records what a Reindexer sends; message ids count from 1."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+        self.edits: list[tuple[int, int, str]] = []
+
+    async def send_message(self, chat_id: int, text: str) -> Any:
+        self.sent.append((chat_id, text))
+        return type("Sent", (), {"message_id": len(self.sent)})()
+
+    async def edit_message_text(self, text: str, *, chat_id: int, message_id: int) -> None:
+        self.edits.append((chat_id, message_id, text))
+
+
+async def test_reindexer_never_overlaps_and_coalesces_queued_requests(tmp_path: Path) -> None:
+    from index.store import BuildSummary
+
+    running = 0
+    calls = 0
+
+    def builder(corpus: Path, index: Path, encoder: Any, *, max_bytes: int, progress: Any) -> BuildSummary:
+        nonlocal running, calls
+        running += 1
+        calls += 1
+        assert running == 1
+        progress("read", 1, 2)
+        time.sleep(0.3)
+        running -= 1
+        return BuildSummary(added=1, documents=1, passages=2, snapshot=f"s{calls}")
+
+    class Target:
+        encoder = HashEncoder()
+        reloads = 0
+
+        def reload(self) -> None:
+            Target.reloads += 1
+
+    finished: list[list[int | None]] = []
+
+    async def on_finished(summary: Any, error: str | None, users: list[int | None]) -> None:
+        finished.append(users)
+
+    coordinator = reindex.Reindexer(
+        tmp_path,
+        tmp_path,
+        Target(),
+        max_bytes=MB,
+        builder=builder,
+        progress_every=0.1,
+        on_finished=on_finished,
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    def spawn(coro: Any) -> None:
+        tasks.append(asyncio.ensure_future(coro))
+
+    bot: Any = _StubBot()
+    assert coordinator.start(bot, 1, 10, spawn) == "started"
+    assert coordinator.busy
+    assert coordinator.start(bot, 1, 10, spawn) == "busy"
+    assert coordinator.start(bot, 2, 20, spawn, queue=True) == "queued"
+    assert coordinator.start(bot, 3, 30, spawn, queue=True) == "queued"
+    await asyncio.gather(*tasks)
+    assert not coordinator.busy and calls == 2 and Target.reloads == 2
+    assert finished == [[10], [20, 30]]
+    # Each build has one status message per chat, turned into its summary.
+    assert [chat for chat, _ in bot.sent] == [1, 2, 3]
+    finals = {(chat, mid): text for chat, mid, text in bot.edits}
+    assert all(
+        finals[(chat, i + 1)].startswith("✅ Đã cập nhật chỉ mục: thêm 1")
+        for i, (chat, _) in enumerate(bot.sent)
+    )
+    assert any("Bước: đọc tệp 1/2." in text for _, _, text in bot.edits)

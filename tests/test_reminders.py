@@ -28,6 +28,8 @@ from bot import reminders, tasks
 from bot.db import ReminderRow, SubscriptionRow, make_engine, make_session_factory
 from bot.reminders import claim_batch, due_moment, plan_due, render_reminder, sweep
 from bot.settings import Settings
+from index.model import Document
+from index.tasks import TaskCandidate, extract_tasks
 from tests.dbfixtures import Clock, make_settings, vn
 from tests.fake_telegram import FakeTelegram
 
@@ -391,9 +393,8 @@ def test_row_fails_after_max_attempts(session_factory, clock: Clock) -> None:
 def test_candidate_tasks_remind_only_once_accepted(session_factory, clock: Clock) -> None:
     with session_factory() as s:
         reminders.subscribe(s, CHAT, 7, clock())
-        from tests.test_tasks_store import Cand
-
-        tasks.import_candidates(s, "kh.docx", [Cand("kh.docx", 1, "Nộp báo cáo", deadline=DEADLINE)], clock())
+        extracted = TaskCandidate("kh.docx", 1, "Nộp báo cáo", None, DEADLINE, None, "trước 20/12/2026")
+        tasks.import_candidates(s, "kh.docx", [extracted], clock())
         s.commit()
         (cand,) = tasks.list_candidates(s)
     send = FakeSend()
@@ -782,9 +783,6 @@ def test_claims_are_renewed_during_a_long_batch(session_factory, clock: Clock) -
 
 def test_extracted_document_tasks_end_to_end(session_factory, clock: Clock) -> None:
     """extract_tasks -> import_candidates -> accept -> reminders, for a dated and a recurring task."""
-    from index.model import Document
-    from index.tasks import extract_tasks
-
     doc = Document(
         "kh/ke-hoach-01.txt",
         "Kế hoạch",

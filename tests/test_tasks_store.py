@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import tasks
@@ -344,3 +346,34 @@ def test_match_tasks_by_shared_words(session) -> None:
     assert [t.id for t in tasks.match_tasks(session, ["tài", "chính"])] == [c.id]
     tasks.close_task(session, c.id, 1, NOW)
     assert tasks.match_tasks(session, "tài chính") == []
+
+
+RULES = [
+    "monthly, before day 25",
+    "monthly",
+    "quarterly",
+    "quarterly, before day 15 of the quarter's last month",
+    "quarterly, before day 5 of the next quarter's first month",
+    "semiannual, before Jun 15 and Dec 15",
+    "yearly, before Dec 15",
+    "yearly",
+    "every 2 months",
+    "weekly",
+    "weekly, before Monday",
+    "every 2 weeks",
+    "hằng tháng, trước ngày 31",
+]
+
+
+@given(st.sampled_from(RULES), st.dates(min_value=D(2000, 1, 1), max_value=D(2090, 12, 31)))
+def test_recurrence_properties(rule: str, today: dt.date) -> None:
+    first = first_deadline(rule, today)
+    assert first is not None and today <= first <= today + dt.timedelta(days=366)
+    nxt = next_occurrence(first, rule)
+    assert nxt is not None and first < nxt <= first + dt.timedelta(days=366)
+    # The next occurrence is again a deadline of the same rule.
+    assert first_deadline(rule, nxt) == nxt
+    # And nothing of the rule falls strictly between two occurrences (a fortnightly rule has no
+    # calendar phase: its series starts wherever the task's first deadline is).
+    if rule != "every 2 weeks":
+        assert first_deadline(rule, first + dt.timedelta(days=1)) == nxt

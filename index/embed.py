@@ -185,7 +185,7 @@ def _prefixes(name: str, model: SentenceTransformer) -> dict[str, str]:
     found = {k: prompts[k] for k in ("query", "passage") if prompts.get(k)}
     if found:
         return found
-    if _E5_NAME.search(name) or _E5_NAME.search(str(getattr(model, "model_card_data", "") or "")):
+    if _E5_NAME.search(name) or _E5_NAME.search(Path(name).name):
         return dict(E5_PREFIXES)
     return {}
 
@@ -311,13 +311,17 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
     except OSError:
         # Read-only cache location: build in a private temporary directory for this process.
         tmp = Path(tempfile.mkdtemp(prefix=f"chidao-{key}-"))
+        log.warning("model cache %s is not writable; building %s in %s", root, key, tmp)
         build(tmp)
         (tmp / ".complete").touch()
         return tmp
+    log.info("preparing embedding model directory %s (once)", target)
     try:
         build(tmp)
         (tmp / ".complete").touch()
         tmp.chmod(0o755)  # mkdtemp makes it private; the cache is shared by the processes of the service
+        if (target / ".complete").is_file():  # another process finished first: use its copy
+            return target
         if target.exists():  # a stale, incomplete earlier attempt
             shutil.rmtree(target, ignore_errors=True)
         try:

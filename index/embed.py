@@ -8,8 +8,9 @@
    found among the package's installed files (`importlib.metadata`), unpacked from a zip archive it
    ships, or - for packages whose weights come in another format - assembled once into a
    sentence-transformers directory under the model cache (see `ADAPTERS`);
-3. any other name is handed to sentence-transformers as a hub id. That needs the network, unless the
-   model is already in the Hugging Face cache or `HF_HUB_OFFLINE=1` is set.
+3. any other name is a sentence-transformers hub model: taken from the local Hugging Face cache if it
+   is there; otherwise an `owner/name` id is downloaded (needs the network; not with `HF_HUB_OFFLINE=1`)
+   and a bare name is an error, so that a typo fails at once instead of after network retries.
 
 Cases 1 and 2 never touch the network. Anything that cannot be loaded raises `ModelNotFound`.
 

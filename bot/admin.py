@@ -52,7 +52,9 @@ from bot.reindex import (
     summary_line,
 )
 from bot.replies import MAX_MESSAGE, escape, format_date, visible_len
-from index.model import DocMeta
+from bot.task_import import TaskImportSummary, import_from_index
+from index.model import DocMeta, Document
+from index.store import BuildSummary
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -97,6 +99,7 @@ ALLOW_USAGE = (
     "ví dụ: /{cmd} -1001234567890"
 )
 CANCELLED = "Đã huỷ, không xoá tài liệu nào."
+TASKS_FAILED = "⚠️ Chưa cập nhật được danh sách việc cần làm từ văn bản; vui lòng xem nhật ký hệ thống."
 DOWNLOAD_FAILED = "Không tải được tệp từ Telegram; anh/chị vui lòng gửi lại sau ít phút."
 NO_INDEX = "Chưa mở được chỉ mục; anh/chị thử /reindex hoặc kiểm tra nhật ký hệ thống."
 
@@ -220,6 +223,20 @@ def stats_text(s: Stats, tz: dt.tzinfo) -> str:
     return "\n".join(lines)
 
 
+def tasks_line(t: TaskImportSummary) -> str | None:
+    """What the task import after a rebuild changed, for the final status message (None: nothing)."""
+    parts = []
+    if t.added:
+        parts.append(f"{t.added} việc mới chờ duyệt (/tasks_review)")
+    if t.updated or t.reopened:
+        parts.append(f"{t.updated + t.reopened} việc được cập nhật")
+    if t.cancelled:
+        parts.append(f"{t.cancelled} việc bị huỷ do văn bản thay đổi hoặc bị xoá")
+    if t.failed_documents:
+        parts.append(f"{len(t.failed_documents)} văn bản không trích được việc")
+    return "📋 Việc cần làm: " + "; ".join(parts) + "." if parts else None
+
+
 def parse_chat_id(text: str) -> int | None:
     m = re.fullmatch(r"\s*(-?\d{1,20})\s*", text)
     return int(m[1]) if m else None
@@ -280,16 +297,31 @@ def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
         return found
     svc = services(context)
 
-    async def record(summary: Any, error: str | None, user_ids: list[int | None]) -> None:
-        detail = audit_detail(summary, error)
-        await _blocking(lambda: _write_audit(svc.sessions, next(iter(user_ids), None), A_REINDEX, detail))
+    async def after_build(
+        summary: BuildSummary | None, error: str | None, users: list[int | None]
+    ) -> str | None:
+        """Import the tasks of a new snapshot (bot.task_import), then audit the rebuild."""
+        tasks: TaskImportSummary | None = None
+        note: str | None = None
+        if summary is not None and summary.snapshot is not None:
+            try:
+                tasks = await _blocking(lambda: import_from_index(svc.sessions, _snapshot_docs(svc)))
+                note = tasks_line(tasks)
+            except Exception:  # noqa: BLE001 - the index is live; the task list waits for the next build
+                log.exception("task import after the rebuild failed")
+                note = TASKS_FAILED
+        detail = json.loads(audit_detail(summary, error))
+        if tasks is not None:
+            detail["tasks"] = {"added": tasks.added, "updated": tasks.updated, "cancelled": tasks.cancelled}
+        await _audit(svc, next(iter(users), None), A_REINDEX, detail)
+        return note
 
     made = Reindexer(
         svc.settings.corpus_dir,
         svc.settings.index_dir,
         cast(ReindexTarget, svc.index),
         max_bytes=svc.settings.max_file_bytes,
-        on_finished=record,
+        on_finished=after_build,
     )
     data["reindexer"] = made
     return made
@@ -304,6 +336,10 @@ def _start_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: 
         lambda coro: application.create_task(coro, name="reindex"),  # type: ignore[arg-type]
         queue=queue,
     )
+
+
+def _snapshot_docs(svc: Services) -> list[Document]:
+    return cast(list[Document], svc.index.searcher.docs)
 
 
 def _documents(svc: Services) -> list[DocMeta]:

@@ -61,8 +61,9 @@ class ReindexTarget(Protocol):
 
 
 Builder = Callable[..., BuildSummary]
-# Awaited once after each build: (summary or None, error text or None, the users who asked for it).
-OnFinished = Callable[[BuildSummary | None, str | None, list[int | None]], Awaitable[None]]
+# Awaited once after each build, before the final status: (summary or None, error text or None, the
+# users who asked for it). It may return one more HTML line for the final status message.
+OnFinished = Callable[[BuildSummary | None, str | None, list[int | None]], Awaitable[str | None]]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -242,14 +243,14 @@ class Reindexer:
         if summary is not None:
             self.last = summary
             log.info("index rebuilt: %s", summary.line())
-            await edit_all(summary_text(summary, self.max_bytes), final=True)
-        else:
-            await edit_all(error or failure_text(RuntimeError()), final=True)
+        extra: str | None = None
         if self.on_finished is not None:
             try:
-                await self.on_finished(summary, error, [job.user_id for job in jobs])
-            except Exception:  # noqa: BLE001 - the build is done; a failed record must not hide that
+                extra = await self.on_finished(summary, error, [job.user_id for job in jobs])
+            except Exception:  # noqa: BLE001 - the build is done; a failed follow-up must not hide that
                 log.exception("after-reindex callback failed")
+        final = summary_text(summary, self.max_bytes) if summary is not None else error or ""
+        await edit_all(f"{final}\n{extra}" if extra else final, final=True)
 
     def _build(self, progress: _Progress) -> BuildSummary:
         """In the worker thread: build, then swap the new snapshot into the live handle."""

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import admin, reindex, replies
-from bot.db import AllowedChatRow, AuditRow
+from bot.db import AllowedChatRow, AuditRow, TaskRow
 from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.fake_telegram import FakeTelegram
@@ -231,6 +231,10 @@ async def test_reindex_runs_in_background_once_at_a_time(
     assert fake_telegram.message(ADMIN_ID, started["message_id"])["text"].startswith("⏳")
 
     summary = await final_status(fake_telegram, ADMIN_ID, started["message_id"])
+    # The tasks of the new snapshot were imported for review (bot.task_import).
+    assert summary.endswith("\n📋 Việc cần làm: 4 việc mới chờ duyệt (/tasks_review).")
+    with bot_sessions() as s:
+        assert s.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.review == "candidate")) == 4
     assert summary.startswith(
         "✅ Đã cập nhật chỉ mục: thêm 1, sửa 0, xoá 0, bỏ qua 0, giữ nguyên 5 tệp; 6 tài liệu"
     )
@@ -572,6 +576,10 @@ async def test_docs_remove_command(fake_telegram: FakeTelegram, corpus_dir: Path
     msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove 1")  # now chuyen_doi_so.txt
     assert "Kế hoạch chuyển đổi số tỉnh Thái Bình năm 2024" in msg["text"]
     assert not (corpus_dir / "chuyen_doi_so.txt").exists()
+    text = await final_status(
+        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID, 2))["message_id"]
+    )
+    assert "xoá 1" in text and "2 việc bị huỷ do văn bản thay đổi hoặc bị xoá" in text
     assert sorted(p.name for p in corpus_dir.iterdir()) == [
         "ket_nap_dang_vien.txt",
         "luong_co_so.txt",
@@ -593,8 +601,8 @@ async def test_docs_pages(fake_telegram: FakeTelegram, corpus_dir: Path) -> None
     assert "Sau ▶" in buttons(first) and "◀ Trước" not in buttons(first)
     fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["Sau ▶"])
     await fake_telegram.await_for(
-        "editMessageText", _to(ADMIN_ID), count=2
-    )  # the reindex status, then the page
+        "editMessageText", lambda c: c.params.get("message_id") == first["message_id"], timeout=10
+    )
     page2 = fake_telegram.message(ADMIN_ID, first["message_id"])
     assert page2["text"].startswith("Tài liệu trong chỉ mục: 30 (trang 2/3)")
     assert "11. " in page2["text"] and {"◀ Trước", "Sau ▶", "🗑 11"} <= set(buttons(page2))

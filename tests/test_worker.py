@@ -86,3 +86,30 @@ def test_worker_refuses_a_wrong_token(env: str, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("CHIDAO_TELEGRAM_TOKEN", "987654321:AAEanotherTokenThatTelegramDoesNotKnow")
     assert main(["worker", "--once"]) == 2
     assert "Telegram refused CHIDAO_TELEGRAM_TOKEN" in capsys.readouterr().err
+
+
+async def test_rows_claimed_by_a_killed_worker_go_out_at_once(
+    tmp_path: Path, fake_telegram: FakeTelegram
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from bot.reminders import claim_batch, plan_due
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    _due_task(url)
+    settings = make_settings(
+        database_url=url, telegram_token=fake_telegram.token, telegram_api_url=fake_telegram.api_url
+    )
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    engine = db.make_engine(url)
+    with db.make_session_factory(engine)() as s:  # a worker planned and claimed the row, then was killed
+        now = dt.datetime.now(dt.UTC)
+        assert plan_due(s, now, settings) == 1
+        assert len(claim_batch(s, f"{socket.gethostname()}:{dead.pid}", 10, now)) == 1
+        s.commit()
+    engine.dispose()
+    assert await run_worker(settings, once=True) == 1
+    assert len(fake_telegram.calls_of("sendMessage")) == 1

@@ -11,9 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
+import logging
 import signal
-import socket
 import time
 from typing import Any
 
@@ -36,10 +35,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_worker)
 
 
-def worker_id() -> str:
-    return f"worker-{socket.gethostname()}-{os.getpid()}"[:64]
-
-
 async def run_worker(
     settings: Settings,
     *,
@@ -48,20 +43,33 @@ async def run_worker(
     stop: asyncio.Event | None = None,
 ) -> int:
     """Sweep until `stop` is set (or once). Returns the number of reminders sent."""
-    from telegram import Bot
+    from sqlalchemy.exc import SQLAlchemyError
     from telegram.constants import ParseMode
     from telegram.error import InvalidToken
+    from telegram.ext import ExtBot
 
-    from bot.db import make_engine, make_session_factory
+    from bot import app
+    from bot.db import DatabaseError, make_engine, make_session_factory
     from bot.logs import log_event
-    from bot.reminders import sweep
+    from bot.reminder_job import release_dead_claims
+    from bot.reminders import default_worker_id, sweep
 
     stop = stop or asyncio.Event()
     api = settings.telegram_api_url
-    bot = Bot(settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+    # The bot's own limits: ~30 messages/s overall, 20/min per group, 429s waited out, 5xx retried.
+    limiter = app.RetryingRateLimiter(
+        overall_max_rate=app.OVERALL_PER_SECOND,
+        overall_time_period=1,
+        group_max_rate=app.GROUP_PER_MINUTE,
+        group_time_period=60,
+        max_retries=app.RETRY_AFTER_RETRIES,
+    )
+    bot: ExtBot[Any] = ExtBot(
+        settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=limiter
+    )
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    me = worker_id()
+    me = default_worker_id()
 
     async def send(chat_id: int, text: str) -> Any:
         return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
@@ -75,23 +83,32 @@ async def run_worker(
             await bot.initialize()  # getMe: a wrong token stops here, with one line
         except InvalidToken:
             raise UsageError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
-        log_event("worker.start", worker=me, interval=interval, bot=bot.username)
+        with sessions() as session:  # rows a killed process on this host had claimed go out now
+            released = release_dead_claims(session, me)
+            session.commit()
+        log_event("worker.start", worker=me, interval=interval, bot=bot.username, released=released)
         while True:
             started = time.perf_counter()
-            report = await sweep(sessions, send, now, settings, me)
-            sent += len(report.sent)
-            if report.planned or report.sent or report.failed or report.retry_later or report.skipped:
-                log_event(
-                    "reminder.sweep",
-                    worker=me,
-                    planned=report.planned,
-                    sent=len(report.sent),
-                    skipped=len(report.skipped),
-                    failed=len(report.failed),
-                    retry_later=len(report.retry_later),
-                    blocked_chats=len(report.blocked_chats),
-                    ms=round((time.perf_counter() - started) * 1000),
-                )
+            try:
+                report = await sweep(sessions, send, now, settings, me)
+            except SQLAlchemyError as exc:  # the database restarted, say: the next sweep tries again
+                log_event("reminder.sweep_failed", level=logging.ERROR, worker=me, error=type(exc).__name__)
+                if once:
+                    raise DatabaseError(f"reminder sweep failed: {type(exc).__name__}: {exc}") from None
+            else:
+                sent += len(report.sent)
+                if report.planned or report.sent or report.failed or report.retry_later or report.skipped:
+                    log_event(
+                        "reminder.sweep",
+                        worker=me,
+                        planned=report.planned,
+                        sent=len(report.sent),
+                        skipped=len(report.skipped),
+                        failed=len(report.failed),
+                        retry_later=len(report.retry_later),
+                        blocked_chats=len(report.blocked_chats),
+                        ms=round((time.perf_counter() - started) * 1000),
+                    )
             if once or stop.is_set():
                 break
             try:

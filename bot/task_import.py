@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,9 +56,13 @@ class TaskImportSummary:
 
 
 def import_documents(
-    session: Session, corpus_docs: Iterable[Document], now: dt.datetime
+    session: Session,
+    corpus_docs: Iterable[Document],
+    now: dt.datetime,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> TaskImportSummary:
-    """The work of `import_from_index` inside the caller's session (flushed, not committed)."""
+    """The work of `import_from_index` in the caller's session. `checkpoint` is called after each
+    document's rows are written (import_from_index commits there); the caller commits the end."""
     started = time.perf_counter()
     summary = TaskImportSummary()
     present: set[str] = set()
@@ -77,6 +81,7 @@ def import_documents(
         summary.updated += result.updated
         summary.reopened += result.reopened
         summary.cancelled += result.cancelled
+        checkpoint()
     known = session.scalars(
         select(TaskRow.source_doc).where(TaskRow.source_doc.is_not(None), TaskRow.status == "open").distinct()
     ).all()
@@ -93,10 +98,14 @@ def import_from_index(
     corpus_docs: Iterable[Document],
     now: dt.datetime | None = None,
 ) -> TaskImportSummary:
-    """Import the tasks of every document of a new index snapshot, in one transaction. Blocking: call it
-    from a worker thread (`asyncio.to_thread`) on the bot's event loop."""
+    """Import the tasks of every document of a new index snapshot. Blocking: call it from a worker thread
+    (`asyncio.to_thread`) on the bot's event loop.
+
+    One short transaction per document, written after its extraction: SQLite's write lock is never held
+    while the extractor runs, so handlers and the reminder sweep are not kept waiting on a big corpus.
+    """
     with session_factory() as session:
-        summary = import_documents(session, corpus_docs, now or utcnow())
+        summary = import_documents(session, corpus_docs, now or utcnow(), session.commit)
         session.commit()
     log.info("%s", summary.line())
     return summary

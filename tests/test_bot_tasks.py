@@ -9,12 +9,15 @@ import asyncio
 import datetime as dt
 import inspect
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import ask, reminders, task_replies, tasks
@@ -308,6 +311,40 @@ async def test_reminder_due_during_downtime_goes_out_on_start_marked_late(
     with session_factory() as s:
         [row] = reminders.outbox(s, ALLOWED_GROUP)
         assert row.status == "sent" and row.late and row.kind == "offset-7"
+
+
+async def test_batch_claimed_by_a_killed_process_goes_out_on_start(
+    make_app: Callable[[], Any],
+    fake_telegram: FakeTelegram,
+    clock: Clock,
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A process of this host was killed in the middle of a batch: its claimed rows are sent on the next
+    start at once, not after CLAIM_STALE_AFTER; rows it had marked sent are not sent again."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_worker = f"{socket.gethostname()}:{int(dead.stdout)}"
+    with session_factory() as s:
+        reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
+        for i in range(5):
+            tasks.add_task(s, f"Việc {i}", D(2026, 12, 10), None, ADMIN_ID, None, now=clock())
+        due = vn(2026, 12, 3, 8, 0)
+        reminders.plan_due(s, due, reminders_settings())
+        ids = reminders.claim_batch(s, dead_worker, 5, due)
+        s.execute(update(ReminderRow).where(ReminderRow.id.in_(ids[:2])).values(status="sent", sent_at=due))
+        s.commit()
+    clock.set(due + dt.timedelta(minutes=1))  # restarted a minute later: the claims are not stale yet
+    async with running(make_app):
+        await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=3, timeout=10)
+        await asyncio.sleep(0.3)
+    assert sorted(int(re.search(r"#(\d+)", m["text"])[1]) for m in group_reminders(fake_telegram)) == [
+        3,
+        4,
+        5,
+    ]
+    with session_factory() as s:
+        assert {r.status for r in reminders.outbox(s)} == {"sent"}
 
 
 async def test_reminders_throttled_retried_and_blocked_group_skipped(

@@ -17,9 +17,11 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -61,6 +63,7 @@ TYPING_AFTER = 0.3  # seconds a search may take before "typing…" is shown
 TYPING_REPEAT = 4.5  # Telegram shows the action for 5 s
 MAX_CALLBACK_DATA = 64
 CONTEXT_WINDOW = 1
+SEARCH_WORKERS = max(2, min(4, os.cpu_count() or 1))
 
 T = TypeVar("T")
 
@@ -192,9 +195,14 @@ async def _blocking(fn: Callable[[], T]) -> T:
     return await asyncio.to_thread(fn)
 
 
+# Searches are CPU-bound (query embedding, BM25): a few threads at most, so concurrent questions queue
+# instead of oversubscribing the cores.
+_search_pool = ThreadPoolExecutor(max_workers=SEARCH_WORKERS, thread_name_prefix="chidao-search")
+
+
 async def with_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int, fn: Callable[[], T]) -> T:
-    """Run `fn` in a worker thread; show "typing…" in the chat if it takes more than TYPING_AFTER seconds."""
-    task = asyncio.ensure_future(asyncio.to_thread(fn))
+    """Run `fn` on the search pool; show "typing…" in the chat if it takes more than TYPING_AFTER seconds."""
+    task = asyncio.get_running_loop().run_in_executor(_search_pool, fn)
     wait = TYPING_AFTER
     while True:
         done, _ = await asyncio.wait({task}, timeout=wait)

@@ -81,3 +81,50 @@ def test_examples_parse(monkeypatch: pytest.MonkeyPatch) -> None:
             continue  # an example with an ellipsis (the token) is not a literal
         monkeypatch.setenv(key, m.group(1))
     Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+# ------------------------------------------------------------------------------ commands in the docs
+
+_INVOCATION = re.compile(
+    r"(?:^|\.venv/bin/|exec (?:-T )?bot |run --rm bot |&& )chidao ([a-z][a-z-]*)([^`|;&#]*)"
+)
+
+
+def _code(text: str) -> list[str]:
+    """Lines of fenced code blocks and the contents of inline code spans."""
+    out: list[str] = []
+    fenced = False
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            out.append(line.strip())
+        else:
+            out.extend(re.findall(r"`([^`]+)`", line))
+    return out
+
+
+def test_commands_in_the_docs_exist() -> None:
+    """Every `chidao COMMAND --option` shown in OPERATIONS.md is accepted by the command line."""
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    [sub] = [a for a in parser._actions if a.dest == "command"]
+    commands: dict[str, Any] = sub.choices  # type: ignore[assignment]
+    seen = set()
+    for snippet in _code(DOC.read_text(encoding="utf-8")):
+        for m in _INVOCATION.finditer(snippet):
+            name, rest = m.group(1), m.group(2)
+            assert name in commands, f"`chidao {name}` is not a command: {snippet}"
+            seen.add(name)
+            options = {s for a in commands[name]._actions for s in a.option_strings}
+            for sub_parser in (
+                a for a in commands[name]._actions if a.choices and isinstance(a.choices, dict)
+            ):
+                for p in sub_parser.choices.values():
+                    options |= {s for a in p._actions for s in a.option_strings}
+            for word in rest.split():
+                if word.startswith("--"):
+                    assert word.split("=")[0] in options, f"`chidao {name}` has no {word}: {snippet}"
+    assert {"run", "doctor", "backup", "restore", "db-copy", "worker", "db"} <= seen

@@ -13,8 +13,9 @@ in-flight row is the only duplicate possible.
 Sending goes through `application.bot.send_message` and therefore through the application's rate
 limiter (bot.app.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
 and waits out 429s; what it gives up on reaches the sweep as RetryAfter / NetworkError, which the sweep
-turns into a later retry of that row. Forbidden (the bot was removed from the group) marks the
-subscription blocked and skips its rows.
+turns into a later retry of that row. An outage only delays reminders: a row that keeps failing with
+network errors is retried at every sweep for NETWORK_MAX_ATTEMPTS sweeps (a week), then sent late.
+Forbidden (the bot was removed from the group) marks the subscription blocked and skips its rows.
 
 The clock: `now_fn` when given, else `application.bot_data["clock"]` when set (tests), else the real
 UTC time; read at every sweep.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import os
 import socket
@@ -31,16 +33,22 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from telegram.constants import ParseMode
 
 from bot.db import ReminderRow, utcnow
-from bot.reminders import default_worker_id, make_sweep_job
+from bot.reminders import SweepReport, default_worker_id, sweep
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "reminder-sweep"
 START_JOB_NAME = "reminder-sweep-at-start"
 SWEEP_INTERVAL = 60.0  # seconds between two sweeps
+# Sweeps a row may fail with network errors (Telegram unreachable) before it is given up: a week of
+# minute sweeps. bot.reminders' default (5) would drop reminders after a five-minute outage.
+NETWORK_MAX_ATTEMPTS = 7 * 24 * 60
 CLOCK_KEY = "clock"  # application.bot_data key of an injected clock (a () -> aware datetime)
 
 Clock = Callable[[], dt.datetime]
@@ -130,7 +138,6 @@ def install(
     def now() -> dt.datetime:
         return (now_fn or application_clock(application))()
 
-    sweep_job = make_sweep_job(sessions, settings, worker, now_fn=now)
     lock = asyncio.Lock()
     state = {"started": False}
 
@@ -145,7 +152,7 @@ def install(
                 else:
                     if released:
                         log.info("reminders: took back %d rows claimed by a dead process", released)
-            await sweep_job(context)
+            await run_sweep(sessions, settings, worker, now, context.bot)
 
     # The start-up run is a one-off job due at once: a repeating job whose first moment has passed by the
     # time the scheduler starts would skip to its next interval. No misfire limit: it runs however late.
@@ -157,6 +164,27 @@ def install(
         name=JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
+
+
+async def run_sweep(
+    sessions: sessionmaker[Session], settings: Settings, worker: str, now: Clock, bot: Any
+) -> SweepReport | None:
+    """One sweep with the real `bot.send_message` (HTML). A database error is logged; the next sweep
+    retries. Returns the report (None after a database error)."""
+    send = functools.partial(bot.send_message, parse_mode=ParseMode.HTML)
+    try:
+        report = await sweep(sessions, send, now, settings, worker, max_attempts=NETWORK_MAX_ATTEMPTS)
+    except SQLAlchemyError:
+        log.exception("reminder sweep: database error; the next sweep retries")
+        return None
+    if report.sent or report.failed or report.blocked_chats or report.retry_later:
+        log.info(
+            "reminders: %d sent (%d planned), %d failed, %d skipped, %d left for the next sweep, "
+            "blocked chats %s",
+            len(report.sent), report.planned, len(report.failed), len(report.skipped),
+            len(report.retry_later), report.blocked_chats,
+        )  # fmt: skip
+    return report
 
 
 def _release(sessions: sessionmaker[Session], worker: str) -> int:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import ask, reminders, task_replies, tasks
 from bot.app import build_application
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
-from bot.reminder_job import CLOCK_KEY, dead_local_workers, release_dead_claims, sweep_job
+from bot.reminder_job import CLOCK_KEY, dead_local_workers, release_dead_claims, run_sweep, sweep_job
 from bot.task_import import import_documents, import_from_index, snapshot_documents
 from bot.tasks import OpenTask, Task
 from index.model import DocMeta, Document
@@ -345,6 +346,36 @@ async def test_batch_claimed_by_a_killed_process_goes_out_on_start(
     ]
     with session_factory() as s:
         assert {r.status for r in reminders.outbox(s)} == {"sent"}
+
+
+async def test_an_outage_longer_than_five_sweeps_only_delays_the_reminder(
+    session_factory: sessionmaker[Session], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telegram.error import NetworkError
+
+    monkeypatch.setattr(reminders, "BACKOFF_SECONDS", (0.0, 0.0, 0.0))
+    with session_factory() as s:
+        reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
+        tasks.add_task(s, "Gửi báo cáo", D(2026, 12, 10), None, ADMIN_ID, None, now=clock())
+        s.commit()
+    sent: list[str] = []
+    down = {"sweeps": 8}
+
+    async def send_message(chat_id: int, text: str, parse_mode: str) -> None:
+        if down["sweeps"] > 0:
+            raise NetworkError("Bad Gateway")
+        sent.append(text)
+
+    bot = SimpleNamespace(send_message=send_message)
+    clock.set(vn(2026, 12, 3, 8, 0))
+    for _ in range(8):  # eight minutes of outage
+        report = await run_sweep(session_factory, reminders_settings(), "w", clock, bot)
+        assert report is not None and not report.sent and not report.failed
+        down["sweeps"] -= 1
+        clock.advance(minutes=1)
+    report = await run_sweep(session_factory, reminders_settings(), "w", clock, bot)
+    assert report is not None and len(report.sent) == 1
+    assert sent[0].startswith("⏰ <b>Nhắc hạn công việc #1</b>") and "Gửi báo cáo" in sent[0]
 
 
 async def test_reminders_throttled_retried_and_blocked_group_skipped(

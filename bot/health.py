@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
 DB_TIMEOUT = 5.0  # seconds
+ATTACH_TRIES = 120  # once a second: give up when no webhook server runs after two minutes (polling mode)
 
 
 def _check_db(services: Any) -> None:
@@ -94,10 +95,18 @@ def enable_healthz(application: Application[Any, Any, Any, Any, Any, Any]) -> No
     if application.job_queue is None:
         raise RuntimeError("enable_healthz needs python-telegram-bot[job-queue]")
 
+    tries = 0
+
     async def attach(context: ContextTypes.DEFAULT_TYPE) -> None:
+        nonlocal tries
+        tries += 1
         if attach_healthz(application):
             log.info("healthz: serving %s on the webhook server", HEALTH_PATH)
-            if context.job is not None:
-                context.job.schedule_removal()
+        elif tries < ATTACH_TRIES:
+            return
+        else:
+            log.warning("healthz: no webhook server after %d s; %s is not served", tries, HEALTH_PATH)
+        if context.job is not None:
+            context.job.schedule_removal()
 
     application.job_queue.run_repeating(attach, interval=1.0, first=0.0, name="attach-healthz")

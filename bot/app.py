@@ -57,6 +57,7 @@ class Services:
     access: Access
     sessions: sessionmaker[Session]
     passages_per_answer: int = PASSAGES_PER_ANSWER
+    owns_engine: bool = False  # the engine was made here (not passed in): disposed at shutdown
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -152,6 +153,12 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     await asyncio.to_thread(lambda: svc.index.searcher)
 
 
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    svc: Services = application.bot_data["services"]
+    if svc.owns_engine:
+        svc.sessions.kw["bind"].dispose()
+
+
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)
@@ -162,6 +169,7 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot: long polling or webhook is chosen by the caller (`chidao run`)."""
     install_log_redaction([settings.telegram_token, settings.webhook_secret])
+    owns_engine = sessions is None
     if sessions is None:
         sessions = make_session_factory(settings.database_url)
     services = Services(
@@ -169,6 +177,7 @@ def build_application(
         index=index,
         access=Access(settings.admin_ids, settings.allowed_chats, sessions),
         sessions=sessions,
+        owns_engine=owns_engine,
     )
     api = settings.telegram_api_url
     application = (
@@ -192,6 +201,7 @@ def build_application(
         .write_timeout(15)
         .pool_timeout(10)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
     application.bot_data["services"] = services

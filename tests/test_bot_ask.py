@@ -255,6 +255,9 @@ async def test_token_never_logged(fake_telegram: FakeTelegram, caplog: Any) -> N
     text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert "getMe" in text and fake_telegram.token not in text
     assert "sendMessage failed" in text  # the retry was logged, without the token
+    # httpx would log every request URL (token included) at INFO.
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+    assert not [r for r in caplog.records if r.name.startswith(("httpx", "httpcore"))]
 
 
 async def test_restart_keeps_buttons_and_skips_handled_updates(

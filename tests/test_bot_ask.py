@@ -200,9 +200,10 @@ async def test_burst_of_429_loses_no_reply(fake_telegram: FakeTelegram) -> None:
 async def test_500_then_success(fake_telegram: FakeTelegram) -> None:
     fake_telegram.inject("sendMessage", "500")
     fake_telegram.inject("sendMessage", "502")
+    fake_telegram.inject("sendMessage", "drop")  # connection closed without an answer
     msg = await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở")
     assert "2.340.000" in msg["text"]
-    assert [c.status for c in fake_telegram.calls_of("sendMessage", status=None)] == [500, 502, 200]
+    assert [c.status for c in fake_telegram.calls_of("sendMessage", status=None)] == [500, 502, 0, 200]
 
 
 async def test_reply_that_fails_for_good_is_skipped(fake_telegram: FakeTelegram, caplog: Any) -> None:

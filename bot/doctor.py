@@ -489,6 +489,15 @@ def check_telegram(
             http.close()
 
 
+def _expected_webhook_url(settings: Settings) -> str | None:
+    from bot.cli.run_cmd import webhook_options
+
+    try:
+        return str(webhook_options(settings, secret="x")["webhook_url"])
+    except ChidaoError:
+        return None
+
+
 def _webhook_info(
     http: httpx.Client, settings: Settings, timeout: float, masked: Callable[[str], str]
 ) -> Check:
@@ -506,6 +515,14 @@ def _webhook_info(
             f"Telegram's last delivery to {url or '?'} failed: {masked(str(info['last_error_message']))}; "
             f"{pending} update(s) waiting",
             "check the reverse proxy forwards the webhook path to the bot's port",
+        )
+    expected = _expected_webhook_url(settings)
+    if url and expected and url != expected:
+        return Check(
+            "webhook-info",
+            False,
+            f"Telegram delivers to {url}, but CHIDAO_WEBHOOK_URL gives {expected}",
+            "another installation registered its URL with this token; restart this bot to register again",
         )
     if not url:
         return Check(

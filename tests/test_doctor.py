@@ -294,6 +294,12 @@ def test_webhook_checks(fake_telegram: FakeTelegram) -> None:
     fake_telegram.webhook_url = "https://bot.example.org/hook"
     _, info = check_telegram(settings)
     assert info.ok is True and "delivers to https://bot.example.org/hook" in info.detail
+    fake_telegram.webhook_url = "https://other.example.org/telegram"
+    _, stolen = check_telegram(settings)
+    assert stolen.ok is False and "delivers to https://other.example.org/telegram" in stolen.detail
+    fake_telegram.webhook_url = ""
+    _, none_yet = check_telegram(settings)
+    assert none_yet.ok is True and "no webhook registered yet" in none_yet.detail
 
 
 # --------------------------------------------------------------------------------------- the command

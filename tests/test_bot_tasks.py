@@ -146,7 +146,7 @@ async def test_tasks_nearest_first_with_overdue_marked(
     assert lines[0] == "📋 Công việc đang mở: 4 (ngày 01/12/2026) — 1 quá hạn"
     items = [line for line in lines if line.startswith("• ")]
     assert [int(re.match(r"• #(\d+)", line)[1]) for line in items] == [late.id, near.id, far.id, undated.id]
-    assert "⚠️ QUÁ HẠN 3 ngày (hạn 28/11/2026 (thứ Bảy))" in items[0]
+    assert "⚠️ QUÁ HẠN 3 ngày (hạn 28/11/2026, thứ Bảy)" in items[0]
     assert "hạn 05/12/2026 (thứ Bảy), còn 4 ngày" in items[1]
     assert "hạn 10/01/2027 (Chủ nhật), còn 40 ngày" in items[2]
     assert "chưa có hạn" in items[3]
@@ -194,7 +194,7 @@ async def test_task_shows_the_source_quote(
     assert text.startswith(
         f"📌 Công việc #{task_id}\nCác cơ quan, đơn vị rà soát danh sách người hưởng lương"
     )
-    assert "QUÁ HẠN 864 ngày (hạn 20/07/2024 (thứ Bảy))" in text
+    assert "QUÁ HẠN 864 ngày (hạn 20/07/2024, thứ Bảy)" in text
     assert "Văn bản ghi: «trước ngày 20/7/2024»" in text
     assert "Phụ trách: Các cơ quan, đơn vị" in text and "Trạng thái: đang mở, chờ duyệt" in text
     assert (

@@ -33,6 +33,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.replies import escape
 from bot.uploads import reason_vi
 from index.errors import BadDocument, ModelMismatch
+from bot.logs import log_event
 from index.store import BuildSummary, build_index
 
 log = logging.getLogger(__name__)
@@ -242,7 +243,7 @@ class Reindexer:
             error = failure_text(exc)
         if summary is not None:
             self.last = summary
-            log.info("index rebuilt: %s", summary.line())
+            log_event("reindex", **summary.counts())
         extra: str | None = None
         if self.on_finished is not None:
             try:

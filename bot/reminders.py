@@ -50,6 +50,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, utcnow
+from bot.logs import log_event
 from bot.settings import Settings
 from bot.tasks import OpenTask, Task, _to_task, describe_recurrence, list_open, roll_recurring
 
@@ -578,6 +579,7 @@ async def sweep(
                             status="failed", attempts=ready.attempts + 1, last_error=error,
                         )  # fmt: skip
                         report.failed.append(row_id)
+                        log_event("reminder.failed", level=logging.WARNING, reminder=row_id, error=error)
                     break
                 except Exception as exc:  # NetworkError, TimedOut, 5xx, or a bug in `send`
                     if not isinstance(exc, NetworkError):
@@ -600,6 +602,8 @@ async def sweep(
                         rest,
                     )
                     (report.failed if failed else report.retry_later).append(row_id)
+                    log_event("reminder.failed" if failed else "reminder.retry", level=logging.WARNING,
+                              reminder=row_id, error=error)
                     report.retry_later.extend(rest)
                     return report
                 else:
@@ -609,6 +613,7 @@ async def sweep(
                         last_error=None,
                     )  # fmt: skip
                     report.sent.append(row_id)
+                    log_event("reminder.late" if ready.late else "reminder.sent", reminder=row_id, chat=chat_id)
                     break
 
 
@@ -638,9 +643,9 @@ def make_sweep_job(
             log.exception("reminder sweep: database error; the next sweep retries")
             return
         if report.sent or report.failed or report.blocked_chats:
-            log.info(
-                "reminders: %d sent, %d failed, %d skipped, blocked chats %s",
-                len(report.sent), len(report.failed), len(report.skipped), report.blocked_chats,
+            log_event(
+                "reminder.sweep", planned=report.planned, sent=len(report.sent), failed=len(report.failed),
+                skipped=len(report.skipped), retry_later=len(report.retry_later),
             )  # fmt: skip
 
     return job

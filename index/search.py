@@ -12,7 +12,9 @@ on its dense similarity (see `Tuning`), calibrated on the eval set (docs/RETRIEV
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import IndexCorrupt, ModelMismatch
+from index.errors import ChidaoError, IndexCorrupt, ModelMismatch
 from index.lexical import LexicalIndex
 from index.places import PROVINCES
 from index.model import Answer, DocMeta, Document, Hit, Passage
@@ -28,6 +30,8 @@ from index.store import current_snapshot, doc_from_json, read_manifest
 from index.text import fold, has_diacritics
 from index.tokens import analyse, words
 from index.vocab import Vocab
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -256,38 +260,65 @@ class Searcher:
 
 
 class IndexHandle:
-    """Holds the live Searcher; `reload` swaps in a newly built snapshot without stopping readers."""
+    """Holds the live Searcher; `reload` swaps in a newly built snapshot without stopping readers.
 
-    def __init__(self, index_dir: Path, model_name: str, encoder_factory: Callable[[], Any] | None = None) -> None:
+    Every `check_every` seconds the handle also looks at the index's CURRENT pointer, so a process
+    that did not build the new snapshot itself (another replica, `chidao index build` run beside the
+    bot) picks it up too. A snapshot that fails to load leaves the previous one answering.
+    """
+
+    def __init__(self, index_dir: Path, model_name: str, encoder_factory: Callable[[], Any] | None = None,
+                 check_every: float = 30.0) -> None:
         self.index_dir = Path(index_dir)
         self.model_name = model_name
+        self.check_every = check_every
         self._encoder: Any | None = None
         self._encoder_factory = encoder_factory
         self._searcher: Searcher | None = None
+        self._checked = time.monotonic()
         self._lock = threading.Lock()
 
     @property
     def encoder(self) -> Any:
-        if self._encoder is None:
-            if self._encoder_factory is not None:
-                self._encoder = self._encoder_factory()
-            else:
-                from index.embed import load_encoder
+        with self._lock:
+            if self._encoder is None:
+                if self._encoder_factory is not None:
+                    self._encoder = self._encoder_factory()
+                else:
+                    from index.embed import load_encoder
 
-                self._encoder = load_encoder(self.model_name)
-        return self._encoder
+                    self._encoder = load_encoder(self.model_name)
+            return self._encoder
 
     @property
     def searcher(self) -> Searcher:
         s = self._searcher
         if s is None:
-            s = self.reload()
+            return self.reload()
+        if self._published_elsewhere(s):
+            try:
+                return self.reload()
+            except ChidaoError as exc:
+                log.error("new index snapshot not loaded, still answering from %s: %s", s.snapshot.name, exc)
         return s
 
+    def _published_elsewhere(self, current: Searcher) -> bool:
+        now = time.monotonic()
+        if now - self._checked < self.check_every:
+            return False
+        self._checked = now
+        try:
+            name = (self.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+        except OSError:
+            return False
+        return name != current.snapshot.name
+
     def reload(self) -> Searcher:
+        encoder = self.encoder
         with self._lock:
-            fresh = Searcher.open(self.index_dir, self.model_name, self.encoder)
+            fresh = Searcher.open(self.index_dir, self.model_name, encoder)
             self._searcher = fresh
+            self._checked = time.monotonic()
             return fresh
 
 

@@ -57,6 +57,13 @@ class BuildSummary:
     snapshot: str | None = None  # None when nothing changed and no snapshot was written
     full_rebuild_reason: str | None = None
 
+    def counts(self) -> dict[str, int | float]:
+        return {
+            "added": self.added, "changed": self.changed, "removed": self.removed,
+            "skipped": len(self.skipped), "documents": self.documents, "passages": self.passages,
+            "embedded": self.embedded, "seconds": round(self.seconds, 1),
+        }  # fmt: skip
+
     def line(self) -> str:
         return (
             f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "

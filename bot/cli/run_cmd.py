@@ -173,15 +173,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application, install_log_redaction
+    from bot.app import build_application
     from bot.db import upgrade
+    from bot.health import enable_healthz
+    from bot.logs import setup_logging
 
     settings = settings_or_exit()
     check_token(settings)
     webhook = args.webhook or bool(settings.webhook_url)
     options = webhook_options(settings) if webhook else None
-    install_log_redaction([settings.telegram_token, options["secret_token"] if options else ""])
-    logging.getLogger().setLevel(settings.log_level.upper())
+    setup_logging(settings, secrets=[options["secret_token"] if options else ""])
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -203,6 +204,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         if options:
+            enable_healthz(application)
             application.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=POLL_TIMEOUT)

@@ -101,6 +101,7 @@ class Searcher:
         corpus_text = "".join(self.doc_text)
         self.unknown_provinces = [p for p in (" ".join(words(x)) for x in PROVINCES) if f" {p} " not in corpus_text]
         self.known_symbols = set().union(*self.doc_symbols) if self.doc_symbols else set()
+        self._term_docs: dict[str, np.ndarray] = {}
 
     @classmethod
     def open(cls, index_dir: Path, model_name: str, encoder: Any | None = None, *, load_model: bool = True,
@@ -162,9 +163,10 @@ class Searcher:
         if "dense" in modes and self.encoder is not None and n:
             qv = self.encoder.embed([dense_text], kind="query")[0]
             raw = self.vectors @ qv
-            spread = float(raw.max() - np.median(raw)) or 1.0
+            median = np.median(raw)
+            spread = float(raw.max() - median) or 1.0
             out["dense_raw"] = raw
-            out["dense"] = (raw - np.median(raw)) / spread
+            out["dense"] = (raw - median) / spread
         return out
 
     def combine(self, c: dict[str, Any], tuning: Tuning | None = None) -> np.ndarray:
@@ -189,11 +191,22 @@ class Searcher:
             return np.zeros(len(self.docs), dtype="float32")
         have = np.zeros(len(self.docs), dtype="float32")
         for term in terms:
-            if term.startswith("#"):
-                have += np.array([term in syms for syms in self.doc_symbols], dtype="float32")
-            else:
-                have += np.array([f" {term} " in text for text in self.doc_text], dtype="float32")
+            have += self._docs_stating(term)
         return have / len(terms)
+
+    def _docs_stating(self, term: str) -> np.ndarray:
+        """Per document, whether it states `term` (a folded corpus name or a #symbol). Cached: the terms
+        that can hit are the corpus's own names and symbols, a bounded set."""
+        hit = self._term_docs.get(term)
+        if hit is None:
+            if term.startswith("#"):
+                if term not in self.known_symbols:
+                    return np.zeros(len(self.docs), dtype=bool)
+                hit = np.array([term in syms for syms in self.doc_symbols], dtype=bool)
+            else:
+                hit = np.array([f" {term} " in text for text in self.doc_text], dtype=bool)
+            self._term_docs[term] = hit
+        return hit
 
     def scores(
         self, query: str, modes: tuple[str, ...] = ("lexical", "dense")
@@ -232,7 +245,7 @@ class Searcher:
         for w in words:
             idf = self.lexical.idf(w)
             total += idf
-            if idx in set(self.lexical.containing(w).tolist()) or doc_i in set(self.doc_lexical.containing(w).tolist()):
+            if (self.lexical.containing(w) == idx).any() or (self.doc_lexical.containing(w) == doc_i).any():
                 have += idf
         return have / total if total else 0.0
 
@@ -241,7 +254,7 @@ class Searcher:
         if not query or not self.passages:
             return Answer(query, False, ())
         total, info = self.scores(query, modes)
-        order = np.argsort(-total, kind="stable")[:k]
+        order = top_k(total, k)
         an = info["tokens"]
         best = int(order[0])
         answerable = bool(total[best] > 0) and not self.out_of_corpus(query, an) and self.period_ok(an, best) and (
@@ -320,6 +333,16 @@ class IndexHandle:
             self._searcher = fresh
             self._checked = time.monotonic()
             return fresh
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """The same as `np.argsort(-scores, kind="stable")[:k]` (ties in index order) without sorting all."""
+    neg = -scores
+    if k >= len(neg):
+        return np.argsort(neg, kind="stable")[:k]
+    kth = np.partition(neg, k - 1)[k - 1]
+    cand = np.flatnonzero(neg <= kth)  # every score tied with the k-th is kept, in index order
+    return cand[np.argsort(neg[cand], kind="stable")][:k]
 
 
 def folded_words(text: str) -> set[str]:

@@ -38,7 +38,7 @@ def normalise(text: str) -> str:
 
     Newlines are kept so callers can still split paragraphs.
     """
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
     text = _OLD_TONE_RE.sub(_fix_tone, text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]

@@ -59,6 +59,9 @@ def nfd(s: str) -> str:
         ("đảng\u200bviên", "đảngviên"),
         ("\ufeffNghị quyết", "Nghị quyết"),
         ("a\u200c\u200d\u2060b", "ab"),
+        # an invisible character between a letter and its (decomposed) tone mark: NFC after removal
+        ("a\u00ad\u0300", "à"),
+        ("ho\u200ba\u0300", "hòa"),
         # spaces: runs folded, ends stripped per line, newlines kept
         ("a   b", "a b"),
         ("a\tb\u00a0c", "a b c"),

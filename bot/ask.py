@@ -47,8 +47,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import replies
+from bot import replies, task_replies
 from bot.db import FeedbackRow, QuestionRow, record_update, utcnow
+from bot.logs import log_event
+from bot.reminder_job import application_clock
 from index.errors import ChidaoError
 from index.model import Answer, DocMeta, Hit
 
@@ -284,13 +286,17 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
         return
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     hits = shown_hits(answer)
+    log_event("answer", chat=chat_id, hits=len(hits), answered=bool(hits), ms=elapsed_ms, question=question)
+    # Open tasks that match the question (deadlines, "what is due this week") go under the quotes.
+    day = application_clock(context.application)().astimezone(svc.settings.tz).date()
+    block = await _blocking(lambda: task_replies.tasks_block_for(svc.sessions, question, day))
     qid = await _blocking(
         lambda: _save_question(svc.sessions, chat_id, user_id, question, bool(hits), len(hits), elapsed_ms)
     )
     if not hits:
-        await send(context, chat_id, replies.NOT_FOUND, reply_to=reply_to)
+        await send(context, chat_id, block or replies.NOT_FOUND, reply_to=reply_to)
         return
-    await send_page(context, chat_id, qid, hits, 0, reply_to=reply_to)
+    await send_page(context, chat_id, qid, hits, 0, reply_to=reply_to, extra=block)
 
 
 async def send_page(
@@ -301,10 +307,14 @@ async def send_page(
     start: int,
     *,
     reply_to: int | None,
+    extra: str | None = None,
 ) -> Message | None:
     per = services(context).passages_per_answer
     page = list(hits[start : start + per])
-    text, _ = replies.answer_message(page, first_number=start + 1)
+    limit = replies.MAX_MESSAGE - (replies.visible_len(extra) + 2 if extra else 0)
+    text, _ = replies.answer_message(page, first_number=start + 1, limit=limit)
+    if extra:
+        text = f"{text}\n\n{extra}"
     markup = answer_keyboard(qid, page, start, has_more=len(hits) > start + per)
     return await send(context, chat_id, text, reply_to=reply_to, markup=markup)
 

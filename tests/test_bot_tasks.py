@@ -528,9 +528,6 @@ async def test_review_pages_and_stale_buttons(
 # Questions about deadlines
 
 
-def _ask_wired() -> bool:
-    return "tasks_block" in inspect.getsource(ask)
-
 
 async def test_question_about_deadlines_shows_the_tasks_block_pure(
     session_factory: sessionmaker[Session], clock: Clock
@@ -571,9 +568,6 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         assert task_replies.tasks_block(s, "hạn nộp hồ sơ thi đua khen thưởng", today) is None  # no such task
 
 
-@pytest.mark.xfail(
-    not _ask_wired(), reason="bot/ask.py does not call task_replies.tasks_block yet", strict=True
-)
 async def test_question_about_deadlines_shows_the_tasks_block(
     app: Any, fake_telegram: FakeTelegram, clock: Clock, session_factory: sessionmaker[Session]
 ) -> None:

@@ -193,6 +193,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     username = preflight(settings)
     handle = open_index(settings, build_missing=True)
     upgrade(settings.database_url)
+    # Tasks of an index built from the command line are imported before the first reminder sweep.
+    from bot.db import make_session_factory
+    from bot.task_import import import_from_index
+
+    import_from_index(make_session_factory(settings.database_url), handle.searcher.docs)
     application = build_application(settings, handle)
     searcher = handle.searcher
     print(

@@ -8,6 +8,8 @@ to flush the outbox by hand).
 
 from __future__ import annotations
 
+from bot.reminder_job import NETWORK_MAX_ATTEMPTS
+
 import argparse
 import asyncio
 import datetime as dt
@@ -90,7 +92,7 @@ async def run_worker(
         while True:
             started = time.perf_counter()
             try:
-                report = await sweep(sessions, send, now, settings, me)
+                report = await sweep(sessions, send, now, settings, me, max_attempts=NETWORK_MAX_ATTEMPTS)
             except SQLAlchemyError as exc:  # the database restarted, say: the next sweep tries again
                 log_event("reminder.sweep_failed", level=logging.ERROR, worker=me, error=type(exc).__name__)
                 if once:

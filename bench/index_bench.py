@@ -252,7 +252,12 @@ def query_phase(args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
     rss_model = maxrss_mb()
     t = time.perf_counter()
     # Opened directly: with --vectors random the manifest names the stand-in, the questions use the model.
+    open_prof = cProfile.Profile() if args.profile else None
+    if open_prof:
+        open_prof.enable()
     searcher = Searcher(current_snapshot(index_dir), encoder)
+    if open_prof:
+        open_prof.disable()
     open_s = time.perf_counter() - t
     rss_searcher = maxrss_mb()
     queries = make_queries(args.queries, args.seed)
@@ -331,6 +336,10 @@ def query_phase(args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(18)
         res["profile_top"] = buf.getvalue()
+    if open_prof:
+        buf = io.StringIO()
+        pstats.Stats(open_prof, stream=buf).sort_stats("cumtime").print_stats(25)
+        res["profile_top"] = res.get("profile_top", "") + "\n== Searcher() open\n" + buf.getvalue()
     return res
 
 

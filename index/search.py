@@ -154,9 +154,10 @@ class Searcher:
             "dense": zeros,
             "dense_raw": zeros,
         }
-        if "lexical" in modes:
+        if "lexical" in modes or "bm25" in modes:
             s = self.lexical.scores(tokens)
             out["bm25"] = s / s.max() if s.max() > 0 else s
+        if "lexical" in modes:
             d = self.doc_lexical.scores(tokens)
             out["doc"] = (d / d.max() if d.max() > 0 else d)[self.passage_doc]
             out["spec"] = self.specificity(lex_text, an)[self.passage_doc]
@@ -171,6 +172,8 @@ class Searcher:
 
     def combine(self, c: dict[str, Any], tuning: Tuning | None = None) -> np.ndarray:
         t = tuning or self.tuning
+        if c["modes"] == ("bm25",):  # the plain BM25 baseline, for comparison in `chidao eval`
+            return np.asarray(c["bm25"], dtype="float32")
         w_dense = t.w_dense if "lexical" in c["modes"] else 1.0
         total = t.w_passage * c["bm25"] + t.w_doc * c["doc"] + t.w_spec * c["spec"] + w_dense * c["dense"]
         # a little of the best adjacent passage of the same document

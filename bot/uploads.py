@@ -68,8 +68,18 @@ def safe_name(raw: str) -> str:
     direction-override characters removed, Vietnamese letters kept; characters other than letters,
     digits, "-", "_", ".", "(", ")" become "_". The name never starts with "." or "~" (hidden files are
     not indexed). When nothing usable is left, or the stem is too long, the stem is folded to ASCII
-    (and cut); the extension is lower-cased.
+    (and cut); the extension is lower-cased. Applying it again changes nothing.
     """
+    name = _safe_name_once(raw)
+    for _ in range(3):  # cleaning can reveal an extension ("0.A" + a stray mark): settle on a fixed point
+        again = _safe_name_once(name)
+        if again == name:
+            break
+        name = again
+    return name
+
+
+def _safe_name_once(raw: str) -> str:
     base = unicodedata.normalize("NFC", raw)
     base = _CONTROL.sub("", base)
     base = re.split(r"[\\/]", base)[-1]

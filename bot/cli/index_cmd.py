@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.common import settings_or_exit
-from bot.logs import log_event
 from index.store import BuildSummary, build_index
 
 
@@ -69,6 +68,5 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if summary.full_rebuild_reason:
         print(f"full rebuild: {summary.full_rebuild_reason}", file=sys.stderr)
-    log_event("reindex", **summary.counts())
     print(summary.line())
     return 0

@@ -30,10 +30,10 @@ from typing import Any, Protocol
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
+from bot.logs import log_event
 from bot.replies import escape
 from bot.uploads import reason_vi
 from index.errors import BadDocument, ModelMismatch
-from bot.logs import log_event
 from index.store import BuildSummary, build_index
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ class Reindexer:
             error = failure_text(exc)
         if summary is not None:
             self.last = summary
-            log_event("reindex", **summary.counts())
+            log_event("reindex", **summary.counts())  # type: ignore[arg-type]
         extra: str | None = None
         if self.on_finished is not None:
             try:

@@ -24,8 +24,8 @@ import numpy as np
 
 from index.errors import ChidaoError, IndexCorrupt, ModelMismatch
 from index.lexical import LexicalIndex
-from index.places import PROVINCES
 from index.model import Answer, DocMeta, Document, Hit, Passage
+from index.places import PROVINCES
 from index.store import current_snapshot, doc_from_json, read_manifest
 from index.text import fold, has_diacritics
 from index.tokens import analyse, words
@@ -222,7 +222,7 @@ class Searcher:
         folded_q = " " + " ".join(words(query)) + " "
         if any(f" {p} " in folded_q for p in self.unknown_provinces):
             return True
-        numbered = [s for s in an.symbols if not s[1:2] in {"q", "h", "m"} or s.startswith("#qd")]
+        numbered = [s for s in an.symbols if s[1:2] not in {"q", "h", "m"} or s.startswith("#qd")]
         return any(s not in self.known_symbols for s in numbered)
 
     def period_ok(self, an: Any, idx: int) -> bool:

@@ -83,7 +83,12 @@ class Vocab:
         out = list(tokens)
         for i, w in chosen.items():
             orig = tokens[i]
-            out[i] = w.capitalize() if orig[:1].isupper() and not orig.isupper() else (w.upper() if orig.isupper() and len(orig) > 1 else w)
+            if orig.isupper() and len(orig) > 1:
+                out[i] = w.upper()
+            elif orig[:1].isupper():
+                out[i] = w.capitalize()
+            else:
+                out[i] = w
         return "".join(out)
 
     def expand_acronyms(self, text: str) -> str:

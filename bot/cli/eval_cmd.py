@@ -35,7 +35,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     index_dir = s.index_dir.parent / f"eval-index-{tag}"
     run_build(docs, index_dir, s.embedding_model, s.max_file_bytes)
     searcher = Searcher.open(index_dir, s.embedding_model)
-    modes = [("lexical", "dense")]
+    modes: list[tuple[str, ...]] = [("lexical", "dense")]
     if args.all_modes:
         modes += [("lexical",), ("dense",), ("bm25",)]
     reports = {"+".join(m) if len(m) == 1 else "hybrid": evaluate(searcher, questions, m) for m in modes}

@@ -48,9 +48,8 @@ def answer_text(ans: Answer) -> str:
     lines = [f"? {ans.query}"]
     for n, h in enumerate(ans.hits, 1):
         m = h.meta
-        source = ", ".join(
-            x for x in (m.title, m.agency, m.date.strftime("%d/%m/%Y") if m.date else None, f"đoạn {h.passage.paragraph}") if x
-        )
+        date = m.date.strftime("%d/%m/%Y") if m.date else None
+        source = ", ".join(x for x in (m.title, m.agency, date, f"đoạn {h.passage.paragraph}") if x)
         lines.append(f"\n[{n}] {h.passage.text}\n    — {source}")
     return "\n".join(lines)
 

@@ -8,8 +8,6 @@ to flush the outbox by hand).
 
 from __future__ import annotations
 
-from bot.reminder_job import NETWORK_MAX_ATTEMPTS
-
 import argparse
 import asyncio
 import datetime as dt
@@ -20,6 +18,7 @@ from typing import Any
 
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
+from bot.reminder_job import NETWORK_MAX_ATTEMPTS
 from bot.settings import Settings
 
 DEFAULT_INTERVAL = 60.0

@@ -365,8 +365,10 @@ def main() -> int:
     args = p.parse_args()
 
     corpus = make_corpus(args.passages, args.seed)
-    tag = "model" if args.vectors == "model" else "random"
-    index_dir = CACHE / f"index-{args.passages}-s{args.seed}-{tag}-{args.model.replace('/', '_')}"
+    # Random stand-in vectors do not depend on the model (only on its dimension, 384 for the models in
+    # use), so that index is shared by every model; the questions are still encoded by --model.
+    tag = f"model-{args.model.replace('/', '_')}" if args.vectors == "model" else "random-384"
+    index_dir = CACHE / f"index-{args.passages}-s{args.seed}-{tag}"
 
     if args.query_only:
         print(json.dumps(query_phase(args, index_dir)))

@@ -71,7 +71,9 @@ class RandomEncoder:
         self.name = name
         self.calls: list[int] = []
 
-    def embed(self, texts: list[str], *, kind: str = "passage", batch_size: int = 32, progress: Any = None) -> np.ndarray:
+    def embed(
+        self, texts: list[str], *, kind: str = "passage", batch_size: int = 32, progress: Any = None
+    ) -> np.ndarray:
         self.calls.append(len(texts))
         out = np.empty((len(texts), self.dim), dtype="float32")
         for i, t in enumerate(texts):
@@ -135,7 +137,7 @@ def make_corpus(passages: int, seed: int) -> Path:
         left -= n_paras
         title, agency = rng.choice(heads)
         date = dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(3 * 365))
-        paras = []
+        paras: list[str] = []
         seen: set[str] = set()
         while len(paras) < n_paras:
             p = " ".join(rng.choice(sentences) for _ in range(rng.choice(shape)))
@@ -241,10 +243,10 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def query_phase(args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
+    import torch
+
     from index.embed import load_encoder
     from index.search import Searcher
-
-    import torch
 
     default_threads = torch.get_num_threads()
     rss_start = maxrss_mb()
@@ -376,7 +378,8 @@ def main() -> int:
 
     report: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} CPU, {platform.processor() or platform.machine()}, Python {platform.python_version()}",
+        "machine": f"{os.cpu_count()} CPU, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}",
         "load_average_at_start": os.getloadavg(),
         "passages_requested": args.passages,
     }

@@ -112,12 +112,16 @@ def test_index_build_prints_one_summary_line(env: dict[str, Path], capsys: pytes
     assert code == 0
     assert len(out.splitlines()) == 1
     assert SUMMARY_LINE.match(out.strip()), out
-    assert out.startswith("documents: 3 added, 0 changed, 0 removed, 0 skipped, 0 unchanged; 3 documents, 6 passages (6 embedded)")
+    assert out.startswith(
+        "documents: 3 added, 0 changed, 0 removed, 0 skipped, 0 unchanged; 3 documents, 6 passages (6 embedded)"
+    )
     assert err == ""
     # a second run changes nothing and says so
     code, out, _ = run(capsys, "index", "build")
     assert code == 0
-    assert out.startswith("documents: 0 added, 0 changed, 0 removed, 0 skipped, 3 unchanged; 3 documents, 6 passages (0 embedded)")
+    assert out.startswith(
+        "documents: 0 added, 0 changed, 0 removed, 0 skipped, 3 unchanged; 3 documents, 6 passages (0 embedded)"
+    )
 
 
 def test_index_build_reports_skipped_files_on_stderr(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,7 +140,9 @@ def test_index_build_options_override_settings(
     assert code == 0 and (other / "CURRENT").is_file() and not env["index"].exists()
 
 
-def test_index_build_missing_corpus_is_one_line(env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_index_build_missing_corpus_is_one_line(
+    env: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(capsys, "index", "build", "--corpus", str(tmp_path / "nope"))
     assert code == 2 and out == ""
     assert_one_line_error(err)
@@ -252,7 +258,9 @@ def test_search_k_bounds_results(built: dict[str, Path], capsys: pytest.CaptureF
 
 
 @pytest.mark.parametrize("k", ["0", "-1", "51"])
-def test_search_k_out_of_range_is_one_line_error(built: dict[str, Path], capsys: pytest.CaptureFixture[str], k: str) -> None:
+def test_search_k_out_of_range_is_one_line_error(
+    built: dict[str, Path], capsys: pytest.CaptureFixture[str], k: str
+) -> None:
     code, out, err = run(capsys, "search", "--json", "--k", k, "đảng viên")
     assert code == 2 and out == ""
     assert_one_line_error(err)
@@ -280,13 +288,17 @@ def test_search_missing_index(env: dict[str, Path], capsys: pytest.CaptureFixtur
     assert "index build" in err  # tells the user what to do
 
 
-def test_search_index_option_pointing_nowhere(built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_index_option_pointing_nowhere(
+    built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(capsys, "search", "--index", str(tmp_path / "nowhere"), "mức lương")
     assert code == 2 and out == ""
     assert_one_line_error(err)
 
 
-def test_search_model_mismatch(built: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_model_mismatch(
+    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("CHIDAO_EMBEDDING_MODEL", "another-model")
     code, out, err = run(capsys, "search", "--json", "mức lương")
     assert code == 2 and out == ""

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the corpus paragraphs are long on purpose)
 """index.search.Searcher on a small corpus in the genre (HashEncoder), and once with the real model."""
 
 from __future__ import annotations

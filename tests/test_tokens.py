@@ -105,7 +105,11 @@ def test_period_symbols(text: str, expected: set[str]) -> None:
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("quý II/2024", "quý III/2024"), ("quý II/2024", "quý II/2025"), ("6 tháng đầu năm 2025", "6 tháng cuối năm 2025")],
+    [
+        ("quý II/2024", "quý III/2024"),
+        ("quý II/2024", "quý II/2025"),
+        ("6 tháng đầu năm 2025", "6 tháng cuối năm 2025"),
+    ],
 )
 def test_periods_differ(a: str, b: str) -> None:
     full = {s for s in syms(a) if "y" in s}
@@ -246,7 +250,9 @@ def test_abbreviation_inside_a_word_or_code_is_not_expanded() -> None:
     assert expand_abbreviations("CT-XH") == "CT-XH chính trị xã hội"
 
 
-@pytest.mark.parametrize(("token", "known"), [("BTV", True), ("btv", True), ("HDND", True), ("tu", False), ("XYZ", False)])
+@pytest.mark.parametrize(
+    ("token", "known"), [("BTV", True), ("btv", True), ("HDND", True), ("tu", False), ("XYZ", False)]
+)
 def test_known_abbreviation(token: str, known: bool) -> None:
     assert known_abbreviation(token) is known
 

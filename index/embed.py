@@ -145,9 +145,20 @@ def load_encoder(name: str) -> Encoder:
 # --------------------------------------------------------------------------------------------- loading
 
 
+def _quiet_loading() -> None:
+    """No "Loading weights" progress bars on the terminal of `chidao search` or the bot's log."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        pass
+
+
 def _load_dir(name: str, model_dir: Path) -> Encoder:
     from sentence_transformers import SentenceTransformer
 
+    _quiet_loading()
     try:
         with _offline():
             model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
@@ -162,6 +173,7 @@ def _load_hub(name: str) -> Encoder:
     """A hub model: from the local Hugging Face cache, else (an `owner/name` id, online) downloaded."""
     from sentence_transformers import SentenceTransformer
 
+    _quiet_loading()
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
     hub_id = re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
     try:

@@ -89,18 +89,15 @@ class Searcher:
         self.prev_idx = np.where(same_prev, np.arange(len(self.passages)) - 1, -1)
         same_next = np.r_[self.passage_doc[:-1] == self.passage_doc[1:], False]
         self.next_idx = np.where(same_next, np.arange(len(self.passages)) + 1, -1)
-        # For specificity: each document's folded full text and its symbols; the corpus's proper names.
-        self.doc_text = [
-            " " + " ".join(words(" ".join([d.title, d.agency or "", *d.paragraphs]))) + " " for d in self.docs
-        ]
-        self.doc_symbols = [
-            set(analyse(" . ".join([d.title, *d.paragraphs]), bigrams=False).symbols) for d in self.docs
-        ]
+        # For specificity: which documents state a name or a symbol is read off the lexical indexes
+        # (passage tokens, and titles/issuers), so nothing is re-analysed when a snapshot is opened.
         self.folded_names = sorted({" ".join(words(nm)) for nm in self.vocab.names}, key=len, reverse=True)
         self.title_symbols = [set(analyse(d.title, bigrams=False).symbols) for d in self.docs]
-        corpus_text = "".join(self.doc_text)
-        self.unknown_provinces = [p for p in (" ".join(words(x)) for x in PROVINCES) if f" {p} " not in corpus_text]
-        self.known_symbols = set().union(*self.doc_symbols) if self.doc_symbols else set()
+        title_symbol_set = set().union(*self.title_symbols) if self.title_symbols else set()
+        self.known_symbols = {t for t in self.lexical.vocab if t.startswith("#")} | title_symbol_set
+        self.unknown_provinces = [
+            p for p in (" ".join(words(x)) for x in PROVINCES) if not self._docs_with_name(p).any()
+        ]
         self._term_docs: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -205,10 +202,33 @@ class Searcher:
             if term.startswith("#"):
                 if term not in self.known_symbols:
                     return np.zeros(len(self.docs), dtype=bool)
-                hit = np.array([term in syms for syms in self.doc_symbols], dtype=bool)
+                hit = self._docs_with_token(term, titles=False)
+                hit |= np.array([term in syms for syms in self.title_symbols], dtype=bool)
             else:
-                hit = np.array([f" {term} " in text for text in self.doc_text], dtype=bool)
+                hit = self._docs_with_name(term)
             self._term_docs[term] = hit
+        return hit
+
+    def _docs_with_token(self, token: str, titles: bool = True) -> np.ndarray:
+        """Per document, whether one of its passages (or, with `titles`, its title, issuer and date)
+        contains the analysed token."""
+        hit = np.zeros(len(self.docs), dtype=bool)
+        passages = self.lexical.containing(token)
+        if len(passages):
+            hit[self.passage_doc[passages]] = True
+        if titles and self.docs:
+            hit[self.doc_lexical.containing(token)] = True
+        return hit
+
+    def _docs_with_name(self, folded_name: str) -> np.ndarray:
+        """Per document, whether it states a multi-syllable name: each of its syllable pairs occurs in
+        the document's text or title."""
+        syllables = folded_name.split()
+        if len(syllables) < 2:
+            return self._docs_with_token(folded_name)
+        hit = np.ones(len(self.docs), dtype=bool)
+        for a, b in zip(syllables, syllables[1:], strict=False):
+            hit &= self._docs_with_token(f"{a}_{b}")
         return hit
 
     def scores(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from index.abbreviations import expand_abbreviations
 from index.text import fold
 
-TOKENIZER_VERSION = 3
+TOKENIZER_VERSION = 4
 
 _WORD = re.compile(r"[0-9a-z]+", re.IGNORECASE)
 
@@ -69,6 +69,8 @@ def symbols(folded: str) -> list[str]:
     """Genre tokens (document numbers, periods) found in folded lower-case text."""
     out: list[str] = []
     for m in _KIND_NUM.finditer(folded):
+        if 1900 <= int(m[3]) <= 2100 and folded[m.end() : m.end() + 1] not in ("/", "-"):
+            continue  # "kế hoạch 2024", "báo cáo 2023": a year, not a document number
         kind = DOC_KINDS[m[1]] if m[1] else m[2].replace("-", "")
         out.append(f"#{kind}{int(m[3])}")
     for m in _NUM_SYMBOL.finditer(folded):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -287,3 +289,17 @@ def test_analyse_never_fails_and_tokens_are_clean(text: str) -> None:
         assert tok.count("_") == 1
     for tok in an.symbols:
         assert tok.startswith("#") and tok[1:].isascii()
+
+
+@pytest.mark.parametrize(
+    ("text", "symbols"),
+    [
+        ("kế hoạch 2024 luân chuyển cán bộ", set()),  # a year after a kind of document is no number
+        ("báo cáo năm 2023", set()),
+        ("Kế hoạch số 2024/KH-UBND", {"#kh2024"}),
+        ("Quyết định 2150/QĐ-UBND", {"#qd2150"}),
+    ],
+)
+def test_years_are_not_document_numbers(text: str, symbols: set[str]) -> None:
+    periods = re.compile(r"#[qh]\d(y\d{4})?|#m\d+y\d{4}")
+    assert {s for s in analyse(text).symbols if not periods.fullmatch(s)} == symbols

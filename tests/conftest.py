@@ -3,6 +3,8 @@
 
 - `fake_telegram`: the fake Bot API server (tests/fake_telegram.py).
 - `tiny_index`: a real index of a tiny temp corpus, built once with the deterministic HashEncoder.
+- `database_url`: an empty database, SQLite or (CHIDAO_TEST_DATABASE=postgres) PostgreSQL: see
+  tests/dbfixtures.py. Tests that use it are marked `shared_db`; .ci/run runs them again on PostgreSQL.
 - `bot_settings`, `bot_sessions`, `index_handle`: what build_application needs, all temporary.
 - `bot`: the real Application from bot.app.build_application, long polling against the fake server.
 """
@@ -16,7 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.fake_telegram import FakeTelegram, running_application
+pytest.register_assert_rewrite("tests.dbfixtures")  # also a plugin of test modules: rewrite it before import
+
+from tests.dbfixtures import check_shared_backend, shared_database  # noqa: E402
+from tests.fake_telegram import FakeTelegram, running_application  # noqa: E402
 
 ADMIN_ID = 1001
 ALLOWED_GROUP = -2002
@@ -70,6 +75,35 @@ Sở Thông tin và Truyền thông tổng hợp kết quả chuyển đổi s�
 }
 
 
+# Fixtures that give a test its own database whatever CHIDAO_TEST_DATABASE says (tests/dbfixtures.py):
+# a test using one of them is not a `shared_db` test even if it also uses `database_url`.
+_OWN_DB_FIXTURES = {"db_url", "pg_url"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "shared_db: uses the `database_url` fixture, whose backend CHIDAO_TEST_DATABASE chooses"
+    )
+    problem = check_shared_backend()
+    if problem:
+        raise pytest.UsageError(problem)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "database_url" in names and not names & _OWN_DB_FIXTURES:
+            item.add_marker(pytest.mark.shared_db)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database (no tables): a SQLite file in tmp_path, or with
+    CHIDAO_TEST_DATABASE=postgres a fresh PostgreSQL database, dropped after the test."""
+    with shared_database(tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
 def fake_telegram() -> Iterator[FakeTelegram]:
     """A fake Bot API server on 127.0.0.1; point settings.telegram_api_url at `fake_telegram.api_url`."""
@@ -104,7 +138,7 @@ def index_handle(tiny_index: Path) -> Any:
 
 
 @pytest.fixture
-def bot_settings(fake_telegram: FakeTelegram, tmp_path: Path, tiny_corpus: Path, tiny_index: Path) -> Any:
+def bot_settings(fake_telegram: FakeTelegram, database_url: str, tiny_corpus: Path, tiny_index: Path) -> Any:
     from bot.settings import load_settings
     from tests.fakes import HashEncoder
 
@@ -113,7 +147,7 @@ def bot_settings(fake_telegram: FakeTelegram, tmp_path: Path, tiny_corpus: Path,
         telegram_api_url=fake_telegram.api_url,
         admin_ids=[ADMIN_ID],
         allowed_chats=[ALLOWED_GROUP],
-        database_url=f"sqlite:///{tmp_path / 'chidao.db'}",
+        database_url=database_url,
         corpus_dir=tiny_corpus,
         index_dir=tiny_index,
         embedding_model=HashEncoder.name,

@@ -2,14 +2,21 @@
 (a fresh database per test, created through that URL and dropped afterwards).
 
 Use with `pytest_plugins = ["tests.dbfixtures"]` in a test module.
+
+The shared bot fixtures of tests/conftest.py (`database_url`, and through it `bot_settings`,
+`bot_sessions`, `bot`) are not parametrized: they use one backend, chosen for the whole run by
+CHIDAO_TEST_DATABASE ("sqlite", the default, or "postgres": a fresh PostgreSQL database per test through
+CHIDAO_TEST_PG_URL). .ci/run runs the tests that use them a second time with CHIDAO_TEST_DATABASE=postgres.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +28,10 @@ from bot.db import make_engine, make_session_factory, normalise_url, upgrade
 from bot.settings import Settings
 
 PG_URL_ENV = "CHIDAO_TEST_PG_URL"
+SHARED_DB_ENV = "CHIDAO_TEST_DATABASE"
+SHARED_BACKENDS = ("sqlite", "postgres")
+# Read once at import: some tests clear every CHIDAO_* variable before the database fixture runs.
+SHARED_BACKEND = (os.environ.get(SHARED_DB_ENV) or "sqlite").strip().lower()
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -52,6 +63,31 @@ def drop_pg_database(admin_url: str, name: str) -> None:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+def check_shared_backend() -> str | None:
+    """Why the CHIDAO_TEST_DATABASE setting cannot work (None when it can)."""
+    if SHARED_BACKEND not in SHARED_BACKENDS:
+        return f"{SHARED_DB_ENV}={SHARED_BACKEND!r}: expected one of {', '.join(SHARED_BACKENDS)}"
+    if SHARED_BACKEND == "postgres" and pg_admin_url() is None:
+        return f"{SHARED_DB_ENV}=postgres needs {PG_URL_ENV} (the URL of a database to create others from)"
+    return None
+
+
+@contextlib.contextmanager
+def shared_database(directory: Path) -> Iterator[str]:
+    """URL of an empty database (no tables) on the CHIDAO_TEST_DATABASE backend: a SQLite file in
+    `directory`, or a fresh PostgreSQL database dropped on exit."""
+    if SHARED_BACKEND != "postgres":
+        yield f"sqlite:///{directory / 'chidao.db'}"
+        return
+    admin = pg_admin_url()
+    assert admin is not None, check_shared_backend()  # conftest stops the run before this
+    name, url = create_pg_database(admin)
+    try:
+        yield url
+    finally:
+        drop_pg_database(admin, name)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -104,7 +104,7 @@ def index_handle(index_dir: Path, encoder: SlowEncoder) -> Any:
 
 
 @pytest.fixture
-def bot_settings(fake_telegram: FakeTelegram, tmp_path: Path, corpus_dir: Path, index_dir: Path) -> Any:
+def bot_settings(fake_telegram: FakeTelegram, database_url: str, corpus_dir: Path, index_dir: Path) -> Any:
     from bot.settings import load_settings
 
     return load_settings(
@@ -112,7 +112,7 @@ def bot_settings(fake_telegram: FakeTelegram, tmp_path: Path, corpus_dir: Path, 
         telegram_api_url=fake_telegram.api_url,
         admin_ids=[ADMIN_ID],
         allowed_chats=[ALLOWED_GROUP],
-        database_url=f"sqlite:///{tmp_path / 'chidao.db'}",
+        database_url=database_url,
         corpus_dir=corpus_dir,
         index_dir=index_dir,
         embedding_model=HashEncoder.name,

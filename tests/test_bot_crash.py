@@ -98,14 +98,14 @@ def _wait(predicate: Callable[[], bool], proc: subprocess.Popen[bytes], log: Pat
         time.sleep(0.02)
 
 
-def test_bot_killed_during_a_reminder_batch_and_restarted(tmp_path: Path) -> None:
+def test_bot_killed_during_a_reminder_batch_and_restarted(tmp_path: Path, database_url: str) -> None:
     if not _model_installed():
         pytest.skip(f"the embedding model package {MODEL!r} is not installed")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, text in CORPUS.items():
         (corpus / name).write_text(text, encoding="utf-8")
-    url = f"sqlite:///{tmp_path / 'data' / 'chidao.db'}"
+    url = database_url  # SQLite, or PostgreSQL with CHIDAO_TEST_DATABASE=postgres (tests/dbfixtures.py)
     expected = _prepare_database(url)
     assert len(expected) >= 20
 

@@ -22,13 +22,13 @@ GOOD_TOKEN = "123456789:AAEfakeTokenForTestsOnly_abcdefghijkl"
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Path:
     monkeypatch.chdir(tmp_path)  # no stray .env
     for key in ("TELEGRAM_TOKEN", "WEBHOOK_URL", "WEBHOOK_SECRET", "EMBEDDING_MODEL"):
         monkeypatch.delenv(f"CHIDAO_{key}", raising=False)
     monkeypatch.setenv("CHIDAO_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("CHIDAO_CORPUS_DIR", str(tmp_path / "corpus"))
-    monkeypatch.setenv("CHIDAO_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("CHIDAO_DATABASE_URL", database_url)
     return tmp_path
 
 

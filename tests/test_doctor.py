@@ -306,12 +306,12 @@ def test_webhook_checks(fake_telegram: FakeTelegram) -> None:
 
 
 @pytest.fixture
-def green(env: Path, monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram) -> Path:
+def green(env: Path, monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegram, database_url: str) -> Path:
     """An installation where every check passes."""
     model = _model_dir(env)
     corpus = _corpus(env)
     _build(corpus, env / "index", str(model))
-    url = f"sqlite:///{env / 'data' / 'chidao.db'}"
+    url = database_url
     db.upgrade(url)
     for key, value in {
         "TELEGRAM_TOKEN": fake_telegram.token,

@@ -37,8 +37,8 @@ def _due_task(url: str) -> None:
     engine.dispose()
 
 
-async def test_one_sweep_sends_each_reminder_once(tmp_path: Path, fake_telegram: FakeTelegram) -> None:
-    url = f"sqlite:///{tmp_path / 'w.db'}"
+async def test_one_sweep_sends_each_reminder_once(database_url: str, fake_telegram: FakeTelegram) -> None:
+    url = database_url
     _due_task(url)
     settings = make_settings(
         database_url=url, telegram_token=fake_telegram.token, telegram_api_url=fake_telegram.api_url
@@ -52,14 +52,16 @@ async def test_one_sweep_sends_each_reminder_once(tmp_path: Path, fake_telegram:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_telegram: FakeTelegram) -> Iterator[str]:
+def env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_telegram: FakeTelegram, database_url: str
+) -> Iterator[str]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     monkeypatch.chdir(tmp_path)
     for key in list(os.environ):
         if key.startswith("CHIDAO_") and key != "CHIDAO_TEST_PG_URL":
             monkeypatch.delenv(key)
-    url = f"sqlite:///{tmp_path / 'w.db'}"
+    url = database_url
     monkeypatch.setenv("CHIDAO_DATABASE_URL", url)
     monkeypatch.setenv("CHIDAO_TELEGRAM_TOKEN", fake_telegram.token)
     monkeypatch.setenv("CHIDAO_TELEGRAM_API_URL", fake_telegram.api_url)
@@ -89,7 +91,7 @@ def test_worker_refuses_a_wrong_token(env: str, monkeypatch: pytest.MonkeyPatch,
 
 
 async def test_rows_claimed_by_a_killed_worker_go_out_at_once(
-    tmp_path: Path, fake_telegram: FakeTelegram
+    database_url: str, fake_telegram: FakeTelegram
 ) -> None:
     import socket
     import subprocess
@@ -97,7 +99,7 @@ async def test_rows_claimed_by_a_killed_worker_go_out_at_once(
 
     from bot.reminders import claim_batch, plan_due
 
-    url = f"sqlite:///{tmp_path / 'w.db'}"
+    url = database_url
     _due_task(url)
     settings = make_settings(
         database_url=url, telegram_token=fake_telegram.token, telegram_api_url=fake_telegram.api_url

@@ -41,10 +41,11 @@ class Tuning:
     w_dense: float = 0.7
     w_neighbour: float = 0.05
     w_spec: float = 0.8
-    # Abstain unless the best passage (with its title) covers this share of the question's IDF weight,
-    # or its dense similarity is high on its own.
-    min_coverage: float = 0.3
-    dense_alone: float = 0.65
+    # Abstain unless the best passage (with its neighbours and title) covers this share of the
+    # question's IDF weight (words, symbols, word pairs), or its dense similarity is high on its own
+    # (on multilingual-e5-small's scale, where unrelated texts still score about 0.8).
+    min_coverage: float = 0.25
+    dense_alone: float = 0.93
 
 
 DEFAULT_TUNING = Tuning()
@@ -257,18 +258,26 @@ class Searcher:
         return all(p in have or p.split("y")[0] in have for p in periods)
 
     def coverage(self, an: Any, idx: int) -> float:
-        """Share of the question's IDF weight (content words) found in the passage or its title."""
-        words = [w for w in dict.fromkeys(an.unigrams) if w not in _STOP and not w.isdigit()]
-        words += list(dict.fromkeys(an.symbols))
-        if not words:
+        """Share of the question's IDF weight found around the best passage: its content words,
+        symbols and content word pairs, in the passage, its neighbouring paragraphs or its document's
+        title. Word pairs keep a question about "giá vàng" from looking covered by "đánh giá"."""
+        terms = [w for w in dict.fromkeys(an.unigrams) if w not in _STOP and not w.isdigit()]
+        terms += list(dict.fromkeys(an.symbols))
+        terms += [
+            b for b in dict.fromkeys(an.bigrams)
+            if not any(x in _STOP or x.isdigit() for x in b.split("_"))
+        ]  # fmt: skip
+        if not terms:
             return 0.0
         doc_i = int(self.passage_doc[idx])
+        around = np.array([j for j in (idx, self.prev_idx[idx], self.next_idx[idx]) if j >= 0])
         have = 0.0
         total = 0.0
-        for w in words:
-            idf = self.lexical.idf(w)
+        for term in terms:
+            idf = self.lexical.idf(term)
             total += idf
-            if (self.lexical.containing(w) == idx).any() or (self.doc_lexical.containing(w) == doc_i).any():
+            in_text = np.isin(self.lexical.containing(term), around).any()
+            if in_text or (self.doc_lexical.containing(term) == doc_i).any():
                 have += idf
         return have / total if total else 0.0
 

@@ -162,6 +162,9 @@ async def test_button_full_text(fake_telegram: FakeTelegram) -> None:
 async def test_votes_are_stored(fake_telegram: FakeTelegram, bot_sessions: Any) -> None:
     first = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
     fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["👍"])
+    # The bot handles updates concurrently: the second vote goes in once the first is acknowledged,
+    # so the stored order is the order of the votes.
+    await fake_telegram.await_for("answerCallbackQuery", count=1)
     fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["👎"])
     calls = await fake_telegram.await_for("answerCallbackQuery", count=2)
     assert {c.params.get("text") for c in calls} == {replies.THANKS}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import re
 import socket
 import subprocess
@@ -21,7 +20,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import ask, reminders, task_replies, tasks
+from bot import reminders, task_replies, tasks
 from bot.app import build_application
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
 from bot.reminder_job import CLOCK_KEY, dead_local_workers, release_dead_claims, run_sweep, sweep_job

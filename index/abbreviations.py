@@ -113,16 +113,22 @@ def _build() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
                 lookup[key.lower()] = full
                 lookup[key.upper()] = lookup[key.capitalize()] = full
     alternatives = sorted(lookup, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w-])")
+    # An abbreviation may be glued to a number ("NQ27"); otherwise it stands alone.
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?=\d|(?![\w-]))")
     return pattern, lookup
 
 
 _PATTERN, _LOOKUP = _build()
+# Kinds of document whose abbreviation may be glued to the document's number: "NQ27", "QĐ58".
+_GLUED_KINDS = frozenset({"NQ", "ND", "QD", "CT", "KL", "KH", "TB", "TT", "HD", "DA"})
 
 
 def expand_abbreviations(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
-        return m[1] + " " + " ".join(_LOOKUP[m[1]])
+        glued = m.end() < len(m.string) and m.string[m.end()].isdigit()
+        if glued and fold(m[1]).upper() not in _GLUED_KINDS:
+            return m[1]  # "UBTVQH15" is a name with its term number, not an abbreviation before a number
+        return m[1] + " " + " ".join(_LOOKUP[m[1]]) + (" " if glued else "")
 
     return _PATTERN.sub(repl, text)
 

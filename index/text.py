@@ -79,5 +79,16 @@ def has_diacritics(text: str) -> bool:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[\"“(\[]?[A-ZÀ-ỸĐ0-9])")
 
 
+# Abbreviations written with a full stop that do not end a sentence: "TP. Hồ Chí Minh", "TS. Nguyễn…".
+_DOTTED = frozenset({"tp", "tx", "tt", "q", "p", "ts", "ths", "pgs", "gs", "bs", "ks", "st", "nxb", "v.v"})
+
+
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    pieces = [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+    out: list[str] = []
+    for piece in pieces:
+        if out and out[-1].endswith(".") and out[-1][:-1].rsplit(" ", 1)[-1].lower() in _DOTTED:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from index.abbreviations import expand_abbreviations
 from index.text import fold
 
-TOKENIZER_VERSION = 4
+TOKENIZER_VERSION = 5
 
 _WORD = re.compile(r"[0-9a-z]+", re.IGNORECASE)
 
@@ -41,6 +41,8 @@ _KIND_WORDS = "|".join(sorted(DOC_KINDS, key=len, reverse=True))
 _CODES = "|".join(sorted(set(DOC_KINDS.values()) | {"ubtvqh", "qh", "nd-cp", "tt-btc"}, key=len, reverse=True))
 # "nghi quyet so 27", "NQ 27", "chi thi 35"
 _KIND_NUM = re.compile(rf"\b(?:({_KIND_WORDS})\s*(?:so\s*)?|({_CODES})\s+(?:so\s*)?)(\d{{1,4}})\b")
+# "NQ27", "QD58": a code glued to its number
+_CODE_GLUED = re.compile(r"\b(nq|nd|qd|ct|kl)(\d{1,4})\b")
 # "27-NQ/TW", "35/2023/UBTVQH15", "29/2023/ND-CP", "58-QD/TW"
 _NUM_SYMBOL = re.compile(r"\b(\d{1,4})\s*[-/]\s*(?:(?:19|20)\d\d\s*/\s*)?([a-z]{2,8})\d{0,2}\b")
 
@@ -73,6 +75,8 @@ def symbols(folded: str) -> list[str]:
             continue  # "kế hoạch 2024", "báo cáo 2023": a year, not a document number
         kind = DOC_KINDS[m[1]] if m[1] else m[2].replace("-", "")
         out.append(f"#{kind}{int(m[3])}")
+    for m in _CODE_GLUED.finditer(folded):
+        out.append(f"#{m[1]}{int(m[2])}")
     for m in _NUM_SYMBOL.finditer(folded):
         code = m[2]
         if code in {"nq", "nd", "qd", "ct", "kl", "tt", "tb", "hd", "kh", "da", "ubtvqh", "qh", "ttg"}:

@@ -160,8 +160,7 @@ def test_abbreviation_query_finds_full_form_passage(searcher: Searcher, query: s
         "nghi quyet 27 cai cach tien luong",
         "Nghị quyết 27-NQ/TW",
         "thực hiện nghị quyết số 27",
-        pytest.param("thực hiện NQ27", marks=pytest.mark.xfail(
-            strict=True, reason="known gap: 'NQ27' without a space gives no #nq27 symbol (index/tokens.py _KIND_NUM)")),
+        "thực hiện NQ27",
     ],
 )
 def test_document_number_query_finds_the_numbered_document(searcher: Searcher, query: str) -> None:

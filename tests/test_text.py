@@ -160,7 +160,6 @@ def test_split_sentences_table(text: str, expected: list[str]) -> None:
     assert split_sentences(text) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: 'TP.' (thành phố) before a name ends a sentence")
 def test_split_sentences_keeps_city_abbreviation() -> None:
     assert split_sentences("Họp tại TP. Hồ Chí Minh ngày 5/3.") == ["Họp tại TP. Hồ Chí Minh ngày 5/3."]
 

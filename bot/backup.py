@@ -95,9 +95,9 @@ def _sqlite_path(url: str | URL) -> Path | None:
 
 
 def _sha256(path: Path) -> str:
-    from index.store import sha256_file
+    from index.documents import file_hash
 
-    return sha256_file(path)
+    return file_hash(path)
 
 
 def _version() -> str:

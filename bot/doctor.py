@@ -345,14 +345,15 @@ class CorpusState:
 
 
 def corpus_state(corpus_dir: Path, manifest: dict[str, Any] | None) -> CorpusState:
-    from index.store import corpus_files, sha256_file
+    from index.documents import file_hash
+    from index.store import corpus_files
 
     hashes: dict[str, str] = {}
     unreadable: dict[str, str] = {}
     for path in corpus_files(corpus_dir):
         rel = path.relative_to(corpus_dir).as_posix()
         try:
-            hashes[rel] = sha256_file(path)
+            hashes[rel] = file_hash(path)
         except OSError as exc:
             unreadable[rel] = exc.strerror or type(exc).__name__
     known: dict[str, str] = {}

@@ -27,7 +27,7 @@ from index.lexical import LexicalIndex
 from index.model import Answer, DocMeta, Document, Hit, Passage
 from index.places import PROVINCES
 from index.store import current_snapshot, doc_from_json, read_manifest
-from index.text import fold, has_diacritics
+from index.text import has_diacritics
 from index.tokens import analyse, words
 from index.vocab import Vocab
 
@@ -375,7 +375,3 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     kth = np.partition(neg, k - 1)[k - 1]
     cand = np.flatnonzero(neg <= kth)  # every score tied with the k-th is kept, in index order
     return cand[np.argsort(neg[cand], kind="stable")][:k]
-
-
-def folded_words(text: str) -> set[str]:
-    return set(fold(text).lower().split())

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, read_document
+from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_document
+from index.documents import corpus_files as all_corpus_files
 from index.errors import BadDocument, IndexCorrupt, IndexNotBuilt
 from index.model import Document
 from index.passages import passages_of
@@ -76,22 +77,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     """Supported files under the corpus directory, hidden ones left out, in a stable order."""
     if not corpus_dir.is_dir():
         raise BadDocument(f"corpus directory {corpus_dir} does not exist")
-    out = []
-    for path in corpus_dir.rglob("*"):
-        rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts) or path.name.startswith("~$"):
-            continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            out.append(path)
-    return sorted(out, key=lambda p: p.relative_to(corpus_dir).as_posix())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return [p for p in all_corpus_files(corpus_dir) if p.suffix.lower() in SUPPORTED_SUFFIXES]
 
 
 def current_snapshot(index_dir: Path) -> Path:
@@ -203,7 +189,7 @@ def build_index(
         if progress:
             progress("read", i, len(files))
         try:
-            digest = sha256_file(path)
+            digest = file_hash(path)
         except OSError as exc:
             summary.skipped.append((rel, f"unreadable: {exc.strerror}"))
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from index.lexical import LexicalIndex
 from index.model import Answer, DocMeta, Document, Hit, Passage
 from index.places import PROVINCES
 from index.store import current_snapshot, doc_from_json, read_manifest
-from index.text import has_diacritics
+from index.text import fold, has_diacritics
 from index.tokens import analyse, words
 from index.vocab import Vocab
 
@@ -46,9 +47,16 @@ class Tuning:
     # (on multilingual-e5-small's scale, where unrelated texts still score about 0.8).
     min_coverage: float = 0.25
     dense_alone: float = 0.93
+    # How many of the best candidates are checked against the question's period, province and
+    # answer type (`Searcher.fits`) before ranking.
+    rerank_depth: int = 20
+    substitute: float = 0.85
 
 
 DEFAULT_TUNING = Tuning()
+# A question asking for a day, and a text stating one (both diacritic-folded, lower case).
+_ASKS_DAY = re.compile(r"\bngay (?:nao|may|bao nhieu)\b")
+_STATES_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
 _STOP = frozenset(
     "la cua va cac nhung co khong gi nao bao nhieu khi may thi o tai voi cho de duoc da se dang "
     "ai vay a ha nhe oi roi sao the nay do phai can".split()
@@ -96,14 +104,21 @@ class Searcher:
         self.title_symbols = [set(analyse(d.title, bigrams=False).symbols) for d in self.docs]
         title_symbol_set = set().union(*self.title_symbols) if self.title_symbols else set()
         self.known_symbols = {t for t in self.lexical.vocab if t.startswith("#")} | title_symbol_set
-        self.unknown_provinces = [
-            p for p in (" ".join(words(x)) for x in PROVINCES) if not self._docs_with_name(p).any()
-        ]
+        provinces = [" ".join(words(x)) for x in PROVINCES]
+        self.unknown_provinces = [p for p in provinces if not self._docs_with_name(p).any()]
+        self.known_provinces = [p for p in provinces if p not in self.unknown_provinces]
         self._term_docs: dict[str, np.ndarray] = {}
 
     @classmethod
-    def open(cls, index_dir: Path, model_name: str, encoder: Any | None = None, *, load_model: bool = True,
-             tuning: Tuning = DEFAULT_TUNING) -> Searcher:
+    def open(
+        cls,
+        index_dir: Path,
+        model_name: str,
+        encoder: Any | None = None,
+        *,
+        load_model: bool = True,
+        tuning: Tuning = DEFAULT_TUNING,
+    ) -> Searcher:
         snapshot = current_snapshot(Path(index_dir))
         manifest = read_manifest(snapshot)
         if manifest.get("model") != model_name:
@@ -145,6 +160,7 @@ class Searcher:
         zeros = np.zeros(n, dtype="float32")
         out: dict[str, Any] = {
             "tokens": an,
+            "lex_text": lex_text,
             "modes": modes,
             "bm25": zeros,
             "doc": zeros,
@@ -232,9 +248,7 @@ class Searcher:
             hit &= self._docs_with_token(f"{a}_{b}")
         return hit
 
-    def scores(
-        self, query: str, modes: tuple[str, ...] = ("lexical", "dense")
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    def scores(self, query: str, modes: tuple[str, ...] = ("lexical", "dense")) -> tuple[np.ndarray, dict[str, Any]]:
         c = self.components(query, modes)
         return self.combine(c), c
 
@@ -256,6 +270,29 @@ class Searcher:
         have = set(analyse(self.passages[idx].text, bigrams=False).symbols)
         have |= self.title_symbols[int(self.passage_doc[idx])]
         return all(p in have or p.split("y")[0] in have for p in periods)
+
+    def fits(self, an: Any, lex_text: str, idx: int) -> bool:
+        """Whether passage `idx` can answer at all: right period, right province, a day if one is asked."""
+        return self.period_ok(an, idx) and self.place_ok(lex_text, idx) and self.answer_type_ok(lex_text, idx)
+
+    def place_ok(self, lex_text: str, idx: int) -> bool:
+        """A question about a province is answered only from a document that states that province
+        (in its text, title or issuer): the look-alike report of a neighbouring province is not an
+        answer. With several provinces named, the document must state one of them."""
+        folded_q = " " + " ".join(words(lex_text)) + " "
+        named = [p for p in self.known_provinces if f" {p} " in folded_q]
+        if not named:
+            return True
+        doc_i = int(self.passage_doc[idx])
+        return any(self._docs_stating(p)[doc_i] for p in named)
+
+    def answer_type_ok(self, lex_text: str, idx: int) -> bool:
+        """A question asking for a day ("ngày nào", "ngày mấy") is answered only by a passage that
+        states one ("ngày 30/6/2024", "trước ngày 25", "15/7"); a passage that merely mentions the
+        event does not say when."""
+        if not _ASKS_DAY.search(" ".join(words(lex_text))):
+            return True
+        return bool(_STATES_DAY.search(fold(self.passages[idx].text).lower()))
 
     def coverage(self, an: Any, idx: int) -> float:
         """Share of the question's IDF weight found around the best passage: its content words,
@@ -286,16 +323,41 @@ class Searcher:
         if not query or not self.passages:
             return Answer(query, False, ())
         total, info = self.scores(query, modes)
-        order = top_k(total, k)
         an = info["tokens"]
+        # The best candidates are checked against what the question pins down (period, province, a
+        # day asked for); one that fails is not an answer and goes after every one that passes. This
+        # belongs to the lexical side's reading of the question: a retriever measured without it
+        # (dense alone, plain BM25) is judged on its own top passage.
+        rerank = "lexical" in modes
+        cand = top_k(total, max(k, self.tuning.rerank_depth) if rerank else k)
+        checked = len(cand) if rerank else 1
+        fits = np.ones(len(cand), dtype=bool)
+        fits[:checked] = [self.fits(an, info["lex_text"], int(i)) for i in cand[:checked]]
+        scores = total[cand].astype("float64")
+        if rerank and not fits.all():
+            scores[~fits] -= float(scores.max() - scores.min()) + 1.0
+        ranked = np.argsort(-scores, kind="stable")[:k]
+        order, scores = cand[ranked], scores[ranked]
         best = int(order[0])
-        answerable = bool(total[best] > 0) and not self.out_of_corpus(query, an) and self.period_ok(an, best) and (
-            self.coverage(an, best) >= self.tuning.min_coverage
-            or float(info["dense_raw"][best]) >= self.tuning.dense_alone
+        # A fitting passage that replaces an unfit top one must score nearly as well (measured above
+        # the median passage); far below, the question is about what the corpus says only of another
+        # province or period, and the fitting passage is about something else.
+        base = float(np.median(total))
+        close = fits[0] or (total[best] - base) >= self.tuning.substitute * (total[cand[0]] - base)
+        answerable = (
+            bool(fits[ranked[0]])
+            and bool(close)
+            and bool(total[best] > 0)
+            and not self.out_of_corpus(query, an)
+            and (
+                self.coverage(an, best) >= self.tuning.min_coverage
+                or float(info["dense_raw"][best]) >= self.tuning.dense_alone
+            )
         )
         matched = self._matched_terms(an)
         hits = tuple(
-            Hit(self.passages[i], self.meta[int(self.passage_doc[i])], float(total[i]), matched) for i in order
+            Hit(self.passages[i], self.meta[int(self.passage_doc[i])], float(sc), matched)
+            for i, sc in zip(order, scores, strict=True)
         )
         return Answer(query, answerable, hits)
 
@@ -312,8 +374,13 @@ class IndexHandle:
     bot) picks it up too. A snapshot that fails to load leaves the previous one answering.
     """
 
-    def __init__(self, index_dir: Path, model_name: str, encoder_factory: Callable[[], Any] | None = None,
-                 check_every: float = 30.0) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        model_name: str,
+        encoder_factory: Callable[[], Any] | None = None,
+        check_every: float = 30.0,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.model_name = model_name
         self.check_every = check_every

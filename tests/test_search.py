@@ -186,6 +186,42 @@ def test_out_of_corpus_question_is_not_answerable(searcher: Searcher, query: str
     assert searcher.search(query, k=3).answerable is False
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Thái Bình is in the corpus, but only its commune-merger conclusion: the quarterly reports of
+        # Quảng Trị and Hà Tĩnh are not an answer about Thái Bình
+        "Thái Bình quý II/2024 kết nạp được bao nhiêu đảng viên mới",
+        "thai binh quy 2 ket nap bao nhieu dang vien",
+        # a day is asked, no passage about the admissions states one
+        "Quảng Trị quý I/2024 kết nạp 412 đảng viên mới vào ngày nào",
+    ],
+)
+def test_question_the_corpus_answers_only_for_another_province_or_without_a_day(
+    searcher: Searcher, query: str
+) -> None:
+    assert searcher.search(query, k=3).answerable is False
+
+
+def test_several_provinces_named_one_is_enough(searcher: Searcher) -> None:
+    ans = searcher.search("Quảng Trị và Hà Tĩnh quý II/2024 kết nạp bao nhiêu đảng viên mới", k=3)
+    assert ans.answerable
+    assert ans.hits[0].passage.doc in {"qt_quy2_2024.txt", "ht_quy2_2024.txt"}
+
+
+def test_passages_that_cannot_answer_rank_after_those_that_can(searcher: Searcher) -> None:
+    """Asked about Hà Tĩnh, the Quảng Trị look-alikes go below every Hà Tĩnh passage, and a question
+    asking for a day is answered by the passage that states one."""
+    hits = searcher.search("Hà Tĩnh kết nạp được bao nhiêu đảng viên mới", k=6).hits
+    docs = [h.passage.doc for h in hits]
+    assert docs[0] == "ht_quy2_2024.txt"
+    ht = [i for i, d in enumerate(docs) if d == "ht_quy2_2024.txt"]
+    assert ht == list(range(len(ht)))  # all Hà Tĩnh passages first
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    ans = searcher.search("Hà Tĩnh báo cáo số liệu cán bộ dôi dư trước ngày nào", k=3)
+    assert ans.answerable and "31/7/2024" in ans.hits[0].passage.text
+
+
 def test_known_decree_is_answerable(searcher: Searcher) -> None:
     """The counterpart of the unknown decree: the same question with the decree the corpus cites."""
     ans = searcher.search("Nghị định 73/2024/NĐ-CP quy định mức lương cơ sở bao nhiêu", k=3)

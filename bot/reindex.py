@@ -48,6 +48,7 @@ QUEUED = "Chỉ mục đang được cập nhật; thay đổi này sẽ đượ
 _STAGES = {
     "read": "đọc tệp",
     "embed": "tạo vector cho đoạn văn",
+    "vectors": "lập chỉ mục vector",
     "lexical": "lập chỉ mục từ khoá",
 }
 
@@ -73,7 +74,7 @@ OnFinished = Callable[[BuildSummary | None, str | None, list[int | None]], Await
 
 def progress_text(stage: str, done: int, total: int) -> str:
     what = _STAGES.get(stage, stage)
-    if stage == "lexical" or total <= 0:
+    if stage in ("vectors", "lexical") or total <= 0:
         return f"{STARTED}\nBước: {what}."
     return f"{STARTED}\nBước: {what} {min(done, total)}/{total}."
 

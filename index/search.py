@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from index.dense import ANN_ABOVE, DenseSide, read_vectors
 from index.errors import ChidaoError, IndexCorrupt, ModelMismatch
 from index.lexical import LexicalIndex
 from index.model import Answer, DocMeta, Document, Hit, Passage
@@ -50,7 +51,12 @@ class Tuning:
     # How many of the best candidates are checked against the question's period, province and
     # answer type (`Searcher.fits`) before ranking.
     rerank_depth: int = 20
-    substitute: float = 0.85
+    substitute: float = 0.75
+    # Above `ann_above` passages the dense side scores only candidates: the best `lexical_candidates`
+    # of the lexical side, the `dense_candidates` nearest in the HNSW graph, and their neighbours.
+    ann_above: int = ANN_ABOVE
+    lexical_candidates: int = 1000
+    dense_candidates: int = 200
 
 
 DEFAULT_TUNING = Tuning()
@@ -87,12 +93,13 @@ class Searcher:
         self.doc_lexical = LexicalIndex(snapshot / "bm25_docs")
         if self.lexical.n != max(len(self.passages), 1):
             raise IndexCorrupt(f"index snapshot {snapshot}: BM25 and passages disagree")
-        import faiss
-
-        index = faiss.read_index(str(snapshot / "vectors.faiss"))
-        self.vectors = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), "float32")
+        try:
+            index, self.vectors = read_vectors(snapshot / "vectors.faiss")
+        except RuntimeError as exc:
+            raise IndexCorrupt(f"index snapshot {snapshot}: vectors unreadable ({exc})") from None
         if len(self.vectors) != len(self.passages):
             raise IndexCorrupt(f"index snapshot {snapshot}: vectors and passages disagree")
+        self.dense = DenseSide(index, self.vectors, tuning.ann_above)
         # neighbour[i] = index of passage i-1 / i+1 within the same document, or -1
         same_prev = np.r_[False, self.passage_doc[1:] == self.passage_doc[:-1]]
         self.prev_idx = np.where(same_prev, np.arange(len(self.passages)) - 1, -1)
@@ -152,50 +159,65 @@ class Searcher:
         return lexical, dense
 
     def components(self, query: str, modes: tuple[str, ...] = ("lexical", "dense")) -> dict[str, Any]:
-        """The per-passage signals for `query`, each normalised to about [0, 1]."""
+        """The signals for `query`, each normalised to about [0, 1], over `rows` (passage indices;
+        None: every passage, in order)."""
+        t = self.tuning
         lex_text, dense_text = self.understand(query)
         an = analyse(lex_text)
         tokens = an.all()
         n = len(self.passages)
         zeros = np.zeros(n, dtype="float32")
-        out: dict[str, Any] = {
-            "tokens": an,
-            "lex_text": lex_text,
-            "modes": modes,
-            "bm25": zeros,
-            "doc": zeros,
-            "spec": zeros,
-            "dense": zeros,
-            "dense_raw": zeros,
-        }
+        bm25, doc, spec = zeros, zeros, zeros
         if "lexical" in modes or "bm25" in modes:
             s = self.lexical.scores(tokens)
-            out["bm25"] = s / s.max() if s.max() > 0 else s
+            bm25 = s / s.max() if s.max() > 0 else s
         if "lexical" in modes:
             d = self.doc_lexical.scores(tokens)
-            out["doc"] = (d / d.max() if d.max() > 0 else d)[self.passage_doc]
-            out["spec"] = self.specificity(lex_text, an)[self.passage_doc]
+            doc = (d / d.max() if d.max() > 0 else d)[self.passage_doc]
+            spec = self.specificity(lex_text, an)[self.passage_doc]
+        qv = None
         if "dense" in modes and self.encoder is not None and n:
             qv = self.encoder.embed([dense_text], kind="query")[0]
-            raw = self.vectors @ qv
-            median = np.median(raw)
+        rows = None
+        if qv is not None and not self.dense.exact:
+            lexical_part = t.w_passage * bm25 + t.w_doc * doc + t.w_spec * spec
+            core = np.union1d(top_k(lexical_part, t.lexical_candidates), self.dense.nearest(qv, t.dense_candidates))
+            nb = np.concatenate([self.prev_idx[core], self.next_idx[core]])
+            rows = np.union1d(core, nb[nb >= 0])
+        out: dict[str, Any] = {"tokens": an, "lex_text": lex_text, "modes": modes, "rows": rows}
+        pick = (lambda a: a) if rows is None else (lambda a: a[rows])
+        out["bm25"], out["doc"], out["spec"] = pick(bm25), pick(doc), pick(spec)
+        m = n if rows is None else len(rows)
+        out["dense"] = out["dense_raw"] = np.zeros(m, dtype="float32")
+        if qv is not None:
+            raw = self.dense.raw(qv, rows)
+            median = self.dense.median(qv, raw)
             spread = float(raw.max() - median) or 1.0
             out["dense_raw"] = raw
             out["dense"] = (raw - median) / spread
         return out
 
     def combine(self, c: dict[str, Any], tuning: Tuning | None = None) -> np.ndarray:
+        """Fused scores over `c["rows"]`."""
         t = tuning or self.tuning
         if c["modes"] == ("bm25",):  # the plain BM25 baseline, for comparison in `chidao eval`
             return np.asarray(c["bm25"], dtype="float32")
         w_dense = t.w_dense if "lexical" in c["modes"] else 1.0
         total = t.w_passage * c["bm25"] + t.w_doc * c["doc"] + t.w_spec * c["spec"] + w_dense * c["dense"]
         # a little of the best adjacent passage of the same document
-        nb = np.maximum(
-            np.where(self.prev_idx >= 0, total[np.clip(self.prev_idx, 0, None)], 0),
-            np.where(self.next_idx >= 0, total[np.clip(self.next_idx, 0, None)], 0),
-        )
-        return np.asarray(total + t.w_neighbour * nb, dtype="float32")
+        best_nb = np.zeros_like(total)
+        for adj in (self.prev_idx, self.next_idx):
+            pos, ok = self._positions(c["rows"], adj)
+            best_nb = np.maximum(best_nb, np.where(ok, total[pos], 0))
+        return np.asarray(total + t.w_neighbour * best_nb, dtype="float32")
+
+    def _positions(self, rows: np.ndarray | None, adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each row, the position within `rows` of its neighbour `adj[row]`, and whether it is there."""
+        if rows is None:
+            return np.clip(adj, 0, None), adj >= 0
+        target = adj[rows]
+        pos = np.clip(np.searchsorted(rows, target), 0, len(rows) - 1)
+        return pos, (target >= 0) & (rows[pos] == target)
 
     def specificity(self, lex_text: str, an: Any) -> np.ndarray:
         """Per document, the share of the question's specific terms (places and other proper names the
@@ -324,36 +346,38 @@ class Searcher:
             return Answer(query, False, ())
         total, info = self.scores(query, modes)
         an = info["tokens"]
+        rows = info["rows"]
         # The best candidates are checked against what the question pins down (period, province, a
         # day asked for); one that fails is not an answer and goes after every one that passes. This
         # belongs to the lexical side's reading of the question: a retriever measured without it
         # (dense alone, plain BM25) is judged on its own top passage.
         rerank = "lexical" in modes
-        cand = top_k(total, max(k, self.tuning.rerank_depth) if rerank else k)
+        at = top_k(total, max(k, self.tuning.rerank_depth) if rerank else k)  # positions in `rows`
+        cand = at if rows is None else rows[at]  # passage indices
         checked = len(cand) if rerank else 1
         fits = np.ones(len(cand), dtype=bool)
         fits[:checked] = [self.fits(an, info["lex_text"], int(i)) for i in cand[:checked]]
-        scores = total[cand].astype("float64")
+        scores = total[at].astype("float64")
         if rerank and not fits.all():
             scores[~fits] -= float(scores.max() - scores.min()) + 1.0
         ranked = np.argsort(-scores, kind="stable")[:k]
-        order, scores = cand[ranked], scores[ranked]
-        best = int(order[0])
-        # A fitting passage that replaces an unfit top one must score nearly as well (measured above
-        # the median passage); far below, the question is about what the corpus says only of another
-        # province or period, and the fitting passage is about something else.
-        base = float(np.median(total))
-        close = fits[0] or (total[best] - base) >= self.tuning.substitute * (total[cand[0]] - base)
+        best_at, best = int(at[ranked[0]]), int(cand[ranked[0]])
+        # A fitting passage that replaces an unfit top one must score nearly as well, measured above
+        # the last candidate checked; far below, the question is about what the corpus says only of
+        # another province or period, and the fitting passage is about something else.
+        base = float(total[at[-1]])
+        close = fits[0] or (total[best_at] - base) >= self.tuning.substitute * (total[at[0]] - base)
         answerable = (
             bool(fits[ranked[0]])
             and bool(close)
-            and bool(total[best] > 0)
+            and bool(total[best_at] > 0)
             and not self.out_of_corpus(query, an)
             and (
                 self.coverage(an, best) >= self.tuning.min_coverage
-                or float(info["dense_raw"][best]) >= self.tuning.dense_alone
+                or float(info["dense_raw"][best_at]) >= self.tuning.dense_alone
             )
         )
+        order, scores = cand[ranked], scores[ranked]
         matched = self._matched_terms(an)
         hits = tuple(
             Hit(self.passages[i], self.meta[int(self.passage_doc[i])], float(sc), matched)

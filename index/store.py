@@ -7,7 +7,8 @@ Layout of an index directory::
         manifest.json          format version, model, dimension, tokenizer settings, per-file hashes
         docs.json              document metadata and paragraphs (for quoting and context)
         passages.json          [doc index, paragraph, part, text] per passage
-        vectors.faiss          FAISS inner-product index over L2-normalised embeddings
+        vectors.faiss          FAISS inner-product index over L2-normalised embeddings: flat, or an
+                               HNSW graph above 20,000 passages (index/dense.py)
         keys.json              per passage, the hash of the text that was embedded (reused on rebuild)
         bm25/                  bm25s arrays for passages;  bm25_docs/  the same for titles/metadata
 
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from index.dense import ANN_ABOVE, read_vectors, vector_index
 from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_document
 from index.documents import corpus_files as all_corpus_files
 from index.errors import BadDocument, IndexCorrupt, IndexNotBuilt
@@ -152,12 +154,9 @@ def _load_previous(index_dir: Path, model_name: str, summary: BuildSummary) -> _
     if manifest.get("model") != model_name:
         summary.full_rebuild_reason = f"model changed from {manifest.get('model')} to {model_name}"
     else:
-        import faiss
-
         try:
-            index = faiss.read_index(str(snap / "vectors.faiss"))
+            _, mat = read_vectors(snap / "vectors.faiss")
             keys = json.loads((snap / "keys.json").read_text("utf-8"))
-            mat = index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), "float32")
             vectors = {k: mat[i] for i, k in enumerate(keys)}
         except (RuntimeError, OSError, ValueError) as exc:
             summary.full_rebuild_reason = f"previous vectors unusable ({exc})"
@@ -171,6 +170,7 @@ def build_index(
     *,
     max_bytes: int = 20 * 1024 * 1024,
     progress: Progress | None = None,
+    ann_above: int = ANN_ABOVE,
 ) -> BuildSummary:
     """Build or update the index of `corpus_dir` in `index_dir`. Only changed files are read and only
     new passages are embedded; an unchanged corpus writes nothing."""
@@ -270,7 +270,7 @@ def build_index(
         "files": file_entries,
         "skipped": skipped_entries,
     }
-    summary.snapshot = _write_snapshot(index_dir, manifest, docs, passages, keys, vectors, progress)
+    summary.snapshot = _write_snapshot(index_dir, manifest, docs, passages, keys, vectors, progress, ann_above)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -286,6 +286,7 @@ def _write_snapshot(
     keys: list[str],
     vectors: np.ndarray,
     progress: Progress | None,
+    ann_above: int,
 ) -> str:
     import faiss
 
@@ -299,10 +300,9 @@ def _write_snapshot(
         rows = [[d_i, p.paragraph, p.part, p.text] for d_i, p in passages]
         (tmp / "passages.json").write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
         (tmp / "keys.json").write_text(json.dumps(keys), "utf-8")
-        index = faiss.IndexFlatIP(vectors.shape[1])
-        if len(vectors):
-            index.add(vectors)
-        faiss.write_index(index, str(tmp / "vectors.faiss"))
+        if progress:
+            progress("vectors", 0, 1)
+        faiss.write_index(vector_index(vectors, vectors.shape[1], ann_above), str(tmp / "vectors.faiss"))
         if progress:
             progress("lexical", 0, 1)
         build_lexical(tmp, docs, passages)

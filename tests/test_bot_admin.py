@@ -658,6 +658,7 @@ def test_find_documents() -> None:
     [
         ("read", 3, 10, "Bước: đọc tệp 3/10."),
         ("embed", 120, 300, "Bước: tạo vector cho đoạn văn 120/300."),
+        ("vectors", 0, 1, "Bước: lập chỉ mục vector."),
         ("lexical", 0, 1, "Bước: lập chỉ mục từ khoá."),
     ],
 )

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.errors import IndexNotBuilt, ModelMismatch
-from index.search import Searcher
+from index.search import Searcher, Tuning
 from index.store import build_index
 from index.text import fold
 from tests.fakes import HashEncoder
@@ -220,6 +220,31 @@ def test_passages_that_cannot_answer_rank_after_those_that_can(searcher: Searche
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     ans = searcher.search("Hà Tĩnh báo cáo số liệu cán bộ dôi dư trước ngày nào", k=3)
     assert ans.answerable and "31/7/2024" in ans.hits[0].passage.text
+
+
+LOOK_ALIKE_QUERIES = [
+    "Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới",
+    "Hà Tĩnh quý II/2024 kết nạp bao nhiêu đảng viên mới",
+    "trụ sở xã An Quỳnh đặt ở đâu",
+    "NQ 27 về cải cách tiền lương",
+    "Thái Bình quý II/2024 kết nạp được bao nhiêu đảng viên mới",
+    "giá vé máy bay tết",
+]
+
+
+@pytest.mark.parametrize("query", LOOK_ALIKE_QUERIES)
+def test_candidate_scoring_answers_like_exact_scoring(searcher: Searcher, index_dir: Path, query: str) -> None:
+    """Above `ann_above` passages only candidates (lexical best, HNSW nearest, their neighbours) are
+    scored; with enough candidates the answer is the exact one."""
+    ann = Searcher.open(
+        index_dir, HashEncoder.name, HashEncoder(), tuning=Tuning(ann_above=2, lexical_candidates=6, dense_candidates=3)
+    )
+    assert not ann.dense.exact and searcher.dense.exact
+    a, b = searcher.search(query, k=3), ann.search(query, k=3)
+    assert a.answerable == b.answerable
+    if a.answerable:
+        assert a.hits[0].passage == b.hits[0].passage
+        assert b.hits[0].score == pytest.approx(a.hits[0].score, abs=0.1)
 
 
 def test_known_decree_is_answerable(searcher: Searcher) -> None:

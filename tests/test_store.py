@@ -11,7 +11,7 @@ import pytest
 
 import index.store as store
 from index.errors import IndexCorrupt, IndexNotBuilt, ModelMismatch
-from index.search import IndexHandle, Searcher
+from index.search import IndexHandle, Searcher, Tuning
 from index.store import build_index, current_snapshot
 from tests.fakes import HashEncoder
 
@@ -471,3 +471,31 @@ def test_vectors_are_normalised_and_match_passages(corpus: Path, index_dir: Path
     for i, p in enumerate(s.passages):
         doc = s.docs[s.by_path[p.doc]]
         assert np.allclose(s.vectors[i], enc.embed([store.embed_text(doc, p.text)])[0])
+
+
+def test_large_index_is_an_hnsw_graph_and_is_reused_incrementally(corpus: Path, index_dir: Path) -> None:
+    """Above `ann_above` passages the FAISS file is an HNSW graph; it holds every vector, so a rebuild
+    re-embeds only what changed, and the searcher reads the graph back."""
+    import faiss
+
+    enc = HashEncoder()
+    build_index(corpus, index_dir, enc, ann_above=2)
+    assert isinstance(faiss.read_index(str(current_snapshot(index_dir) / "vectors.faiss")), faiss.IndexHNSW)
+    write(corpus, "d_new.txt", "Thông báo mới", "01/08/2024", "Tỉnh ủy", ["Một đoạn văn hoàn toàn mới."])
+    enc.calls.clear()
+    summary = build_index(corpus, index_dir, enc, ann_above=2)
+    assert summary.embedded == 1 and sum(enc.calls) == 1
+    s = Searcher.open(index_dir, enc.name, enc, tuning=Tuning(ann_above=2))
+    assert not s.dense.exact and s.vectors.shape == (ALL + 1, enc.dim)
+    for i, p in enumerate(s.passages):
+        doc = s.docs[s.by_path[p.doc]]
+        assert np.allclose(s.vectors[i], enc.embed([store.embed_text(doc, p.text)])[0], atol=1e-6)
+    ans = s.search("mức lương cơ sở 2.340.000 đồng", k=3)
+    assert ans.answerable and ans.hits[0].passage.doc == "a_luong.txt"
+
+
+def test_flat_snapshot_opened_above_the_threshold_gets_a_graph(corpus: Path, index_dir: Path) -> None:
+    build_index(corpus, index_dir, HashEncoder())  # flat: far below the default threshold
+    s = Searcher.open(index_dir, HashEncoder.name, HashEncoder(), tuning=Tuning(ann_above=2))
+    assert not s.dense.exact
+    assert s.search("Thái Bình sáp nhập xã Đông Hòa", k=3).hits[0].passage.doc == "sub/c_xa.txt"

@@ -21,6 +21,9 @@ def register(sub: Any) -> None:
     b.set_defaults(func=cmd_build)
 
 
+_LABELS = {"read": "reading", "embed": "embedding", "vectors": "vector index", "lexical": "indexing"}
+
+
 class TerminalProgress:
     """A progress bar on a terminal; silent when stderr is not a terminal."""
 
@@ -37,7 +40,7 @@ class TerminalProgress:
         if stage != self.stage:
             self.close()
             self.stage = stage
-            label = {"read": "reading", "embed": "embedding", "lexical": "indexing"}.get(stage, stage)
+            label = _LABELS.get(stage, stage)
             self.bar = tqdm(total=total, desc=label, unit=" items", leave=False, file=sys.stderr)
         if self.bar is not None:
             self.bar.n = done

@@ -63,6 +63,13 @@ DEFAULT_TUNING = Tuning()
 # A question asking for a day, and a text stating one (both diacritic-folded, lower case).
 _ASKS_DAY = re.compile(r"\bngay (?:nao|may|bao nhieu)\b")
 _STATES_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
+# Words that ask when something is due, and a text stating a date, a month, a quarter or a recurrence.
+_WHEN_WORDS = frozenset({"han", "ngay", "chot", "moc", "thoi"})
+_STATES_WHEN = re.compile(
+    _STATES_DAY.pattern
+    + r"|\bthang\s+\d{1,2}\b|\bquy\s+(?:iv|iii|ii|i|[1-4])\b|\bnam\s+(?:19|20)\d\d\b"
+    + r"|\bhang\s+(?:ngay|tuan|thang|quy|nam)\b"
+)
 _STOP = frozenset(
     "la cua va cac nhung co khong gi nao bao nhieu khi may thi o tai voi cho de duoc da se dang "
     "ai vay a ha nhe oi roi sao the nay do phai can".split()
@@ -330,11 +337,17 @@ class Searcher:
             return 0.0
         doc_i = int(self.passage_doc[idx])
         around = np.array([j for j in (idx, self.prev_idx[idx], self.next_idx[idx]) if j >= 0])
+        # "hạn", "ngày", "hạn chót" ask when: a passage that states a date or a period answers them
+        # ("trước 31/5/2024") without using the words.
+        dated = any(_STATES_WHEN.search(fold(self.passages[j].text).lower()) for j in around)
         have = 0.0
         total = 0.0
         for term in terms:
             idf = self.lexical.idf(term)
             total += idf
+            if dated and all(x in _WHEN_WORDS for x in term.split("_")):
+                have += idf
+                continue
             in_text = np.isin(self.lexical.containing(term), around).any()
             if in_text or (self.doc_lexical.containing(term) == doc_i).any():
                 have += idf

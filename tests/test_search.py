@@ -203,6 +203,22 @@ def test_question_the_corpus_answers_only_for_another_province_or_without_a_day(
     assert searcher.search(query, k=3).answerable is False
 
 
+def test_asking_when_is_covered_by_a_stated_date(searcher: Searcher) -> None:
+    """Staff ask "hạn chót ... ngày nào"; a passage saying "trước ngày 20/7/2024" answers those words
+    without using them, one without a date does not."""
+
+    def cov(query: str, phrase: str) -> float:
+        an = searcher.scores(query)[1]["tokens"]
+        return searcher.coverage(an, next(i for i, p in enumerate(searcher.passages) if phrase in p.text))
+
+    dated, topic = "gửi Sở Nội vụ trước ngày 20/7/2024", "danh sách hưởng lương kinh phí"
+    assert cov(f"hạn chót, ngày nào: {topic}", dated) > cov(topic, dated)
+    undated, topic = "lập danh sách quần chúng ưu tú", "danh sách quần chúng ưu tú hồ sơ kết nạp"
+    assert cov(f"hạn chót, ngày nào: {topic}", undated) < cov(topic, undated)
+    ans = searcher.search("ha tinh han chot nop so lieu doi du ngay nao", k=3)
+    assert ans.answerable and "31/7/2024" in ans.hits[0].passage.text
+
+
 def test_several_provinces_named_one_is_enough(searcher: Searcher) -> None:
     ans = searcher.search("Quảng Trị và Hà Tĩnh quý II/2024 kết nạp bao nhiêu đảng viên mới", k=3)
     assert ans.answerable

@@ -51,7 +51,7 @@ class Tuning:
     # How many of the best candidates are checked against the question's period, province and
     # answer type (`Searcher.fits`) before ranking.
     rerank_depth: int = 20
-    substitute: float = 0.75
+    substitute: float = 0.6
     # Above `ann_above` passages the dense side scores only candidates: the best `lexical_candidates`
     # of the lexical side, the `dense_candidates` nearest in the HNSW graph, and their neighbours.
     ann_above: int = ANN_ABOVE
@@ -63,6 +63,17 @@ DEFAULT_TUNING = Tuning()
 # A question asking for a day, and a text stating one (both diacritic-folded, lower case).
 _ASKS_DAY = re.compile(r"\bngay (?:nao|may|bao nhieu)\b")
 _STATES_DAY = re.compile(r"\bngay\s+\d{1,2}\b|\b\d{1,2}\s*/\s*\d{1,2}\b")
+# How much: "bao nhiêu" not followed by a unit of time or a count of people or things; the words for
+# pay, allowances and fees (matched with diacritics); and a text stating an amount (folded).
+_HOW_MUCH = re.compile(r"\bbao nhieu\b(?! (?:ngay|thang|nam|lan|nguoi|xa|truong hop|ho so|dang vien))")
+_MONEY_WORDS = re.compile(r"\b(?:phụ cấp|lương|phí|tiền|trợ cấp|mức đóng|thù lao|hỗ trợ)\b")
+_STATES_AMOUNT = re.compile(
+    r"\d[\d.,]*\s*(?:dong|d\b|trieu|ty|nghin|ngan)|\bhe so\b|\bthang (?:luong|muc|phu cap|tien)\b|\blan muc\b"
+    r"|(?:%|\bphan tram)\s*(?:cua\s+)?(?:tong\s+)?(?:quy\s+)?(?:tien\s+)?(?:muc\s+)?(?:luong|phu cap|tien)\b"
+)
+# A question asking for a share ("bao nhiêu phần trăm", "bao nhiêu %"), and a text stating one.
+_ASKS_SHARE = re.compile(r"\bbao nhieu (?:phan tram|%)")
+_STATES_SHARE = re.compile(r"%|\bphan tram\b")
 # Words that ask when something is due, and a text stating a date, a month, a quarter or a recurrence.
 _WHEN_WORDS = frozenset({"han", "ngay", "chot", "moc", "thoi"})
 _STATES_WHEN = re.compile(
@@ -191,7 +202,8 @@ class Searcher:
             core = np.union1d(top_k(lexical_part, t.lexical_candidates), self.dense.nearest(qv, t.dense_candidates))
             nb = np.concatenate([self.prev_idx[core], self.next_idx[core]])
             rows = np.union1d(core, nb[nb >= 0])
-        out: dict[str, Any] = {"tokens": an, "lex_text": lex_text, "modes": modes, "rows": rows}
+        out: dict[str, Any] = {"tokens": an, "lex_text": lex_text, "dense_text": dense_text, "modes": modes}
+        out["rows"] = rows
         pick = (lambda a: a) if rows is None else (lambda a: a[rows])
         out["bm25"], out["doc"], out["spec"] = pick(bm25), pick(doc), pick(spec)
         m = n if rows is None else len(rows)
@@ -300,9 +312,27 @@ class Searcher:
         have |= self.title_symbols[int(self.passage_doc[idx])]
         return all(p in have or p.split("y")[0] in have for p in periods)
 
-    def fits(self, an: Any, lex_text: str, idx: int) -> bool:
-        """Whether passage `idx` can answer at all: right period, right province, a day if one is asked."""
-        return self.period_ok(an, idx) and self.place_ok(lex_text, idx) and self.answer_type_ok(lex_text, idx)
+    def fits(self, an: Any, lex_text: str, idx: int, asks: frozenset[str] = frozenset()) -> bool:
+        """Whether passage `idx` can answer at all: right period, right province, and the kind of
+        answer asked for (`asks`, from `answer_types`)."""
+        return self.period_ok(an, idx) and self.place_ok(lex_text, idx) and self.answer_type_ok(asks, idx)
+
+    @staticmethod
+    def answer_types(lex_text: str, dense_text: str) -> frozenset[str]:
+        """What kind of answer the question asks for: "day" ("ngày nào", "ngày mấy"), "share" ("bao
+        nhiêu phần trăm"), "amount" (how much pay, allowance or fee: "phụ cấp bao nhiêu", "lệ phí bao
+        nhiêu"; a percentage counts only as a share of pay: "50% mức lương"). The money words are read
+        with diacritics (restored when the question was typed without them): folded, "tiến độ"
+        would read as "tiền"."""
+        folded = " ".join(words(lex_text))
+        out = set()
+        if _ASKS_DAY.search(folded):
+            out.add("day")
+        if _ASKS_SHARE.search(" ".join(fold(lex_text).lower().split())):
+            out.add("share")
+        elif _HOW_MUCH.search(folded) and _MONEY_WORDS.search(dense_text.lower()):
+            out.add("amount")
+        return frozenset(out)
 
     def place_ok(self, lex_text: str, idx: int) -> bool:
         """A question about a province is answered only from a document that states that province
@@ -315,13 +345,19 @@ class Searcher:
         doc_i = int(self.passage_doc[idx])
         return any(self._docs_stating(p)[doc_i] for p in named)
 
-    def answer_type_ok(self, lex_text: str, idx: int) -> bool:
-        """A question asking for a day ("ngày nào", "ngày mấy") is answered only by a passage that
-        states one ("ngày 30/6/2024", "trước ngày 25", "15/7"); a passage that merely mentions the
-        event does not say when."""
-        if not _ASKS_DAY.search(" ".join(words(lex_text))):
+    def answer_type_ok(self, asks: frozenset[str], idx: int) -> bool:
+        """A question asking for a day is answered only by a passage that states one ("ngày 30/6/2024",
+        "trước ngày 25", "15/7"); one asking for a share by a percentage; one asking how much money by
+        an amount ("2.340.000 đồng", "hệ số 2,34", "1,5 tháng lương", "10% quỹ lương"; "100% thôn"
+        is not one). A passage that merely mentions the subject does not answer."""
+        if not asks:
             return True
-        return bool(_STATES_DAY.search(fold(self.passages[idx].text).lower()))
+        text = fold(self.passages[idx].text).lower()
+        if "day" in asks and not _STATES_DAY.search(text):
+            return False
+        if "share" in asks and not _STATES_SHARE.search(text):
+            return False
+        return not ("amount" in asks and not _STATES_AMOUNT.search(text))
 
     def coverage(self, an: Any, idx: int) -> float:
         """Share of the question's IDF weight found around the best passage: its content words,
@@ -369,7 +405,8 @@ class Searcher:
         cand = at if rows is None else rows[at]  # passage indices
         checked = len(cand) if rerank else 1
         fits = np.ones(len(cand), dtype=bool)
-        fits[:checked] = [self.fits(an, info["lex_text"], int(i)) for i in cand[:checked]]
+        asks = self.answer_types(info["lex_text"], info["dense_text"])
+        fits[:checked] = [self.fits(an, info["lex_text"], int(i), asks) for i in cand[:checked]]
         scores = total[at].astype("float64")
         if rerank and not fits.all():
             scores[~fits] -= float(scores.max() - scores.min()) + 1.0
@@ -377,7 +414,8 @@ class Searcher:
         best_at, best = int(at[ranked[0]]), int(cand[ranked[0]])
         # A fitting passage that replaces an unfit top one must score nearly as well, measured above
         # the last candidate checked; far below, the question is about what the corpus says only of
-        # another province or period, and the fitting passage is about something else.
+        # another province or period, or without the date or amount asked for, and the fitting
+        # passage is about something else.
         base = float(total[at[-1]])
         close = fits[0] or (total[best_at] - base) >= self.tuning.substitute * (total[at[0]] - base)
         answerable = (

@@ -219,6 +219,37 @@ def test_asking_when_is_covered_by_a_stated_date(searcher: Searcher) -> None:
     assert ans.answerable and "31/7/2024" in ans.hits[0].passage.text
 
 
+@pytest.mark.parametrize(
+    ("query", "answerable", "phrase"),
+    [
+        # an amount of money is asked: only a passage stating one answers
+        ("mức lương cơ sở từ ngày 01/7/2024 là bao nhiêu tiền", True, "2.340.000"),
+        ("muc luong co so tu 1/7/2024 bao nhieu", True, "2.340.000"),
+        ("Mặt trận Tổ quốc tỉnh được hỗ trợ kinh phí tuyên truyền sáp nhập bao nhiêu tiền", False, ""),
+        # a share is asked: a percentage answers
+        ("Quảng Trị quý I/2024 kết nạp đạt bao nhiêu phần trăm chỉ tiêu năm", True, "27,5%"),
+        ("Thái Bình có bao nhiêu phần trăm nhân dân đồng thuận với chủ trương sáp nhập", False, ""),
+    ],
+)
+def test_amount_or_share_asked_needs_one_stated(searcher: Searcher, query: str, answerable: bool, phrase: str) -> None:
+    ans = searcher.search(query, k=3)
+    assert ans.answerable is answerable
+    if answerable:
+        assert phrase in ans.hits[0].passage.text
+
+
+def test_answer_types_read_money_words_with_diacritics(searcher: Searcher) -> None:
+    def asks(q: str) -> frozenset[str]:
+        return searcher.answer_types(*searcher.understand(q))
+
+    assert asks("phụ cấp bao nhiêu một tháng") == {"amount"}
+    assert asks("le phi thi bao nhieu") == {"amount"}
+    assert asks("báo cáo tiến độ bao nhiêu lần") == frozenset()  # "tiến độ" is not "tiền"
+    assert asks("lương tăng bao nhiêu %") == {"share"}
+    assert asks("phụ cấp trả trong bao nhiêu tháng") == frozenset()  # a duration, not an amount
+    assert asks("hạn nộp ngày nào") == {"day"}
+
+
 def test_several_provinces_named_one_is_enough(searcher: Searcher) -> None:
     ans = searcher.search("Quảng Trị và Hà Tĩnh quý II/2024 kết nạp bao nhiêu đảng viên mới", k=3)
     assert ans.answerable

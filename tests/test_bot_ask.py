@@ -43,8 +43,17 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
     return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
 
 
-async def test_private_question_quoted_with_source(fake_telegram: FakeTelegram) -> None:
+async def test_how_much_question_quotes_only_passages_stating_an_amount(fake_telegram: FakeTelegram) -> None:
+    """Asked how much, the bot quotes the passage with the amount, not the neighbours that only talk
+    about salaries (they rank below every passage that can answer, so under the display floor)."""
     msg = await ask(fake_telegram, ADMIN_ID, "Mức lương cơ sở từ 1/7/2024 là bao nhiêu?")
+    assert msg["html"].startswith("<blockquote>") and "2.340.000 đồng/tháng" in msg["text"]
+    assert msg["html"].count("<blockquote>") == 1
+    assert "gửi Sở Nội vụ trước ngày 20/7/2024" not in msg["text"]
+
+
+async def test_private_question_quoted_with_source(fake_telegram: FakeTelegram) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở từ 1/7/2024")
     assert "2.340.000 đồng/tháng" in msg["text"]
     html = msg["html"]
     assert html.startswith("<blockquote>") and "<b>lương</b>" in html

@@ -131,7 +131,6 @@ class Encoder:
                 progress(len(idx))
         return out
 
-
     def _forward(self, texts: list[str]) -> np.ndarray:
         import torch
 

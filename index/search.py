@@ -312,10 +312,16 @@ class Searcher:
         have |= self.title_symbols[int(self.passage_doc[idx])]
         return all(p in have or p.split("y")[0] in have for p in periods)
 
-    def fits(self, an: Any, lex_text: str, idx: int, asks: frozenset[str] = frozenset()) -> bool:
-        """Whether passage `idx` can answer at all: right period, right province, and the kind of
-        answer asked for (`asks`, from `answer_types`)."""
-        return self.period_ok(an, idx) and self.place_ok(lex_text, idx) and self.answer_type_ok(asks, idx)
+    def fits(self, an: Any, places: list[str], asks: frozenset[str], idx: int) -> bool:
+        """Whether passage `idx` can answer at all: right period, one of the provinces named
+        (`places`, from `provinces_named`), and the kind of answer asked for (`asks`, from
+        `answer_types`)."""
+        return self.period_ok(an, idx) and self.place_ok(places, idx) and self.answer_type_ok(asks, idx)
+
+    def provinces_named(self, lex_text: str) -> list[str]:
+        """The provinces the corpus knows that the question names (folded)."""
+        folded_q = " " + " ".join(words(lex_text)) + " "
+        return [p for p in self.known_provinces if f" {p} " in folded_q]
 
     @staticmethod
     def answer_types(lex_text: str, dense_text: str) -> frozenset[str]:
@@ -334,16 +340,14 @@ class Searcher:
             out.add("amount")
         return frozenset(out)
 
-    def place_ok(self, lex_text: str, idx: int) -> bool:
+    def place_ok(self, places: list[str], idx: int) -> bool:
         """A question about a province is answered only from a document that states that province
         (in its text, title or issuer): the look-alike report of a neighbouring province is not an
         answer. With several provinces named, the document must state one of them."""
-        folded_q = " " + " ".join(words(lex_text)) + " "
-        named = [p for p in self.known_provinces if f" {p} " in folded_q]
-        if not named:
+        if not places:
             return True
         doc_i = int(self.passage_doc[idx])
-        return any(self._docs_stating(p)[doc_i] for p in named)
+        return any(self._docs_stating(p)[doc_i] for p in places)
 
     def answer_type_ok(self, asks: frozenset[str], idx: int) -> bool:
         """A question asking for a day is answered only by a passage that states one ("ngày 30/6/2024",
@@ -405,8 +409,9 @@ class Searcher:
         cand = at if rows is None else rows[at]  # passage indices
         checked = len(cand) if rerank else 1
         fits = np.ones(len(cand), dtype=bool)
+        places = self.provinces_named(info["lex_text"])
         asks = self.answer_types(info["lex_text"], info["dense_text"])
-        fits[:checked] = [self.fits(an, info["lex_text"], int(i), asks) for i in cand[:checked]]
+        fits[:checked] = [self.fits(an, places, asks, int(i)) for i in cand[:checked]]
         scores = total[at].astype("float64")
         if rerank and not fits.all():
             scores[~fits] -= float(scores.max() - scores.min()) + 1.0

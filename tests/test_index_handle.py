@@ -17,11 +17,17 @@ def _corpus(root: Path, bodies: dict[str, str]) -> None:
         (root / name).write_text(DOC.format(n=name, body=body), encoding="utf-8")
 
 
-def test_handle_follows_current_pointer(tmp_path: Path) -> None:
+def _built_handle(tmp_path: Path, check_every: float) -> tuple[Path, Path, IndexHandle]:
+    """A one-document corpus, its index, and a handle on it: (corpus, index dir, handle)."""
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     _corpus(corpus, {"a.txt": "Rà soát vị trí việc làm trước ngày 30/6/2024."})
     build_index(corpus, index_dir, HashEncoder())
-    handle = IndexHandle(index_dir, HashEncoder.name, encoder_factory=HashEncoder, check_every=0)
+    handle = IndexHandle(index_dir, HashEncoder.name, encoder_factory=HashEncoder, check_every=check_every)
+    return corpus, index_dir, handle
+
+
+def test_handle_follows_current_pointer(tmp_path: Path) -> None:
+    corpus, index_dir, handle = _built_handle(tmp_path, check_every=0)
     first = handle.searcher
     assert first.passage_count == 1
 
@@ -34,20 +40,14 @@ def test_handle_follows_current_pointer(tmp_path: Path) -> None:
 
 
 def test_handle_keeps_answering_when_new_snapshot_is_broken(tmp_path: Path) -> None:
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    _corpus(corpus, {"a.txt": "Rà soát vị trí việc làm trước ngày 30/6/2024."})
-    build_index(corpus, index_dir, HashEncoder())
-    handle = IndexHandle(index_dir, HashEncoder.name, encoder_factory=HashEncoder, check_every=0)
+    _, index_dir, handle = _built_handle(tmp_path, check_every=0)
     first = handle.searcher
     (index_dir / "CURRENT").write_text("does-not-exist", encoding="utf-8")
     assert handle.searcher is first
 
 
 def test_handle_checks_pointer_only_every_so_often(tmp_path: Path) -> None:
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    _corpus(corpus, {"a.txt": "Rà soát vị trí việc làm trước ngày 30/6/2024."})
-    build_index(corpus, index_dir, HashEncoder())
-    handle = IndexHandle(index_dir, HashEncoder.name, encoder_factory=HashEncoder, check_every=3600)
+    corpus, index_dir, handle = _built_handle(tmp_path, check_every=3600)
     first = handle.searcher
     _corpus(corpus, {"b.txt": "Tổ chức thi nâng ngạch chuyên viên chính trong tháng 10/2024."})
     build_index(corpus, index_dir, HashEncoder())

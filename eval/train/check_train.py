@@ -24,7 +24,7 @@ FUNCTION = set(
     """là và của các cho có được đã sẽ đang không với trong theo về tại từ đến trước sau khi thì mà này đó nào gì
     bao nhiêu mấy ai đâu sao thế nào như thế vậy nhé ạ ơi hả à chưa còn cũng đều mỗi một những người bị do để vào ra
     trên dưới lên xuống ngày tháng năm quý tỉnh huyện xã đồng ở hay hoặc nếu thế lúc rồi nữa chỉ vẫn hết nhiêu phần
-    trăm số hôm lâu""".split()
+    trăm số hôm lâu so""".split()
 )
 
 

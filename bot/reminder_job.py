@@ -11,14 +11,13 @@ A row whose message Telegram had accepted just before the kill may be sent a sec
 in-flight row is the only duplicate possible.
 
 Sending goes through `application.bot.send_message` and therefore through the application's rate
-limiter (bot.app.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
+limiter (bot.ratelimit.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
 and waits out 429s; what it gives up on reaches the sweep as RetryAfter / NetworkError, which the sweep
 turns into a later retry of that row. An outage only delays reminders: a row that keeps failing with
 network errors is retried at every sweep for NETWORK_MAX_ATTEMPTS sweeps (a week), then sent late.
 Forbidden (the bot was removed from the group) marks the subscription blocked and skips its rows.
 
-The clock: `now_fn` when given, else `application.bot_data["clock"]` when set (tests), else the real
-UTC time; read at every sweep.
+The clock: `now_fn` when given, else the application's `Services.clock`; read at every sweep.
 """
 
 from __future__ import annotations
@@ -37,8 +36,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 
-from bot.db import ReminderRow, utcnow
+from bot.db import ReminderRow
 from bot.reminders import SweepReport, default_worker_id, sweep
+from bot.services import SERVICES_KEY, Clock, Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,16 +49,6 @@ SWEEP_INTERVAL = 60.0  # seconds between two sweeps
 # Sweeps a row may fail with network errors (Telegram unreachable) before it is given up: a week of
 # minute sweeps. bot.reminders' default (5) would drop reminders after a five-minute outage.
 NETWORK_MAX_ATTEMPTS = 7 * 24 * 60
-CLOCK_KEY = "clock"  # application.bot_data key of an injected clock (a () -> aware datetime)
-
-Clock = Callable[[], dt.datetime]
-
-
-def application_clock(application: Any) -> Clock:
-    """The clock handlers and the sweep use: bot_data["clock"] when injected, else the real time."""
-    found = application.bot_data.get(CLOCK_KEY)
-    return found if callable(found) else utcnow
-
 
 def _pid_alive(pid: int) -> bool:
     try:
@@ -130,13 +120,12 @@ def install(
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     for old in [*job_queue.get_jobs_by_name(START_JOB_NAME), *job_queue.get_jobs_by_name(JOB_NAME)]:
         old.schedule_removal()
-    services = application.bot_data["services"]
-    sessions: sessionmaker[Session] = services.sessions
-    settings = services.settings
+    svc: Services = application.bot_data[SERVICES_KEY]
+    sessions, settings = svc.sessions, svc.settings
     worker = worker_id or default_worker_id()
 
     def now() -> dt.datetime:
-        return (now_fn or application_clock(application))()
+        return (now_fn or svc.clock)()
 
     lock = asyncio.Lock()
     state = {"started": False}

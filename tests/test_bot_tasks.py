@@ -1,6 +1,6 @@
 """Tasks and reminders on Telegram, end to end: the real Application (bot.app.build_application, with the
 task handlers and the reminder sweep job) long polling the fake Bot API server, an injected clock
-(application.bot_data["clock"]), on SQLite and (with CHIDAO_TEST_PG_URL) PostgreSQL. Plus the pure
+(build_application(clock=...)), on SQLite and (with CHIDAO_TEST_PG_URL) PostgreSQL. Plus the pure
 formatting of bot.task_replies and the import of bot.task_import."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import reminders, task_replies, tasks
 from bot.app import build_application
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
-from bot.reminder_job import CLOCK_KEY, dead_local_workers, release_dead_claims, run_sweep, sweep_job
+from bot.reminder_job import dead_local_workers, release_dead_claims, run_sweep, sweep_job
 from bot.task_import import import_documents, import_from_index, snapshot_documents
 from bot.tasks import OpenTask, Task
 from index.model import DocMeta, Document
@@ -64,9 +64,7 @@ def make_app(
     bot_settings: Any, index_handle: Any, session_factory: sessionmaker[Session], clock: Clock
 ) -> Callable[[], Any]:
     def make() -> Any:
-        application = build_application(bot_settings, index_handle, sessions=session_factory)
-        application.bot_data[CLOCK_KEY] = clock
-        return application
+        return build_application(bot_settings, index_handle, sessions=session_factory, clock=clock)
 
     return make
 

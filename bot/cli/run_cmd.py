@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import re
 import secrets
 import sys
@@ -24,8 +23,6 @@ from index.errors import IndexNotBuilt
 
 POLL_TIMEOUT = 30  # seconds one getUpdates long poll may wait
 PREFLIGHT_TIMEOUT = 15.0
-# Libraries that talk a lot at INFO (httpx would log request URLs, which hold the token).
-QUIET_LOGGERS = ("httpx", "httpcore", "faiss", "alembic", "sentence_transformers", "apscheduler")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -182,9 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_token(settings)
     webhook = args.webhook or bool(settings.webhook_url)
     options = webhook_options(settings) if webhook else None
-    setup_logging(settings, secrets=[options["secret_token"] if options else ""])
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    setup_logging(settings, secrets=[options["secret_token"] if options else ""])  # quiets NOISY_LOGGERS
 
     if not index_present(settings) and args.no_build:
         raise IndexNotBuilt(

@@ -49,24 +49,17 @@ async def run_worker(
     from telegram.error import InvalidToken
     from telegram.ext import ExtBot
 
-    from bot import app
     from bot.db import DatabaseError, make_engine, make_session_factory
     from bot.logs import log_event
+    from bot.ratelimit import rate_limiter
     from bot.reminder_job import release_dead_claims
     from bot.reminders import default_worker_id, sweep
 
     stop = stop or asyncio.Event()
     api = settings.telegram_api_url
     # The bot's own limits: ~30 messages/s overall, 20/min per group, 429s waited out, 5xx retried.
-    limiter = app.RetryingRateLimiter(
-        overall_max_rate=app.OVERALL_PER_SECOND,
-        overall_time_period=1,
-        group_max_rate=app.GROUP_PER_MINUTE,
-        group_time_period=60,
-        max_retries=app.RETRY_AFTER_RETRIES,
-    )
     bot: ExtBot[Any] = ExtBot(
-        settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=limiter
+        settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=rate_limiter()
     )
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)

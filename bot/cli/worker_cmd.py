@@ -120,8 +120,8 @@ async def run_worker(
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from bot import db
-    from bot.cli.run_cmd import check_token
     from bot.logs import setup_logging
+    from bot.settings import check_token
 
     settings = settings_or_exit()
     check_token(settings)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import html
 import logging
 import os
@@ -42,14 +41,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, utcnow
+from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
 from bot.logs import log_event
 from bot.settings import Settings
 from bot.tasks import OpenTask, Task, _to_task, describe_recurrence, list_open, roll_recurring
@@ -126,12 +123,6 @@ def due_moment(day: dt.date, settings: Settings) -> dt.datetime:
 
 def offset_kind(days: int) -> str:
     return f"offset-{days}"
-
-
-def kind_offset(kind: str) -> int | None:
-    if kind.startswith("offset-"):
-        return int(kind.removeprefix("offset-"))
-    return None
 
 
 def latest_due_offset(
@@ -620,42 +611,6 @@ async def sweep(
 def default_worker_id() -> str:
     """A worker id unique among live processes: host name and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def make_sweep_job(
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    worker_id: str | None = None,
-    now_fn: Callable[[], dt.datetime] = utcnow,
-) -> Callable[[Any], Awaitable[None]]:
-    """A JobQueue callback that runs one sweep with the application's bot, e.g.
-
-    app.job_queue.run_repeating(make_sweep_job(sessions, settings), interval=60, first=5,
-                                job_kwargs={"max_instances": 1, "coalesce": True})
-    """
-    worker = worker_id or default_worker_id()
-
-    async def job(context: Any) -> None:
-        send = functools.partial(context.bot.send_message, parse_mode=ParseMode.HTML)
-        try:
-            report = await sweep(session_factory, send, now_fn, settings, worker)
-        except SQLAlchemyError:
-            log.exception("reminder sweep: database error; the next sweep retries")
-            return
-        if report.sent or report.failed or report.blocked_chats:
-            log_event(
-                "reminder.sweep", planned=report.planned, sent=len(report.sent), failed=len(report.failed),
-                skipped=len(report.skipped), retry_later=len(report.retry_later),
-            )  # fmt: skip
-
-    return job
-
-
-def pending_count(session: Session) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(ReminderRow).where(ReminderRow.status == "pending"))
-        or 0
-    )
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "t
 # --------------------------------------------------------------------------------------------------
 # Fixed sentences
 
-TASKS_USAGE = "Cách dùng: /tasks — danh sách công việc đang mở, hạn gần nhất trước."
 ADD_USAGE = (
     "Cách dùng: /task_add &lt;hạn&gt; &lt;nội dung&gt;, ví dụ: /task_add 20/12/2026 Gửi báo cáo "
     "sơ kết quý IV về Ban Tổ chức"
@@ -63,11 +62,6 @@ def fmt_date(d: dt.date) -> str:
 
 def weekday(d: dt.date) -> str:
     return WEEKDAYS[d.weekday()]
-
-
-def date_with_weekday(d: dt.date) -> str:
-    """ "20/12/2026 (Chủ nhật)" """
-    return f"{fmt_date(d)} ({weekday(d)})"
 
 
 def short(text: str, limit: int = TEXT_CHARS) -> str:

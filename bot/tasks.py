@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,28 +31,12 @@ from bot.db import TaskRow, audit, utcnow
 from index.errors import ChidaoError
 from index.text import fold, normalise
 
+if TYPE_CHECKING:
+    from index.tasks import TaskCandidate
+
 
 class TaskNotFound(ChidaoError):
     """No task with that id."""
-
-
-class TaskCandidateLike(Protocol):
-    """What index.tasks.TaskCandidate looks like (the store only reads these attributes)."""
-
-    @property
-    def doc(self) -> str: ...
-    @property
-    def paragraph(self) -> int: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def owner(self) -> str | None: ...
-    @property
-    def deadline(self) -> dt.date | None: ...
-    @property
-    def recurring(self) -> str | None: ...
-    @property
-    def deadline_text(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -360,7 +344,7 @@ def _find(rows: list[TaskRow], pred: object) -> TaskRow | None:
 def import_candidates(
     session: Session,
     doc_path: str,
-    candidates: Iterable[TaskCandidateLike],
+    candidates: Iterable[TaskCandidate],
     now: dt.datetime | None = None,
 ) -> ImportResult:
     """Bring the tasks of one document in line with freshly extracted candidates.
@@ -378,7 +362,7 @@ def import_candidates(
     )
     unmatched = list(existing)
 
-    wanted: list[tuple[TaskCandidateLike, str]] = []
+    wanted: list[tuple[TaskCandidate, str]] = []
     seen: set[tuple[int, str]] = set()
     for cand in candidates:
         key = text_key(cand.text)
@@ -387,8 +371,8 @@ def import_candidates(
         seen.add((cand.paragraph, key))
         wanted.append((cand, key))
 
-    pairs: list[tuple[TaskCandidateLike, str, TaskRow | None]] = []
-    pending: list[tuple[TaskCandidateLike, str]] = []
+    pairs: list[tuple[TaskCandidate, str, TaskRow | None]] = []
+    pending: list[tuple[TaskCandidate, str]] = []
     for cand, key in wanted:
         row = _find(unmatched, lambda r, c=cand, k=key: r.source_paragraph == c.paragraph and r.text_key == k)
         if row is None:
@@ -396,7 +380,7 @@ def import_candidates(
             continue
         unmatched.remove(row)
         pairs.append((cand, key, row))
-    still: list[tuple[TaskCandidateLike, str]] = []
+    still: list[tuple[TaskCandidate, str]] = []
     for cand, key in pending:
         row = _find(unmatched, lambda r, k=key: r.text_key == k)
         if row is None:
@@ -576,17 +560,6 @@ def close_task(session: Session, task_id: int, user_id: int | None, now: dt.date
     row.done_at = now
     row.updated_at = now
     audit(session, now, user_id, "task.close", detail)
-    session.flush()
-    return _to_task(row)
-
-
-def cancel_task(session: Session, task_id: int, user_id: int | None, now: dt.datetime | None = None) -> Task:
-    now = now or utcnow()
-    row = _row(session, task_id)
-    if row.status == "open":
-        row.status = "cancelled"
-        row.updated_at = now
-        audit(session, now, user_id, "task.cancel", f"#{task_id}")
     session.flush()
     return _to_task(row)
 

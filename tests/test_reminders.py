@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -739,22 +738,6 @@ def test_group_upgraded_to_supergroup_follows_the_new_chat_id(session_factory, c
     clock.set(vn(2026, 12, 17, 8, 0))
     run(session_factory, send, clock)
     assert [c for c, _ in send.sent] == [-1009999, -1009999]
-
-
-def test_sweep_job_for_the_job_queue(session_factory, clock: Clock, fake_telegram: FakeTelegram) -> None:
-    _due_tasks(session_factory, clock, 2)
-    clock.set(vn(2026, 12, 13, 8, 0))
-    job = reminders.make_sweep_job(session_factory, make_settings(), "job-worker", now_fn=clock)
-
-    async def main() -> None:
-        bot = Bot(fake_telegram.token, base_url=f"{fake_telegram.api_url}/bot")
-        async with bot:
-            await job(SimpleNamespace(bot=bot))
-            await job(SimpleNamespace(bot=bot))
-
-    asyncio.run(main())
-    assert sorted(_task_ids_sent(fake_telegram)) == [1, 2]
-    assert all(c.params.get("parse_mode") == "HTML" for c in fake_telegram.calls_of("sendMessage"))
 
 
 def test_claims_are_renewed_during_a_long_batch(session_factory, clock: Clock) -> None:

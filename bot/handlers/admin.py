@@ -45,7 +45,6 @@ from bot.reindex import (
     BUSY,
     QUEUED,
     Reindexer,
-    ReindexTarget,
     audit_detail,
     local_time,
     parse_audit_detail,
@@ -289,7 +288,7 @@ def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
     made = Reindexer(
         svc.settings.corpus_dir,
         svc.settings.index_dir,
-        cast(ReindexTarget, svc.index),
+        svc.index,
         max_bytes=svc.settings.max_file_bytes,
         on_finished=after_build,
     )

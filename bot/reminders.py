@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import logging
 import os
 import socket
@@ -49,7 +48,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
 from bot.logs import log_event
 from bot.settings import Settings
-from bot.tasks import OpenTask, Task, _to_task, describe_recurrence, list_open, roll_recurring
+from bot.task_replies import render_digest, render_reminder
+from bot.tasks import _to_task, list_open, roll_recurring
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,6 @@ CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
 NETWORK_RETRIES = 3  # quick tries per row within one sweep before leaving it for the next sweep
 BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_WAIT = 120.0  # seconds of flood-control waiting a sweep accepts before giving up
-MAX_MESSAGE = 4096
 
 SendFn = Callable[[int, str], Awaitable[Any]]
 SleepFn = Callable[[float], Awaitable[Any]]
@@ -272,65 +271,6 @@ def _release(session: Session, ids: Sequence[int], worker_id: str) -> None:
             )
             .values(claimed_by=None, claimed_at=None)
         )
-
-
-# --------------------------------------------------------------------------------------------- texts
-
-
-def fmt_date(d: dt.date) -> str:
-    return d.strftime("%d/%m/%Y")
-
-
-def days_phrase(days_left: int) -> str:
-    if days_left > 0:
-        return f"còn {days_left} ngày"
-    if days_left == 0:
-        return "hôm nay là hạn chót"
-    return f"quá hạn {-days_left} ngày"
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
-
-
-def render_reminder(task: Task, today: dt.date, late: bool) -> str:
-    """The Vietnamese HTML text of one reminder."""
-    assert task.deadline is not None
-    e = html.escape
-    lines = [f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else "")]
-    lines.append(e(task.text, quote=False))
-    lines.append(f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}")
-    if task.owner:
-        lines.append(f"Phụ trách: {e(task.owner, quote=False)}")
-    if task.recurrence:
-        lines.append(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}")
-    if task.source_doc:
-        where = (
-            f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
-        )
-        lines.append(f"Nguồn: {e(where, quote=False)}")
-    return _cut("\n".join(lines))
-
-
-def render_digest(items: Sequence[OpenTask], today: dt.date, late: bool) -> str:
-    """One message listing the overdue tasks, oldest deadline first; cut to Telegram's 4096 characters."""
-    e = html.escape
-    head = f"📋 <b>Công việc quá hạn</b> ({fmt_date(today)})" + (" (nhắc muộn)" if late else "")
-    lines = [head]
-    size = len(head)
-    reserve = len("\n… và 99999 việc khác")
-    for i, item in enumerate(items):
-        t = item.task
-        assert t.deadline is not None
-        days = days_phrase((t.deadline - today).days)
-        line = f"• #{t.id} {e(t.text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}"
-        more = i < len(items) - 1
-        if size + 1 + len(line) + (reserve if more else 0) > MAX_MESSAGE:
-            lines.append(f"… và {len(items) - i} việc khác")
-            break
-        lines.append(line)
-        size += 1 + len(line)
-    return _cut("\n".join(lines))
 
 
 # --------------------------------------------------------------------------------------------- sweep

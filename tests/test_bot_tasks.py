@@ -538,7 +538,10 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         tasks.add_task(s, "Nộp báo cáo tháng 11", D(2026, 11, 30), None, MEMBER, ALLOWED_GROUP, now=clock())
         s.commit()
 
-        block = task_replies.tasks_block(s, "tuần này có việc gì đến hạn?", today)
+        def tasks_block(question: str) -> str | None:
+            return task_replies.tasks_block(tasks.question_tasks(s, question, today), today)
+
+        block = tasks_block("tuần này có việc gì đến hạn?")
         assert block is not None
         lines = block.splitlines()
         assert lines[0] == "📌 <b>Công việc đến hạn trong tuần này</b>"
@@ -548,7 +551,7 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         )
         assert len(lines) == 3  # 15/12 and 20/12 are later
 
-        block = task_replies.tasks_block(s, "Hạn gửi phương án bố trí cán bộ dôi dư là khi nào?", today)
+        block = tasks_block("Hạn gửi phương án bố trí cán bộ dôi dư là khi nào?")
         assert block is not None
         assert block.splitlines()[0] == "📌 <b>Công việc liên quan</b>"
         assert (
@@ -557,12 +560,12 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         assert "hạn <b>15/12/2026</b> (thứ Ba), còn 14 ngày" in block and "#2" not in block
 
         assert (
-            task_replies.tasks_block(s, "tuần sau có việc gì đến hạn", today)
+            tasks_block("tuần sau có việc gì đến hạn")
             == "📌 <b>Công việc đến hạn trong tuần sau</b>: không có."
         )
-        assert "#2" in (task_replies.tasks_block(s, "tháng này phải làm những việc gì?", today) or "")
-        assert task_replies.tasks_block(s, "mức lương cơ sở là bao nhiêu?", today) is None  # not about tasks
-        assert task_replies.tasks_block(s, "hạn nộp hồ sơ thi đua khen thưởng", today) is None  # no such task
+        assert "#2" in (tasks_block("tháng này phải làm những việc gì?") or "")
+        assert tasks_block("mức lương cơ sở là bao nhiêu?") is None  # not about tasks
+        assert tasks_block("hạn nộp hồ sơ thi đua khen thưởng") is None  # no such task
 
 
 async def test_question_about_deadlines_shows_the_tasks_block(
@@ -670,7 +673,7 @@ def test_review_callback_data() -> None:
     ],
 )
 def test_question_period(question: str, first: D | None, last: D) -> None:
-    period = task_replies.question_period(question, D(2026, 12, 1))
+    period = tasks.question_period(question, D(2026, 12, 1))
     assert period is not None and (period.first, period.last) == (first, last)
 
 

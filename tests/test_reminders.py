@@ -25,8 +25,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot import reminders, tasks
 from bot.db import ReminderRow, SubscriptionRow, make_engine, make_session_factory
-from bot.reminders import claim_batch, due_moment, plan_due, render_reminder, sweep
+from bot.reminders import claim_batch, due_moment, plan_due, sweep
 from bot.settings import Settings
+from bot.task_replies import render_digest, render_reminder
 from index.model import Document
 from index.tasks import TaskCandidate, extract_tasks
 from tests.dbfixtures import Clock, make_settings, vn
@@ -509,7 +510,7 @@ def test_digest_is_cut_to_telegram_length() -> None:
         )
         for i in range(1, 200)
     ]  # fmt: skip
-    text = reminders.render_digest(items, D(2026, 12, 1), late=False)
+    text = render_digest(items, D(2026, 12, 1), late=False)
     assert len(text) <= 4096 and text.endswith("việc khác")
 
 

@@ -56,6 +56,9 @@ log = logging.getLogger(__name__)
 LATE_AFTER = dt.timedelta(minutes=30)
 CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
 NETWORK_RETRIES = 3  # quick tries per row within one sweep before leaving it for the next sweep
+# Sweeps a row may fail with network errors (Telegram unreachable) before it is given up: a week of
+# minute sweeps, so an outage only delays reminders.
+NETWORK_MAX_ATTEMPTS = 7 * 24 * 60
 BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_WAIT = 120.0  # seconds of flood-control waiting a sweep accepts before giving up
 
@@ -445,7 +448,7 @@ async def sweep(
     worker_id: str,
     *,
     batch_size: int = 20,
-    max_attempts: int = 5,
+    max_attempts: int = NETWORK_MAX_ATTEMPTS,
     sleep: SleepFn = asyncio.sleep,
     stale_after: dt.timedelta = CLAIM_STALE_AFTER,
 ) -> SweepReport:
@@ -551,6 +554,60 @@ async def sweep(
 def default_worker_id() -> str:
     """A worker id unique among live processes: host name and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def dead_local_workers(
+    claimed_by: list[str],
+    me: str,
+    host: str | None = None,
+    alive: Callable[[int], bool] = _pid_alive,
+) -> list[str]:
+    """Of the worker ids holding claims, those of processes on this host that no longer run.
+
+    Worker ids are "host:pid" (bot.reminders.default_worker_id). Our own id counts as dead: at start-up
+    we have not claimed anything yet, so a claim under our id is a previous process's that had our pid
+    (a container restarted with pid 1)."""
+    host = host or socket.gethostname()
+    out = []
+    for worker in claimed_by:
+        name, _, pid = worker.rpartition(":")
+        if name != host or not pid.isdigit():
+            continue
+        if worker == me or not alive(int(pid)):
+            out.append(worker)
+    return out
+
+
+def release_dead_claims(session: Session, me: str, host: str | None = None,
+                        alive: Callable[[int], bool] = _pid_alive) -> int:  # fmt: skip
+    """Give back the pending rows claimed by this host's dead workers; returns how many. Commit after."""
+    workers = session.scalars(
+        select(ReminderRow.claimed_by)
+        .where(ReminderRow.status == "pending", ReminderRow.claimed_by.is_not(None))
+        .distinct()
+    ).all()
+    dead = dead_local_workers([w for w in workers if w], me, host, alive)
+    if not dead:
+        return 0
+    result = session.execute(
+        update(ReminderRow)
+        .where(
+            ReminderRow.status == "pending",
+            or_(*(ReminderRow.claimed_by == w for w in dead)),
+        )
+        .values(claimed_by=None, claimed_at=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import reminders, task_replies, tasks
 from bot.app import build_application
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
-from bot.reminder_job import dead_local_workers, release_dead_claims, run_sweep, sweep_job
+from bot.reminder_job import run_sweep, sweep_job
+from bot.reminders import dead_local_workers, release_dead_claims
 from bot.task_import import import_documents, import_from_index, snapshot_documents
 from bot.tasks import OpenTask, Task
 from index.model import DocMeta, Document

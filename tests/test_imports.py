@@ -106,6 +106,40 @@ def test_project_imports_form_no_cycle() -> None:
             assert not any(edge.startswith("bot") for edge in graph[name]), name
 
 
+# Which modules may import which (docs/ARCHITECTURE.md): a module imports only from its own line or lines above.
+LAYERS = [
+    ["index"],
+    ["bot.settings"],
+    ["bot.db", "bot.logs"],
+    ["bot.access"],
+    ["bot.tasks"],
+    ["bot.replies", "bot.task_replies"],
+    ["bot.reminders"],
+    ["bot.uploads", "bot.reindex", "bot.task_import"],
+    ["bot.services", "bot.ratelimit"],
+    ["bot.handlers", "bot.handlers.common"],
+    ["bot.handlers.ask", "bot.handlers.admin", "bot.handlers.tasks"],
+    ["bot.reminder_job"],
+    ["bot.app"],
+    ["bot", "bot.cli", "bot.doctor", "bot.backup", "bot.health"],
+]
+
+
+def layer(module: str) -> int:
+    """The line of LAYERS a module is on (a listed name or a module under it; the longest name wins)."""
+    found = [(len(name), i) for i, names in enumerate(LAYERS) for name in names
+             if module == name or module.startswith(name + ".")]  # fmt: skip
+    assert found, f"{module} is on no line of LAYERS: add it"
+    return max(found)[1]
+
+
+def test_modules_import_only_from_the_lines_above() -> None:
+    graph = import_graph(project_modules())
+    upward = [(m, e) for m, edges in sorted(graph.items()) for e in sorted(edges) if layer(e) > layer(m)]
+    assert upward == []
+    assert layer("bot.handlers.ask") > layer("bot.handlers.common") > layer("bot.services")  # lines are distinct
+
+
 def test_each_module_imports_alone() -> None:
     """Each module in its own fresh interpreter: an import order that only works after another module
     was imported first fails here."""

@@ -18,7 +18,6 @@ from typing import Any
 
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
-from bot.reminder_job import NETWORK_MAX_ATTEMPTS
 from bot.settings import Settings
 
 DEFAULT_INTERVAL = 60.0
@@ -52,8 +51,7 @@ async def run_worker(
     from bot.db import DatabaseError, make_engine, make_session_factory
     from bot.logs import log_event
     from bot.ratelimit import rate_limiter
-    from bot.reminder_job import release_dead_claims
-    from bot.reminders import default_worker_id, sweep
+    from bot.reminders import default_worker_id, release_dead_claims, sweep
 
     stop = stop or asyncio.Event()
     api = settings.telegram_api_url
@@ -84,7 +82,7 @@ async def run_worker(
         while True:
             started = time.perf_counter()
             try:
-                report = await sweep(sessions, send, now, settings, me, max_attempts=NETWORK_MAX_ATTEMPTS)
+                report = await sweep(sessions, send, now, settings, me)
             except SQLAlchemyError as exc:  # the database restarted, say: the next sweep tries again
                 log_event("reminder.sweep_failed", level=logging.ERROR, worker=me, error=type(exc).__name__)
                 if once:

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bot import db
-from bot.settings import Settings
+from bot.settings import Settings, webhook_options
 from index.errors import ChidaoError
 
 DEFAULT_TIMEOUT = 5.0  # seconds for the database connection and each Telegram request
@@ -143,8 +143,6 @@ def check_webhook(settings: Settings) -> Check | None:
     """None in polling mode (no CHIDAO_WEBHOOK_URL)."""
     if not settings.webhook_url:
         return None
-    from bot.cli.run_cmd import webhook_options
-
     try:
         options = webhook_options(settings)
     except ChidaoError as exc:
@@ -491,8 +489,6 @@ def check_telegram(
 
 
 def _expected_webhook_url(settings: Settings) -> str | None:
-    from bot.cli.run_cmd import webhook_options
-
     try:
         return str(webhook_options(settings, secret="x")["webhook_url"])
     except ChidaoError:

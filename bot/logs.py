@@ -16,8 +16,8 @@ which writes one line such as::
 Rules that keep the logs safe to ship to a log collector:
 
 - The bot token and the webhook secret are masked ("***") in every line, whoever logged it: the
-  formatter applies the masks registered with `bot.app.install_log_redaction` (reused, not copied)
-  and masks anything that looks like a bot token as well.
+  formatter applies the masks registered with `install_log_redaction` (a LogRecord factory, so
+  records that reach other handlers are masked too) and masks anything that looks like a bot token as well.
 - Message texts: a field named in `TEXT_FIELDS` (text, question, answer) is never written in full.
   At INFO it becomes its length (`text_len=57`); with debug logging on, a short prefix is kept
   (`text="mức lương cơ sở…"`, at most `TEXT_PREFIX` characters).
@@ -47,9 +47,52 @@ LogFormat = Literal["logfmt", "json"]
 
 _event_log = logging.getLogger(EVENT_LOGGER)
 
+# Libraries that talk a lot at INFO (httpx would log request URLs, which hold the token): WARNING or quieter.
+NOISY_LOGGERS = ("httpx", "httpcore", "faiss", "alembic", "sentence_transformers", "apscheduler")
+
+
+class _Redactor:
+    """A LogRecord factory that masks secrets in every record's message, arguments and traceback."""
+
+    def __init__(self, base: Any) -> None:
+        self.base = base
+        self.secrets: set[str] = set()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record: logging.LogRecord = self.base(*args, **kwargs)
+        if not self.secrets:
+            return record
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is the caller's bug; leave the record as is
+            return record
+        masked = self.mask(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.mask(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def install_log_redaction(secrets: Iterable[str], level: int = logging.WARNING) -> None:
+    """Mask these strings (the bot token, the webhook secret) in every log record from now on, and quiet
+    the noisy loggers to `level` (at least WARNING)."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _Redactor):
+        factory = _Redactor(factory)
+        logging.setLogRecordFactory(factory)
+    factory.secrets.update(s for s in secrets if s)
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, level))
+
 
 def mask_secrets(text: str) -> str:
-    """`text` with registered secrets (bot.app.install_log_redaction) and bot tokens replaced by ***."""
+    """`text` with registered secrets (install_log_redaction) and bot tokens replaced by ***."""
     factory = logging.getLogRecordFactory()
     mask = getattr(factory, "mask", None)
     if callable(mask):
@@ -148,9 +191,6 @@ def setup_logging(
     """Route every log record (ours, python-telegram-bot's, SQLAlchemy's) through one EventFormatter
     handler on `stream` (stderr by default) at `settings.log_level`. Registers the token, the webhook
     secret and `secrets` for masking. Calling it again replaces the handler it installed before."""
-    from bot.app import install_log_redaction
-
-    install_log_redaction([settings.telegram_token, settings.webhook_secret, *secrets])
     root = logging.getLogger()
     for old in list(root.handlers):
         # Ours from an earlier call, and the plain stderr handler of logging.basicConfig (bot.cli.main).
@@ -163,9 +203,7 @@ def setup_logging(
     root.addHandler(handler)
     level = logging.getLevelName(settings.log_level.upper())
     root.setLevel(level if isinstance(level, int) else logging.INFO)
-    # Request URLs carry the token, and at INFO these libraries log every request.
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    install_log_redaction([settings.telegram_token, settings.webhook_secret, *secrets], root.level)
     return handler
 
 

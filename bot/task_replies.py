@@ -1,7 +1,8 @@
-"""Pure formatting of the task messages (Telegram HTML): lists, details, the review page, the answer block.
+"""Pure formatting of the task messages (Telegram HTML): lists, details, the review page, the answer block,
+the reminders and the overdue digest the outbox sends, the Vietnamese wording of recurrences.
 
-No Telegram objects and no network. `tasks_block` reads the task store through the session it is given
-(it decides which tasks a question is about); everything else only formats values.
+No Telegram objects, no network, no queries: values in, HTML out (the task store, bot.tasks, decides
+which tasks a question is about).
 
 Every piece of task or corpus text goes through `escape`; every message stays within Telegram's 4096
 visible characters ("… và N việc khác" when a list is cut).
@@ -10,16 +11,15 @@ visible characters ("… và N việc khác" when a list is cut).
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from bot.reminders import days_phrase
 from bot.replies import MAX_MESSAGE, cut, escape, source_line, visible_len
-from bot.tasks import OpenTask, Task, describe_recurrence, due_within, list_open, match_tasks, words
+from bot.tasks import OpenTask, QuestionTasks, Task
 from index.model import DocMeta
+from index.recurrence import parse_recurrence
 
 TEXT_CHARS = 300  # a task's text in a list is cut to this many characters
 QUOTE_CHARS = 3000  # the source paragraph quoted under /task
@@ -33,7 +33,6 @@ WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "t
 # --------------------------------------------------------------------------------------------------
 # Fixed sentences
 
-TASKS_USAGE = "Cách dùng: /tasks — danh sách công việc đang mở, hạn gần nhất trước."
 ADD_USAGE = (
     "Cách dùng: /task_add &lt;hạn&gt; &lt;nội dung&gt;, ví dụ: /task_add 20/12/2026 Gửi báo cáo "
     "sơ kết quý IV về Ban Tổ chức"
@@ -65,9 +64,35 @@ def weekday(d: dt.date) -> str:
     return WEEKDAYS[d.weekday()]
 
 
-def date_with_weekday(d: dt.date) -> str:
-    """ "20/12/2026 (Chủ nhật)" """
-    return f"{fmt_date(d)} ({weekday(d)})"
+_VI_WEEKDAY = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+def describe_recurrence(recurrence: str | None) -> str | None:
+    """Vietnamese wording of a recurrence for messages: "monthly, before day 25" -> "hằng tháng, trước
+    ngày 25". Text that is not a schedulable rule is returned as it is."""
+    if not recurrence:
+        return None
+    rec = parse_recurrence(recurrence)
+    if rec is None:
+        return recurrence
+    if rec.weeks:
+        out = "hằng tuần" if rec.weeks == 1 else f"{rec.weeks} tuần một lần"
+        return out + (f", trước {_VI_WEEKDAY[rec.weekday]}" if rec.weekday is not None else "")
+    out = {1: "hằng tháng", 3: "hằng quý", 12: "hằng năm"}.get(rec.months, f"{rec.months} tháng một lần")
+    if rec.dates:
+        return out + ", trước ngày " + " và ".join(f"{d}/{m}" for m, d in rec.dates)
+    if rec.day is not None:
+        out += f", trước ngày {rec.day}"
+        if rec.months > 1:
+            out += (
+                " tháng đầu"
+                if rec.month_slot == 0
+                else " tháng cuối"
+                if rec.month_slot == rec.months - 1
+                else ""
+            )
+            out += " quý" if rec.months == 3 else " kỳ" if rec.month_slot in (0, rec.months - 1) else ""
+    return out
 
 
 def short(text: str, limit: int = TEXT_CHARS) -> str:
@@ -293,92 +318,86 @@ def review_note(task: Task, accepted: bool) -> str:
 # --------------------------------------------------------------------------------------------------
 # The block under an answer: open tasks the question is about
 
-# Folded cues that a question is about work and deadlines (whole words or phrases).
-_CUES = ("han", "khi nao", "bao gio", "nhiem vu", "cong viec", "viec gi", "phai lam", "tien do")
+# Vietnamese wording of the periods a question can name (bot.tasks.question_period).
+PERIOD_LABELS = {
+    "overdue": "đã quá hạn",
+    "today": "đến hạn hôm nay",
+    "tomorrow": "đến hạn đến hết ngày mai",
+    "next_week": "đến hạn trong tuần sau",
+    "this_week": "đến hạn trong tuần này",
+    "next_month": "đến hạn trong tháng sau",
+    "this_month": "đến hạn trong tháng này",
+}
 
 
-@dataclass(frozen=True)
-class Period:
-    first: dt.date | None  # None: no lower bound (overdue tasks included)
-    last: dt.date
-    label: str  # "trong tuần này"
-
-
-def question_period(question: str, today: dt.date) -> Period | None:
-    """The period a question asks about ("tuần này", "tuần sau", "tháng này", "hôm nay", "ngày mai",
-    "quá hạn"), else None."""
-    q = " " + " ".join(words(question)) + " "
-    monday = today - dt.timedelta(days=today.weekday())
-    if " qua han " in q or " tre han " in q:
-        return Period(None, today - dt.timedelta(days=1), "đã quá hạn")
-    if " hom nay " in q:
-        return Period(None, today, "đến hạn hôm nay")
-    if " ngay mai " in q:
-        return Period(None, today + dt.timedelta(days=1), "đến hạn đến hết ngày mai")
-    if re.search(r" tuan (sau|toi) ", q):
-        return Period(monday + dt.timedelta(days=7), monday + dt.timedelta(days=13), "đến hạn trong tuần sau")
-    if " tuan nay " in q:
-        return Period(None, monday + dt.timedelta(days=6), "đến hạn trong tuần này")
-    if re.search(r" thang (sau|toi) ", q):
-        first = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        return Period(first, last, "đến hạn trong tháng sau")
-    if " thang nay " in q:
-        last = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        return Period(None, last, "đến hạn trong tháng này")
-    return None
-
-
-def is_task_question(question: str) -> bool:
-    q = " " + " ".join(words(question)) + " "
-    return any(f" {cue} " in q for cue in _CUES)
-
-
-def _in_period(task: Task, period: Period) -> bool:
-    d = task.deadline
-    return d is not None and d <= period.last and (period.first is None or d >= period.first)
-
-
-def tasks_block(session: Session, question: str, today: dt.date, *, limit: int = BLOCK_LIMIT) -> str | None:
-    """The open tasks a question about work and deadlines is about, to show under the quoted passages:
+def tasks_block(found: QuestionTasks | None, today: dt.date, *, limit: int = BLOCK_LIMIT) -> str | None:
+    """The block under the quoted passages listing the tasks a question is about (bot.tasks.question_tasks):
     each with its normalised deadline and the days left. None when the question is not about tasks or
-    no task matches it (a question naming a period always gets an answer, "none" included).
-
-    "tuần này có việc gì đến hạn?" lists the tasks due up to Sunday (overdue ones too); "hạn gửi phương án
-    bố trí cán bộ dôi dư là khi nào?" lists the open tasks sharing its words (bot.tasks.match_tasks).
-    """
-    if not is_task_question(question):
+    no task matches it (a question naming a period always gets an answer, "none" included)."""
+    if found is None:
         return None
-    period = question_period(question, today)
-    matched = match_tasks(session, question, limit=BLOCK_ITEMS * 4)
-    if period is not None:
-        if period.last < today:  # overdue only
-            due = [i.task for i in list_open(session, today) if i.overdue]
-        else:
-            due = [i.task for i in due_within(session, today, (period.last - today).days)]
-        due = [t for t in due if _in_period(t, period)]
-        if matched:
-            ids = {t.id for t in matched}
-            narrowed = [t for t in due if t.id in ids]
-            due = narrowed or due
-        found = due
-        head = f"📌 <b>Công việc {period.label}</b>"
-        if not found:
+    if found.period is not None:
+        head = f"📌 <b>Công việc {PERIOD_LABELS[found.period.name]}</b>"
+        if not found.tasks:
             return f"{head}: không có."
     else:
-        found = [t for t in matched if t.status == "open"]
-        if not found:
-            return None
         head = "📌 <b>Công việc liên quan</b>"
-    lines = [task_line(t, today, 200) for t in found[:BLOCK_ITEMS]]
-    if len(found) > BLOCK_ITEMS:
-        lines.append(f"… và {len(found) - BLOCK_ITEMS} việc khác (xem /tasks)")
+    lines = [task_line(t, today, 200) for t in found.tasks[:BLOCK_ITEMS]]
+    if len(found.tasks) > BLOCK_ITEMS:
+        lines.append(f"… và {len(found.tasks) - BLOCK_ITEMS} việc khác (xem /tasks)")
     return _fit([head], lines, limit)
 
 
-def tasks_block_for(
-    sessions: sessionmaker[Session], question: str, today: dt.date, *, limit: int = BLOCK_LIMIT
-) -> str | None:
-    """`tasks_block` in a session of its own (blocking: call it in a worker thread)."""
-    with sessions() as session:
-        return tasks_block(session, question, today, limit=limit)
+# ------------------------------------------------------------------------------------ reminder texts
+
+
+def days_phrase(days_left: int) -> str:
+    if days_left > 0:
+        return f"còn {days_left} ngày"
+    if days_left == 0:
+        return "hôm nay là hạn chót"
+    return f"quá hạn {-days_left} ngày"
+
+
+def _cut_message(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def render_reminder(task: Task, today: dt.date, late: bool) -> str:
+    """The Vietnamese HTML text of one reminder."""
+    assert task.deadline is not None
+    e = html.escape
+    lines = [f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else "")]
+    lines.append(e(task.text, quote=False))
+    lines.append(f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}")
+    if task.owner:
+        lines.append(f"Phụ trách: {e(task.owner, quote=False)}")
+    if task.recurrence:
+        lines.append(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}")
+    if task.source_doc:
+        where = (
+            f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
+        )
+        lines.append(f"Nguồn: {e(where, quote=False)}")
+    return _cut_message("\n".join(lines))
+
+
+def render_digest(items: Sequence[OpenTask], today: dt.date, late: bool) -> str:
+    """One message listing the overdue tasks, oldest deadline first; cut to Telegram's 4096 characters."""
+    e = html.escape
+    head = f"📋 <b>Công việc quá hạn</b> ({fmt_date(today)})" + (" (nhắc muộn)" if late else "")
+    lines = [head]
+    size = len(head)
+    reserve = len("\n… và 99999 việc khác")
+    for i, item in enumerate(items):
+        t = item.task
+        assert t.deadline is not None
+        days = days_phrase((t.deadline - today).days)
+        line = f"• #{t.id} {e(t.text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}"
+        more = i < len(items) - 1
+        if size + 1 + len(line) + (reserve if more else 0) > MAX_MESSAGE:
+            lines.append(f"… và {len(items) - i} việc khác")
+            break
+        lines.append(line)
+        size += 1 + len(line)
+    return _cut_message("\n".join(lines))

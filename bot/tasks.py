@@ -17,42 +17,26 @@ Recurring tasks. `deadline` is always the deadline of the *current* occurrence:
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import TaskRow, audit, utcnow
 from index.errors import ChidaoError
+from index.recurrence import first_deadline, next_occurrence
 from index.text import fold, normalise
+
+if TYPE_CHECKING:
+    from index.tasks import TaskCandidate
 
 
 class TaskNotFound(ChidaoError):
     """No task with that id."""
-
-
-class TaskCandidateLike(Protocol):
-    """What index.tasks.TaskCandidate looks like (the store only reads these attributes)."""
-
-    @property
-    def doc(self) -> str: ...
-    @property
-    def paragraph(self) -> int: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def owner(self) -> str | None: ...
-    @property
-    def deadline(self) -> dt.date | None: ...
-    @property
-    def recurring(self) -> str | None: ...
-    @property
-    def deadline_text(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -129,194 +113,6 @@ def text_key(text: str) -> str:
 # ---------------------------------------------------------------------------------------- recurrence
 
 
-@dataclass(frozen=True)
-class Recurrence:
-    """When the occurrences of a recurring task fall due.
-
-    Weekly rules: every `weeks` weeks on `weekday` (0 = Monday; Friday when the text names none).
-    Monthly rules: every `months` months, in the months whose index (counted from January) leaves
-    `month_slot` as remainder (0 = the first month of each period), on `day` (None = the last day).
-    Or a fixed list of (month, day) `dates` in every year ("before Jun 15 and Dec 15").
-    """
-
-    months: int = 0
-    weeks: int = 0
-    day: int | None = None
-    month_slot: int | None = None
-    weekday: int | None = None
-    dates: tuple[tuple[int, int], ...] = ()
-
-
-_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
-_WEEKDAY_NAMES = {name.lower(): i for i, name in enumerate(calendar.day_name)}
-_WEEKDAYS_VI = {
-    "thu hai": 0,
-    "thu ba": 1,
-    "thu tu": 2,
-    "thu nam": 3,
-    "thu sau": 4,
-    "thu bay": 5,
-    "chu nhat": 6,
-}
-_EVERY_N = re.compile(r"(?:every|moi)\s+(\d+)\s+(months?|weeks?|thang|tuan)\b")
-_N_MONTHS = re.compile(r"(?:dinh ky\s+)?(\d+)\s+thang\b")
-_DAY = re.compile(r"\b(?:day|ngay)\s+(\d{1,2})\b(?!\s*/)")
-_MONTH_DAY = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\s+(\d{1,2})\b")
-_VI_DAY_MONTH = re.compile(r"\b(\d{1,2})\s*/\s*(\d{1,2})\b(?!\s*/)")
-
-
-def _period(t: str) -> tuple[int, int] | None:
-    """(months, weeks) of a folded recurrence text."""
-    m = _EVERY_N.search(t)
-    if m:
-        n = int(m[1])
-        if n <= 0:
-            return None
-        return (0, n) if m[2].startswith(("week", "tuan")) else (n, 0)
-    if re.search(r"\bdaily\b|(hang|moi) ngay", t):
-        return None  # a daily routine is not a deadline anyone needs reminding of
-    if re.search(r"\bweekly\b|(hang|moi) tuan", t):
-        return (0, 1)
-    if re.search(r"\bquarterly\b|(hang|moi) quy", t):
-        return (3, 0)
-    if re.search(r"half[- ]?year|semi[- ]?annual|nua nam|\b6 thang\b", t):
-        return (6, 0)
-    if re.search(r"\b(yearly|annually|annual)\b|(hang|moi) nam", t):
-        return (12, 0)
-    if re.search(r"\bmonthly\b|(hang|moi) thang", t):
-        return (1, 0)
-    m = _N_MONTHS.search(t)
-    if m and int(m[1]) > 0:
-        return (int(m[1]), 0)
-    return None
-
-
-def parse_recurrence(text: str | None) -> Recurrence | None:
-    """The rule of a recurrence text as index.tasks writes it ("monthly, before day 25", "quarterly,
-    before day 15 of the quarter's last month", "semiannual, before Jun 15 and Dec 15", "weekly,
-    before Friday", "every 2 months") or as a user types it ("hằng tháng, trước ngày 20", "hằng quý",
-    "6 tháng một lần", "hằng năm, trước 15/12"). None when it is not a rule we can schedule ("daily")."""
-    if not text:
-        return None
-    t = fold(normalise(text)).lower()
-    period = _period(t)
-    if period is None:
-        return None
-    months, weeks = period
-    if weeks:
-        weekday = next((i for name, i in _WEEKDAY_NAMES.items() if name in t), None)
-        if weekday is None:
-            weekday = next((i for name, i in _WEEKDAYS_VI.items() if name in t), None)
-        return Recurrence(weeks=weeks, weekday=weekday)
-    pairs = [(_MONTHS[mo], int(d)) for mo, d in _MONTH_DAY.findall(t)]
-    pairs += [(int(mo), int(d)) for d, mo in _VI_DAY_MONTH.findall(t)]
-    dates = tuple(sorted({(mo, d) for mo, d in pairs if 1 <= mo <= 12 and 1 <= d <= 31}))
-    if dates and months >= 6:
-        return Recurrence(months=months, dates=dates)
-    m = _DAY.search(t)
-    day = int(m[1]) if m and 1 <= int(m[1]) <= 31 else None
-    if "next quarter's first month" in t or "thang dau quy sau" in t:
-        slot = 0
-    elif "first month" in t or "thang dau" in t:
-        slot = 0
-    elif "last month" in t or "thang cuoi" in t:
-        slot = months - 1
-    else:
-        slot = 0 if months == 1 else months - 1  # the period's last month ("quarterly" = end of quarter)
-    return Recurrence(months=months, day=day, month_slot=slot)
-
-
-def _last_day(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-def _add_months(d: dt.date, months: int, day: int | None) -> dt.date:
-    index = d.year * 12 + (d.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    if day is None:
-        # Keep "end of month" sticky: 31/3 -> 30/6 -> 30/9 -> 31/12.
-        day = 31 if d.day == _last_day(d.year, d.month) else d.day
-    return dt.date(year, month, min(day, _last_day(year, month)))
-
-
-def _on(year: int, month: int, day: int | None) -> dt.date:
-    return dt.date(year, month, min(day or 31, _last_day(year, month)))
-
-
-def _next_fixed_date(dates: tuple[tuple[int, int], ...], after: dt.date, inclusive: bool) -> dt.date:
-    for year in (after.year, after.year + 1):
-        for month, day in dates:
-            d = _on(year, month, day)
-            if d > after or (inclusive and d == after):
-                return d
-    raise AssertionError("unreachable: a date in the next year always exists")
-
-
-def next_occurrence(deadline: dt.date, recurrence: str | None) -> dt.date | None:
-    """The deadline of the occurrence after the one due on `deadline`; None if not recurring."""
-    rec = parse_recurrence(recurrence)
-    if rec is None:
-        return None
-    if rec.weeks:
-        return deadline + dt.timedelta(weeks=rec.weeks)
-    if rec.dates:
-        return _next_fixed_date(rec.dates, deadline, inclusive=False)
-    return _add_months(deadline, rec.months, rec.day)
-
-
-def first_deadline(recurrence: str | None, today: dt.date) -> dt.date | None:
-    """The first deadline on or after `today` of a recurring task that came without a date."""
-    rec = parse_recurrence(recurrence)
-    if rec is None:
-        return None
-    if rec.weeks:
-        weekday = 4 if rec.weekday is None else rec.weekday  # Friday: the end of the working week
-        return today + dt.timedelta(days=(weekday - today.weekday()) % 7)
-    if rec.dates:
-        return _next_fixed_date(rec.dates, today, inclusive=True)
-    slot = rec.month_slot or 0
-    index = today.year * 12 + today.month - 1
-    for i in range(index, index + rec.months + 2):
-        if i % rec.months == slot % rec.months:  # month index counted from January of year 0
-            year, month0 = divmod(i, 12)
-            d = _on(year, month0 + 1, rec.day)
-            if d >= today:
-                return d
-    raise AssertionError("unreachable: every period has a slot month")
-
-
-_VI_WEEKDAY = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
-
-
-def describe_recurrence(recurrence: str | None) -> str | None:
-    """Vietnamese wording of a recurrence for messages: "monthly, before day 25" -> "hằng tháng, trước
-    ngày 25". Text that is not a schedulable rule is returned as it is."""
-    if not recurrence:
-        return None
-    rec = parse_recurrence(recurrence)
-    if rec is None:
-        return recurrence
-    if rec.weeks:
-        out = "hằng tuần" if rec.weeks == 1 else f"{rec.weeks} tuần một lần"
-        return out + (f", trước {_VI_WEEKDAY[rec.weekday]}" if rec.weekday is not None else "")
-    out = {1: "hằng tháng", 3: "hằng quý", 12: "hằng năm"}.get(rec.months, f"{rec.months} tháng một lần")
-    if rec.dates:
-        return out + ", trước ngày " + " và ".join(f"{d}/{m}" for m, d in rec.dates)
-    if rec.day is not None:
-        out += f", trước ngày {rec.day}"
-        if rec.months > 1:
-            out += (
-                " tháng đầu"
-                if rec.month_slot == 0
-                else " tháng cuối"
-                if rec.month_slot == rec.months - 1
-                else ""
-            )
-            out += " quý" if rec.months == 3 else " kỳ" if rec.month_slot in (0, rec.months - 1) else ""
-    return out
-
-
 def roll_recurring(
     session: Session, today: dt.date, lead_days: int, now: dt.datetime | None = None
 ) -> list[int]:
@@ -360,7 +156,7 @@ def _find(rows: list[TaskRow], pred: object) -> TaskRow | None:
 def import_candidates(
     session: Session,
     doc_path: str,
-    candidates: Iterable[TaskCandidateLike],
+    candidates: Iterable[TaskCandidate],
     now: dt.datetime | None = None,
 ) -> ImportResult:
     """Bring the tasks of one document in line with freshly extracted candidates.
@@ -378,7 +174,7 @@ def import_candidates(
     )
     unmatched = list(existing)
 
-    wanted: list[tuple[TaskCandidateLike, str]] = []
+    wanted: list[tuple[TaskCandidate, str]] = []
     seen: set[tuple[int, str]] = set()
     for cand in candidates:
         key = text_key(cand.text)
@@ -387,8 +183,8 @@ def import_candidates(
         seen.add((cand.paragraph, key))
         wanted.append((cand, key))
 
-    pairs: list[tuple[TaskCandidateLike, str, TaskRow | None]] = []
-    pending: list[tuple[TaskCandidateLike, str]] = []
+    pairs: list[tuple[TaskCandidate, str, TaskRow | None]] = []
+    pending: list[tuple[TaskCandidate, str]] = []
     for cand, key in wanted:
         row = _find(unmatched, lambda r, c=cand, k=key: r.source_paragraph == c.paragraph and r.text_key == k)
         if row is None:
@@ -396,7 +192,7 @@ def import_candidates(
             continue
         unmatched.remove(row)
         pairs.append((cand, key, row))
-    still: list[tuple[TaskCandidateLike, str]] = []
+    still: list[tuple[TaskCandidate, str]] = []
     for cand, key in pending:
         row = _find(unmatched, lambda r, k=key: r.text_key == k)
         if row is None:
@@ -580,17 +376,6 @@ def close_task(session: Session, task_id: int, user_id: int | None, now: dt.date
     return _to_task(row)
 
 
-def cancel_task(session: Session, task_id: int, user_id: int | None, now: dt.datetime | None = None) -> Task:
-    now = now or utcnow()
-    row = _row(session, task_id)
-    if row.status == "open":
-        row.status = "cancelled"
-        row.updated_at = now
-        audit(session, now, user_id, "task.cancel", f"#{task_id}")
-    session.flush()
-    return _to_task(row)
-
-
 # ---------------------------------------------------------------------------------------- queries
 
 
@@ -663,3 +448,83 @@ def match_tasks(session: Session, query: str | Sequence[str], *, limit: int = 10
         scored.append((-(len(shared) + 2 * len(bigrams)), row.id, _to_task(row)))
     scored.sort(key=lambda s: (s[0], s[2].deadline or dt.date.max, s[1]))
     return [t for _, _, t in scored[:limit]]
+
+
+# ------------------------------------------------------------------------ the tasks a question is about
+
+
+# Folded cues that a question is about work and deadlines (whole words or phrases).
+_CUES = ("han", "khi nao", "bao gio", "nhiem vu", "cong viec", "viec gi", "phai lam", "tien do")
+
+
+@dataclass(frozen=True)
+class Period:
+    first: dt.date | None  # None: no lower bound (overdue tasks included)
+    last: dt.date
+    name: str  # "this_week", "overdue", ... (bot.task_replies.PERIOD_LABELS words it)
+
+
+def question_period(question: str, today: dt.date) -> Period | None:
+    """The period a question asks about ("tuần này", "tuần sau", "tháng này", "hôm nay", "ngày mai",
+    "quá hạn"), else None."""
+    q = " " + " ".join(words(question)) + " "
+    monday = today - dt.timedelta(days=today.weekday())
+    if " qua han " in q or " tre han " in q:
+        return Period(None, today - dt.timedelta(days=1), "overdue")
+    if " hom nay " in q:
+        return Period(None, today, "today")
+    if " ngay mai " in q:
+        return Period(None, today + dt.timedelta(days=1), "tomorrow")
+    if re.search(r" tuan (sau|toi) ", q):
+        return Period(monday + dt.timedelta(days=7), monday + dt.timedelta(days=13), "next_week")
+    if " tuan nay " in q:
+        return Period(None, monday + dt.timedelta(days=6), "this_week")
+    if re.search(r" thang (sau|toi) ", q):
+        first = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        return Period(first, last, "next_month")
+    if " thang nay " in q:
+        last = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        return Period(None, last, "this_month")
+    return None
+
+
+def is_task_question(question: str) -> bool:
+    q = " " + " ".join(words(question)) + " "
+    return any(f" {cue} " in q for cue in _CUES)
+
+
+def _in_period(task: Task, period: Period) -> bool:
+    d = task.deadline
+    return d is not None and d <= period.last and (period.first is None or d >= period.first)
+
+
+@dataclass(frozen=True)
+class QuestionTasks:
+    period: Period | None  # the period the question names, if any
+    tasks: list[Task]  # the open tasks to list under the answer
+
+
+def question_tasks(session: Session, question: str, today: dt.date, *, limit: int = 5) -> QuestionTasks | None:
+    """The open tasks a question about work and deadlines is about (bot.task_replies.tasks_block words
+    them); None when the question is not about tasks, or names no period and no task matches it.
+
+    "tuần này có việc gì đến hạn?" finds the tasks due up to Sunday (overdue ones too); "hạn gửi phương án
+    bố trí cán bộ dôi dư là khi nào?" the open tasks sharing its words (match_tasks). `limit` is the number
+    of tasks the caller shows: word matches are looked for among four times as many."""
+    if not is_task_question(question):
+        return None
+    period = question_period(question, today)
+    matched = match_tasks(session, question, limit=limit * 4)
+    if period is None:
+        found = [t for t in matched if t.status == "open"]
+        return QuestionTasks(None, found) if found else None
+    if period.last < today:  # overdue only
+        due = [i.task for i in list_open(session, today) if i.overdue]
+    else:
+        due = [i.task for i in due_within(session, today, (period.last - today).days)]
+    due = [t for t in due if _in_period(t, period)]
+    if matched:
+        ids = {t.id for t in matched}
+        due = [t for t in due if t.id in ids] or due
+    return QuestionTasks(period, due)

@@ -1,6 +1,6 @@
 """Documents an admin sends to the bot: pure checks, safe file names, and saving into the corpus.
 
-The order of work (driven by bot.admin):
+The order of work (driven by bot.handlers.admin):
 
 1. `check_declared(name, size)` before anything is downloaded: type supported, Telegram's file_size
    within the limit.

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from index.recurrence import frequency
 from index.text import fold
 
 Kind = Literal["date", "recurring", "relative"]
@@ -412,9 +413,8 @@ def _frequency(m: re.Match[str]) -> str | None:
         return None
     n, unit_key = _number(n_text), _unit_key(n_unit)
     if unit_key == "tuần":
-        return "weekly" if n == 1 else f"every {n} weeks"
-    months = n * _MONTHS_PER[unit_key]
-    return {1: "monthly", 3: "quarterly", 6: "semiannual", 12: "yearly"}.get(months, f"every {months} months")
+        return frequency(weeks=n)
+    return frequency(months=n * _MONTHS_PER[unit_key])
 
 
 def _unit_key(unit: str) -> str:

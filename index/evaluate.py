@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,10 +114,3 @@ def misses(report: Report, questions: list[dict[str, Any]], k: int = 5) -> list[
         if r.gold and r.recall(k) < 1:
             out.append(f"{r.id} [{r.kind}] {byid[r.id]['q']} -> {r.found_at}")
     return out
-
-
-def per_kind(report: Report) -> dict[str, dict[str, float]]:
-    d: dict[str, dict[str, float]] = defaultdict(dict)
-    for kind in report.kinds():
-        d[kind] = report.figures(kind)
-    return d

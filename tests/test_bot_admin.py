@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from bot import admin, reindex, replies
+from bot import reindex, replies
 from bot.db import AllowedChatRow, AuditRow, TaskRow
+from bot.handlers import admin
 from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.fake_telegram import FakeTelegram
@@ -429,14 +430,14 @@ async def test_non_admins_are_refused(
     before = corpus_state(corpus_dir)
     for command in ("/reindex", "/docs", "/docs_remove 1", "/stats", f"/allow {STRANGER_ID}", "/deny"):
         msg = await ask(fake_telegram, STRANGER_ID, command)
-        assert msg["text"] == admin.NOT_ADMIN, command
+        assert msg["text"] == replies.NOT_ADMIN, command
     msg = await reply_to_document(fake_telegram, NEW_DOC.encode(), "a.txt", user_id=STRANGER_ID)
-    assert msg["text"] == admin.NOT_ADMIN
+    assert msg["text"] == replies.NOT_ADMIN
     # A member of an allowed group may ask questions but not run admin commands.
     msg = await ask(fake_telegram, ALLOWED_GROUP, "/reindex", user_id=501, chat_type="group")
-    assert msg["text"] == admin.NOT_ADMIN
+    assert msg["text"] == replies.NOT_ADMIN
     msg = await ask(fake_telegram, ALLOWED_GROUP, "/allow", user_id=501, chat_type="group")
-    assert msg["text"] == admin.NOT_ADMIN
+    assert msg["text"] == replies.NOT_ADMIN
     await asyncio.sleep(0.3)
     assert len(fake_telegram.sent_messages(STRANGER_ID)) == 7
     assert not fake_telegram.calls_of("getFile") and not fake_telegram.calls_of("editMessageText")
@@ -448,7 +449,7 @@ async def test_non_admins_are_refused(
     docs = await ask(fake_telegram, ADMIN_ID, "/docs")
     fake_telegram.feed_callback(ADMIN_ID, docs["message_id"], buttons(docs)["🗑 1"], user_id=STRANGER_ID)
     [answer] = await fake_telegram.await_for("answerCallbackQuery")
-    assert answer.params["text"] == admin.NOT_ADMIN
+    assert answer.params["text"] == replies.NOT_ADMIN
     assert corpus_state(corpus_dir) == before
 
 

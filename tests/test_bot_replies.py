@@ -1,4 +1,4 @@
-"""Pure parts of the bot: formatting (bot.replies), button data and group addressing (bot.ask)."""
+"""Pure parts of the bot: formatting (bot.replies), button data and group addressing (bot.handlers.ask)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import replies
-from bot.ask import (
+from bot.handlers.ask import (
     FullText,
     More,
     Vote,

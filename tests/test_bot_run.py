@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import build_application
 from bot.cli import main
-from bot.cli.run_cmd import open_index, webhook_options
-from bot.settings import load_settings
+from bot.cli.run_cmd import open_index
+from bot.settings import load_settings, webhook_options
 from tests.conftest import ADMIN_ID, TINY_CORPUS
 from tests.fake_telegram import FakeTelegram
 from tests.fakes import HashEncoder
@@ -105,11 +105,11 @@ def test_webhook_options() -> None:
     bare = webhook_options(load_settings(webhook_url="https://bot.example.org", webhook_secret=""))
     assert bare["url_path"] == "telegram" and bare["webhook_url"] == "https://bot.example.org/telegram"
     assert len(bare["secret_token"]) >= 32  # a random secret for this run
-    from bot.cli import UsageError
+    from bot.settings import SettingsError
 
-    with pytest.raises(UsageError, match="https"):
+    with pytest.raises(SettingsError, match="https"):
         webhook_options(load_settings(webhook_url="http://bot.example.org"))
-    with pytest.raises(UsageError, match="letters, digits"):
+    with pytest.raises(SettingsError, match="letters, digits"):
         webhook_options(load_settings(webhook_url="https://x.org", webhook_secret="bad secret!"))
 
 

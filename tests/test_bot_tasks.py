@@ -1,6 +1,6 @@
 """Tasks and reminders on Telegram, end to end: the real Application (bot.app.build_application, with the
 task handlers and the reminder sweep job) long polling the fake Bot API server, an injected clock
-(application.bot_data["clock"]), on SQLite and (with CHIDAO_TEST_PG_URL) PostgreSQL. Plus the pure
+(build_application(clock=...)), on SQLite and (with CHIDAO_TEST_PG_URL) PostgreSQL. Plus the pure
 formatting of bot.task_replies and the import of bot.task_import."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import reminders, task_replies, tasks
 from bot.app import build_application
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
-from bot.reminder_job import CLOCK_KEY, dead_local_workers, release_dead_claims, run_sweep, sweep_job
+from bot.reminder_job import run_sweep, sweep_job
+from bot.reminders import dead_local_workers, release_dead_claims
 from bot.task_import import import_documents, import_from_index, snapshot_documents
 from bot.tasks import OpenTask, Task
 from index.model import DocMeta, Document
@@ -64,9 +65,7 @@ def make_app(
     bot_settings: Any, index_handle: Any, session_factory: sessionmaker[Session], clock: Clock
 ) -> Callable[[], Any]:
     def make() -> Any:
-        application = build_application(bot_settings, index_handle, sessions=session_factory)
-        application.bot_data[CLOCK_KEY] = clock
-        return application
+        return build_application(bot_settings, index_handle, sessions=session_factory, clock=clock)
 
     return make
 
@@ -540,7 +539,10 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         tasks.add_task(s, "Nộp báo cáo tháng 11", D(2026, 11, 30), None, MEMBER, ALLOWED_GROUP, now=clock())
         s.commit()
 
-        block = task_replies.tasks_block(s, "tuần này có việc gì đến hạn?", today)
+        def tasks_block(question: str) -> str | None:
+            return task_replies.tasks_block(tasks.question_tasks(s, question, today), today)
+
+        block = tasks_block("tuần này có việc gì đến hạn?")
         assert block is not None
         lines = block.splitlines()
         assert lines[0] == "📌 <b>Công việc đến hạn trong tuần này</b>"
@@ -550,7 +552,7 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         )
         assert len(lines) == 3  # 15/12 and 20/12 are later
 
-        block = task_replies.tasks_block(s, "Hạn gửi phương án bố trí cán bộ dôi dư là khi nào?", today)
+        block = tasks_block("Hạn gửi phương án bố trí cán bộ dôi dư là khi nào?")
         assert block is not None
         assert block.splitlines()[0] == "📌 <b>Công việc liên quan</b>"
         assert (
@@ -559,12 +561,12 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         assert "hạn <b>15/12/2026</b> (thứ Ba), còn 14 ngày" in block and "#2" not in block
 
         assert (
-            task_replies.tasks_block(s, "tuần sau có việc gì đến hạn", today)
+            tasks_block("tuần sau có việc gì đến hạn")
             == "📌 <b>Công việc đến hạn trong tuần sau</b>: không có."
         )
-        assert "#2" in (task_replies.tasks_block(s, "tháng này phải làm những việc gì?", today) or "")
-        assert task_replies.tasks_block(s, "mức lương cơ sở là bao nhiêu?", today) is None  # not about tasks
-        assert task_replies.tasks_block(s, "hạn nộp hồ sơ thi đua khen thưởng", today) is None  # no such task
+        assert "#2" in (tasks_block("tháng này phải làm những việc gì?") or "")
+        assert tasks_block("mức lương cơ sở là bao nhiêu?") is None  # not about tasks
+        assert tasks_block("hạn nộp hồ sơ thi đua khen thưởng") is None  # no such task
 
 
 async def test_question_about_deadlines_shows_the_tasks_block(
@@ -672,7 +674,7 @@ def test_review_callback_data() -> None:
     ],
 )
 def test_question_period(question: str, first: D | None, last: D) -> None:
-    period = task_replies.question_period(question, D(2026, 12, 1))
+    period = tasks.question_period(question, D(2026, 12, 1))
     assert period is not None and (period.first, period.last) == (first, last)
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from bot.app import build_application
-from bot.cli.run_cmd import webhook_options
 from bot.db import make_session_factory
 from bot.health import enable_healthz, health
+from bot.settings import webhook_options
 from tests.fake_telegram import FakeTelegram
 
 

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,8 +25,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot import reminders, tasks
 from bot.db import ReminderRow, SubscriptionRow, make_engine, make_session_factory
-from bot.reminders import claim_batch, due_moment, plan_due, render_reminder, sweep
+from bot.reminders import claim_batch, due_moment, plan_due, sweep
 from bot.settings import Settings
+from bot.task_replies import render_digest, render_reminder
 from index.model import Document
 from index.tasks import TaskCandidate, extract_tasks
 from tests.dbfixtures import Clock, make_settings, vn
@@ -510,7 +510,7 @@ def test_digest_is_cut_to_telegram_length() -> None:
         )
         for i in range(1, 200)
     ]  # fmt: skip
-    text = reminders.render_digest(items, D(2026, 12, 1), late=False)
+    text = render_digest(items, D(2026, 12, 1), late=False)
     assert len(text) <= 4096 and text.endswith("việc khác")
 
 
@@ -739,22 +739,6 @@ def test_group_upgraded_to_supergroup_follows_the_new_chat_id(session_factory, c
     clock.set(vn(2026, 12, 17, 8, 0))
     run(session_factory, send, clock)
     assert [c for c, _ in send.sent] == [-1009999, -1009999]
-
-
-def test_sweep_job_for_the_job_queue(session_factory, clock: Clock, fake_telegram: FakeTelegram) -> None:
-    _due_tasks(session_factory, clock, 2)
-    clock.set(vn(2026, 12, 13, 8, 0))
-    job = reminders.make_sweep_job(session_factory, make_settings(), "job-worker", now_fn=clock)
-
-    async def main() -> None:
-        bot = Bot(fake_telegram.token, base_url=f"{fake_telegram.api_url}/bot")
-        async with bot:
-            await job(SimpleNamespace(bot=bot))
-            await job(SimpleNamespace(bot=bot))
-
-    asyncio.run(main())
-    assert sorted(_task_ids_sent(fake_telegram)) == [1, 2]
-    assert all(c.params.get("parse_mode") == "HTML" for c in fake_telegram.calls_of("sendMessage"))
 
 
 def test_claims_are_renewed_during_a_long_batch(session_factory, clock: Clock) -> None:

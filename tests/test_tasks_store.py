@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import tasks
+from bot import task_replies, tasks
 from bot.db import AuditRow
-from bot.tasks import (
+from index.recurrence import (
     Recurrence,
     first_deadline,
     next_occurrence,
@@ -281,7 +281,7 @@ def test_first_deadline(recurrence: str, today: dt.date, first: dt.date | None) 
     ],
 )
 def test_describe_recurrence_in_vietnamese(recurrence: str | None, vietnamese: str | None) -> None:
-    assert tasks.describe_recurrence(recurrence) == vietnamese
+    assert task_replies.describe_recurrence(recurrence) == vietnamese
 
 
 def test_close_recurring_task_rolls_to_next_occurrence(session) -> None:

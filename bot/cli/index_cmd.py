@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import settings_or_exit
-from index.store import BuildSummary, build_index
+
+if TYPE_CHECKING:
+    from index.store import BuildSummary
 
 
 def register(sub: Any) -> None:
@@ -54,6 +56,7 @@ class TerminalProgress:
 
 def run_build(corpus: Path, index: Path, model_name: str, max_bytes: int) -> BuildSummary:
     from index.embed import load_encoder
+    from index.store import build_index
 
     progress = TerminalProgress()
     try:

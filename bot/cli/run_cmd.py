@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import re
-import secrets
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
-from bot.settings import Settings
+from bot.settings import Settings, check_token, webhook_options
 from index.errors import IndexNotBuilt
 
 POLL_TIMEOUT = 30  # seconds one getUpdates long poll may wait
 PREFLIGHT_TIMEOUT = 15.0
-# Libraries that talk a lot at INFO (httpx would log request URLs, which hold the token).
-QUIET_LOGGERS = ("httpx", "httpcore", "faiss", "alembic", "sentence_transformers", "apscheduler")
-_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def register(sub: Any) -> None:
@@ -38,18 +31,6 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-build", action="store_true", help="fail instead of building a missing index")
     p.set_defaults(func=cmd_run)
-
-
-def check_token(settings: Settings) -> None:
-    if not settings.telegram_token:
-        raise UsageError(
-            "CHIDAO_TELEGRAM_TOKEN is not set: put the token from @BotFather in .env or the environment"
-        )
-    if not settings.token_ok():
-        raise UsageError(
-            "CHIDAO_TELEGRAM_TOKEN does not look like a bot token "
-            "(expected digits:letters, as given by @BotFather)"
-        )
 
 
 class _LineProgress:
@@ -119,32 +100,6 @@ def open_index(
     return handle
 
 
-def webhook_options(settings: Settings, secret: str | None = None) -> dict[str, Any]:
-    """Arguments for Application.run_webhook / Updater.start_webhook.
-
-    The local path is the path of CHIDAO_WEBHOOK_URL ("/telegram" when it has none). Telegram sends the
-    secret in the X-Telegram-Bot-Api-Secret-Token header of every call; python-telegram-bot answers 403
-    to a request without it. Without CHIDAO_WEBHOOK_SECRET a random secret is made for this run.
-    """
-    if not settings.webhook_url:
-        raise UsageError("webhook mode needs CHIDAO_WEBHOOK_URL, the public https address Telegram will call")
-    if not settings.webhook_url.startswith("https://"):
-        raise UsageError(f"CHIDAO_WEBHOOK_URL must be an https:// address, got {settings.webhook_url!r}")
-    secret = secret or settings.webhook_secret or secrets.token_urlsafe(32)
-    if not _SECRET_RE.match(secret):
-        raise UsageError("CHIDAO_WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 characters)")
-    parts = urlsplit(settings.webhook_url)
-    path = parts.path.strip("/")
-    url = settings.webhook_url if path else settings.webhook_url.rstrip("/") + "/telegram"
-    return {
-        "listen": settings.webhook_listen,
-        "port": settings.webhook_port,
-        "url_path": path or "telegram",
-        "webhook_url": url,
-        "secret_token": secret,
-    }
-
-
 def preflight(settings: Settings) -> str:
     """Ask Telegram who the bot is (getMe): one-line errors for a refused token or an unreachable API.
 
@@ -182,9 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_token(settings)
     webhook = args.webhook or bool(settings.webhook_url)
     options = webhook_options(settings) if webhook else None
-    setup_logging(settings, secrets=[options["secret_token"] if options else ""])
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    setup_logging(settings, secrets=[options["secret_token"] if options else ""])  # quiets NOISY_LOGGERS
 
     if not index_present(settings) and args.no_build:
         raise IndexNotBuilt(

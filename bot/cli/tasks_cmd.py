@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import settings_or_exit
 from index.errors import ChidaoError
-from index.tasks import TaskCandidate, extract_tasks
+
+if TYPE_CHECKING:
+    from index.tasks import TaskCandidate
 
 TEXT_WIDTH = 90
 COLUMN_WIDTHS = (24, 32, 44)  # deadline, owner, document
@@ -69,6 +71,7 @@ def task_table(tasks: list[TaskCandidate]) -> str:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from index.documents import scan_corpus
+    from index.tasks import extract_tasks
 
     settings = settings_or_exit()
     corpus: Path = args.corpus or settings.corpus_dir

@@ -18,7 +18,6 @@ from typing import Any
 
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
-from bot.reminder_job import NETWORK_MAX_ATTEMPTS
 from bot.settings import Settings
 
 DEFAULT_INTERVAL = 60.0
@@ -49,24 +48,16 @@ async def run_worker(
     from telegram.error import InvalidToken
     from telegram.ext import ExtBot
 
-    from bot import app
     from bot.db import DatabaseError, make_engine, make_session_factory
     from bot.logs import log_event
-    from bot.reminder_job import release_dead_claims
-    from bot.reminders import default_worker_id, sweep
+    from bot.ratelimit import rate_limiter
+    from bot.reminders import default_worker_id, release_dead_claims, sweep
 
     stop = stop or asyncio.Event()
     api = settings.telegram_api_url
     # The bot's own limits: ~30 messages/s overall, 20/min per group, 429s waited out, 5xx retried.
-    limiter = app.RetryingRateLimiter(
-        overall_max_rate=app.OVERALL_PER_SECOND,
-        overall_time_period=1,
-        group_max_rate=app.GROUP_PER_MINUTE,
-        group_time_period=60,
-        max_retries=app.RETRY_AFTER_RETRIES,
-    )
     bot: ExtBot[Any] = ExtBot(
-        settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=limiter
+        settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=rate_limiter()
     )
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
@@ -91,7 +82,7 @@ async def run_worker(
         while True:
             started = time.perf_counter()
             try:
-                report = await sweep(sessions, send, now, settings, me, max_attempts=NETWORK_MAX_ATTEMPTS)
+                report = await sweep(sessions, send, now, settings, me)
             except SQLAlchemyError as exc:  # the database restarted, say: the next sweep tries again
                 log_event("reminder.sweep_failed", level=logging.ERROR, worker=me, error=type(exc).__name__)
                 if once:
@@ -127,8 +118,8 @@ async def run_worker(
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from bot import db
-    from bot.cli.run_cmd import check_token
     from bot.logs import setup_logging
+    from bot.settings import check_token
 
     settings = settings_or_exit()
     check_token(settings)

@@ -23,15 +23,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
-    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatAction, ChatType
@@ -49,13 +49,15 @@ from telegram.ext import (
 
 from bot import replies, task_replies
 from bot.db import FeedbackRow, QuestionRow, record_update, utcnow
+from bot.handlers.common import allowed, answer_button, blocking, send, sender_id, served
 from bot.logs import log_event
-from bot.reminder_job import application_clock
+from bot.services import services
+from bot.tasks import QuestionTasks, question_tasks
 from index.errors import ChidaoError
 from index.model import Answer, DocMeta, Hit
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from index.search import Searcher
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +70,6 @@ CONTEXT_WINDOW = 1
 SEARCH_WORKERS = max(2, min(4, os.cpu_count() or 1))
 
 T = TypeVar("T")
-
-
-class SearcherLike(Protocol):
-    def search(self, query: str, k: int = 10) -> Answer: ...
-    def context(self, doc: str, paragraph: int, window: int = 1) -> list[tuple[int, str]]: ...
-    def documents(self) -> list[DocMeta]: ...
 
 
 # --------------------------------------------------------------------------------------------------
@@ -189,14 +185,6 @@ def strip_mention(text: str, username: str) -> str:
 # Plumbing shared by the handlers
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]  # type: ignore[no-any-return]
-
-
-async def _blocking(fn: Callable[[], T]) -> T:
-    return await asyncio.to_thread(fn)
-
-
 # Searches are CPU-bound (query embedding, BM25): a few threads at most, so concurrent questions queue
 # instead of oversubscribing the cores.
 _search_pool = ThreadPoolExecutor(max_workers=SEARCH_WORKERS, thread_name_prefix="chidao-search")
@@ -213,30 +201,6 @@ async def with_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int, fn: Call
         with contextlib.suppress(TelegramError):
             await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
         wait = TYPING_REPEAT
-
-
-async def send(
-    context: ContextTypes.DEFAULT_TYPE,
-    chat_id: int,
-    text: str,
-    *,
-    reply_to: int | None = None,
-    markup: InlineKeyboardMarkup | None = None,
-) -> Message | None:
-    """Send one HTML message; a failure after the rate limiter's retries is logged, not raised."""
-    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
-    try:
-        return await context.bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=reply)
-    except TelegramError as exc:
-        log.error("could not send a reply to chat %s: %s", chat_id, exc)
-        return None
-
-
-async def _allowed(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int | None) -> bool:
-    access = services(context).access
-    if access.is_admin(user_id) or chat_id in access.allowed_chats:
-        return True  # known without the database
-    return await _blocking(lambda: access.allowed(chat_id, user_id))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -267,15 +231,17 @@ def _save_question(
         return int(row.id)
 
 
+def _question_tasks(sessions: sessionmaker[Session], question: str, day: dt.date) -> QuestionTasks | None:
+    with sessions() as session:
+        return question_tasks(session, question, day, limit=task_replies.BLOCK_ITEMS)
+
+
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    message = update.effective_message
-    assert message is not None
-    chat_id = message.chat_id
-    user_id = update.effective_user.id if update.effective_user else None
-    reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
-    if not await _allowed(context, chat_id, user_id):
-        await send(context, chat_id, replies.stranger_text(chat_id), reply_to=reply_to)
+    message = await served(update, context)
+    if message is None:
         return
+    chat_id, user = message.chat_id, sender_id(update)
+    reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
     svc = services(context)
     started = time.perf_counter()
     try:
@@ -288,10 +254,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     hits = shown_hits(answer)
     log_event("answer", chat=chat_id, hits=len(hits), answered=bool(hits), ms=elapsed_ms, question=question)
     # Open tasks that match the question (deadlines, "what is due this week") go under the quotes.
-    day = application_clock(context.application)().astimezone(svc.settings.tz).date()
-    block = await _blocking(lambda: task_replies.tasks_block_for(svc.sessions, question, day))
-    qid = await _blocking(
-        lambda: _save_question(svc.sessions, chat_id, user_id, question, bool(hits), len(hits), elapsed_ms)
+    day = svc.today()
+    found = await blocking(lambda: _question_tasks(svc.sessions, question, day))
+    block = task_replies.tasks_block(found, day)
+    qid = await blocking(
+        lambda: _save_question(svc.sessions, chat_id, user, question, bool(hits), len(hits), elapsed_ms)
     )
     if not hits:
         await send(context, chat_id, block or replies.NOT_FOUND, reply_to=reply_to)
@@ -350,11 +317,10 @@ async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     question = " ".join(context.args or [])
     if not question:
         chat_id = message.chat_id
-        user_id = update.effective_user.id if update.effective_user else None
-        if not await _allowed(context, chat_id, user_id):
+        if not await allowed(context, chat_id, sender_id(update)):
             await send(context, chat_id, replies.stranger_text(chat_id))
             return
-        docs = await _blocking(lambda: services(context).index.searcher.documents())
+        docs = await blocking(lambda: services(context).index.searcher.documents())
         examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
         await send(context, chat_id, replies.escape(replies.ASK_USAGE.format(example=examples[0])))
         return
@@ -366,11 +332,10 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     chat_id = message.chat_id
-    user_id = update.effective_user.id if update.effective_user else None
-    if not await _allowed(context, chat_id, user_id):
+    if not await allowed(context, chat_id, sender_id(update)):
         await send(context, chat_id, replies.stranger_text(chat_id))
         return
-    docs = await _blocking(lambda: services(context).index.searcher.documents())
+    docs = await blocking(lambda: services(context).index.searcher.documents())
     in_group = message.chat.type != ChatType.PRIVATE
     await send(context, chat_id, replies.help_text(docs, context.bot.username, in_group=in_group))
 
@@ -384,8 +349,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query is None or query.message is None:
         return
     chat_id = query.message.chat.id
-    if not await _allowed(context, chat_id, query.from_user.id):
-        await _answer_query(
+    if not await allowed(context, chat_id, query.from_user.id):
+        await answer_button(
             query, replies.stranger_text(chat_id).replace("<code>", "").replace("</code>", "")
         )
         return
@@ -397,14 +362,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif isinstance(action, Vote):
         await _on_vote(query, context, action)
     else:
-        await _answer_query(query, replies.GONE)
-
-
-async def _answer_query(query: CallbackQuery, text: str | None = None) -> None:
-    try:
-        await query.answer(text[:200] if text else None)
-    except TelegramError as exc:
-        log.warning("could not answer a button press: %s", exc)
+        await answer_button(query, replies.GONE)
 
 
 def _load_question(session_factory: Any, qid: int) -> str | None:
@@ -417,11 +375,11 @@ async def _on_more(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
     svc = services(context)
     assert query.message is not None
     chat_id = query.message.chat.id
-    question = await _blocking(lambda: _load_question(svc.sessions, action.question_id))
+    question = await blocking(lambda: _load_question(svc.sessions, action.question_id))
     if question is None:
-        await _answer_query(query, replies.GONE)
+        await answer_button(query, replies.GONE)
         return
-    await _answer_query(query)
+    await answer_button(query)
     answer = await with_typing(context, chat_id, lambda: svc.index.searcher.search(question, SEARCH_K))
     hits = shown_hits(answer)
     if len(hits) <= action.start:
@@ -436,7 +394,7 @@ async def _on_more(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
             await query.edit_message_reply_markup(without_more(markup))
 
 
-def _resolve(searcher: SearcherLike, key: str) -> DocMeta | None:
+def _resolve(searcher: Searcher, key: str) -> DocMeta | None:
     return next((d for d in searcher.documents() if doc_key(d.path) == key), None)
 
 
@@ -452,11 +410,11 @@ async def _on_full(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
         paragraphs = searcher.context(meta.path, action.paragraph, CONTEXT_WINDOW)
         return replies.full_text_messages(meta, paragraphs, action.paragraph)
 
-    messages = await _blocking(work)
+    messages = await blocking(work)
     if messages is None:
-        await _answer_query(query, replies.GONE)
+        await answer_button(query, replies.GONE)
         return
-    await _answer_query(query)
+    await answer_button(query)
     for text in messages:
         await send(context, query.message.chat.id, text, reply_to=query.message.message_id)
 
@@ -487,12 +445,12 @@ async def _on_vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
     svc = services(context)
     assert query.message is not None
     chat_id = query.message.chat.id
-    saved = await _blocking(
+    saved = await blocking(
         lambda: _save_vote(
             svc.sessions, lambda: svc.index.searcher.documents(), action, query.from_user.id, chat_id
         )
     )
-    await _answer_query(query, replies.THANKS if saved else replies.GONE)
+    await answer_button(query, replies.THANKS if saved else replies.GONE)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -507,7 +465,7 @@ def _first_time(session_factory: Any, update_id: int) -> bool:
 async def skip_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Group -1: stop an update that was already handled (redelivered after a crash or restart)."""
     sessions = services(context).sessions
-    if not await _blocking(lambda: _first_time(sessions, update.update_id)):
+    if not await blocking(lambda: _first_time(sessions, update.update_id)):
         log.info("update %s already handled; skipped", update.update_id)
         raise ApplicationHandlerStop
 

@@ -9,31 +9,28 @@ and see candidates with /task.
 Review buttons carry "tk:a:<task id>" / "tk:d:<task id>" (bot.task_replies.encode_review): nothing but the
 id, so they keep working after a restart.
 
-"Today" is the local date (settings.timezone) of the application's clock (bot.reminder_job).
+"Today" is the local date (settings.timezone) of the application's clock (Services.clock).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import replies, task_replies
-from bot.admin import NOT_ADMIN
-from bot.ask import send, services
+from bot import task_replies
 from bot.db import audit
-from bot.reminder_job import application_clock
+from bot.handlers.common import answer_button, blocking, is_admin, refuse_non_admin, reply, sender_id, served
 from bot.reminders import subscribe, unsubscribe
+from bot.services import Services, services
 from bot.task_replies import ReviewPage
 from bot.tasks import (
     Task,
@@ -49,9 +46,6 @@ from bot.tasks import (
 from index.deadlines import parse_user_deadline
 from index.model import DocMeta
 
-if TYPE_CHECKING:
-    from bot.app import Services
-
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -63,24 +57,12 @@ _ID = re.compile(r"#?(\d{1,12})")
 # Plumbing
 
 
-async def _blocking(fn: Callable[[], T]) -> T:
-    return await asyncio.to_thread(fn)
-
-
 def now(context: ContextTypes.DEFAULT_TYPE) -> dt.datetime:
-    return application_clock(context.application)()
+    return services(context).clock()
 
 
 def today(context: ContextTypes.DEFAULT_TYPE) -> dt.date:
-    return now(context).astimezone(services(context).settings.tz).date()
-
-
-def _user_id(update: Update) -> int | None:
-    return update.effective_user.id if update.effective_user else None
-
-
-def _reply_to(message: Message) -> int | None:
-    return message.message_id if message.chat.type != ChatType.PRIVATE else None
+    return services(context).today()
 
 
 def _in_session(sessions: sessionmaker[Session], fn: Callable[[Session], T]) -> T:
@@ -92,24 +74,7 @@ def _in_session(sessions: sessionmaker[Session], fn: Callable[[Session], T]) -> 
 
 async def _db(context: ContextTypes.DEFAULT_TYPE, fn: Callable[[Session], T]) -> T:
     sessions = services(context).sessions
-    return await _blocking(lambda: _in_session(sessions, fn))
-
-
-async def _served(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
-    """The message, if its sender may use the bot here; strangers get the one-sentence refusal."""
-    message = update.effective_message
-    if message is None:
-        return None
-    access = services(context).access
-    user_id = _user_id(update)
-    if await _blocking(lambda: access.allowed(message.chat_id, user_id)):
-        return message
-    await send(context, message.chat_id, replies.stranger_text(message.chat_id), reply_to=_reply_to(message))
-    return None
-
-
-def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    return services(context).access.is_admin(_user_id(update))
+    return await blocking(lambda: _in_session(sessions, fn))
 
 
 def _argument(message: Message) -> str:
@@ -123,22 +88,13 @@ def parse_task_id(text: str) -> int | None:
     return int(m[1]) if m else None
 
 
-async def _reply(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str,
-                 markup: InlineKeyboardMarkup | None = None) -> None:  # fmt: skip
-    await send(context, message.chat_id, text, reply_to=_reply_to(message), markup=markup)
-
-
-# --------------------------------------------------------------------------------------------------
-# /tasks, /task, /task_add, /done
-
-
 async def on_tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await _served(update, context)
+    message = await served(update, context)
     if message is None:
         return
     day = today(context)
     items = await _db(context, lambda s: list_open(s, day))
-    await _reply(context, message, task_replies.task_list_text(items, day))
+    await reply(context, message, task_replies.task_list_text(items, day))
 
 
 def _visible(task: Task | None, admin: bool) -> Task | None:
@@ -149,21 +105,21 @@ def _visible(task: Task | None, admin: bool) -> Task | None:
 
 
 async def on_task(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await _served(update, context)
+    message = await served(update, context)
     if message is None:
         return
     task_id = parse_task_id(_argument(message))
     if task_id is None:
-        await _reply(context, message, task_replies.TASK_USAGE)
+        await reply(context, message, task_replies.TASK_USAGE)
         return
-    admin = _is_admin(update, context)
+    admin = is_admin(update, context)
     task = _visible(await _db(context, lambda s: get_task(s, task_id)), admin)
     if task is None:
-        await _reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
+        await reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
         return
     svc = services(context)
-    meta, paragraph = await _blocking(lambda: _source(svc, task))
-    await _reply(context, message, task_replies.task_detail_text(task, today(context), meta, paragraph))
+    meta, paragraph = await blocking(lambda: _source(svc, task))
+    await reply(context, message, task_replies.task_detail_text(task, today(context), meta, paragraph))
 
 
 def _source(svc: Services, task: Task) -> tuple[DocMeta | None, str | None]:
@@ -182,7 +138,7 @@ def _source(svc: Services, task: Task) -> tuple[DocMeta | None, str | None]:
 
 
 async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await _served(update, context)
+    message = await served(update, context)
     if message is None:
         return
     arg = _argument(message)
@@ -190,12 +146,12 @@ async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     parsed = parse_user_deadline(arg, day) if arg else None
     text = arg[parsed.consumed :].strip() if parsed else ""
     if parsed is None or not text:
-        await _reply(context, message, task_replies.ADD_USAGE)
+        await reply(context, message, task_replies.ADD_USAGE)
         return
     if parsed.date < day:
-        await _reply(context, message, task_replies.ADD_PAST.format(date=task_replies.fmt_date(parsed.date)))
+        await reply(context, message, task_replies.ADD_PAST.format(date=task_replies.fmt_date(parsed.date)))
         return
-    user_id = _user_id(update) or message.chat_id
+    user_id = sender_id(update) or message.chat_id
     at = now(context)
     task = await _db(
         context,
@@ -203,19 +159,19 @@ async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             s, text, parsed.date, None, user_id, message.chat_id, deadline_text=parsed.text, now=at
         ),
     )
-    await _reply(context, message, task_replies.task_added_text(task, day))
+    await reply(context, message, task_replies.task_added_text(task, day))
 
 
 async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await _served(update, context)
+    message = await served(update, context)
     if message is None:
         return
     task_id = parse_task_id(_argument(message))
     if task_id is None:
-        await _reply(context, message, task_replies.DONE_USAGE)
+        await reply(context, message, task_replies.DONE_USAGE)
         return
-    admin = _is_admin(update, context)
-    user_id = _user_id(update)
+    admin = is_admin(update, context)
+    user_id = sender_id(update)
     at = now(context)
 
     def work(session: Session) -> tuple[Task, bool] | None:
@@ -229,11 +185,11 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except TaskNotFound:
         result = None
     if result is None:
-        await _reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
+        await reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
         return
     task, was_open = result
     text = task_replies.task_done_text(task, today(context)) if was_open else task_replies.not_open_text(task)
-    await _reply(context, message, text)
+    await reply(context, message, text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -245,11 +201,11 @@ async def _group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, cmd: 
     if message is None:
         return None
     if message.chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
-        await _reply(context, message, task_replies.GROUP_ONLY.format(cmd=cmd))
+        await reply(context, message, task_replies.GROUP_ONLY.format(cmd=cmd))
         return None
-    if not _is_admin(update, context):
-        log.info("user %s refused /%s in chat %s", _user_id(update), cmd, message.chat_id)
-        await _reply(context, message, task_replies.ADMIN_ONLY)
+    if not is_admin(update, context):
+        log.info("user %s refused /%s in chat %s", sender_id(update), cmd, message.chat_id)
+        await reply(context, message, task_replies.ADMIN_ONLY)
         return None
     return message
 
@@ -258,7 +214,7 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message = await _group_admin(update, context, "subscribe")
     if message is None:
         return
-    chat_id, user_id, at = message.chat_id, _user_id(update), now(context)
+    chat_id, user_id, at = message.chat_id, sender_id(update), now(context)
 
     def work(session: Session) -> bool:
         new = subscribe(session, chat_id, user_id, at)
@@ -268,7 +224,7 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
     new = await _db(context, work)
     settings = services(context).settings
-    await _reply(
+    await reply(
         context, message, task_replies.subscribed_text(settings.reminder_days, settings.reminder_time, new)
     )
 
@@ -277,7 +233,7 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = await _group_admin(update, context, "unsubscribe")
     if message is None:
         return
-    chat_id, user_id, at = message.chat_id, _user_id(update), now(context)
+    chat_id, user_id, at = message.chat_id, sender_id(update), now(context)
 
     def work(session: Session) -> bool:
         done = unsubscribe(session, chat_id)
@@ -286,7 +242,7 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return done
 
     done = await _db(context, work)
-    await _reply(context, message, task_replies.UNSUBSCRIBED if done else task_replies.NOT_SUBSCRIBED)
+    await reply(context, message, task_replies.UNSUBSCRIBED if done else task_replies.NOT_SUBSCRIBED)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -312,38 +268,25 @@ def _docs_by_path(svc: Services) -> dict[str, DocMeta]:
 async def _review_page(context: ContextTypes.DEFAULT_TYPE, note: str | None = None) -> ReviewPage:
     svc = services(context)
     candidates = await _db(context, lambda s: list_candidates(s))
-    docs = await _blocking(lambda: _docs_by_path(svc))
+    docs = await blocking(lambda: _docs_by_path(svc))
     return task_replies.review_page(candidates, today(context), docs, note)
-
-
-async def _refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    if _is_admin(update, context):
-        return False
-    query = update.callback_query
-    if query is not None:
-        with contextlib.suppress(TelegramError):
-            await query.answer(NOT_ADMIN)
-    elif update.effective_message is not None:
-        await _reply(context, update.effective_message, NOT_ADMIN)
-    log.info("user %s refused a task review action", _user_id(update))
-    return True
 
 
 async def on_tasks_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or await _refuse_non_admin(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     page = await _review_page(context)
-    await _reply(context, message, page.text, _markup(page))
+    await reply(context, message, page.text, _markup(page))
 
 
 async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    if query is None or await _refuse_non_admin(update, context):
+    if query is None or await refuse_non_admin(update, context):
         return
     action = task_replies.decode_review(query.data or "")
     if action is None:
-        await _answer(query, task_replies.GONE)
+        await answer_button(query, task_replies.GONE)
         return
     user_id, at = query.from_user.id, now(context)
 
@@ -355,10 +298,10 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     try:
         task = await _db(context, work)
     except TaskNotFound:
-        await _answer(query, task_replies.GONE)
+        await answer_button(query, task_replies.GONE)
         return
     note = task_replies.review_note(task, action.accept)
-    await _answer(query, re.sub(r"<[^>]+>", "", note))
+    await answer_button(query, re.sub(r"<[^>]+>", "", note))
     page = await _review_page(context, note)
     if isinstance(query.message, Message):
         try:
@@ -368,13 +311,6 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
                 log.warning("could not update the review message: %s", exc)
         except TelegramError as exc:
             log.warning("could not update the review message: %s", exc)
-
-
-async def _answer(query: CallbackQuery, text: str | None = None) -> None:
-    try:
-        await query.answer(text[:200] if text else None)
-    except TelegramError as exc:
-        log.warning("could not answer a button press: %s", exc)
 
 
 def handlers() -> list[BaseHandler[Update, Any, Any]]:

@@ -9,20 +9,19 @@ argument names, file names and checks in bot.uploads) are plain functions; the r
 bot.reindex.Reindexer, kept in `application.bot_data["reindexer"]` (created on first use).
 
 Button data (at most 64 bytes): ``a:p:<page>`` a page of /docs, ``a:r:<doc key>`` ask to remove a
-document, ``a:R:<doc key>`` remove it, ``a:c`` cancel. The doc key is bot.ask.doc_key(path).
+document, ``a:R:<doc key>`` remove it, ``a:c`` cancel. The doc key is bot.handlers.ask.doc_key(path).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,29 +38,26 @@ from telegram.ext import (
 )
 
 from bot import uploads
-from bot.ask import doc_key, send, services
 from bot.db import AllowedChatRow, AuditRow, FeedbackRow, QuestionRow, audit, utcnow
+from bot.handlers.ask import doc_key
+from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
 from bot.reindex import (
     BUSY,
     QUEUED,
     Reindexer,
-    ReindexTarget,
     audit_detail,
     local_time,
     parse_audit_detail,
     summary_line,
 )
 from bot.replies import MAX_MESSAGE, escape, format_date, visible_len
+from bot.services import Services, services
 from bot.task_import import TaskImportSummary, import_from_index
 from index.model import DocMeta, Document
 from index.store import BuildSummary
 
-if TYPE_CHECKING:
-    from bot.app import Services
-
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 DOCS_PER_PAGE = 10
 TITLE_CHARS = 160
@@ -88,7 +84,6 @@ ADMIN_COMMANDS = [
 # --------------------------------------------------------------------------------------------------
 # Fixed sentences
 
-NOT_ADMIN = "Xin lỗi, chức năng này chỉ dành cho quản trị viên của trợ lý."
 NO_DOCS = "Chỉ mục chưa có tài liệu nào. Anh/chị gửi tệp .docx, .pdf, .txt hoặc .md cho bot để thêm tài liệu."
 REMOVE_USAGE = (
     "Cách dùng: /docs_remove &lt;số thứ tự trong /docs hoặc tên tệp&gt;, ví dụ: /docs_remove 3 "
@@ -246,32 +241,6 @@ def parse_chat_id(text: str) -> int | None:
 # Plumbing
 
 
-async def _blocking(fn: Callable[[], T]) -> T:
-    return await asyncio.to_thread(fn)
-
-
-def _user_id(update: Update) -> int | None:
-    return update.effective_user.id if update.effective_user else None
-
-
-async def _admin_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for an admin; anyone else gets the one-sentence refusal."""
-    if services(context).access.is_admin(_user_id(update)):
-        return True
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.answer(NOT_ADMIN)
-        except TelegramError as exc:
-            log.warning("could not answer a button press: %s", exc)
-    elif update.effective_message is not None:
-        message = update.effective_message
-        reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
-        await send(context, message.chat_id, NOT_ADMIN, reply_to=reply_to)
-    log.info("user %s refused an admin action", _user_id(update))
-    return False
-
-
 def _write_audit(
     sessions: sessionmaker[Session], user_id: int | None, action: str, detail: str | None
 ) -> None:
@@ -284,7 +253,7 @@ async def _audit(
 ) -> None:
     text = json.dumps(detail, ensure_ascii=False) if isinstance(detail, dict) else detail
     try:
-        await _blocking(lambda: _write_audit(svc.sessions, user_id, action, text))
+        await blocking(lambda: _write_audit(svc.sessions, user_id, action, text))
     except Exception:  # noqa: BLE001 - the action happened; a lost audit row is logged, not shown
         log.exception("could not write the audit log (%s by %s)", action, user_id)
 
@@ -305,7 +274,7 @@ def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
         note: str | None = None
         if summary is not None and summary.snapshot is not None:
             try:
-                tasks = await _blocking(lambda: import_from_index(svc.sessions, _snapshot_docs(svc)))
+                tasks = await blocking(lambda: import_from_index(svc.sessions, _snapshot_docs(svc)))
                 note = tasks_line(tasks)
             except Exception:  # noqa: BLE001 - the index is live; the task list waits for the next build
                 log.exception("task import after the rebuild failed")
@@ -319,7 +288,7 @@ def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
     made = Reindexer(
         svc.settings.corpus_dir,
         svc.settings.index_dir,
-        cast(ReindexTarget, svc.index),
+        svc.index,
         max_bytes=svc.settings.max_file_bytes,
         on_finished=after_build,
     )
@@ -332,7 +301,7 @@ def _start_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: 
     return reindexer(context).start(
         context.bot,
         chat_id,
-        _user_id(update),
+        sender_id(update),
         lambda coro: application.create_task(coro, name="reindex"),  # type: ignore[arg-type]
         queue=queue,
     )
@@ -349,7 +318,7 @@ def _documents(svc: Services) -> list[DocMeta]:
 async def _current_documents(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> list[DocMeta] | None:
     svc = services(context)
     try:
-        return await _blocking(lambda: _documents(svc))
+        return await blocking(lambda: _documents(svc))
     except Exception:  # noqa: BLE001 - no index yet, or a damaged one: say so
         log.exception("could not open the index")
         await send(context, chat_id, NO_INDEX)
@@ -362,7 +331,7 @@ async def _current_documents(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -
 
 async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _admin_only(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     if _start_reindex(update, context, message.chat_id, queue=False) == "busy":
         await send(context, message.chat_id, BUSY)
@@ -379,7 +348,7 @@ def _document_summary(title: str, date: dt.date | None, paragraphs: int) -> str:
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or message.document is None or not await _admin_only(update, context):
+    if message is None or message.document is None or await refuse_non_admin(update, context):
         return
     svc = services(context)
     settings = svc.settings
@@ -387,7 +356,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat_id = message.chat_id
     raw_name = message.document.file_name or ""
     name = uploads.safe_name(raw_name)
-    user_id = _user_id(update)
+    user_id = sender_id(update)
 
     async def refuse(reason: str) -> None:
         shown = escape(raw_name or "(không tên)")
@@ -407,8 +376,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await send(context, chat_id, DOWNLOAD_FAILED, reply_to=message.message_id)
             return
         uploads.check_downloaded(data, max_bytes)
-        doc = await _blocking(lambda: uploads.validate(data, name, max_bytes))
-        stored = await _blocking(lambda: uploads.store(data, name, settings.corpus_dir))
+        doc = await blocking(lambda: uploads.validate(data, name, max_bytes))
+        stored = await blocking(lambda: uploads.store(data, name, settings.corpus_dir))
     except uploads.Refused as exc:
         await refuse(str(exc))
         return
@@ -441,7 +410,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def on_docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _admin_only(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     docs = await _current_documents(context, message.chat_id)
     if docs is None:
@@ -453,7 +422,7 @@ async def on_docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_docs_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _admin_only(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     chat_id = message.chat_id
     arg = " ".join(context.args or [])
@@ -479,14 +448,14 @@ async def on_docs_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _remove(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, meta: DocMeta) -> None:
     svc = services(context)
     try:
-        removed = await _blocking(lambda: uploads.remove(svc.settings.corpus_dir, meta.path))
+        removed = await blocking(lambda: uploads.remove(svc.settings.corpus_dir, meta.path))
     except (ValueError, OSError) as exc:
         log.warning("could not remove %s: %s", meta.path, exc)
         await send(context, chat_id, f"Không xoá được tệp <code>{escape(meta.path)}</code>.")
         return
     what = f"«{escape(meta.title)}» (<code>{escape(meta.path)}</code>)"
     if removed:
-        await _audit(svc, _user_id(update), A_REMOVE, {"path": meta.path, "title": meta.title})
+        await _audit(svc, sender_id(update), A_REMOVE, {"path": meta.path, "title": meta.title})
         await send(context, chat_id, f"🗑 Đã xoá khỏi kho: {what}.")
     else:
         await send(context, chat_id, f"Tệp của {what} không còn trong kho; chỉ mục sẽ được cập nhật.")
@@ -496,12 +465,12 @@ async def _remove(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: i
 
 async def on_admin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    if query is None or query.message is None or not await _admin_only(update, context):
+    if query is None or query.message is None or await refuse_non_admin(update, context):
         return
     chat_id = query.message.chat.id
     data = query.data or ""
     if m := re.fullmatch(r"a:p:(\d+)", data):
-        await _answer(query)
+        await answer_button(query)
         docs = await _current_documents(context, chat_id)
         if docs is None:
             return
@@ -509,16 +478,16 @@ async def on_admin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _edit(query, shown.text, shown.markup)
         return
     if data == "a:c":
-        await _answer(query)
+        await answer_button(query)
         await _edit(query, CANCELLED, None)
         return
     m = re.fullmatch(r"a:([rR]):([0-9a-f]{8})", data)
     docs = await _current_documents(context, chat_id) if m else None
     meta = next((d for d in docs or [] if doc_key(d.path) == m[2]), None) if m else None
     if m is None or meta is None:
-        await _answer(query, "Tài liệu này không còn trong chỉ mục; xem lại danh sách bằng /docs.")
+        await answer_button(query, "Tài liệu này không còn trong chỉ mục; xem lại danh sách bằng /docs.")
         return
-    await _answer(query)
+    await answer_button(query)
     if m[1] == "r":
         markup = InlineKeyboardMarkup(
             [
@@ -537,13 +506,6 @@ async def on_admin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if isinstance(query.message, Message):
         await _edit(query, f"Đang xoá <code>{escape(meta.path)}</code>…", None)
     await _remove(update, context, chat_id, meta)
-
-
-async def _answer(query: CallbackQuery, text: str | None = None) -> None:
-    try:
-        await query.answer(text)
-    except TelegramError as exc:
-        log.warning("could not answer a button press: %s", exc)
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -598,12 +560,12 @@ def _gather_stats(svc: Services, running: bool) -> Stats:
 
 async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _admin_only(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     svc = services(context)
     running = reindexer(context).busy
     try:
-        stats = await _blocking(lambda: _gather_stats(svc, running))
+        stats = await blocking(lambda: _gather_stats(svc, running))
     except Exception:  # noqa: BLE001 - no index or database: say so instead of a silent failure
         log.exception("could not gather the stats")
         await send(context, message.chat_id, NO_INDEX)
@@ -648,14 +610,14 @@ def _target_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | No
 
 async def on_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _admin_only(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     target = _target_chat(update, context)
     if target is None:
         await send(context, message.chat_id, ALLOW_USAGE.format(cmd="allow", what="cấp quyền"))
         return
     svc = services(context)
-    added = await _blocking(lambda: _allow(svc.sessions, target, _user_id(update)))
+    added = await blocking(lambda: _allow(svc.sessions, target, sender_id(update)))
     code = f"<code>{target}</code>"
     if added:
         text = f"✅ Đã cấp quyền sử dụng trợ lý cho {code}."
@@ -666,14 +628,14 @@ async def on_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
-    if message is None or not await _admin_only(update, context):
+    if message is None or await refuse_non_admin(update, context):
         return
     target = _target_chat(update, context)
     if target is None:
         await send(context, message.chat_id, ALLOW_USAGE.format(cmd="deny", what="thu hồi quyền"))
         return
     svc = services(context)
-    removed = await _blocking(lambda: _deny(svc.sessions, target, _user_id(update)))
+    removed = await blocking(lambda: _deny(svc.sessions, target, sender_id(update)))
     code = f"<code>{target}</code>"
     if target in svc.settings.allowed_chats:
         text = (

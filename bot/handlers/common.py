@@ -1,0 +1,103 @@
+"""The plumbing every handler shares, in one copy: sending and replying, answering a button press,
+running blocking work off the event loop, the sender's id, and the access and admin guards."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import replies
+from bot.services import services
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+async def blocking(fn: Callable[[], T]) -> T:
+    """Run `fn` (database, file or index work) in a thread, off the event loop."""
+    return await asyncio.to_thread(fn)
+
+
+def sender_id(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None
+
+
+def reply_to(message: Message) -> int | None:
+    """The message to reply to: in groups the command itself, in private chats none."""
+    return message.message_id if message.chat.type != ChatType.PRIVATE else None
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    text: str,
+    *,
+    reply_to: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message | None:
+    """Send one HTML message; a failure after the rate limiter's retries is logged, not raised."""
+    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
+    try:
+        return await context.bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=reply)
+    except TelegramError as exc:
+        log.error("could not send a reply to chat %s: %s", chat_id, exc)
+        return None
+
+
+async def reply(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer `message` in its chat (replying to it in groups)."""
+    await send(context, message.chat_id, text, reply_to=reply_to(message), markup=markup)
+
+
+async def answer_button(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press (the small notice Telegram shows, at most 200 characters)."""
+    try:
+        await query.answer(text[:200] if text else None)
+    except TelegramError as exc:
+        log.warning("could not answer a button press: %s", exc)
+
+
+async def allowed(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user: int | None) -> bool:
+    """True when this user in this chat may use the bot (admins, allowed chats, chats allowed by /allow)."""
+    access = services(context).access
+    if access.is_admin(user) or chat_id in access.allowed_chats:
+        return True  # known without the database
+    return await blocking(lambda: access.allowed(chat_id, user))
+
+
+async def served(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
+    """The message, if its sender may use the bot here; strangers get the one-sentence refusal."""
+    message = update.effective_message
+    if message is None:
+        return None
+    if await allowed(context, message.chat_id, sender_id(update)):
+        return message
+    await reply(context, message, replies.stranger_text(message.chat_id))
+    return None
+
+
+def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    return services(context).access.is_admin(sender_id(update))
+
+
+async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """False for an admin; anyone else gets the one-sentence refusal (True: stop here)."""
+    if is_admin(update, context):
+        return False
+    query = update.callback_query
+    if query is not None:
+        await answer_button(query, replies.NOT_ADMIN)
+    elif update.effective_message is not None:
+        await reply(context, update.effective_message, replies.NOT_ADMIN)
+    log.info("user %s refused an admin action", sender_id(update))
+    return True

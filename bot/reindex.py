@@ -33,6 +33,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.logs import log_event
 from bot.replies import escape
 from bot.uploads import reason_vi
+from index.budget import Budget
 from index.errors import BadDocument, ModelMismatch
 from index.store import BuildSummary, build_index
 
@@ -162,6 +163,7 @@ class Reindexer:
         target: ReindexTarget,
         *,
         max_bytes: int,
+        budget: Budget | None = None,
         progress_every: float = PROGRESS_EVERY,
         builder: Builder = build_index,
         on_finished: OnFinished | None = None,
@@ -170,6 +172,7 @@ class Reindexer:
         self.index_dir = index_dir
         self.target = target
         self.max_bytes = max_bytes
+        self.budget = budget or Budget(max_file_bytes=max_bytes)
         self.progress_every = progress_every
         self.builder = builder
         self.on_finished = on_finished
@@ -257,7 +260,7 @@ class Reindexer:
     def _build(self, progress: _Progress) -> BuildSummary:
         """In the worker thread: build, then swap the new snapshot into the live handle."""
         summary = self.builder(
-            self.corpus_dir, self.index_dir, self.target.encoder, max_bytes=self.max_bytes, progress=progress
+            self.corpus_dir, self.index_dir, self.target.encoder, budget=self.budget, progress=progress
         )
         if summary.snapshot is not None:
             self.target.reload()

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from index.budget import Budget
 from index.dense import ANN_ABOVE, read_vectors, vector_index
 from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_document
 from index.documents import corpus_files as all_corpus_files
@@ -171,6 +172,7 @@ def build_index(
     max_bytes: int = 20 * 1024 * 1024,
     progress: Progress | None = None,
     ann_above: int = ANN_ABOVE,
+    budget: Budget | None = None,
 ) -> BuildSummary:
     """Build or update the index of `corpus_dir` in `index_dir`. Only changed files are read and only
     new passages are embedded; an unchanged corpus writes nothing."""
@@ -206,7 +208,7 @@ def build_index(
             skipped_entries[rel] = old_skip
             continue
         try:
-            doc = read_document(path, corpus_dir, max_bytes=max_bytes)
+            doc = read_document(path, corpus_dir, budget=budget or Budget(max_file_bytes=max_bytes))
         except BadDocument as exc:
             reason = str(exc).removeprefix(f"{rel}: ")
             summary.skipped.append((rel, reason))

@@ -109,7 +109,7 @@ def open_index(
             settings.corpus_dir,
             settings.index_dir,
             handle.encoder,
-            max_bytes=settings.max_file_bytes,
+            budget=settings.budget,
             progress=_LineProgress(out),
         )
         for path, reason in summary.skipped:

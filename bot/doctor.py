@@ -9,7 +9,9 @@ The checks, in the order they are printed:
 - timezone   the zone and the local time reminders go out at
 - webhook    (webhook mode only) public https URL, a fixed secret, the local port
 - database   reachable; migrations at the revision this version expects
-- index      present, readable, built with the configured embedding model
+- index      present, built with the configured embedding model, every file matching its checksum
+             in the manifest, the snapshot opens, its vectors have unit length, and a test search (a
+             stored passage's own text) finds that passage
 - model      the configured embedding model can be found without the network
 - corpus     every file readable; files the last build skipped, with reasons; changed since the build
 - telegram   the Bot API answers getMe with this token (and, in webhook mode, getWebhookInfo)
@@ -270,18 +272,23 @@ def _check_revision(engine: Any) -> Check:
 # ---------------------------------------------------------------------------------------------- index
 
 
+REPAIR_HINT = "run `chidao index build`: it rebuilds what is damaged and reuses what passes its checksum"
+
+
 def check_index(settings: Settings) -> tuple[Check, dict[str, Any] | None]:
-    """The live snapshot and its manifest; ✗ when missing, unreadable or built with another model."""
-    from index.store import current_snapshot, read_manifest
+    """The live snapshot and its manifest; ✗ when missing, unreadable, built with another model, a file
+    fails its checksum, or the snapshot does not open and answer a test search."""
+    from index.store import read_manifest, snapshot_pointer
 
     try:
-        snap = current_snapshot(settings.index_dir)
+        snap, warning = snapshot_pointer(settings.index_dir)
         manifest = read_manifest(snap)
     except ChidaoError as exc:
         return (
             Check("index", False, str(exc), "run `chidao index build` (`chidao run` builds a missing index)"),
             None,
         )
+    notes: tuple[str, ...] = (f"warning: {warning}",) if warning else ()
     model = manifest.get("model")
     summary = (
         f"{settings.index_dir} snapshot {snap.name}: {manifest.get('documents', '?')} documents, "
@@ -294,10 +301,61 @@ def check_index(settings: Settings) -> tuple[Check, dict[str, Any] | None]:
                 False,
                 f"{summary} with model {model!r}, but CHIDAO_EMBEDDING_MODEL is {settings.embedding_model!r}",
                 f"run `chidao index build` (a full rebuild), or set CHIDAO_EMBEDDING_MODEL={model}",
+                notes,
             ),
             manifest,
         )
-    return Check("index", True, f"{summary} with {model}"), manifest
+    proof = prove_snapshot(snap)
+    if proof.problem:
+        return Check("index", False, f"{summary}: {proof.problem}", REPAIR_HINT, notes), manifest
+    if not proof.checksums:
+        notes += ("built before checksums were kept: `chidao index build` adds them",)
+    return Check("index", True, f"{summary} with {model}; {proof.detail}", notes=notes), manifest
+
+
+@dataclass(frozen=True)
+class SnapshotProof:
+    problem: str | None  # None when the snapshot passed
+    detail: str = ""
+    checksums: bool = True
+
+
+def prove_snapshot(snap: Path) -> SnapshotProof:
+    """Verify the checksums, open the snapshot (without the embedding model), check that its vectors
+    have unit length, and search for one stored passage by its own text."""
+    import numpy as np
+
+    from index.search import Searcher
+    from index.store import NORM_TOLERANCE, verify_snapshot
+
+    try:
+        verification = verify_snapshot(snap)
+    except ChidaoError as exc:
+        return SnapshotProof(str(exc))
+    if not verification.ok:
+        return SnapshotProof(f"damaged: {verification.describe()}")
+    try:
+        searcher = Searcher(snap, None)
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file raises is one line here
+        return SnapshotProof(f"does not open: {_one_line(exc)}", checksums=verification.has_checksums)
+    norms = np.linalg.norm(searcher.vectors, axis=1) if len(searcher.vectors) else np.ones(0)
+    off = int((np.abs(norms - 1.0) > NORM_TOLERANCE).sum())
+    if off:
+        return SnapshotProof(f"damaged: {off} of {len(norms)} vectors in vectors.faiss are not unit length")
+    checked = f"{verification.checked} files match their checksums; " if verification.has_checksums else ""
+    if not searcher.passages:
+        return SnapshotProof(None, f"{checked}no passages to search", verification.has_checksums)
+    probe = searcher.passages[len(searcher.passages) // 2]
+    try:
+        hits = searcher.search(probe.text[:300], k=10, modes=("lexical",)).hits
+    except Exception as exc:  # noqa: BLE001
+        return SnapshotProof(f"a test search failed: {_one_line(exc)}", checksums=verification.has_checksums)
+    if not any(h.passage == probe for h in hits):
+        return SnapshotProof(
+            f"a test search for the text of {probe.doc} ¶{probe.paragraph} did not find it",
+            checksums=verification.has_checksums,
+        )
+    return SnapshotProof(None, f"{checked}a test search found its passage", verification.has_checksums)
 
 
 def check_model(settings: Settings) -> Check:

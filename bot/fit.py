@@ -60,6 +60,13 @@ def _tag(token: str) -> tuple[bool, str] | None:
     return (m.group(1) == "/", m.group(2).lower()) if m else None
 
 
+def cut_plain(text: str, limit: int) -> str:
+    """Plain (unescaped) text cut to `limit` UTF-16 units at a word boundary, ending with "…"."""
+    if units(text) <= limit:
+        return text
+    return html.unescape(cut_markup(html.escape(text, quote=False), limit))
+
+
 def cut_markup(markup: str, room: int, ellipsis: str = ELLIPSIS) -> str:
     """`markup` cut to at most `room` visible units including the ellipsis: at a word boundary when one
     lies in the second half, never inside a tag or an entity, with the tags open at the cut closed."""

@@ -50,6 +50,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, utcnow
+from bot.fit import TEXT_LIMIT, Line, cut_plain, fit
 from bot.logs import log_event
 from bot.settings import Settings
 from bot.tasks import OpenTask, Task, _to_task, describe_recurrence, list_open, roll_recurring
@@ -61,7 +62,9 @@ CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
 NETWORK_RETRIES = 3  # quick tries per row within one sweep before leaving it for the next sweep
 BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_WAIT = 120.0  # seconds of flood-control waiting a sweep accepts before giving up
-MAX_MESSAGE = 4096
+MAX_MESSAGE = TEXT_LIMIT
+SHORT_LINE = 300  # a reminder's owner and source lines are shortened to this many units when too long
+DIGEST_TEXT = 300  # a task's text in the overdue digest
 
 SendFn = Callable[[int, str], Awaitable[Any]]
 SleepFn = Callable[[float], Awaitable[Any]]
@@ -298,48 +301,39 @@ def days_phrase(days_left: int) -> str:
     return f"quá hạn {-days_left} ngày"
 
 
-def _cut(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
-
-
 def render_reminder(task: Task, today: dt.date, late: bool) -> str:
     """The Vietnamese HTML text of one reminder."""
     assert task.deadline is not None
     e = html.escape
-    lines = [f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else "")]
-    lines.append(e(task.text, quote=False))
-    lines.append(f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}")
+    # The task's text is what gets cut; the deadline and the other short lines are kept (bot/fit.py).
+    lines = [Line(f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else ""), keep=True)]
+    lines.append(Line(e(task.text, quote=False)))
+    deadline = f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}"
+    lines.append(Line(deadline, keep=True))
     if task.owner:
-        lines.append(f"Phụ trách: {e(task.owner, quote=False)}")
+        lines.append(Line(f"Phụ trách: {e(task.owner, quote=False)}", keep=True, shorten_to=SHORT_LINE))
     if task.recurrence:
-        lines.append(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}")
+        lines.append(Line(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}", keep=True))
     if task.source_doc:
         where = (
             f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
         )
-        lines.append(f"Nguồn: {e(where, quote=False)}")
-    return _cut("\n".join(lines))
+        lines.append(Line(f"Nguồn: {e(where, quote=False)}", keep=True, shorten_to=SHORT_LINE))
+    return fit(lines, MAX_MESSAGE)
 
 
 def render_digest(items: Sequence[OpenTask], today: dt.date, late: bool) -> str:
     """One message listing the overdue tasks, oldest deadline first; cut to Telegram's 4096 characters."""
     e = html.escape
     head = f"📋 <b>Công việc quá hạn</b> ({fmt_date(today)})" + (" (nhắc muộn)" if late else "")
-    lines = [head]
-    size = len(head)
-    reserve = len("\n… và 99999 việc khác")
-    for i, item in enumerate(items):
+    lines = [Line(head, keep=True)]
+    for item in items:
         t = item.task
         assert t.deadline is not None
         days = days_phrase((t.deadline - today).days)
-        line = f"• #{t.id} {e(t.text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}"
-        more = i < len(items) - 1
-        if size + 1 + len(line) + (reserve if more else 0) > MAX_MESSAGE:
-            lines.append(f"… và {len(items) - i} việc khác")
-            break
-        lines.append(line)
-        size += 1 + len(line)
-    return _cut("\n".join(lines))
+        text = cut_plain(t.text, DIGEST_TEXT)  # each item keeps its deadline at the end of its line
+        lines.append(Line(f"• #{t.id} {e(text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}", cut=False))
+    return fit(lines, MAX_MESSAGE, more=lambda n: f"… và {n} việc khác")
 
 
 # --------------------------------------------------------------------------------------------- sweep

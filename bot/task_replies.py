@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.fit import Line, fit
 from bot.reminders import days_phrase
 from bot.replies import MAX_MESSAGE, cut, escape, source_line, visible_len
 from bot.tasks import OpenTask, Task, describe_recurrence, due_within, list_open, match_tasks, words
 from index.model import DocMeta
 
 TEXT_CHARS = 300  # a task's text in a list is cut to this many characters
+OWNER_CHARS = 120  # and its owner to this many
 QUOTE_CHARS = 3000  # the source paragraph quoted under /task
 BLOCK_ITEMS = 5  # tasks shown under an answer
 BLOCK_LIMIT = 1200  # visible characters the answer block may take
@@ -92,25 +94,16 @@ def when_text(task: Task, today: dt.date) -> str:
 def task_line(task: Task, today: dt.date, text_chars: int = TEXT_CHARS) -> str:
     line = f"• <b>#{task.id}</b> {escape(short(task.text, text_chars))} — {when_text(task, today)}"
     if task.owner:
-        line += f" — <i>{escape(task.owner)}</i>"
+        line += f" — <i>{escape(short(task.owner, OWNER_CHARS))}</i>"
     return line
 
 
 def _fit(head: list[str], lines: Sequence[str], limit: int, tail: Sequence[str] = ()) -> str:
-    """head + as many lines as fit in `limit` visible characters (then "… và N việc khác") + tail."""
-    out = list(head)
-    reserve = visible_len("\n… và 99999 việc khác") + sum(visible_len(t) + 1 for t in tail)
-    used = visible_len("\n".join(out))
-    for i, line in enumerate(lines):
-        size = visible_len(line) + 1
-        more = i < len(lines) - 1
-        if used + size + (reserve if more else sum(visible_len(t) + 1 for t in tail)) > limit:
-            out.append(f"… và {len(lines) - i} việc khác")
-            break
-        out.append(line)
-        used += size
-    out.extend(tail)
-    return "\n".join(out)
+    """head + as many whole lines as fit in `limit` visible units (then "… và N việc khác") + tail."""
+    parts = (
+        [Line(h, keep=True) for h in head] + [Line(x, cut=False) for x in lines] + [Line(t, keep=True) for t in tail]
+    )
+    return fit(parts, limit, more=lambda n: f"… và {n} việc khác")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -183,9 +176,7 @@ def task_detail_text(
     lines.append(f"Trạng thái: {state}")
     if task.source_doc:
         if meta is not None and paragraph is not None and task.source_paragraph:
-            room = (
-                limit - visible_len("\n".join(lines)) - visible_len(source_line(meta, task.source_paragraph))
-            )
+            room = limit - visible_len("\n".join(lines)) - visible_len(source_line(meta, task.source_paragraph))
             quote, _ = cut(paragraph, max(200, min(QUOTE_CHARS, room - 20)))
             lines += [
                 "",
@@ -197,7 +188,8 @@ def task_detail_text(
             lines.append(f"Nguồn: {escape(where)} (văn bản không còn trong chỉ mục)")
     elif task.created_by is not None:
         lines.append("Nguồn: thêm bằng lệnh /task_add")
-    return "\n".join(lines)
+    # The quote is what may be cut; the task, its deadline and the source line are kept.
+    return fit([Line(x, keep=not x.startswith("<blockquote>")) for x in lines], limit)
 
 
 def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: bool) -> str:
@@ -208,11 +200,7 @@ def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: b
     if 0 in reminder_days:
         parts.append("đúng ngày hạn chót")
     when = " và ".join(parts) or "theo lịch"
-    head = (
-        "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này."
-        if new
-        else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
-    )
+    head = "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này." if new else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
     return (
         f"{head} Nhắc lúc {reminder_time.strftime('%H:%M')} {when}; việc quá hạn được nhắc mỗi ngày "
         "một lần. Huỷ: /unsubscribe."

@@ -3,6 +3,9 @@ the text after entity parsing), is never cut inside a tag or an entity, and keep
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -157,3 +160,77 @@ def test_fit_keeps_kept_lines_and_the_limit(lines: list[tuple[str, bool]], limit
     if sum(u16(k) + 1 for k in kept) <= limit - 30:
         for k in kept:
             assert k in plain
+
+
+# --------------------------------------------------------------------------------------------------
+# The places that build texts use it
+
+
+def _task(text: str, **extra: object) -> Any:
+    from bot import tasks
+
+    values: dict[str, object] = {
+        "id": 12, "text": text, "owner": "Văn phòng", "deadline": dt.date(2026, 12, 20), "recurrence": None,
+        "deadline_text": None, "status": "open", "review": "accepted", "source_doc": "uploads/kh.docx",
+        "source_paragraph": 4, "created_by": 1, "chat_id": -1, "done_at": None,
+    }  # fmt: skip
+    values.update(extra)
+    return tasks.Task(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😀🎉 Nộp báo cáo & tổng hợp <số liệu> " * 300,  # emoji-heavy: 5,000+ UTF-16 units before
+        "&" * 5000,  # every character an entity
+        "x" * 5000,  # one word longer than the limit
+    ],
+)
+def test_a_long_reminder_keeps_its_deadline_and_fits(text: str) -> None:
+    from bot.reminders import render_reminder
+
+    out = render_reminder(_task(text, owner="Phòng " * 200), dt.date(2026, 12, 17), late=False)
+    plain = parse_html(out)  # never a broken entity
+    assert u16(plain) <= TEXT_LIMIT
+    assert "Hạn chót: 20/12/2026 — còn 3 ngày" in plain and "Nguồn: uploads/kh.docx, đoạn 4" in plain
+    assert "Phụ trách: Phòng" in plain
+
+
+def test_the_digest_fits_with_emoji() -> None:
+    from bot import tasks
+    from bot.reminders import render_digest
+
+    items = [tasks.OpenTask(_task("😀 Việc " * 40, id=i, deadline=dt.date(2026, 11, 1)), -30, True) for i in range(300)]
+    out = render_digest(items, dt.date(2026, 12, 1), late=False)
+    plain = parse_html(out)
+    assert u16(plain) <= TEXT_LIMIT and plain.endswith("việc khác")
+    assert all(line.endswith("quá hạn 30 ngày") for line in plain.split("\n")[1:-1])  # items are whole
+
+
+LONG_TITLE = "Kế hoạch " + "triển khai nhiệm vụ trọng tâm " * 330  # ~9,900 characters
+
+
+def test_a_long_title_does_not_silence_answers() -> None:
+    from bot import replies
+    from index.model import DocMeta, Hit, Passage
+
+    meta = DocMeta("a.txt", LONG_TITLE, dt.date(2024, 3, 1), "UBND tỉnh", 9)
+    hits = [
+        Hit(Passage("a.txt", n, 0, f"Đoạn số {n} nói về tiền lương. " * 30), meta, 1.0, ("lương",)) for n in (1, 2, 3)
+    ]
+    text, _ = replies.answer_message(hits)
+    plain = parse_html(text)
+    assert u16(plain) <= TEXT_LIMIT and plain.count("tiền lương") > 30  # the quotes are there
+    paragraphs = [(n, f"Đoạn {n}. " * 100) for n in (3, 4, 5)]
+    for message in replies.full_text_messages(meta, paragraphs, 4):
+        assert u16(parse_html(message)) <= TEXT_LIMIT
+
+
+def test_task_detail_with_a_long_title_and_paragraph_fits() -> None:
+    from bot.task_replies import task_detail_text
+    from index.model import DocMeta
+
+    meta = DocMeta("uploads/kh.docx", LONG_TITLE, None, None, 9)
+    out = task_detail_text(_task("Gửi báo cáo"), dt.date(2026, 12, 17), meta, "Câu dài. " * 2000)
+    plain = parse_html(out)
+    assert u16(plain) <= TEXT_LIMIT and "Thời hạn: hạn 20/12/2026" in plain

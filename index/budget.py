@@ -14,7 +14,9 @@ each refusal a `DocumentTooLarge` ("<relpath>: <reason>") raised before anything
    single-threaded server process that has the readers imported, so a child costs a few milliseconds
    and never inherits the bot's threads or locks;
 4. what came out: at most `max_paragraphs` paragraphs and `max_passages` passages (`check_document`,
-   run inside the child so an oversized document is never sent back).
+   run inside the child so an oversized document is never sent back). A title longer than
+   `max_title_chars` is not refused but shortened at a word boundary with "…" (a 9,640-character
+   title once made every answer quoting its document too long to send).
 
 Plain text (.txt, .md) is parsed in the calling process: its cost is linear in its size, which step 1
 bounds. Every other reader (.docx, .pdf and any reader added later) runs in a child.
@@ -22,6 +24,7 @@ bounds. Every other reader (.docx, .pdf and any reader added later) runs in a ch
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import pickle
@@ -41,6 +44,7 @@ from typing import Any
 from index.errors import BadDocument, DocumentTooLarge
 from index.model import Document
 from index.passages import passages_of
+from index.text import shorten
 
 MB = 1024 * 1024
 # Readers whose cost is linear in the file size: run in the calling process.
@@ -61,6 +65,7 @@ class Budget:
     max_passages: int = 40_000  # CHIDAO_MAX_PASSAGES
     seconds: float = 120.0  # CHIDAO_PARSE_SECONDS: reading one file (OCR included)
     memory_bytes: int = 1024 * MB  # CHIDAO_PARSE_MEMORY_MB: memory one file's reader may add
+    max_title_chars: int = 300  # a longer title is shortened at a word boundary with "…" (not refused)
 
 
 def _size(n: int) -> str:
@@ -89,7 +94,8 @@ def check_archive(relpath: str, data: bytes, budget: Budget) -> None:
 
 
 def check_document(doc: Document, budget: Budget) -> Document:
-    """The document itself, or DocumentTooLarge when it holds too many paragraphs or passages."""
+    """The document, its title shortened to `max_title_chars`; DocumentTooLarge when it holds too many
+    paragraphs or passages."""
     if len(doc.paragraphs) > budget.max_paragraphs:
         raise DocumentTooLarge(
             f"{doc.path}: {len(doc.paragraphs):,} paragraphs, over the limit of {budget.max_paragraphs:,}"
@@ -97,7 +103,8 @@ def check_document(doc: Document, budget: Budget) -> Document:
     passages = len(passages_of(doc))
     if passages > budget.max_passages:
         raise DocumentTooLarge(f"{doc.path}: {passages:,} passages, over the limit of {budget.max_passages:,}")
-    return doc
+    title = shorten(doc.title, budget.max_title_chars)
+    return doc if title == doc.title else dataclasses.replace(doc, title=title)
 
 
 def read_within(reader: Reader, suffix: str, relpath: str, data: bytes, budget: Budget) -> Document:

@@ -61,7 +61,7 @@ from index.text import normalise
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 # Bumped whenever the reading rules change what a file yields, so a cached index can re-read files.
-READER_VERSION = 1
+READER_VERSION = 2  # 2: titles longer than Budget.max_title_chars are shortened
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 TITLE_MAX_CHARS = 200

@@ -49,6 +49,7 @@ from index.documents import corpus_files as all_corpus_files
 from index.errors import BadDocument, BuildLocked, IndexCorrupt, IndexNotBuilt
 from index.model import Document
 from index.passages import passages_of
+from index.text import shorten
 from index.tokens import TOKENIZER_VERSION
 
 log = logging.getLogger(__name__)
@@ -262,9 +263,11 @@ def doc_to_json(doc: Document) -> dict[str, Any]:
 
 
 def doc_from_json(d: dict[str, Any]) -> Document:
+    """A document as stored in docs.json. A title longer than the budget's limit (a snapshot written
+    before titles were shortened at read time) is shortened here too."""
     return Document(
         path=d["path"],
-        title=d["title"],
+        title=shorten(d["title"], Budget().max_title_chars),
         date=dt.date.fromisoformat(d["date"]) if d["date"] else None,
         agency=d["agency"],
         paragraphs=tuple(d["paragraphs"]),

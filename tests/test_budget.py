@@ -173,3 +173,36 @@ def test_budget_refusals_read_in_vietnamese(message: str, expected: str) -> None
     from bot.uploads import reason_vi
 
     assert expected in reason_vi(message, 20 * MB)
+
+
+def test_a_long_title_is_shortened_at_read_time(tmp_path: Path) -> None:
+    title = "Kế hoạch " + "triển khai nhiệm vụ trọng tâm " * 330  # ~9,900 characters
+    (tmp_path / "a.txt").write_text(f"{title}\nNgày: 01/02/2024\n\nĐoạn một.\n", encoding="utf-8")
+    _docx(tmp_path / "b.docx", [title, "Ngày: 01/02/2024", "", "Đoạn một."])
+    for name in ("a.txt", "b.docx"):
+        doc = read_document(tmp_path / name, tmp_path)
+        assert len(doc.title) <= 300 and doc.title.endswith("…")
+        assert title.startswith(doc.title[:-1]) and title[len(doc.title) - 1] == " "  # at a word boundary
+        assert doc.title.startswith("Kế hoạch triển khai") and doc.paragraphs == ("Đoạn một.",)
+
+
+def test_a_long_title_in_an_old_snapshot_is_shortened_when_read(tmp_path: Path) -> None:
+    from index.store import doc_from_json
+
+    d = {"path": "a.txt", "title": "Tiêu đề " * 2000, "date": None, "agency": None, "paragraphs": ["x"]}
+    assert len(doc_from_json(d).title) <= 300
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("Kế hoạch năm", 20, "Kế hoạch năm"),
+        ("Kế hoạch triển khai nhiệm vụ", 20, "Kế hoạch triển khai…"),
+        ("Kế hoạch, triển khai", 12, "Kế hoạch…"),
+        ("Kếhoạchtriểnkhainhiệmvụ", 10, "Kếhoạchtr…"),
+    ],
+)
+def test_shorten(text: str, limit: int, expected: str) -> None:
+    from index.text import shorten
+
+    assert shorten(text, limit) == expected and len(shorten(text, limit)) <= limit

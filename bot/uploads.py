@@ -148,6 +148,7 @@ def check_downloaded(data: bytes | bytearray, max_bytes: int) -> None:
         raise Refused(f"tệp nặng {size_text(len(data))}, vượt giới hạn {size_text(max_bytes)}.")
 
 
+_SAME_CONTENT = re.compile(r"same content as (.+)$")
 _COUNT_OVER = re.compile(r"([\d,]+) (paragraphs|passages), over the limit of ([\d,]+)")
 _TOOK = re.compile(r"took more than ([\d.]+) s")
 _MEMORY = re.compile(r"(?:needs more than|over the) ([\d.]+ MB)(?: memory limit)?$")
@@ -179,6 +180,9 @@ def _budget_reason(message: str) -> str | None:
 def reason_vi(message: str, max_bytes: int) -> str:
     """A BadDocument message of index.documents ("<path>: <reason>", English) as a Vietnamese reason."""
     m = message.lower()
+    same = _SAME_CONTENT.search(message)
+    if same:
+        return f"trùng nội dung với tệp «{same.group(1)}» đã có trong chỉ mục, nên không lập chỉ mục lần nữa."
     budget = _budget_reason(message)
     if budget is not None:
         return budget

@@ -364,6 +364,45 @@ def build_index(
         return _build(corpus_dir, index_dir, encoder, budget, progress, ann_above)
 
 
+def content_key(doc: Document) -> str:
+    """What makes two documents the same content, whatever their file names and formats: the sha256 of
+    their title, date, issuer and paragraphs as read."""
+    data = json.dumps([doc.title, doc.date.isoformat() if doc.date else None, doc.agency, list(doc.paragraphs)])
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _drop_duplicates(
+    docs: list[Document],
+    indexed_before: set[str],
+    file_entries: dict[str, Any],
+    skipped_entries: dict[str, Any],
+    status: dict[str, str],
+    summary: BuildSummary,
+) -> list[Document]:
+    """Index each content once. Of the files with the same content the one indexed before is kept (else
+    the first by path); the others are skipped as duplicates, naming the file they repeat."""
+    groups: dict[str, list[Document]] = {}
+    for doc in docs:
+        groups.setdefault(content_key(doc), []).append(doc)
+    dropped: set[str] = set()
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        keep = next((d.path for d in same if d.path in indexed_before), same[0].path)
+        for doc in same:
+            if doc.path == keep:
+                continue
+            dropped.add(doc.path)
+            entry = file_entries.pop(doc.path)
+            reason = f"same content as {keep}"
+            skipped_entries[doc.path] = {"sha256": entry["sha256"], "reason": reason, "duplicate_of": keep}
+            summary.skipped.append((doc.path, reason))
+            summary.duplicates.append((doc.path, keep))
+            kind = status.pop(doc.path)
+            setattr(summary, kind, getattr(summary, kind) - 1)
+    return [d for d in docs if d.path not in dropped]
+
+
 def _build(
     corpus_dir: Path,
     index_dir: Path,
@@ -382,6 +421,7 @@ def _build(
     docs: list[Document] = []
     file_entries: dict[str, Any] = {}
     skipped_entries: dict[str, Any] = {}
+    status: dict[str, str] = {}  # relpath -> "added", "changed" or "unchanged"
     for i, path in enumerate(files):
         rel = path.relative_to(corpus_dir).as_posix()
         if progress:
@@ -397,9 +437,11 @@ def _build(
             docs.append(prev.docs[rel])
             file_entries[rel] = old
             summary.unchanged += 1
+            status[rel] = "unchanged"
             continue
         old_skip = prev_skipped.get(rel)
-        if same_reader and old_skip and old_skip["sha256"] == digest:
+        # A duplicate is looked at again: the document it repeats may have changed or gone.
+        if same_reader and old_skip and old_skip["sha256"] == digest and "duplicate_of" not in old_skip:
             summary.skipped.append((rel, old_skip["reason"]))
             skipped_entries[rel] = old_skip
             continue
@@ -414,8 +456,11 @@ def _build(
         file_entries[rel] = {"sha256": digest, "size": path.stat().st_size}
         if old:
             summary.changed += 1
+            status[rel] = "changed"
         else:
             summary.added += 1
+            status[rel] = "added"
+    docs = _drop_duplicates(docs, set(prev_files), file_entries, skipped_entries, status, summary)
     summary.removed = len(set(prev_files) - set(file_entries) - set(skipped_entries))
     summary.documents = len(docs)
 

@@ -242,11 +242,14 @@ class _Server:
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self.process is None or self.process.poll() is not None:
+            # The server imports the same `index` as this process, wherever that came from.
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "from index.budget import serve; serve()"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 close_fds=True,
+                env=env,
             )
         return self.process
 

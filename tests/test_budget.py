@@ -206,3 +206,17 @@ def test_shorten(text: str, limit: int, expected: str) -> None:
     from index.text import shorten
 
     assert shorten(text, limit) == expected and len(shorten(text, limit)) <= limit
+
+
+def test_the_reader_server_is_started_again_when_it_died(tmp_path: Path) -> None:
+    from index import budget
+
+    path = tmp_path / "tot.docx"
+    _docx(path, ["Kế hoạch", "Ngày: 05/06/2024", "", "Đoạn một."])
+    assert read_document(path, tmp_path).paragraphs == ("Đoạn một.",)
+    server = budget._server.process
+    assert server is not None
+    server.kill()
+    server.wait()
+    assert read_document(path, tmp_path).paragraphs == ("Đoạn một.",)
+    assert budget._server.process is not server

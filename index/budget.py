@@ -120,10 +120,10 @@ def read_within(reader: Reader, suffix: str, relpath: str, data: bytes, budget: 
 # The child processes
 #
 # multiprocessing's own "forkserver" re-imports the calling program's main script in every child, and
-# "fork" copies a process whose other threads may hold locks. So a small server of our own,
-# `python -m index.budget`, is started once per process (a clean interpreter that imports the readers
-# once); for each file it forks a child that limits its memory, reads, and writes the pickled result
-# back. The server kills a child that runs out of time, and ends when its caller goes away.
+# "fork" copies a process whose other threads may hold locks. So a small server of our own (`serve`, in a
+# clean interpreter that imports the readers once) is started once per process; for each file it forks
+# a child that limits its memory, reads, and writes the pickled result back. The server kills a child
+# that runs out of time, and ends when its caller goes away.
 
 
 def _address_space() -> int | None:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import text as sql_text
@@ -35,6 +35,9 @@ from sqlalchemy.pool import NullPool
 from bot import db
 from bot.settings import Settings
 from index.errors import ChidaoError
+
+if TYPE_CHECKING:
+    from index.store import Verification
 
 DEFAULT_TIMEOUT = 5.0  # seconds for the database connection and each Telegram request
 
@@ -275,9 +278,13 @@ def _check_revision(engine: Any) -> Check:
 REPAIR_HINT = "run `chidao index build`: it rebuilds what is damaged and reuses what passes its checksum"
 
 
-def check_index(settings: Settings) -> tuple[Check, dict[str, Any] | None]:
+def check_index(settings: Settings, quick: bool = False) -> tuple[Check, dict[str, Any] | None]:
     """The live snapshot and its manifest; ✗ when missing, unreadable, built with another model, a file
-    fails its checksum, or the snapshot does not open and answer a test search."""
+    fails its checksum, or the snapshot does not open and answer a test search.
+
+    `quick` (the health check, every minute): the checksums are verified every time, but the snapshot is
+    opened and searched only once per snapshot (remembered in `<index>/.doctor-proven`); opening a
+    100,000-passage snapshot takes seconds and hundreds of MB."""
     from index.store import read_manifest, snapshot_pointer
 
     try:
@@ -305,12 +312,15 @@ def check_index(settings: Settings) -> tuple[Check, dict[str, Any] | None]:
             ),
             manifest,
         )
-    proof = prove_snapshot(snap)
+    proof = prove_snapshot(snap, settings.index_dir / PROVEN_FILE if quick else None)
     if proof.problem:
         return Check("index", False, f"{summary}: {proof.problem}", REPAIR_HINT, notes), manifest
     if not proof.checksums:
         notes += ("built before checksums were kept: `chidao index build` adds them",)
     return Check("index", True, f"{summary} with {model}; {proof.detail}", notes=notes), manifest
+
+
+PROVEN_FILE = ".doctor-proven"  # the snapshot (name and manifest hash) whose test search passed
 
 
 @dataclass(frozen=True)
@@ -320,13 +330,17 @@ class SnapshotProof:
     checksums: bool = True
 
 
-def prove_snapshot(snap: Path) -> SnapshotProof:
-    """Verify the checksums, open the snapshot (without the embedding model), check that its vectors
-    have unit length, and search for one stored passage by its own text."""
-    import numpy as np
+def _proof_key(snap: Path) -> str:
+    import hashlib
 
-    from index.search import Searcher
-    from index.store import NORM_TOLERANCE, verify_snapshot
+    return f"{snap.name} {hashlib.sha256((snap / 'manifest.json').read_bytes()).hexdigest()}"
+
+
+def prove_snapshot(snap: Path, remember: Path | None = None) -> SnapshotProof:
+    """Verify the checksums, open the snapshot (without the embedding model), check that its vectors
+    have unit length, and search for one stored passage by its own text. With `remember`, a snapshot
+    whose checksums pass and that passed the rest before (recorded in that file) is not opened again."""
+    from index.store import verify_snapshot
 
     try:
         verification = verify_snapshot(snap)
@@ -334,6 +348,29 @@ def prove_snapshot(snap: Path) -> SnapshotProof:
         return SnapshotProof(str(exc))
     if not verification.ok:
         return SnapshotProof(f"damaged: {verification.describe()}")
+    if remember is not None and verification.has_checksums:
+        try:
+            if remember.read_text(encoding="utf-8") == _proof_key(snap):
+                return SnapshotProof(
+                    None, f"{verification.checked} files match their checksums; opened and searched before", True
+                )
+        except OSError:
+            pass
+    proof = _open_and_search(snap, verification)
+    if remember is not None and proof.problem is None and verification.has_checksums:
+        try:
+            remember.write_text(_proof_key(snap), encoding="utf-8")
+        except OSError:
+            pass  # a read-only index: the next quick check opens the snapshot again
+    return proof
+
+
+def _open_and_search(snap: Path, verification: Verification) -> SnapshotProof:
+    import numpy as np
+
+    from index.search import Searcher
+    from index.store import NORM_TOLERANCE
+
     try:
         searcher = Searcher(snap, None)
     except Exception as exc:  # noqa: BLE001 - whatever a damaged file raises is one line here
@@ -617,7 +654,7 @@ def run_checks(
     checks += check_database(settings, timeout)
     if not index:
         return checks if quick else checks + check_telegram(settings, timeout)
-    index_check, manifest = check_index(settings)
+    index_check, manifest = check_index(settings, quick=quick)
     checks.append(index_check)
     if quick:
         return checks

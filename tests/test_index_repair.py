@@ -155,3 +155,21 @@ def test_old_snapshot_without_checksums_is_still_checked(built: tuple[Path, Path
     summary = build_index(corpus, index_dir, HashEncoder())
     assert summary.snapshot is not None and summary.embedded == 0 and summary.repaired
     assert check_index(settings)[0].ok is True
+
+
+def test_the_quick_check_opens_each_snapshot_once_and_verifies_checksums_every_time(
+    built: tuple[Path, Path, Any],
+) -> None:
+    corpus, index_dir, settings = built
+    first, _ = check_index(settings, quick=True)
+    assert first.ok is True and "a test search found its passage" in first.detail
+    again, _ = check_index(settings, quick=True)
+    assert again.ok is True and "opened and searched before" in again.detail
+    full, _ = check_index(settings)
+    assert "a test search found its passage" in full.detail  # the full check always opens it
+    _truncate(current_snapshot(index_dir))
+    damaged, _ = check_index(settings, quick=True)
+    assert damaged.ok is False and "vectors.faiss checksum differs" in damaged.detail
+    build_index(corpus, index_dir, HashEncoder())
+    repaired, _ = check_index(settings, quick=True)
+    assert repaired.ok is True and "a test search found its passage" in repaired.detail  # a new snapshot

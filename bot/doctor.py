@@ -9,7 +9,9 @@ The checks, in the order they are printed:
 - timezone   the zone and the local time reminders go out at
 - webhook    (webhook mode only) public https URL, a fixed secret, the local port
 - database   reachable; migrations at the revision this version expects
-- index      present, readable, built with the configured embedding model
+- index      present, built with the configured embedding model, every file matching its checksum
+             in the manifest, the snapshot opens, its vectors have unit length, and a test search (a
+             stored passage's own text) finds that passage
 - model      the configured embedding model can be found without the network
 - corpus     every file readable; files the last build skipped, with reasons; changed since the build
 - telegram   the Bot API answers getMe with this token (and, in webhook mode, getWebhookInfo)
@@ -22,7 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import text as sql_text
@@ -33,6 +35,9 @@ from sqlalchemy.pool import NullPool
 from bot import db
 from bot.settings import Settings, webhook_options
 from index.errors import ChidaoError
+
+if TYPE_CHECKING:
+    from index.store import Verification
 
 DEFAULT_TIMEOUT = 5.0  # seconds for the database connection and each Telegram request
 
@@ -268,18 +273,27 @@ def _check_revision(engine: Any) -> Check:
 # ---------------------------------------------------------------------------------------------- index
 
 
-def check_index(settings: Settings) -> tuple[Check, dict[str, Any] | None]:
-    """The live snapshot and its manifest; ✗ when missing, unreadable or built with another model."""
-    from index.store import current_snapshot, read_manifest
+REPAIR_HINT = "run `chidao index build`: it rebuilds what is damaged and reuses what passes its checksum"
+
+
+def check_index(settings: Settings, quick: bool = False) -> tuple[Check, dict[str, Any] | None]:
+    """The live snapshot and its manifest; ✗ when missing, unreadable, built with another model, a file
+    fails its checksum, or the snapshot does not open and answer a test search.
+
+    `quick` (the health check, every minute): the checksums are verified every time, but the snapshot is
+    opened and searched only once per snapshot (remembered in `<index>/.doctor-proven`); opening a
+    100,000-passage snapshot takes seconds and hundreds of MB."""
+    from index.store import read_manifest, snapshot_pointer
 
     try:
-        snap = current_snapshot(settings.index_dir)
+        snap, warning = snapshot_pointer(settings.index_dir)
         manifest = read_manifest(snap)
     except ChidaoError as exc:
         return (
             Check("index", False, str(exc), "run `chidao index build` (`chidao run` builds a missing index)"),
             None,
         )
+    notes: tuple[str, ...] = (f"warning: {warning}",) if warning else ()
     model = manifest.get("model")
     summary = (
         f"{settings.index_dir} snapshot {snap.name}: {manifest.get('documents', '?')} documents, "
@@ -292,10 +306,91 @@ def check_index(settings: Settings) -> tuple[Check, dict[str, Any] | None]:
                 False,
                 f"{summary} with model {model!r}, but CHIDAO_EMBEDDING_MODEL is {settings.embedding_model!r}",
                 f"run `chidao index build` (a full rebuild), or set CHIDAO_EMBEDDING_MODEL={model}",
+                notes,
             ),
             manifest,
         )
-    return Check("index", True, f"{summary} with {model}"), manifest
+    proof = prove_snapshot(snap, settings.index_dir / PROVEN_FILE if quick else None)
+    if proof.problem:
+        return Check("index", False, f"{summary}: {proof.problem}", REPAIR_HINT, notes), manifest
+    if not proof.checksums:
+        notes += ("built before checksums were kept: `chidao index build` adds them",)
+    return Check("index", True, f"{summary} with {model}; {proof.detail}", notes=notes), manifest
+
+
+PROVEN_FILE = ".doctor-proven"  # the snapshot (name and manifest hash) whose test search passed
+
+
+@dataclass(frozen=True)
+class SnapshotProof:
+    problem: str | None  # None when the snapshot passed
+    detail: str = ""
+    checksums: bool = True
+
+
+def _proof_key(snap: Path) -> str:
+    import hashlib
+
+    return f"{snap.name} {hashlib.sha256((snap / 'manifest.json').read_bytes()).hexdigest()}"
+
+
+def prove_snapshot(snap: Path, remember: Path | None = None) -> SnapshotProof:
+    """Verify the checksums, open the snapshot (without the embedding model), check that its vectors
+    have unit length, and search for one stored passage by its own text. With `remember`, a snapshot
+    whose checksums pass and that passed the rest before (recorded in that file) is not opened again."""
+    from index.store import verify_snapshot
+
+    try:
+        verification = verify_snapshot(snap)
+    except ChidaoError as exc:
+        return SnapshotProof(str(exc))
+    if not verification.ok:
+        return SnapshotProof(f"damaged: {verification.describe()}")
+    if remember is not None and verification.has_checksums:
+        try:
+            if remember.read_text(encoding="utf-8") == _proof_key(snap):
+                return SnapshotProof(
+                    None, f"{verification.checked} files match their checksums; opened and searched before", True
+                )
+        except OSError:
+            pass
+    proof = _open_and_search(snap, verification)
+    if remember is not None and proof.problem is None and verification.has_checksums:
+        try:
+            remember.write_text(_proof_key(snap), encoding="utf-8")
+        except OSError:
+            pass  # a read-only index: the next quick check opens the snapshot again
+    return proof
+
+
+def _open_and_search(snap: Path, verification: Verification) -> SnapshotProof:
+    import numpy as np
+
+    from index.search import Searcher
+    from index.store import NORM_TOLERANCE
+
+    try:
+        searcher = Searcher(snap, None)
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file raises is one line here
+        return SnapshotProof(f"does not open: {_one_line(exc)}", checksums=verification.has_checksums)
+    norms = np.linalg.norm(searcher.vectors, axis=1) if len(searcher.vectors) else np.ones(0)
+    off = int((np.abs(norms - 1.0) > NORM_TOLERANCE).sum())
+    if off:
+        return SnapshotProof(f"damaged: {off} of {len(norms)} vectors in vectors.faiss are not unit length")
+    checked = f"{verification.checked} files match their checksums; " if verification.has_checksums else ""
+    if not searcher.passages:
+        return SnapshotProof(None, f"{checked}no passages to search", verification.has_checksums)
+    probe = searcher.passages[len(searcher.passages) // 2]
+    try:
+        hits = searcher.search(probe.text[:300], k=10, modes=("lexical",)).hits
+    except Exception as exc:  # noqa: BLE001
+        return SnapshotProof(f"a test search failed: {_one_line(exc)}", checksums=verification.has_checksums)
+    if not any(h.passage == probe for h in hits):
+        return SnapshotProof(
+            f"a test search for the text of {probe.doc} ¶{probe.paragraph} did not find it",
+            checksums=verification.has_checksums,
+        )
+    return SnapshotProof(None, f"{checked}a test search found its passage", verification.has_checksums)
 
 
 def check_model(settings: Settings) -> Check:
@@ -555,7 +650,7 @@ def run_checks(
     checks += check_database(settings, timeout)
     if not index:
         return checks if quick else checks + check_telegram(settings, timeout)
-    index_check, manifest = check_index(settings)
+    index_check, manifest = check_index(settings, quick=quick)
     checks.append(index_check)
     if quick:
         return checks

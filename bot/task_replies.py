@@ -16,12 +16,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.fit import Line, cut_plain, fit
 from bot.replies import MAX_MESSAGE, cut, escape, source_line, visible_len
 from bot.tasks import OpenTask, QuestionTasks, Task
 from index.model import DocMeta
 from index.recurrence import parse_recurrence
 
 TEXT_CHARS = 300  # a task's text in a list is cut to this many characters
+OWNER_CHARS = 120  # and its owner to this many
+SHORT_LINE = 300  # a reminder's owner and source lines are shortened to this many units when too long
+DIGEST_TEXT = 300  # a task's text in the overdue digest
 QUOTE_CHARS = 3000  # the source paragraph quoted under /task
 BLOCK_ITEMS = 5  # tasks shown under an answer
 BLOCK_LIMIT = 1200  # visible characters the answer block may take
@@ -117,25 +121,16 @@ def when_text(task: Task, today: dt.date) -> str:
 def task_line(task: Task, today: dt.date, text_chars: int = TEXT_CHARS) -> str:
     line = f"• <b>#{task.id}</b> {escape(short(task.text, text_chars))} — {when_text(task, today)}"
     if task.owner:
-        line += f" — <i>{escape(task.owner)}</i>"
+        line += f" — <i>{escape(short(task.owner, OWNER_CHARS))}</i>"
     return line
 
 
 def _fit(head: list[str], lines: Sequence[str], limit: int, tail: Sequence[str] = ()) -> str:
-    """head + as many lines as fit in `limit` visible characters (then "… và N việc khác") + tail."""
-    out = list(head)
-    reserve = visible_len("\n… và 99999 việc khác") + sum(visible_len(t) + 1 for t in tail)
-    used = visible_len("\n".join(out))
-    for i, line in enumerate(lines):
-        size = visible_len(line) + 1
-        more = i < len(lines) - 1
-        if used + size + (reserve if more else sum(visible_len(t) + 1 for t in tail)) > limit:
-            out.append(f"… và {len(lines) - i} việc khác")
-            break
-        out.append(line)
-        used += size
-    out.extend(tail)
-    return "\n".join(out)
+    """head + as many whole lines as fit in `limit` visible units (then "… và N việc khác") + tail."""
+    parts = (
+        [Line(h, keep=True) for h in head] + [Line(x, cut=False) for x in lines] + [Line(t, keep=True) for t in tail]
+    )
+    return fit(parts, limit, more=lambda n: f"… và {n} việc khác")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -208,9 +203,7 @@ def task_detail_text(
     lines.append(f"Trạng thái: {state}")
     if task.source_doc:
         if meta is not None and paragraph is not None and task.source_paragraph:
-            room = (
-                limit - visible_len("\n".join(lines)) - visible_len(source_line(meta, task.source_paragraph))
-            )
+            room = limit - visible_len("\n".join(lines)) - visible_len(source_line(meta, task.source_paragraph))
             quote, _ = cut(paragraph, max(200, min(QUOTE_CHARS, room - 20)))
             lines += [
                 "",
@@ -222,7 +215,8 @@ def task_detail_text(
             lines.append(f"Nguồn: {escape(where)} (văn bản không còn trong chỉ mục)")
     elif task.created_by is not None:
         lines.append("Nguồn: thêm bằng lệnh /task_add")
-    return "\n".join(lines)
+    # The quote is what may be cut; the task, its deadline and the source line are kept.
+    return fit([Line(x, keep=not x.startswith("<blockquote>")) for x in lines], limit)
 
 
 def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: bool) -> str:
@@ -233,11 +227,7 @@ def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: b
     if 0 in reminder_days:
         parts.append("đúng ngày hạn chót")
     when = " và ".join(parts) or "theo lịch"
-    head = (
-        "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này."
-        if new
-        else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
-    )
+    head = "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này." if new else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
     return (
         f"{head} Nhắc lúc {reminder_time.strftime('%H:%M')} {when}; việc quá hạn được nhắc mỗi ngày "
         "một lần. Huỷ: /unsubscribe."
@@ -359,45 +349,36 @@ def days_phrase(days_left: int) -> str:
     return f"quá hạn {-days_left} ngày"
 
 
-def _cut_message(text: str) -> str:
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
-
-
 def render_reminder(task: Task, today: dt.date, late: bool) -> str:
     """The Vietnamese HTML text of one reminder."""
     assert task.deadline is not None
     e = html.escape
-    lines = [f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else "")]
-    lines.append(e(task.text, quote=False))
-    lines.append(f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}")
+    # The task's text is what gets cut; the deadline and the other short lines are kept (bot/fit.py).
+    lines = [Line(f"⏰ <b>Nhắc hạn công việc #{task.id}</b>" + (" (nhắc muộn)" if late else ""), keep=True)]
+    lines.append(Line(e(task.text, quote=False)))
+    deadline = f"Hạn chót: <b>{fmt_date(task.deadline)}</b> — {days_phrase((task.deadline - today).days)}"
+    lines.append(Line(deadline, keep=True))
     if task.owner:
-        lines.append(f"Phụ trách: {e(task.owner, quote=False)}")
+        lines.append(Line(f"Phụ trách: {e(task.owner, quote=False)}", keep=True, shorten_to=SHORT_LINE))
     if task.recurrence:
-        lines.append(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}")
+        lines.append(Line(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}", keep=True))
     if task.source_doc:
         where = (
             f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
         )
-        lines.append(f"Nguồn: {e(where, quote=False)}")
-    return _cut_message("\n".join(lines))
+        lines.append(Line(f"Nguồn: {e(where, quote=False)}", keep=True, shorten_to=SHORT_LINE))
+    return fit(lines, MAX_MESSAGE)
 
 
 def render_digest(items: Sequence[OpenTask], today: dt.date, late: bool) -> str:
-    """One message listing the overdue tasks, oldest deadline first; cut to Telegram's 4096 characters."""
+    """One message listing the overdue tasks, oldest deadline first; fitted to Telegram's limit."""
     e = html.escape
     head = f"📋 <b>Công việc quá hạn</b> ({fmt_date(today)})" + (" (nhắc muộn)" if late else "")
-    lines = [head]
-    size = len(head)
-    reserve = len("\n… và 99999 việc khác")
-    for i, item in enumerate(items):
+    lines = [Line(head, keep=True)]
+    for item in items:
         t = item.task
         assert t.deadline is not None
         days = days_phrase((t.deadline - today).days)
-        line = f"• #{t.id} {e(t.text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}"
-        more = i < len(items) - 1
-        if size + 1 + len(line) + (reserve if more else 0) > MAX_MESSAGE:
-            lines.append(f"… và {len(items) - i} việc khác")
-            break
-        lines.append(line)
-        size += 1 + len(line)
-    return _cut_message("\n".join(lines))
+        text = cut_plain(t.text, DIGEST_TEXT)  # each item keeps its deadline at the end of its line
+        lines.append(Line(f"• #{t.id} {e(text, quote=False)} — hạn {fmt_date(t.deadline)}, {days}", cut=False))
+    return fit(lines, MAX_MESSAGE, more=lambda n: f"… và {n} việc khác")

@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.budget import Budget
 from index.documents import SUPPORTED_SUFFIXES, read_document
 from index.errors import BadDocument
 from index.model import Document
@@ -147,9 +148,44 @@ def check_downloaded(data: bytes | bytearray, max_bytes: int) -> None:
         raise Refused(f"tệp nặng {size_text(len(data))}, vượt giới hạn {size_text(max_bytes)}.")
 
 
+_SAME_CONTENT = re.compile(r"same content as (.+)$")
+_COUNT_OVER = re.compile(r"([\d,]+) (paragraphs|passages), over the limit of ([\d,]+)")
+_TOOK = re.compile(r"took more than ([\d.]+) s")
+_MEMORY = re.compile(r"(?:needs more than|over the) ([\d.]+ MB)(?: memory limit)?$")
+
+
+def _budget_reason(message: str) -> str | None:
+    """The Vietnamese reason for a refusal by a reading budget (index/budget.py), or None."""
+    m = message.lower()
+    if "unpacks to" in m:
+        return (
+            "tệp .docx khi giải nén sẽ vượt quá giới hạn cho phép (nghi là «bom nén»); "
+            "vui lòng mở và lưu lại tệp bằng Word rồi gửi lại."
+        )
+    found = _COUNT_OVER.search(m)
+    if found:
+        what = "đoạn văn" if found.group(2) == "paragraphs" else "đoạn trích"
+        count, limit = (found.group(i).replace(",", ".") for i in (1, 3))
+        return f"tài liệu có {count} {what}, vượt giới hạn {limit} {what} cho một tài liệu."
+    found = _TOOK.search(m)
+    if found:
+        return f"đọc tệp mất quá {found.group(1)} giây (giới hạn cho một tệp); tệp quá lớn hoặc bị hỏng."
+    if "memory" in m or "needs more than" in m:
+        limit = _MEMORY.search(message)
+        shown = f" ({limit.group(1)})" if limit else ""
+        return f"đọc tệp cần quá nhiều bộ nhớ{shown}; tệp quá lớn hoặc bị hỏng."
+    return None
+
+
 def reason_vi(message: str, max_bytes: int) -> str:
     """A BadDocument message of index.documents ("<path>: <reason>", English) as a Vietnamese reason."""
     m = message.lower()
+    same = _SAME_CONTENT.search(message)
+    if same:
+        return f"trùng nội dung với tệp «{same.group(1)}» đã có trong chỉ mục, nên không lập chỉ mục lần nữa."
+    budget = _budget_reason(message)
+    if budget is not None:
+        return budget
     if "unsupported file type" in m:
         return f"định dạng không được hỗ trợ; bot chỉ nhận tệp {supported_list()}."
     if "zip bomb" in m or "would expand" in m:
@@ -160,10 +196,7 @@ def reason_vi(message: str, max_bytes: int) -> str:
     if "over the" in m and "limit" in m:
         return f"tệp vượt giới hạn {size_text(max_bytes)}."
     if "no text layer" in m:
-        return (
-            "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản "
-            ".docx/.pdf có chữ."
-        )
+        return "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản .docx/.pdf có chữ."
     if "encrypted pdf" in m:
         return "tệp PDF được đặt mật khẩu; vui lòng gửi bản không khoá."
     if "binary file" in m:
@@ -171,9 +204,7 @@ def reason_vi(message: str, max_bytes: int) -> str:
     if "not utf-8" in m or "utf-16" in m:
         return "không nhận ra bảng mã của tệp văn bản (cần Unicode UTF-8, hoặc TCVN3, VNI, Windows-1258)."
     if "not a valid .docx" in m or "broken .docx" in m:
-        return (
-            "tệp .docx bị hỏng hoặc không đúng định dạng (tệp .doc cũ cần mở bằng Word và lưu thành .docx)."
-        )
+        return "tệp .docx bị hỏng hoặc không đúng định dạng (tệp .doc cũ cần mở bằng Word và lưu thành .docx)."
     if "broken pdf" in m:
         return "tệp PDF bị hỏng, không đọc được."
     if "empty file" in m or "no text" in m:
@@ -183,7 +214,7 @@ def reason_vi(message: str, max_bytes: int) -> str:
     return "không đọc được nội dung tệp."
 
 
-def validate(data: bytes, name: str, max_bytes: int) -> Document:
+def validate(data: bytes, name: str, max_bytes: int, budget: Budget | None = None) -> Document:
     """Read the bytes as the document `name` (a safe name) from a private temporary directory.
 
     Raises Refused with the Vietnamese reason. Nothing is left behind in the temporary directory.
@@ -193,7 +224,7 @@ def validate(data: bytes, name: str, max_bytes: int) -> Document:
         path = root / name
         path.write_bytes(data)
         try:
-            return read_document(path, root, max_bytes=max_bytes)
+            return read_document(path, root, budget=budget or Budget(max_file_bytes=max_bytes))
         except BadDocument as exc:
             raise Refused(reason_vi(str(exc), max_bytes)) from exc
 

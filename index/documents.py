@@ -53,6 +53,7 @@ from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
+from index.budget import Budget, read_within
 from index.errors import BadDocument
 from index.legacy import convert, detect_legacy, looks_vietnamese
 from index.model import Document
@@ -60,7 +61,7 @@ from index.text import normalise
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 # Bumped whenever the reading rules change what a file yields, so a cached index can re-read files.
-READER_VERSION = 1
+READER_VERSION = 2  # 2: titles longer than Budget.max_title_chars are shortened
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 TITLE_MAX_CHARS = 200
@@ -662,13 +663,19 @@ def _relpath(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
 
 
-def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+def read_document(
+    path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES, budget: Budget | None = None
+) -> Document:
     """Read one corpus file. `Document.path` is `path` relative to `root`, with forward slashes.
 
     Raises BadDocument("<relpath>: <reason>") for an unsupported type, a file over `max_bytes`
     (default 20 MB, CHIDAO_MAX_FILE_MB in the settings), an empty or binary file, an unknown text
-    encoding, a broken .docx/.pdf, a zip bomb, or a PDF without a text layer.
+    encoding, a broken .docx/.pdf, a zip bomb, or a PDF without a text layer; its subclass
+    DocumentTooLarge for a file over its `budget` (index/budget.py; `max_bytes` overrides the budget's
+    file size when given without a budget).
     """
+    budget = budget or Budget(max_file_bytes=max_bytes)
+    max_bytes = budget.max_file_bytes
     relpath = _relpath(path, root)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
@@ -682,7 +689,7 @@ def read_document(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise BadDocument(f"{relpath}: cannot read file ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:  # the file grew since stat()
         raise BadDocument(f"{relpath}: file is over the {_size(max_bytes)} limit")
-    return reader(relpath, data, max_bytes)
+    return read_within(reader, path.suffix.lower(), relpath, data, budget)
 
 
 def _is_hidden(name: str) -> bool:
@@ -700,7 +707,7 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def scan_corpus(
-    root: Path, max_bytes: int = DEFAULT_MAX_BYTES
+    root: Path, max_bytes: int = DEFAULT_MAX_BYTES, budget: Budget | None = None
 ) -> tuple[list[Document], list[tuple[str, str]]]:
     """Read every supported file under root. Returns (documents, [(relpath, reason) of skipped files]).
 
@@ -712,7 +719,7 @@ def scan_corpus(
     for path in corpus_files(root):
         relpath = path.relative_to(root).as_posix()
         try:
-            documents.append(read_document(path, root, max_bytes))
+            documents.append(read_document(path, root, max_bytes, budget))
         except BadDocument as exc:
             reason = str(exc)
             prefix = f"{relpath}: "

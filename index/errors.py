@@ -24,3 +24,12 @@ class IndexCorrupt(ChidaoError):
 class ModelNotFound(ChidaoError):
     """The configured embedding model is neither an installed model package, a model directory, nor a
     model that sentence-transformers can load (offline)."""
+
+
+class DocumentTooLarge(BadDocument):
+    """A corpus file over one of its reading budgets (size, unpacked size, paragraphs, passages, parse time
+    or memory; see index/budget.py)."""
+
+
+class BuildLocked(ChidaoError):
+    """Another process holds the index build lock (and the caller chose not to wait)."""

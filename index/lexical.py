@@ -12,6 +12,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from index.errors import IndexCorrupt
 from index.model import Document
 from index.tokens import analyse
 
@@ -46,10 +47,17 @@ class LexicalIndex:
     """bm25s scores plus, for abstention, which query tokens a passage contains."""
 
     def __init__(self, path: Path) -> None:
-        self.bm25 = bm25s.BM25.load(str(path), mmap=False, show_progress=False, verbosity=0)
-        self.vocab: dict[str, int] = self.bm25.vocab_dict
-        self.n = int(self.bm25.scores["num_docs"])
-        indptr = self.bm25.scores["indptr"]
+        """Load the bm25s arrays at `path`; IndexCorrupt when they are missing or damaged."""
+        try:
+            self.bm25 = bm25s.BM25.load(str(path), mmap=False, show_progress=False, verbosity=0)
+            self.vocab: dict[str, int] = dict(self.bm25.vocab_dict)
+            self.n = int(self.bm25.scores["num_docs"])
+            indptr = np.asarray(self.bm25.scores["indptr"])
+            indices = np.asarray(self.bm25.scores["indices"])
+            if len(indptr) not in (len(self.vocab), len(self.vocab) + 1) or int(indptr[-1]) != len(indices):
+                raise ValueError("arrays of different lengths")
+        except Exception as exc:  # noqa: BLE001 - numpy, json and bm25s raise many types on damaged files
+            raise IndexCorrupt(f"BM25 index {path.name} damaged or missing ({type(exc).__name__}: {exc})") from None
         self._df = np.diff(indptr)
 
     def scores(self, tokens: list[str]) -> np.ndarray:

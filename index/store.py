@@ -13,7 +13,15 @@ Layout of an index directory::
         bm25/                  bm25s arrays for passages;  bm25_docs/  the same for titles/metadata
 
 A build writes a new snapshot beside the live one and then replaces CURRENT, so a reader never sees a
-half-written index and an interrupted build leaves the previous one answering.
+half-written index and an interrupted build leaves the previous one answering. One build runs at a time
+(`index.buildlock`: a second one waits, or is told who holds the lock), so no build removes a snapshot
+another is about to publish.
+
+The index proves itself: the manifest holds the sha256 of every other file of the snapshot
+(`checksums`), `verify_snapshot` checks them, and a build repairs a damaged snapshot: what fails its
+checksum is rebuilt (documents re-read when docs.json is damaged, passages re-embedded when
+vectors.faiss or keys.json is), what passes is reused. A CURRENT that names a missing or incomplete
+snapshot falls back to the newest complete one, with a warning.
 """
 
 from __future__ import annotations
@@ -21,10 +29,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,17 +41,24 @@ from typing import Any
 
 import numpy as np
 
+from index.budget import Budget
+from index.buildlock import build_lock
 from index.dense import ANN_ABOVE, read_vectors, vector_index
 from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_document
 from index.documents import corpus_files as all_corpus_files
-from index.errors import BadDocument, IndexCorrupt, IndexNotBuilt
+from index.errors import BadDocument, BuildLocked, IndexCorrupt, IndexNotBuilt
 from index.model import Document
 from index.passages import passages_of
+from index.text import shorten
 from index.tokens import TOKENIZER_VERSION
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 KEEP_SNAPSHOTS = 2
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# The files every snapshot holds (bm25/ and bm25_docs/ are directories of bm25s arrays).
+SNAPSHOT_FILES = ("docs.json", "passages.json", "keys.json", "vectors.faiss", "vocab.json", "bm25", "bm25_docs")
 
 
 @dataclass
@@ -59,6 +74,8 @@ class BuildSummary:
     seconds: float = 0.0
     snapshot: str | None = None  # None when nothing changed and no snapshot was written
     full_rebuild_reason: str | None = None
+    repaired: list[str] = field(default_factory=list)  # what was damaged in the previous snapshot
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, the indexed path it repeats)
 
     def counts(self) -> dict[str, int | float]:
         return {
@@ -68,11 +85,14 @@ class BuildSummary:
         }  # fmt: skip
 
     def line(self) -> str:
-        return (
+        out = (
             f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "
             f"{len(self.skipped)} skipped, {self.unchanged} unchanged; {self.documents} documents, "
             f"{self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f} s"
         )
+        if self.repaired:
+            out += f"; repaired the damaged index ({'; '.join(self.repaired)})"
+        return out
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -82,14 +102,141 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return [p for p in all_corpus_files(corpus_dir) if p.suffix.lower() in SUPPORTED_SUFFIXES]
 
 
+def _complete(snap: Path) -> bool:
+    """A snapshot directory is complete once it has its manifest (written last, before the rename)."""
+    return not snap.name.startswith(".") and (snap / "manifest.json").is_file()
+
+
+def _pointer_name(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name if name and "/" not in name and "\\" not in name and not name.startswith(".") else None
+
+
+def newest_complete(index_dir: Path) -> Path | None:
+    snapshots = index_dir / "snapshots"
+    if not snapshots.is_dir():
+        return None
+    complete = [p for p in snapshots.iterdir() if p.is_dir() and _complete(p)]
+    return max(complete, key=lambda p: p.name, default=None)
+
+
+def snapshot_pointer(index_dir: Path) -> tuple[Path, str | None]:
+    """(the live snapshot, a warning or None). The live snapshot is the one CURRENT names; when that one
+    is missing or incomplete, the newest complete snapshot, with a warning saying so."""
+    index_dir = Path(index_dir)
+    name = _pointer_name(index_dir)
+    if name is not None and _complete(index_dir / "snapshots" / name):
+        return index_dir / "snapshots" / name, None
+    fallback = newest_complete(index_dir)
+    if fallback is None:
+        if not (index_dir / "CURRENT").exists():
+            raise IndexNotBuilt(f"no index in {index_dir}: run `chidao index build`")
+        raise IndexCorrupt(
+            f"index {index_dir} points to a missing snapshot {name or '(unreadable CURRENT)'} and holds no "
+            "complete one: run `chidao index build`"
+        )
+    named = f"names {name}, which is missing or incomplete" if name else "is missing or unreadable"
+    return fallback, f"index {index_dir}: CURRENT {named}; using the newest complete snapshot {fallback.name}"
+
+
 def current_snapshot(index_dir: Path) -> Path:
-    pointer = index_dir / "CURRENT"
-    if not pointer.is_file():
-        raise IndexNotBuilt(f"no index in {index_dir}: run `chidao index build`")
-    snap = index_dir / "snapshots" / pointer.read_text(encoding="utf-8").strip()
-    if not (snap / "manifest.json").is_file():
-        raise IndexCorrupt(f"index {index_dir} points to a missing snapshot {snap.name}")
+    """The live snapshot (see `snapshot_pointer`). After a fallback CURRENT is pointed at the snapshot
+    used, unless a build holds the lock (it publishes a complete snapshot itself)."""
+    snap, warning = snapshot_pointer(index_dir)
+    if warning is not None:
+        log.warning(warning)
+        try:
+            with build_lock(index_dir, wait=0):
+                if _pointer_name(index_dir) != snap.name and _complete(snap):
+                    _point_to(index_dir, snap.name)
+        except (BuildLocked, OSError):
+            pass
     return snap
+
+
+def _point_to(index_dir: Path, name: str) -> None:
+    """Replace CURRENT atomically (and durably) with `name`."""
+    pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
+    pointer_tmp.write_text(name, encoding="utf-8")
+    with pointer_tmp.open("rb") as f:
+        os.fsync(f.fileno())
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+
+
+def snapshot_checksums(snap: Path) -> dict[str, str]:
+    """sha256 of every file of the snapshot but its manifest, by path relative to the snapshot."""
+    return {
+        path.relative_to(snap).as_posix(): file_hash(path)
+        for path in sorted(snap.rglob("*"))
+        if path.is_file() and path.relative_to(snap).as_posix() != "manifest.json"
+    }
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The files of a snapshot against the checksums of its manifest."""
+
+    snapshot: Path
+    checked: int  # files whose checksum matched
+    damaged: tuple[tuple[str, str], ...]  # (file, what is wrong): "missing", "checksum differs"
+    has_checksums: bool  # False for a snapshot written before checksums were kept
+
+    @property
+    def ok(self) -> bool:
+        return not self.damaged
+
+    def damaged_parts(self) -> set[str]:
+        """The top-level snapshot files (or directories) that are damaged."""
+        return {name.split("/", 1)[0] for name, _ in self.damaged}
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} {what}" for name, what in self.damaged)
+
+
+def verify_snapshot(snap: Path) -> Verification:
+    """Check every file of the snapshot against its manifest's checksums; every required file must be
+    there. Raises IndexCorrupt when the manifest itself cannot be read."""
+    manifest = read_manifest(snap)
+    damaged: list[tuple[str, str]] = [(name, "missing") for name in SNAPSHOT_FILES if not (snap / name).exists()]
+    sums = manifest.get("checksums")
+    if not isinstance(sums, dict):
+        return Verification(snap, 0, tuple(damaged), False)
+    checked = 0
+    for name, want in sorted(sums.items()):
+        path = snap / name
+        if name.split("/", 1)[0] in {n for n, _ in damaged}:
+            continue
+        try:
+            same = file_hash(path) == want
+        except OSError:
+            damaged.append((name, "missing"))
+            continue
+        if same:
+            checked += 1
+        else:
+            damaged.append((name, "checksum differs"))
+    return Verification(snap, checked, tuple(damaged), True)
+
+
+def _unreadable_parts(snap: Path) -> list[tuple[str, str]]:
+    """For a snapshot without checksums: the files that do not even load."""
+    from index.lexical import LexicalIndex
+
+    bad: list[tuple[str, str]] = []
+    for name in ("passages.json", "vocab.json"):
+        try:
+            json.loads((snap / name).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            bad.append((name, f"unreadable ({type(exc).__name__})"))
+    for name in ("bm25", "bm25_docs"):
+        try:
+            LexicalIndex(snap / name)
+        except IndexCorrupt as exc:
+            bad.append((name, f"unreadable ({exc})"))
+    return bad
 
 
 def read_manifest(snapshot: Path) -> dict[str, Any]:
@@ -116,9 +263,11 @@ def doc_to_json(doc: Document) -> dict[str, Any]:
 
 
 def doc_from_json(d: dict[str, Any]) -> Document:
+    """A document as stored in docs.json. A title longer than the budget's limit (a snapshot written
+    before titles were shortened at read time) is shortened here too."""
     return Document(
         path=d["path"],
-        title=d["title"],
+        title=shorten(d["title"], Budget().max_title_chars),
         date=dt.date.fromisoformat(d["date"]) if d["date"] else None,
         agency=d["agency"],
         paragraphs=tuple(d["paragraphs"]),
@@ -136,31 +285,62 @@ def _key(text: str) -> str:
 
 @dataclass
 class _Previous:
+    snapshot: Path
     manifest: dict[str, Any]
     docs: dict[str, Document]
     vectors: dict[str, np.ndarray]
+    damaged: bool  # something failed its checksum (or did not load): a new snapshot must be written
+
+
+# A stored vector is an L2-normalised embedding; one whose length is off by more than this was damaged.
+NORM_TOLERANCE = 1e-3
 
 
 def _load_previous(index_dir: Path, model_name: str, summary: BuildSummary) -> _Previous | None:
+    """The live snapshot's documents and vectors, as far as they can be trusted.
+
+    Files that fail their checksum are not reused: documents are read again when docs.json is damaged;
+    when vectors.faiss is damaged, only the vectors that still load with their unit length are reused.
+    What was damaged is listed in `summary.repaired`.
+    """
     try:
         snap = current_snapshot(index_dir)
         manifest = read_manifest(snap)
-        docs = {d["path"]: doc_from_json(d) for d in json.loads((snap / "docs.json").read_text("utf-8"))}
-    except (IndexNotBuilt, IndexCorrupt, OSError, ValueError, KeyError) as exc:
+        check = verify_snapshot(snap)
+    except (IndexNotBuilt, IndexCorrupt) as exc:
         if not isinstance(exc, IndexNotBuilt):
             summary.full_rebuild_reason = f"previous index unusable ({exc})"
         return None
+    damaged = list(check.damaged) if check.has_checksums else list(check.damaged) + _unreadable_parts(snap)
+    bad = {name.split("/", 1)[0] for name, _ in damaged}
+    docs: dict[str, Document] = {}
+    if "docs.json" not in bad:
+        try:
+            docs = {d["path"]: doc_from_json(d) for d in json.loads((snap / "docs.json").read_text("utf-8"))}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            damaged.append(("docs.json", f"unreadable ({type(exc).__name__})"))
     vectors: dict[str, np.ndarray] = {}
     if manifest.get("model") != model_name:
         summary.full_rebuild_reason = f"model changed from {manifest.get('model')} to {model_name}"
-    else:
+    elif "keys.json" not in bad:
         try:
             _, mat = read_vectors(snap / "vectors.faiss")
             keys = json.loads((snap / "keys.json").read_text("utf-8"))
-            vectors = {k: mat[i] for i, k in enumerate(keys)}
+            if len(keys) != len(mat):
+                raise ValueError(f"{len(keys)} keys for {len(mat)} vectors")
         except (RuntimeError, OSError, ValueError) as exc:
+            if "vectors.faiss" not in bad:
+                damaged.append(("vectors.faiss", f"unreadable ({type(exc).__name__})"))
             summary.full_rebuild_reason = f"previous vectors unusable ({exc})"
-    return _Previous(manifest, docs, vectors)
+        else:
+            intact = np.abs(np.linalg.norm(mat, axis=1) - 1.0) <= NORM_TOLERANCE if len(mat) else np.zeros(0, bool)
+            if "vectors.faiss" not in bad and not intact.all():
+                damaged.append(("vectors.faiss", f"{int((~intact).sum())} vectors damaged"))
+            vectors = {k: mat[i] for i, k in enumerate(keys) if intact[i]}
+    summary.repaired = [f"{name} {what}" for name, what in damaged]
+    if damaged:
+        log.warning("index snapshot %s is damaged (%s): it will be repaired", snap.name, summary.repaired)
+    return _Previous(snap, manifest, docs, vectors, bool(damaged))
 
 
 def build_index(
@@ -171,9 +351,66 @@ def build_index(
     max_bytes: int = 20 * 1024 * 1024,
     progress: Progress | None = None,
     ann_above: int = ANN_ABOVE,
+    budget: Budget | None = None,
+    wait: float | None = None,
 ) -> BuildSummary:
     """Build or update the index of `corpus_dir` in `index_dir`. Only changed files are read and only
-    new passages are embedded; an unchanged corpus writes nothing."""
+    new passages are embedded; an unchanged, undamaged index writes nothing.
+
+    One build runs at a time: this one waits for the build lock (at most `wait` seconds when given, then
+    BuildLocked names the holder)."""
+    budget = budget or Budget(max_file_bytes=max_bytes)
+    with build_lock(index_dir, wait=wait):
+        return _build(corpus_dir, index_dir, encoder, budget, progress, ann_above)
+
+
+def content_key(doc: Document) -> str:
+    """What makes two documents the same content, whatever their file names and formats: the sha256 of
+    their title, date, issuer and paragraphs as read."""
+    data = json.dumps([doc.title, doc.date.isoformat() if doc.date else None, doc.agency, list(doc.paragraphs)])
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _drop_duplicates(
+    docs: list[Document],
+    indexed_before: set[str],
+    file_entries: dict[str, Any],
+    skipped_entries: dict[str, Any],
+    status: dict[str, str],
+    summary: BuildSummary,
+) -> list[Document]:
+    """Index each content once. Of the files with the same content the one indexed before is kept (else
+    the first by path); the others are skipped as duplicates, naming the file they repeat."""
+    groups: dict[str, list[Document]] = {}
+    for doc in docs:
+        groups.setdefault(content_key(doc), []).append(doc)
+    dropped: set[str] = set()
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        keep = next((d.path for d in same if d.path in indexed_before), same[0].path)
+        for doc in same:
+            if doc.path == keep:
+                continue
+            dropped.add(doc.path)
+            entry = file_entries.pop(doc.path)
+            reason = f"same content as {keep}"
+            skipped_entries[doc.path] = {"sha256": entry["sha256"], "reason": reason, "duplicate_of": keep}
+            summary.skipped.append((doc.path, reason))
+            summary.duplicates.append((doc.path, keep))
+            kind = status.pop(doc.path)
+            setattr(summary, kind, getattr(summary, kind) - 1)
+    return [d for d in docs if d.path not in dropped]
+
+
+def _build(
+    corpus_dir: Path,
+    index_dir: Path,
+    encoder: Any,
+    budget: Budget,
+    progress: Progress | None,
+    ann_above: int,
+) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary()
     prev = _load_previous(index_dir, encoder.name, summary)
@@ -184,6 +421,7 @@ def build_index(
     docs: list[Document] = []
     file_entries: dict[str, Any] = {}
     skipped_entries: dict[str, Any] = {}
+    status: dict[str, str] = {}  # relpath -> "added", "changed" or "unchanged"
     for i, path in enumerate(files):
         rel = path.relative_to(corpus_dir).as_posix()
         if progress:
@@ -199,14 +437,16 @@ def build_index(
             docs.append(prev.docs[rel])
             file_entries[rel] = old
             summary.unchanged += 1
+            status[rel] = "unchanged"
             continue
         old_skip = prev_skipped.get(rel)
-        if same_reader and old_skip and old_skip["sha256"] == digest:
+        # A duplicate is looked at again: the document it repeats may have changed or gone.
+        if same_reader and old_skip and old_skip["sha256"] == digest and "duplicate_of" not in old_skip:
             summary.skipped.append((rel, old_skip["reason"]))
             skipped_entries[rel] = old_skip
             continue
         try:
-            doc = read_document(path, corpus_dir, max_bytes=max_bytes)
+            doc = read_document(path, corpus_dir, budget=budget)
         except BadDocument as exc:
             reason = str(exc).removeprefix(f"{rel}: ")
             summary.skipped.append((rel, reason))
@@ -216,21 +456,27 @@ def build_index(
         file_entries[rel] = {"sha256": digest, "size": path.stat().st_size}
         if old:
             summary.changed += 1
+            status[rel] = "changed"
         else:
             summary.added += 1
+            status[rel] = "added"
+    docs = _drop_duplicates(docs, set(prev_files), file_entries, skipped_entries, status, summary)
     summary.removed = len(set(prev_files) - set(file_entries) - set(skipped_entries))
     summary.documents = len(docs)
 
     nothing_changed = (
         prev is not None
+        and not prev.damaged
         and summary.full_rebuild_reason is None
         and not (summary.added or summary.changed or summary.removed)
         and set(skipped_entries) == set(prev_skipped)
         and prev.manifest.get("tokenizer", {}).get("version") == TOKENIZER_VERSION
         and prev.manifest.get("reader_version") == READER_VERSION
     )
-    if nothing_changed:
-        summary.passages = int(prev.manifest.get("passages", 0)) if prev else 0
+    if nothing_changed and prev is not None:
+        if _pointer_name(index_dir) != prev.snapshot.name:
+            _point_to(index_dir, prev.snapshot.name)  # CURRENT named a missing or incomplete snapshot
+        summary.passages = int(prev.manifest.get("passages", 0))
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -275,9 +521,6 @@ def build_index(
     return summary
 
 
-_write_lock = threading.Lock()
-
-
 def _write_snapshot(
     index_dir: Path,
     manifest: dict[str, Any],
@@ -306,18 +549,17 @@ def _write_snapshot(
         if progress:
             progress("lexical", 0, 1)
         build_lexical(tmp, docs, passages)
+        manifest["checksums"] = snapshot_checksums(tmp)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
         _fsync_tree(tmp)
+        # The caller holds the build lock: no other build publishes or prunes meanwhile.
         name = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        with _write_lock:
-            final = snapshots / name
-            os.rename(tmp, final)
-            pointer_tmp = index_dir / f".CURRENT.{os.getpid()}"
-            pointer_tmp.write_text(name, encoding="utf-8")
-            with pointer_tmp.open("rb") as f:
-                os.fsync(f.fileno())
-            os.replace(pointer_tmp, index_dir / "CURRENT")
-            _prune(snapshots, keep=name)
+        newest = newest_complete(index_dir)
+        if newest is not None and newest.name >= name:  # a clock set back: keep names in publishing order
+            name = newest.name + "1"
+        os.rename(tmp, snapshots / name)
+        _point_to(index_dir, name)
+        _prune(snapshots, keep=name, building=tmp.name)
         return name
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -331,13 +573,15 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(f.fileno())
 
 
-def _prune(snapshots: Path, keep: str) -> None:
-    """Drop old snapshots, keeping the newest few so a reader that is still loading one is safe."""
+def _prune(snapshots: Path, keep: str, building: str) -> None:
+    """Drop old snapshots, keeping the newest few so a reader that is still loading one is safe. Run
+    under the build lock, so every other `.building-*` directory was left by a build that died."""
     names = sorted(p.name for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith("."))
     for name in names[:-KEEP_SNAPSHOTS]:
         if name != keep:
             shutil.rmtree(snapshots / name, ignore_errors=True)
-    stale = time.time() - 24 * 3600
     for p in snapshots.glob(".building-*"):
-        if p.stat().st_mtime < stale:  # left by a build that was killed a day ago or more
+        if p.name != building:
             shutil.rmtree(p, ignore_errors=True)
+    for p in snapshots.parent.glob(".CURRENT.*"):
+        p.unlink(missing_ok=True)

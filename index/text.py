@@ -92,3 +92,15 @@ def split_sentences(text: str) -> list[str]:
         else:
             out.append(piece)
     return out
+
+
+def shorten(text: str, limit: int, ellipsis: str = "…") -> str:
+    """`text` cut to at most `limit` characters at a word boundary (when one lies in the second half),
+    ending with `ellipsis`; unchanged when it is short enough."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - len(ellipsis), 0)]
+    space = head.rfind(" ")
+    if text[len(head)] != " " and space >= limit // 2:  # not already at the end of a word
+        head = head[:space]
+    return head.rstrip(" ,;:–-") + ellipsis

@@ -30,7 +30,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 DEFAULT_TOKEN = "123456789:AAEfakeTokenForTestsOnly_abcdefghijkl"
 BOT_ID = 123456789
 BOT_USERNAME = "chidao_test_bot"
-MAX_TEXT = 4096
+MAX_TEXT = 4096  # UTF-16 code units of a message's text after entity parsing
+MAX_CAPTION = 1024  # the same for a photo's or document's caption
 MAX_CALLBACK_DATA = 64
 
 # Keys whose form-encoded values are JSON (PTB sends nested objects as JSON strings).
@@ -442,6 +443,38 @@ class FakeTelegram:
             self._messages[(chat_id, msg["message_id"])] = msg
             return _public(msg)
 
+    def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        chat_id = _require_int(params, "chat_id")
+        if not params.get(kind):
+            raise TelegramAPIError(400, f"Bad Request: there is no {kind} in the request")
+        caption = self._validated_caption(params)
+        markup = self._validated_markup(params)
+        with self._lock:
+            msg = self._new_message(chat_id, from_bot=True, text="")
+            del msg["text"]
+            msg[kind] = {"file_id": f"{kind}-{msg['message_id']}", "file_unique_id": uuid.uuid4().hex[:16]}
+            if caption:
+                msg["caption"], msg["_html"] = caption, params.get("caption")
+            if markup:
+                msg["reply_markup"] = markup
+            self._messages[(chat_id, msg["message_id"])] = msg
+            return _public(msg)
+
+    def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._send_media(params, "document")
+
+    def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._send_media(params, "photo")
+
+    def _m_editMessageCaption(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = _require_int(params, "chat_id")
+        caption = self._validated_caption(params)
+        with self._lock:
+            msg = self._bot_message(chat_id, params)
+            msg["caption"], msg["_html"] = caption, params.get("caption")
+            msg["edit_date"] = int(time.time())
+            return _public(msg)
+
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         chat_id = _require_int(params, "chat_id")
         text = self._validated_text(params)
@@ -573,6 +606,19 @@ class FakeTelegram:
         if _utf16_len(text) > MAX_TEXT:
             raise TelegramAPIError(400, "Bad Request: message is too long")
         return text
+
+    @staticmethod
+    def _validated_caption(params: dict[str, Any]) -> str:
+        """A caption as Telegram checks it: at most MAX_CAPTION UTF-16 units after entity parsing."""
+        caption = str(params.get("caption") or "")
+        if caption and str(params.get("parse_mode") or "").upper() == "HTML":
+            try:
+                caption = parse_html(caption)
+            except EntityParseError as exc:
+                raise TelegramAPIError(400, str(exc)) from None
+        if _utf16_len(caption) > MAX_CAPTION:
+            raise TelegramAPIError(400, "Bad Request: message caption is too long")
+        return caption
 
     @staticmethod
     def _validated_markup(params: dict[str, Any]) -> dict[str, Any] | None:

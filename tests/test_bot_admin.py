@@ -722,7 +722,7 @@ async def test_reindexer_never_overlaps_and_coalesces_queued_requests(tmp_path: 
     running = 0
     calls = 0
 
-    def builder(corpus: Path, index: Path, encoder: Any, *, max_bytes: int, progress: Any) -> BuildSummary:
+    def builder(corpus: Path, index: Path, encoder: Any, *, budget: Any, progress: Any) -> BuildSummary:
         nonlocal running, calls
         running += 1
         calls += 1

@@ -71,7 +71,7 @@ def test_highlight_always_valid_html(text: str, terms: list[str]) -> None:
     [
         ("Ngắn.", 100, "Ngắn.", False),
         ("Câu một. Câu hai. Câu ba.", 20, "Câu một. Câu hai. …", True),
-        ("Câu một dài dài. Câu hai.", 12, "Câu một…", True),
+        ("Câu một dài dài. Câu hai.", 12, "Câu một dài…", True),
         ("Một câu rất dài không có dấu chấm nào cả", 15, "Một câu rất…", True),
     ],
 )

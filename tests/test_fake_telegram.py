@@ -201,3 +201,28 @@ def test_callback_carries_the_bot_message(fake_telegram: FakeTelegram) -> None:
     query = ups[-1]["callback_query"]
     assert query["data"] == "f:+" and query["message"]["reply_markup"] == markup
     assert query["message"]["reply_to_message"]["text"] == "câu hỏi"
+
+
+def test_message_length_counts_utf16_after_entities(fake_telegram: FakeTelegram) -> None:
+    """4096 UTF-16 units of the parsed text: an emoji counts two, an entity one, a tag nothing."""
+    assert _post(fake_telegram, "sendMessage", chat_id=5, text="😀" * 2048).status_code == 200
+    over = _post(fake_telegram, "sendMessage", chat_id=5, text="<i>a</i>" + "😀" * 2048, parse_mode="HTML")
+    assert over.status_code == 400 and over.json()["description"] == "Bad Request: message is too long"
+    sent = _post(fake_telegram, "sendMessage", chat_id=5, text="x")
+    edit = _post(
+        fake_telegram, "editMessageText", chat_id=5, message_id=sent.json()["result"]["message_id"],
+        text="&amp;" * 4097, parse_mode="HTML",
+    )  # fmt: skip
+    assert edit.status_code == 400 and edit.json()["description"] == "Bad Request: message is too long"
+
+
+@pytest.mark.parametrize("method,kind", [("sendDocument", "document"), ("sendPhoto", "photo")])
+def test_captions_are_limited_to_1024_utf16_units(fake_telegram: FakeTelegram, method: str, kind: str) -> None:
+    ok = _post(fake_telegram, method, chat_id=5, **{kind: "file-id"}, caption="<b>" + "😀" * 512 + "</b>",
+               parse_mode="HTML")  # fmt: skip
+    assert ok.status_code == 200 and ok.json()["result"]["caption"] == "😀" * 512
+    long = _post(fake_telegram, method, chat_id=5, **{kind: "file-id"}, caption="😀" * 512 + "x")
+    assert long.status_code == 400 and long.json()["description"] == "Bad Request: message caption is too long"
+    edit = _post(fake_telegram, "editMessageCaption", chat_id=5, message_id=ok.json()["result"]["message_id"],
+                 caption="&amp;" * 1025, parse_mode="HTML")  # fmt: skip
+    assert edit.status_code == 400 and edit.json()["description"] == "Bad Request: message caption is too long"

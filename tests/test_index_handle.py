@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from index.search import IndexHandle
@@ -42,8 +43,19 @@ def test_handle_follows_current_pointer(tmp_path: Path) -> None:
 def test_handle_keeps_answering_when_new_snapshot_is_broken(tmp_path: Path) -> None:
     _, index_dir, handle = _built_handle(tmp_path, check_every=0)
     first = handle.searcher
-    (index_dir / "CURRENT").write_text("does-not-exist", encoding="utf-8")
+    live = index_dir / "snapshots" / (index_dir / "CURRENT").read_text(encoding="utf-8")
+    broken = index_dir / "snapshots" / "99990101T000000000000"
+    shutil.copytree(live, broken)
+    (broken / "passages.json").write_text("[", encoding="utf-8")
+    (index_dir / "CURRENT").write_text(broken.name, encoding="utf-8")
     assert handle.searcher is first
+
+
+def test_handle_falls_back_when_current_names_a_missing_snapshot(tmp_path: Path) -> None:
+    _, index_dir, handle = _built_handle(tmp_path, check_every=0)
+    assert handle.searcher.passage_count == 1
+    (index_dir / "CURRENT").write_text("does-not-exist", encoding="utf-8")
+    assert handle.searcher.passage_count == 1
 
 
 def test_handle_checks_pointer_only_every_so_often(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot import reminders, tasks
 from bot.db import ReminderRow, SubscriptionRow, make_engine, make_session_factory
+from bot.fit import visible_len
 from bot.reminders import claim_batch, due_moment, plan_due, sweep
 from bot.settings import Settings
 from bot.task_replies import render_digest, render_reminder
@@ -497,7 +498,7 @@ def test_reminder_text() -> None:
     assert "hôm nay là hạn chót" in render_reminder(task, D(2026, 12, 20), late=False)
     assert "(nhắc muộn)" in render_reminder(task, D(2026, 12, 19), late=True)
     long = tasks.Task(**{**task.__dict__, "text": "x" * 5000})
-    assert len(render_reminder(long, D(2026, 12, 17), late=False)) <= 4096
+    assert visible_len(render_reminder(long, D(2026, 12, 17), late=False)) <= 4096
 
 
 def test_digest_is_cut_to_telegram_length() -> None:

@@ -386,10 +386,27 @@ def test_corrupted_manifest(corpus: Path, index_dir: Path, damage) -> None:  # t
     assert open_searcher(index_dir).passage_count == ALL
 
 
-def test_current_pointing_nowhere(corpus: Path, index_dir: Path) -> None:
+def test_current_pointing_nowhere_falls_back_to_the_newest_complete_snapshot(
+    corpus: Path, index_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     build_index(corpus, index_dir, HashEncoder())
+    live = (index_dir / "CURRENT").read_text("utf-8")
     (index_dir / "CURRENT").write_text("20000101T000000000000", "utf-8")
-    with pytest.raises(IndexCorrupt):
+    with caplog.at_level("WARNING", logger="index.store"):
+        assert open_searcher(index_dir).passage_count == ALL
+    assert "CURRENT names 20000101T000000000000, which is missing or incomplete" in caplog.text
+    assert (index_dir / "CURRENT").read_text("utf-8") == live  # pointed back at a complete snapshot
+    assert build_index(corpus, index_dir, HashEncoder()).passages == ALL
+    assert open_searcher(index_dir).passage_count == ALL
+
+
+def test_current_pointing_nowhere_without_a_complete_snapshot_is_index_corrupt(
+    corpus: Path, index_dir: Path
+) -> None:
+    build_index(corpus, index_dir, HashEncoder())
+    (current_snapshot(index_dir) / "manifest.json").unlink()  # incomplete now
+    (index_dir / "CURRENT").write_text("20000101T000000000000", "utf-8")
+    with pytest.raises(IndexCorrupt, match="holds no complete one"):
         open_searcher(index_dir)
     assert build_index(corpus, index_dir, HashEncoder()).passages == ALL
     assert open_searcher(index_dir).passage_count == ALL

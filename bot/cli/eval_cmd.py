@@ -33,7 +33,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     # The eval folder gets an index of its own, kept beside the main one and updated incrementally.
     tag = hashlib.sha1(str(docs.resolve()).encode()).hexdigest()[:10]
     index_dir = s.index_dir.parent / f"eval-index-{tag}"
-    run_build(docs, index_dir, s.embedding_model, s.max_file_bytes)
+    run_build(docs, index_dir, s.embedding_model, s.budget)
     searcher = Searcher.open(index_dir, s.embedding_model)
     modes: list[tuple[str, ...]] = [("lexical", "dense")]
     if args.all_modes:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli.common import settings_or_exit
 
 if TYPE_CHECKING:
+    from index.budget import Budget
     from index.store import BuildSummary
 
 
@@ -54,13 +55,13 @@ class TerminalProgress:
             self.bar = None
 
 
-def run_build(corpus: Path, index: Path, model_name: str, max_bytes: int) -> BuildSummary:
+def run_build(corpus: Path, index: Path, model_name: str, budget: Budget) -> BuildSummary:
     from index.embed import load_encoder
     from index.store import build_index
 
     progress = TerminalProgress()
     try:
-        return build_index(corpus, index, load_encoder(model_name), max_bytes=max_bytes, progress=progress)
+        return build_index(corpus, index, load_encoder(model_name), budget=budget, progress=progress)
     finally:
         progress.close()
 
@@ -69,7 +70,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     s = settings_or_exit()
     corpus = args.corpus or s.corpus_dir
     index = args.index or s.index_dir
-    summary = run_build(corpus, index, s.embedding_model, s.max_file_bytes)
+    summary = run_build(corpus, index, s.embedding_model, s.budget)
     for path, reason in summary.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if summary.full_rebuild_reason:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
 from bot.settings import Settings, check_token, webhook_options
-from index.errors import IndexNotBuilt
+from index.errors import IndexCorrupt, IndexNotBuilt
 
 POLL_TIMEOUT = 30  # seconds one getUpdates long poll may wait
 PREFLIGHT_TIMEOUT = 15.0
@@ -49,15 +49,25 @@ class _LineProgress:
 
 
 def index_present(settings: Settings) -> bool:
-    """True when the configured index exists; ModelMismatch / IndexCorrupt when it is unusable.
+    """True when the configured index exists; ModelMismatch / IndexCorrupt when it is unusable (a file
+    that fails its checksum, or one that does not load).
 
     Does not load the embedding model (which takes a while)."""
     from index.search import Searcher
+    from index.store import verify_snapshot
 
     try:
-        Searcher.open(settings.index_dir, settings.embedding_model, load_model=False)
+        searcher = Searcher.open(settings.index_dir, settings.embedding_model, load_model=False)
     except IndexNotBuilt:
         return False
+    except IndexCorrupt as exc:
+        raise IndexCorrupt(f"{exc}; run `chidao index build` to repair it") from None
+    verification = verify_snapshot(searcher.snapshot)
+    if not verification.ok:
+        raise IndexCorrupt(
+            f"index snapshot {searcher.snapshot} is damaged ({verification.describe()}): "
+            "run `chidao index build` to repair it"
+        )
     return True
 
 
@@ -90,7 +100,7 @@ def open_index(
             settings.corpus_dir,
             settings.index_dir,
             handle.encoder,
-            max_bytes=settings.max_file_bytes,
+            budget=settings.budget,
             progress=_LineProgress(out),
         )
         for path, reason in summary.skipped:

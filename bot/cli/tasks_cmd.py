@@ -77,7 +77,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     corpus: Path = args.corpus or settings.corpus_dir
     if not corpus.is_dir():
         raise CorpusNotFound(f"no corpus directory at {corpus}")
-    docs, skipped = scan_corpus(corpus, settings.max_file_bytes)
+    docs, skipped = scan_corpus(corpus, budget=settings.budget)
     for relpath, reason in skipped:
         print(f"chidao: skipped {relpath}: {reason}", file=sys.stderr)
     tasks = [t for doc in docs for t in extract_tasks(doc)]

@@ -14,15 +14,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot import reminder_job
 from bot.access import Access
 from bot.db import make_session_factory, utcnow
-from bot.handlers import admin, ask, tasks
+from bot.handlers import admin, ask, errors, tasks
 from bot.logs import install_log_redaction
 from bot.ratelimit import rate_limiter
 from bot.services import SERVICES_KEY, Clock, Services
@@ -61,11 +61,6 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
         svc.sessions.kw["bind"].dispose()
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
-
-
 def build_application(
     settings: Settings,
     index: IndexHandle,
@@ -75,7 +70,7 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The bot: long polling or webhook is chosen by the caller (`chidao run`). `clock` is the time the
     handlers and the reminder sweep read (tests pass a fake one)."""
-    install_log_redaction([settings.telegram_token, settings.webhook_secret])
+    install_log_redaction([settings.telegram_token.get_secret_value(), settings.webhook_secret.get_secret_value()])
     owns_engine = sessions is None
     if sessions is None:
         sessions = make_session_factory(settings.database_url)
@@ -90,7 +85,7 @@ def build_application(
     api = settings.telegram_api_url
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_token)
+        .token(settings.telegram_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
@@ -116,5 +111,5 @@ def build_application(
     reminder_job.install(application)  # reminder sweep: once at start, then every minute
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies
         application.add_handler(handler)
-    application.add_error_handler(_on_error)
+    application.add_error_handler(errors.on_error)
     return application

@@ -36,7 +36,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from index.errors import ChidaoError
+from index.errors import NotReady
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -49,7 +49,7 @@ REMINDER_STATUSES = ("pending", "sent", "failed", "skipped")
 OVERDUE_DIGEST = "overdue-digest"
 
 
-class DatabaseError(ChidaoError):
+class DatabaseError(NotReady):
     """The database cannot be reached or its schema is not what this version expects."""
 
 

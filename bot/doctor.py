@@ -93,7 +93,7 @@ def check_settings(load: Callable[[], Settings]) -> tuple[Check, Settings | None
 
 
 def check_token(settings: Settings) -> Check:
-    if not settings.telegram_token:
+    if not settings.telegram_token.get_secret_value():
         return Check(
             "token", False, "CHIDAO_TELEGRAM_TOKEN is not set", "put the token from @BotFather in .env"
         )
@@ -104,7 +104,7 @@ def check_token(settings: Settings) -> Check:
             "CHIDAO_TELEGRAM_TOKEN does not look like a bot token (expected digits:letters)",
             "copy the whole token from @BotFather, without quotes or spaces",
         )
-    bot_id = settings.telegram_token.split(":", 1)[0]
+    bot_id = settings.telegram_token.get_secret_value().split(":", 1)[0]
     return Check("token", True, f"well-formed (bot id {bot_id})")
 
 
@@ -153,7 +153,7 @@ def check_webhook(settings: Settings) -> Check | None:
     except ChidaoError as exc:
         return Check("webhook", False, str(exc), "see docs/OPERATIONS.md, 'Webhook behind a reverse proxy'")
     where = f"{options['webhook_url']} → {options['listen']}:{options['port']}/{options['url_path']}"
-    if not settings.webhook_secret:
+    if not settings.webhook_secret.get_secret_value():
         return Check(
             "webhook",
             False,
@@ -525,7 +525,7 @@ def check_telegram(
     """getMe against settings.telegram_api_url (and getWebhookInfo in webhook mode). The token is
     never part of a result: URLs are shown without it and error texts are masked."""
     api = settings.telegram_api_url
-    token = settings.telegram_token
+    token = settings.telegram_token.get_secret_value()
     if not settings.token_ok():
         return [_skip("telegram", "no valid token")]
 
@@ -593,7 +593,7 @@ def _expected_webhook_url(settings: Settings) -> str | None:
 def _webhook_info(
     http: httpx.Client, settings: Settings, timeout: float, masked: Callable[[str], str]
 ) -> Check:
-    api, token = settings.telegram_api_url, settings.telegram_token
+    api, token = settings.telegram_api_url, settings.telegram_token.get_secret_value()
     try:
         info = http.get(f"{api}/bot{token}/getWebhookInfo", timeout=timeout).json().get("result") or {}
     except (httpx.HTTPError, ValueError) as exc:

@@ -184,13 +184,14 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def setup_logging(
     settings: Settings,
     *,
-    fmt: LogFormat = "logfmt",
+    fmt: LogFormat | None = None,
     stream: IO[str] | None = None,
     secrets: Iterable[str] = (),
 ) -> logging.Handler:
     """Route every log record (ours, python-telegram-bot's, SQLAlchemy's) through one EventFormatter
-    handler on `stream` (stderr by default) at `settings.log_level`. Registers the token, the webhook
-    secret and `secrets` for masking. Calling it again replaces the handler it installed before."""
+    handler on `stream` (stderr by default) at `settings.log_level`, written as `fmt` (by default
+    `settings.log_format`). Registers the token, the webhook secret and `secrets` for masking. Calling it
+    again replaces the handler it installed before."""
     root = logging.getLogger()
     for old in list(root.handlers):
         # Ours from an earlier call, and the plain stderr handler of logging.basicConfig (bot.cli.main).
@@ -198,12 +199,14 @@ def setup_logging(
         if getattr(old, "chidao", False) or plain:
             root.removeHandler(old)
     handler: logging.StreamHandler[Any] = logging.StreamHandler(stream) if stream else _StderrHandler()
-    handler.setFormatter(EventFormatter(fmt))
+    handler.setFormatter(EventFormatter(fmt or settings.log_format))
     handler.chidao = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     level = logging.getLevelName(settings.log_level.upper())
     root.setLevel(level if isinstance(level, int) else logging.INFO)
-    install_log_redaction([settings.telegram_token, settings.webhook_secret, *secrets], root.level)
+    install_log_redaction(
+        [settings.telegram_token.get_secret_value(), settings.webhook_secret.get_secret_value(), *secrets], root.level
+    )
     return handler
 
 

@@ -7,10 +7,10 @@ import re
 import secrets
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.budget import MB, Budget
@@ -48,14 +48,15 @@ class Settings(BaseSettings):
     parse_seconds: float = Field(default=120.0, gt=0)
     parse_memory_mb: float = Field(default=1024.0, ge=64)
 
-    telegram_token: str = ""
+    # Secrets: shown as ********** in repr, str and dumps; .get_secret_value() where they are used.
+    telegram_token: SecretStr = SecretStr("")
     telegram_api_url: str = "https://api.telegram.org"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     allowed_chats: Annotated[list[int], NoDecode] = Field(default_factory=list)
     database_url: str = "sqlite:///data/chidao.db"
 
     webhook_url: str = ""
-    webhook_secret: str = ""
+    webhook_secret: SecretStr = SecretStr("")
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
 
@@ -64,6 +65,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
 
     log_level: str = "INFO"
+    log_format: Literal["logfmt", "json"] = "logfmt"
 
     _split = field_validator("admin_ids", "allowed_chats", "reminder_days", mode="before")(_split_ints)
 
@@ -122,7 +124,7 @@ class Settings(BaseSettings):
         )
 
     def token_ok(self) -> bool:
-        return bool(TOKEN_RE.match(self.telegram_token))
+        return bool(TOKEN_RE.match(self.telegram_token.get_secret_value()))
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -135,7 +137,7 @@ class SettingsError(ChidaoError):
 
 def check_token(settings: Settings) -> None:
     """SettingsError unless CHIDAO_TELEGRAM_TOKEN is set and looks like a bot token."""
-    if not settings.telegram_token:
+    if not settings.telegram_token.get_secret_value():
         raise SettingsError(
             "CHIDAO_TELEGRAM_TOKEN is not set: put the token from @BotFather in .env or the environment"
         )
@@ -157,7 +159,7 @@ def webhook_options(settings: Settings, secret: str | None = None) -> dict[str, 
         raise SettingsError("webhook mode needs CHIDAO_WEBHOOK_URL, the public https address Telegram will call")
     if not settings.webhook_url.startswith("https://"):
         raise SettingsError(f"CHIDAO_WEBHOOK_URL must be an https:// address, got {settings.webhook_url!r}")
-    secret = secret or settings.webhook_secret or secrets.token_urlsafe(32)
+    secret = secret or settings.webhook_secret.get_secret_value() or secrets.token_urlsafe(32)
     if not _SECRET_RE.match(secret):
         raise SettingsError("CHIDAO_WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 characters)")
     parts = urlsplit(settings.webhook_url)

@@ -29,6 +29,7 @@ def vector_index(vectors: np.ndarray, dim: int, ann_above: int = ANN_ABOVE) -> A
     """A FAISS index over `vectors` (L2-normalised rows): flat, or HNSW above `ann_above` rows."""
     import faiss
 
+    index: Any
     if len(vectors) > ann_above:
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION

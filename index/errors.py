@@ -9,15 +9,24 @@ class BadDocument(ChidaoError):
     """A corpus file that cannot be read (wrong encoding, broken, empty, too big, no text layer)."""
 
 
-class IndexNotBuilt(ChidaoError):
+class NotReady(ChidaoError):
+    """Something a command needs is not there yet (no index, a damaged one, the database or Telegram out of
+    reach): the command line exits with 3 for these, not with 1 (a failure) or 2 (a usage error)."""
+
+
+class CorpusNotFound(ChidaoError):
+    """The corpus directory (a setting or an argument) does not exist."""
+
+
+class IndexNotBuilt(NotReady):
     """No index at the configured directory."""
 
 
-class ModelMismatch(ChidaoError):
+class ModelMismatch(NotReady):
     """The index was built with another embedding model than the one configured."""
 
 
-class IndexCorrupt(ChidaoError):
+class IndexCorrupt(NotReady):
     """The index directory exists but its files do not agree with its manifest."""
 
 
@@ -31,5 +40,5 @@ class DocumentTooLarge(BadDocument):
     or memory; see index/budget.py)."""
 
 
-class BuildLocked(ChidaoError):
+class BuildLocked(NotReady):
     """Another process holds the index build lock (and the caller chose not to wait)."""

@@ -46,7 +46,7 @@ from index.buildlock import build_lock
 from index.dense import ANN_ABOVE, read_vectors, vector_index
 from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_document
 from index.documents import corpus_files as all_corpus_files
-from index.errors import BadDocument, BuildLocked, IndexCorrupt, IndexNotBuilt
+from index.errors import BadDocument, BuildLocked, CorpusNotFound, IndexCorrupt, IndexNotBuilt
 from index.model import Document
 from index.passages import passages_of
 from index.text import shorten
@@ -98,7 +98,7 @@ class BuildSummary:
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Supported files under the corpus directory, hidden ones left out, in a stable order."""
     if not corpus_dir.is_dir():
-        raise BadDocument(f"corpus directory {corpus_dir} does not exist")
+        raise CorpusNotFound(f"corpus directory {corpus_dir} does not exist")
     return [p for p in all_corpus_files(corpus_dir) if p.suffix.lower() in SUPPORTED_SUFFIXES]
 
 

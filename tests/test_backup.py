@@ -351,7 +351,7 @@ def test_backup_and_restore_commands(
     assert main(["backup", str(tmp_path / "bk")]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"backup in {tmp_path / 'bk'}: sqlite database at revision {db.head_revision()}")
-    assert main(["restore", str(tmp_path / "bk")]) == 2
+    assert main(["restore", str(tmp_path / "bk")]) == 1
     assert "is not empty" in capsys.readouterr().err
     assert main(["restore", "--force", "--no-index", str(tmp_path / "bk")]) == 0
     assert "restored the sqlite database" in capsys.readouterr().out
@@ -406,7 +406,7 @@ def test_db_copy_sqlite_to_sqlite(tmp_path: Path, capsys: Any) -> None:
     captured = capsys.readouterr()
     assert "copied 11 rows in 8 tables" in captured.out and "tasks: 2 rows" in captured.err
     assert dump(dst) == dump(src)
-    assert main(["db-copy", src, dst]) == 2
+    assert main(["db-copy", src, dst]) == 1
     assert "holds 11 rows: use --force" in capsys.readouterr().err
     assert main(["db-copy", "--force", src, dst]) == 0
     assert dump(dst) == dump(src)

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.cli import main
@@ -58,7 +59,7 @@ def test_bad_token_is_one_line(
 def test_missing_index_is_one_line(env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     monkeypatch.setenv("CHIDAO_TELEGRAM_TOKEN", GOOD_TOKEN)
     code, err = _run(["run", "--no-build"], capsys)
-    assert code == 2 and "no index in" in err and err.count("\n") == 1
+    assert code == 3 and "no index in" in err and err.count("\n") == 1
 
 
 def test_index_of_another_model_is_one_line(
@@ -67,7 +68,7 @@ def test_index_of_another_model_is_one_line(
     monkeypatch.setenv("CHIDAO_TELEGRAM_TOKEN", GOOD_TOKEN)
     monkeypatch.setenv("CHIDAO_INDEX_DIR", str(tiny_index))
     code, err = _run(["run"], capsys)
-    assert code == 2 and "was built with model 'test-hash-encoder'" in err and err.count("\n") == 1
+    assert code == 3 and "was built with model 'test-hash-encoder'" in err and err.count("\n") == 1
 
 
 def test_webhook_without_url_is_one_line(env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
@@ -125,7 +126,7 @@ async def test_webhook_mode_checks_the_secret(
     settings = bot_settings.model_copy(
         update={
             "webhook_url": "https://bot.example.org/hook",
-            "webhook_secret": "right_secret",
+            "webhook_secret": SecretStr("right_secret"),
             "webhook_listen": "127.0.0.1",
             "webhook_port": _free_port(),
         }
@@ -191,4 +192,4 @@ def test_unreachable_telegram_is_one_line(
     monkeypatch.setenv("CHIDAO_INDEX_DIR", str(tiny_index))
     monkeypatch.setenv("CHIDAO_EMBEDDING_MODEL", HashEncoder.name)
     code, err = _run(["run"], capsys)
-    assert code == 2 and "cannot reach Telegram at http://127.0.0.1:" in err and err.count("\n") == 1
+    assert code == 3 and "cannot reach Telegram at http://127.0.0.1:" in err and err.count("\n") == 1

@@ -283,7 +283,7 @@ def test_search_text_output(built: dict[str, Path], capsys: pytest.CaptureFixtur
 
 def test_search_missing_index(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "search", "--json", "mức lương cơ sở")
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""
     assert_one_line_error(err)
     assert "index build" in err  # tells the user what to do
 
@@ -292,7 +292,7 @@ def test_search_index_option_pointing_nowhere(
     built: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run(capsys, "search", "--index", str(tmp_path / "nowhere"), "mức lương")
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""
     assert_one_line_error(err)
 
 
@@ -301,7 +301,7 @@ def test_search_model_mismatch(
 ) -> None:
     monkeypatch.setenv("CHIDAO_EMBEDDING_MODEL", "another-model")
     code, out, err = run(capsys, "search", "--json", "mức lương")
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""
     assert_one_line_error(err)
     assert MODEL in err and "another-model" in err
 
@@ -310,7 +310,7 @@ def test_search_corrupt_index(built: dict[str, Path], capsys: pytest.CaptureFixt
     snap = built["index"] / "snapshots" / (built["index"] / "CURRENT").read_text().strip()
     (snap / "manifest.json").write_text("{", "utf-8")
     code, out, err = run(capsys, "search", "--json", "mức lương")
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""
     assert_one_line_error(err)
 
 

@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.db import make_session_factory
@@ -38,7 +39,7 @@ async def test_healthz_in_webhook_mode(
     settings = bot_settings.model_copy(
         update={
             "webhook_url": "https://bot.example.org/hook",
-            "webhook_secret": "right_secret",
+            "webhook_secret": SecretStr("right_secret"),
             "webhook_listen": "127.0.0.1",
             "webhook_port": _free_port(),
         }

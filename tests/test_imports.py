@@ -118,7 +118,7 @@ LAYERS = [
     ["bot.uploads", "bot.reindex", "bot.task_import"],
     ["bot.services", "bot.ratelimit"],
     ["bot.handlers", "bot.handlers.common"],
-    ["bot.handlers.ask", "bot.handlers.admin", "bot.handlers.tasks"],
+    ["bot.handlers.ask", "bot.handlers.admin", "bot.handlers.tasks", "bot.handlers.errors"],
     ["bot.reminder_job"],
     ["bot.app"],
     ["bot", "bot.cli", "bot.doctor", "bot.backup", "bot.health"],

@@ -86,3 +86,17 @@ def test_level_filters_events(capture: tuple[io.StringIO, str]) -> None:
 
 def test_logfmt_quoting() -> None:
     assert logfmt({"a": None, "b": 'say "hi"', "c": "x=y", "d": 1.0}) == 'a=null b="say \\"hi\\"" c="x=y" d=1'
+
+
+def test_log_format_setting_selects_json() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.level
+    handler = setup_logging(make_settings(log_format="json"), stream=stream)
+    try:
+        log_event("answer", chat=1, hits=2)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved)
+    line = stream.getvalue().strip().splitlines()[-1]
+    assert json.loads(line)["event"] == "answer"

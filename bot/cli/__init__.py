@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import sys
 from collections.abc import Sequence
 
-from index.errors import ChidaoError
+from bot.settings import SettingsError
+from index.errors import ChidaoError, CorpusNotFound, ModelNotFound, NotReady
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the command ran and failed (a doctor check, a broken eval set, a backup that failed)
+EXIT_USAGE = 2  # bad arguments or settings
+EXIT_NOT_READY = 3  # something the command needs is not there yet: no index, the database or Telegram
+EXIT_INTERRUPTED = 130
+
+EPILOG = f"""exit codes:
+  {EXIT_OK}    success
+  {EXIT_FAILURE}    failure: the command ran and something failed (e.g. a doctor check)
+  {EXIT_USAGE}    usage error: bad arguments or settings (a bad CHIDAO_* value, a refused token)
+  {EXIT_NOT_READY}    not ready: no index yet, a damaged index or one of another model, the database
+       or Telegram out of reach
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C)
+
+settings come from CHIDAO_* environment variables and .env (see .env.example)."""
 
 # Modules under bot.cli that register sub-commands, in the order they appear in --help.
 COMMAND_MODULES = [
@@ -29,8 +47,30 @@ class UsageError(ChidaoError):
     """Bad arguments or settings given on the command line."""
 
 
+def exit_code(exc: ChidaoError) -> int:
+    """The exit code for an error the commands raise on purpose (see EPILOG)."""
+    if isinstance(exc, (UsageError, SettingsError, ModelNotFound, CorpusNotFound)):
+        return EXIT_USAGE
+    if isinstance(exc, NotReady):
+        return EXIT_NOT_READY
+    return EXIT_FAILURE
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("chidao")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chidao", description="chidao: quote documents, track deadlines")
+    parser = argparse.ArgumentParser(
+        prog="chidao",
+        description="chidao: quote documents, track deadlines",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"chidao {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMAND_MODULES:
@@ -46,12 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ChidaoError as exc:
         print(f"chidao: {exc}", file=sys.stderr)
-        return 2
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("chidao: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from bot.settings import Settings, load_settings
-from index.errors import ChidaoError
-
-
-class SettingsError(ChidaoError):
-    pass
+from bot.settings import Settings, SettingsError, load_settings
 
 
 def settings_or_exit() -> Settings:

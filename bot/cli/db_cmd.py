@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cur.set_defaults(func=_current)
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def _reason(exc: SQLAlchemyError | OSError) -> str:
     """The first line of the driver's message, without SQLAlchemy's background link."""
     orig = getattr(exc, "orig", None) or exc
     lines = str(orig).strip().splitlines()
@@ -37,7 +37,7 @@ def _upgrade(args: argparse.Namespace) -> int:
         before = db.current_revision(url)
         db.upgrade(url, args.revision)
         after = db.current_revision(url)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:
         raise db.DatabaseError(f"cannot upgrade {db.safe_url(url)}: {_reason(exc)}") from None
     if before == after:
         print(f"database {db.safe_url(url)} already at revision {after}")
@@ -51,7 +51,7 @@ def _current(args: argparse.Namespace) -> int:
     url = settings.database_url
     try:
         rev = db.current_revision(url)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:
         raise db.DatabaseError(f"cannot read {db.safe_url(url)}: {_reason(exc)}") from None
     head = db.head_revision()
     state = "up to date" if rev == head else f"needs upgrade to {head}"

@@ -13,10 +13,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
-from bot.settings import Settings, check_token, webhook_options
-from index.errors import IndexCorrupt, IndexNotBuilt
+from bot.settings import Settings, SettingsError, check_token, webhook_options
+from index.errors import IndexCorrupt, IndexNotBuilt, NotReady
 
 POLL_TIMEOUT = 30  # seconds one getUpdates long poll may wait
 PREFLIGHT_TIMEOUT = 15.0
@@ -121,7 +120,8 @@ def preflight(settings: Settings) -> str:
 
     async def who() -> str:
         request = HTTPXRequest(connect_timeout=PREFLIGHT_TIMEOUT, read_timeout=PREFLIGHT_TIMEOUT)
-        bot = Bot(settings.telegram_token, base_url=f"{settings.telegram_api_url}/bot", request=request)
+        token = settings.telegram_token.get_secret_value()
+        bot = Bot(token, base_url=f"{settings.telegram_api_url}/bot", request=request)
         me = await bot.get_me()
         await request.shutdown()
         return me.username or ""
@@ -129,9 +129,9 @@ def preflight(settings: Settings) -> str:
     try:
         return asyncio.run(who())
     except InvalidToken:
-        raise UsageError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
+        raise SettingsError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
     except NetworkError as exc:
-        raise UsageError(f"cannot reach Telegram at {settings.telegram_api_url}: {exc}") from None
+        raise NotReady(f"cannot reach Telegram at {settings.telegram_api_url}: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -177,7 +177,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=POLL_TIMEOUT)
     except InvalidToken:
-        raise UsageError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
+        raise SettingsError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
     except NetworkError as exc:
-        raise UsageError(f"cannot reach Telegram at {settings.telegram_api_url}: {exc}") from None
+        raise NotReady(f"cannot reach Telegram at {settings.telegram_api_url}: {exc}") from None
     return 0

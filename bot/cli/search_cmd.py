@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
-from index.errors import ChidaoError
 from index.model import Answer
 
 
@@ -65,7 +65,7 @@ def _queries(args: argparse.Namespace) -> Iterable[str]:
 
 def cmd_search(args: argparse.Namespace) -> int:
     if args.k < 1 or args.k > 50:
-        raise ChidaoError("--k must be between 1 and 50")
+        raise UsageError("--k must be between 1 and 50")
     s = settings_or_exit()
     from index.search import Searcher
 

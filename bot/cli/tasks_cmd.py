@@ -9,17 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import settings_or_exit
-from index.errors import ChidaoError
+from index.errors import CorpusNotFound
 
 if TYPE_CHECKING:
     from index.tasks import TaskCandidate
 
 TEXT_WIDTH = 90
 COLUMN_WIDTHS = (24, 32, 44)  # deadline, owner, document
-
-
-class CorpusNotFound(ChidaoError):
-    """The corpus directory does not exist."""
 
 
 def register(sub: Any) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 DEFAULT_INTERVAL = 60.0
 
@@ -57,7 +57,10 @@ async def run_worker(
     api = settings.telegram_api_url
     # The bot's own limits: ~30 messages/s overall, 20/min per group, 429s waited out, 5xx retried.
     bot: ExtBot[Any] = ExtBot(
-        settings.telegram_token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", rate_limiter=rate_limiter()
+        settings.telegram_token.get_secret_value(),
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        rate_limiter=rate_limiter(),
     )
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
@@ -74,7 +77,7 @@ async def run_worker(
         try:
             await bot.initialize()  # getMe: a wrong token stops here, with one line
         except InvalidToken:
-            raise UsageError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
+            raise SettingsError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
         with sessions() as session:  # rows a killed process on this host had claimed go out now
             released = release_dead_claims(session, me)
             session.commit()

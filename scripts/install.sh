@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv and install chidao with its test tools, at the versions of requirements.lock. Safe to run again.
+# VENV (default .venv) and CONSTRAINTS (default requirements.lock) choose another folder and pins: the floors
+# job (scripts/test-floors.sh) installs the oldest versions pyproject.toml allows this way.
 #
 # PyTorch comes first, and as the CPU build: a plain `pip install torch` from PyPI brings the multi-GB CUDA
 # build. It is taken from PyTorch's CPU wheel index (TORCH_INDEX), as the Dockerfile does. To choose another
@@ -14,17 +16,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TORCH_VERSION=${TORCH_VERSION:-2.13.0}
 TORCH_INDEX=${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}
+VENV=${VENV:-.venv}
+CONSTRAINTS=${CONSTRAINTS:-requirements.lock}
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
 fi
-pip() { .venv/bin/pip --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; return "${PIPESTATUS[0]}"; }
+pip() { "$VENV/bin/pip" --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }; return "${PIPESTATUS[0]}"; }
 
-if .venv/bin/python -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != sys.argv[1])" \
+if "$VENV/bin/python" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != sys.argv[1])" \
     "$TORCH_VERSION" 2>/dev/null; then
   :  # this release of torch is installed (whichever build was chosen the first time)
-elif .venv/bin/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/torch/', timeout=15)" \
+elif "$VENV/bin/python" -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/torch/', timeout=15)" \
     "${TORCH_INDEX%/}" 2>/dev/null; then
   pip install -q --index-url "$TORCH_INDEX" "torch==$TORCH_VERSION"
 else
@@ -35,5 +39,5 @@ else
     exit 1
   }
 fi
-pip install -q -c requirements.lock -e ".[dev]"
-.venv/bin/python -c "import torch, sentence_transformers, faiss, bm25s, telegram"
+pip install -q -c "$CONSTRAINTS" -e ".[dev]"
+"$VENV/bin/python" -c "import torch, sentence_transformers, faiss, bm25s, telegram"

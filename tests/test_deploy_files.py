@@ -151,7 +151,8 @@ def test_lock_covers_the_dependencies_and_no_cuda() -> None:
         assert name in pins, f"{name} is not in requirements.lock: run `bash scripts/lock.sh`"
     assert not [n for n in pins if n.startswith("nvidia-") or n == "triton"], "the lock took the CUDA build of torch"
     # Both installers take their versions from it.
-    assert "-c requirements.lock" in (ROOT / "scripts" / "install.sh").read_text("utf-8")
+    install = (ROOT / "scripts" / "install.sh").read_text("utf-8")
+    assert "CONSTRAINTS=${CONSTRAINTS:-requirements.lock}" in install and '-c "$CONSTRAINTS"' in install
     assert any("-c requirements.lock" in a for w, a in stages(DOCKERFILE)[0] if w == "RUN")
 
 

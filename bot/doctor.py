@@ -38,8 +38,9 @@ from bot.settings import Settings
 from index.errors import ChidaoError
 
 DEFAULT_TIMEOUT = 5.0  # seconds for the database connection and each Telegram request
-# Seconds for loading the embedding model, and then the index: about 5 s each on a small server; what takes
-# much longer (a model assembled again on every start, a swapping machine) is reported as a failure.
+# Seconds for loading the embedding model, and again for the index (scripts/docker-smoke.sh measured 17-27 s
+# for the model and 1.5 s for the shipped corpus's index in a container on a loaded 2-core machine); what
+# takes longer (a model assembled again on every start, a swapping machine) is reported as a failure.
 LOAD_BUDGET = 60.0
 
 

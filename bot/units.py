@@ -162,9 +162,7 @@ def owner_units(owner: str | None) -> list[Unit]:
         words = _strip_roles(_words(part))
         if not words:
             continue
-        plural_at = next(
-            (i for i, w in enumerate(words) if w in PLURAL and _class_at(words[i:]) is None), None
-        )
+        plural_at = next((i for i, w in enumerate(words) if w in PLURAL and _class_at(words[i:]) is None), None)
         if plural_at is not None:
             prefix = _strip_roles(words[:plural_at])
             rest = _qualified(words[plural_at + 1 :])

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=True),
+        sa.Column("user_name", sa.String(length=200), nullable=True),
         sa.Column("action", sa.String(length=32), nullable=False),
         sa.Column("detail", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], ondelete="CASCADE"),

@@ -116,3 +116,9 @@ def remove_unit(session: Session, chat_id: int, unit: str) -> bool:
 def clear_units(session: Session, chat_id: int) -> None:
     session.execute(delete(SubscriptionUnitRow).where(SubscriptionUnitRow.chat_id == chat_id))
     session.flush()
+
+
+def subscribed_to_all(session: Session, chat_id: int) -> bool:
+    """Whether the chat's subscription was made for every organisation task (`/subscribe` alone)."""
+    sub = session.get(SubscriptionRow, chat_id)
+    return sub is not None and bool(sub.all_org)

@@ -36,4 +36,7 @@ class Access:
         if self.sessions is None:
             return False
         with self.sessions() as session:
-            return session.scalar(select(AllowedChatRow.chat_id).where(AllowedChatRow.chat_id == chat_id)) is not None
+            return (
+                session.scalar(select(AllowedChatRow.chat_id).where(AllowedChatRow.chat_id == chat_id))
+                is not None
+            )

@@ -120,13 +120,17 @@ def row_counts(engine: Engine) -> dict[str, int]:
     out: dict[str, int] = {}
     with engine.connect() as conn:
         for name in _user_tables(engine):
-            out[name] = int(conn.execute(select(func.count()).select_from(table(name, column("x")))).scalar_one())
+            out[name] = int(
+                conn.execute(select(func.count()).select_from(table(name, column("x")))).scalar_one()
+            )
     return out
 
 
 def _empty_dir(path: Path) -> None:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise BackupError(f"{path} exists and is not an empty directory: give a new one (e.g. backups/$(date +%F))")
+        raise BackupError(
+            f"{path} exists and is not an empty directory: give a new one (e.g. backups/$(date +%F))"
+        )
     path.mkdir(parents=True, exist_ok=True)
 
 
@@ -198,7 +202,9 @@ def _copy_index(index_dir: Path, target: Path, manifest_only: bool) -> tuple[str
     return snap.name, count
 
 
-def backup(database_url: str, index_dir: Path, directory: Path, *, manifest_only: bool = False) -> BackupSummary:
+def backup(
+    database_url: str, index_dir: Path, directory: Path, *, manifest_only: bool = False
+) -> BackupSummary:
     """Write a backup of the database and the live index snapshot into the new directory `directory`."""
     _empty_dir(directory)
     try:
@@ -232,7 +238,9 @@ def backup(database_url: str, index_dir: Path, directory: Path, *, manifest_only
     files = sorted(p for p in directory.rglob("*") if p.is_file())
     model = None
     if snapshot:
-        manifest = json.loads((directory / "index" / "snapshots" / snapshot / "manifest.json").read_text("utf-8"))
+        manifest = json.loads(
+            (directory / "index" / "snapshots" / snapshot / "manifest.json").read_text("utf-8")
+        )
         model = manifest.get("model")
     info = {
         "format": FORMAT,
@@ -357,7 +365,9 @@ def restore(
     finally:
         engine.dispose()
     if revision != db.head_revision():
-        notes.append(f"the database is at revision {revision}: `chidao run` (or `chidao db upgrade`) migrates it")
+        notes.append(
+            f"the database is at revision {revision}: `chidao run` (or `chidao db upgrade`) migrates it"
+        )
     return RestoreSummary(kind, revision, rows, snapshot if restore_index else None, notes)
 
 
@@ -407,11 +417,15 @@ def copy_database(
         tables = db.Base.metadata.sorted_tables
         unknown = set(_user_tables(src)) - {t.name for t in tables}
         if unknown:
-            raise BackupError(f"the source has tables this version does not know: {', '.join(sorted(unknown))}")
+            raise BackupError(
+                f"the source has tables this version does not know: {', '.join(sorted(unknown))}"
+            )
         try:
             db.upgrade(dst)
         except SQLAlchemyError as exc:
-            raise BackupError(f"cannot migrate {db.safe_url(dst_url)}: {exc.__class__.__name__}: {exc}") from None
+            raise BackupError(
+                f"cannot migrate {db.safe_url(dst_url)}: {exc.__class__.__name__}: {exc}"
+            ) from None
         present = sum(row_counts(dst).values())
         if present and not force:
             raise BackupError(
@@ -448,7 +462,9 @@ def _reset_sequences(conn: Any, tables: list[Any]) -> None:
         if len(table.primary_key.columns) != 1:
             continue
         [col] = table.primary_key.columns
-        seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": col.name}).scalar()
+        seq = conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": col.name}
+        ).scalar()
         if seq:  # None for keys without a sequence (chat ids, update ids)
             top = f'SELECT COALESCE(MAX("{col.name}"), 0) + 1 FROM "{table.name}"'
             conn.execute(text(f"SELECT setval(:s, ({top}), false)"), {"s": seq})

@@ -432,7 +432,9 @@ def record_update(session: Session, update_id: int, now: dt.datetime) -> bool:
     return True
 
 
-def audit(session: Session, now: dt.datetime, user_id: int | None, action: str, detail: str | None = None) -> None:
+def audit(
+    session: Session, now: dt.datetime, user_id: int | None, action: str, detail: str | None = None
+) -> None:
     session.add(AuditRow(at=now, user_id=user_id, action=action, detail=detail))
 
 
@@ -457,6 +459,8 @@ def prune(
         delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < now - updates_older_than)
     ).rowcount  # type: ignore[attr-defined]
     outbox = session.execute(
-        delete(ReminderRow).where(ReminderRow.status != "pending", ReminderRow.due_at < now - outbox_older_than)
+        delete(ReminderRow).where(
+            ReminderRow.status != "pending", ReminderRow.due_at < now - outbox_older_than
+        )
     ).rowcount  # type: ignore[attr-defined]
     return int(updates or 0), int(outbox or 0)

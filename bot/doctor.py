@@ -89,7 +89,9 @@ def check_settings(load: Callable[[], Settings]) -> tuple[Check, Settings | None
 
 def check_token(settings: Settings) -> Check:
     if not settings.telegram_token:
-        return Check("token", False, "CHIDAO_TELEGRAM_TOKEN is not set", "put the token from @BotFather in .env")
+        return Check(
+            "token", False, "CHIDAO_TELEGRAM_TOKEN is not set", "put the token from @BotFather in .env"
+        )
     if not settings.token_ok():
         return Check(
             "token",
@@ -114,10 +116,13 @@ def check_admins(settings: Settings) -> Check:
         return Check(
             "admins",
             False,
-            f"CHIDAO_ADMIN_IDS holds {', '.join(map(str, negative))}: user ids are positive (that is a group id)",
+            f"CHIDAO_ADMIN_IDS holds {', '.join(map(str, negative))}: "
+            "user ids are positive (that is a group id)",
             "put group ids in CHIDAO_ALLOWED_CHATS, user ids in CHIDAO_ADMIN_IDS",
         )
-    return Check("admins", True, f"{len(settings.admin_ids)} admin(s): {', '.join(map(str, settings.admin_ids))}")
+    return Check(
+        "admins", True, f"{len(settings.admin_ids)} admin(s): {', '.join(map(str, settings.admin_ids))}"
+    )
 
 
 def check_timezone(settings: Settings) -> Check:
@@ -184,7 +189,8 @@ def check_database(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> list
                 "database",
                 False,
                 f"{shown}: the file {path} does not exist",
-                "`chidao run` creates it on start (or run `chidao db upgrade`); check the data volume is mounted",
+                "`chidao run` creates it on start (or run `chidao db upgrade`); "
+                "check the data volume is mounted",
             ),
             _skip("migrations", "no database"),
         ]
@@ -469,7 +475,11 @@ def check_telegram(
                 )
             ]
         me = body.get("result") or {}
-        checks = [Check("telegram", True, f"{api} reachable; bot @{me.get('username', '?')} (id {me.get('id', '?')})")]
+        checks = [
+            Check(
+                "telegram", True, f"{api} reachable; bot @{me.get('username', '?')} (id {me.get('id', '?')})"
+            )
+        ]
         if settings.webhook_url:
             checks.append(_webhook_info(http, settings, timeout, masked))
         return checks
@@ -485,7 +495,9 @@ def _expected_webhook_url(settings: Settings) -> str | None:
         return None
 
 
-def _webhook_info(http: httpx.Client, settings: Settings, timeout: float, masked: Callable[[str], str]) -> Check:
+def _webhook_info(
+    http: httpx.Client, settings: Settings, timeout: float, masked: Callable[[str], str]
+) -> Check:
     api, token = settings.telegram_api_url, settings.telegram_token
     try:
         info = http.get(f"{api}/bot{token}/getWebhookInfo", timeout=timeout).json().get("result") or {}

@@ -116,7 +116,10 @@ def failure_text(error: BaseException) -> str:
         why = " (không đọc được thư mục kho tài liệu)"
     else:
         why = ""
-    return f"❌ Không cập nhật được chỉ mục{why}. Bot vẫn trả lời theo chỉ mục cũ; vui lòng kiểm tra nhật ký hệ thống."
+    return (
+        f"❌ Không cập nhật được chỉ mục{why}. Bot vẫn trả lời theo chỉ mục cũ; "
+        "vui lòng kiểm tra nhật ký hệ thống."
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -42,7 +42,6 @@ JOB_NAME = "reminder-sweep"
 START_JOB_NAME = "reminder-sweep-at-start"
 SWEEP_INTERVAL = 60.0  # seconds between two sweeps
 
-
 def install(
     application: Any,
     *,

@@ -109,7 +109,9 @@ def is_subscribed(session: Session, chat_id: int) -> bool:
 
 def _active_subscriptions(session: Session) -> list[SubscriptionRow]:
     return list(
-        session.scalars(select(SubscriptionRow).where(SubscriptionRow.active, SubscriptionRow.blocked_at.is_(None)))
+        session.scalars(
+            select(SubscriptionRow).where(SubscriptionRow.active, SubscriptionRow.blocked_at.is_(None))
+        )
     )
 
 
@@ -126,7 +128,9 @@ def offset_kind(days: int) -> str:
     return f"offset-{days}"
 
 
-def latest_due_offset(deadline: dt.date, now: dt.datetime, settings: Settings) -> tuple[int, dt.datetime] | None:
+def latest_due_offset(
+    deadline: dt.date, now: dt.datetime, settings: Settings
+) -> tuple[int, dt.datetime] | None:
     """The offset whose due moment is the most recent one at or before `now`, with that moment."""
     for days in sorted(settings.reminder_days):
         due = due_moment(deadline - dt.timedelta(days=days), settings)
@@ -158,7 +162,9 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
     if not subs:
         return 0
     tasks = session.scalars(
-        select(TaskRow).where(TaskRow.status == "open", TaskRow.review == "accepted", TaskRow.deadline.is_not(None))
+        select(TaskRow).where(
+            TaskRow.status == "open", TaskRow.review == "accepted", TaskRow.deadline.is_not(None)
+        )
     ).all()
 
     # Which chats a task concerns: its own group or private chat, or the chats following it (bot.following).
@@ -341,10 +347,14 @@ def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime, row_id
     sub = session.get(SubscriptionRow, old)
     if sub is not None and session.get(SubscriptionRow, new) is None:
         session.add(
-            SubscriptionRow(chat_id=new, subscribed_by=sub.subscribed_by, created_at=sub.created_at, active=sub.active)
+            SubscriptionRow(
+                chat_id=new, subscribed_by=sub.subscribed_by, created_at=sub.created_at, active=sub.active
+            )
         )
     session.flush()
-    session.execute(update(SubscriptionRow).where(SubscriptionRow.chat_id == old).values(active=False, blocked_at=now))
+    session.execute(
+        update(SubscriptionRow).where(SubscriptionRow.chat_id == old).values(active=False, blocked_at=now)
+    )
     pending = session.scalars(
         select(ReminderRow).where(ReminderRow.chat_id == old, ReminderRow.status == "pending")
     ).all()
@@ -379,7 +389,9 @@ def _finish(session: Session, row_id: int, worker_id: str, **values: Any) -> boo
 T = TypeVar("T")
 
 
-async def _in_db(session_factory: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def _in_db(
+    session_factory: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any
+) -> T:
     """Run `fn(session, *args, **kwargs)` in a worker thread and commit: a slow or locked database (SQLite's
     busy_timeout, a PostgreSQL round trip) never stalls the bot's event loop."""
 
@@ -400,7 +412,9 @@ class _Ready:
     attempts: int
 
 
-def _load(session: Session, row_id: int, worker_id: str, now: dt.datetime, settings: Settings) -> _Ready | str | None:
+def _load(
+    session: Session, row_id: int, worker_id: str, now: dt.datetime, settings: Settings
+) -> _Ready | str | None:
     """The message for a claimed row; a reason string when the row was skipped; None when the claim was
     lost (it went stale and another worker took it)."""
     # Renew the claim first: it must not go stale while earlier rows of a long batch were being sent.
@@ -417,7 +431,9 @@ def _load(session: Session, row_id: int, worker_id: str, now: dt.datetime, setti
     return _Ready(row.chat_id, text, late, row.attempts)
 
 
-def _block(session: Session, row_id: int, worker_id: str, chat_id: int, now: dt.datetime, reason: str) -> None:
+def _block(
+    session: Session, row_id: int, worker_id: str, chat_id: int, now: dt.datetime, reason: str
+) -> None:
     _finish(session, row_id, worker_id, status="skipped", last_error=reason[:500])
     _block_chat(session, chat_id, now, reason)
 
@@ -534,12 +550,8 @@ async def sweep(
                         rest,
                     )
                     (report.failed if failed else report.retry_later).append(row_id)
-                    log_event(
-                        "reminder.failed" if failed else "reminder.retry",
-                        level=logging.WARNING,
-                        reminder=row_id,
-                        error=error,
-                    )
+                    log_event("reminder.failed" if failed else "reminder.retry", level=logging.WARNING,
+                              reminder=row_id, error=error)
                     report.retry_later.extend(rest)
                     return report
                 else:

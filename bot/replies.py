@@ -124,7 +124,9 @@ def source_line(meta: DocMeta, paragraph: int, number: int | None = None) -> str
     return prefix + " — ".join(parts)
 
 
-def answer_message(hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE) -> tuple[str, list[bool]]:
+def answer_message(
+    hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE
+) -> tuple[str, list[bool]]:
     """The quoted passages: each a blockquote with the matched words in bold, then its source line.
 
     Returns the HTML and, per hit, whether its passage was cut to fit (its full text is one tap away).
@@ -225,13 +227,16 @@ def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool 
     ]
     if in_group:
         mention = f"@{escape(bot_username)} " if bot_username else ""
-        lines.append(f"• Trong nhóm: gõ /hoi kèm câu hỏi, nhắc tên {mention}hoặc trả lời (reply) tin nhắn của tôi.")
+        lines.append(
+            f"• Trong nhóm: gõ /hoi kèm câu hỏi, nhắc tên {mention}hoặc trả lời (reply) tin nhắn của tôi."
+        )
     else:
         lines.append("• Gõ thẳng câu hỏi, có dấu hay không dấu, viết tắt đều được.")
         lines.append("• Trong nhóm: gõ /hoi kèm câu hỏi, hoặc nhắc tên tôi.")
     lines.append("• Nêu rõ tỉnh, số hiệu văn bản, quý hoặc năm để kết quả chính xác hơn.")
     lines.append(
-        "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; 👍/👎 để góp ý."
+        "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; "
+        "👍/👎 để góp ý."
     )
     if examples:
         lines += ["", "<b>Ví dụ</b>"]

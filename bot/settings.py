@@ -31,7 +31,9 @@ def _split_ints(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CHIDAO_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CHIDAO_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("data/index")
@@ -118,7 +120,8 @@ def check_token(settings: Settings) -> None:
         )
     if not settings.token_ok():
         raise SettingsError(
-            "CHIDAO_TELEGRAM_TOKEN does not look like a bot token (expected digits:letters, as given by @BotFather)"
+            "CHIDAO_TELEGRAM_TOKEN does not look like a bot token "
+            "(expected digits:letters, as given by @BotFather)"
         )
 
 

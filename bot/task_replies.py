@@ -106,7 +106,13 @@ def describe_recurrence(recurrence: str | None) -> str | None:
     if rec.day is not None:
         out += f", trước ngày {rec.day}"
         if rec.months > 1:
-            out += " tháng đầu" if rec.month_slot == 0 else " tháng cuối" if rec.month_slot == rec.months - 1 else ""
+            out += (
+                " tháng đầu"
+                if rec.month_slot == 0
+                else " tháng cuối"
+                if rec.month_slot == rec.months - 1
+                else ""
+            )
             out += " quý" if rec.months == 3 else " kỳ" if rec.month_slot in (0, rec.months - 1) else ""
     return out
 
@@ -330,7 +336,11 @@ def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: b
     if 0 in reminder_days:
         parts.append("đúng ngày hạn chót")
     when = " và ".join(parts) or "theo lịch"
-    head = "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này." if new else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
+    head = (
+        "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này."
+        if new
+        else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
+    )
     return (
         f"{head} Nhắc lúc {reminder_time.strftime('%H:%M')} {when}; việc quá hạn được nhắc mỗi ngày "
         "một lần. Huỷ: /unsubscribe."
@@ -609,7 +619,9 @@ def render_reminder(task: Task, today: dt.date, late: bool) -> str:
     if task.recurrence:
         lines.append(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}")
     if task.source_doc:
-        where = f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
+        where = (
+            f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
+        )
         lines.append(f"Nguồn: {e(where, quote=False)}")
     return _cut_message("\n".join(lines))
 

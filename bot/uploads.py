@@ -160,7 +160,10 @@ def reason_vi(message: str, max_bytes: int) -> str:
     if "over the" in m and "limit" in m:
         return f"tệp vượt giới hạn {size_text(max_bytes)}."
     if "no text layer" in m:
-        return "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản .docx/.pdf có chữ."
+        return (
+            "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản "
+            ".docx/.pdf có chữ."
+        )
     if "encrypted pdf" in m:
         return "tệp PDF được đặt mật khẩu; vui lòng gửi bản không khoá."
     if "binary file" in m:
@@ -168,7 +171,9 @@ def reason_vi(message: str, max_bytes: int) -> str:
     if "not utf-8" in m or "utf-16" in m:
         return "không nhận ra bảng mã của tệp văn bản (cần Unicode UTF-8, hoặc TCVN3, VNI, Windows-1258)."
     if "not a valid .docx" in m or "broken .docx" in m:
-        return "tệp .docx bị hỏng hoặc không đúng định dạng (tệp .doc cũ cần mở bằng Word và lưu thành .docx)."
+        return (
+            "tệp .docx bị hỏng hoặc không đúng định dạng (tệp .doc cũ cần mở bằng Word và lưu thành .docx)."
+        )
     if "broken pdf" in m:
         return "tệp PDF bị hỏng, không đọc được."
     if "empty file" in m or "no text" in m:

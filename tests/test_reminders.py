@@ -105,7 +105,7 @@ def setup_chat_and_task(
     with factory() as s:
         for chat in chats:
             reminders.subscribe(s, chat, 7, clock())
-        t = tasks.add_task(s, text, deadline, recurrence, 7, None, now=clock())  # an organisation task: every subscribed chat
+        t = tasks.add_task(s, text, deadline, recurrence, 7, None, now=clock())  # organisation task
         s.commit()
         return t.id
 
@@ -604,7 +604,7 @@ def _due_tasks(
         for chat in chats:
             reminders.subscribe(s, chat, 7, clock())
         for i in range(n):
-            tasks.add_task(s, f"Việc <số> {i} & báo cáo", DEADLINE, None, 7, None, now=clock())  # an organisation task: every subscribed chat
+            tasks.add_task(s, f"Việc <số> {i} & báo cáo", DEADLINE, None, 7, None, now=clock())  # organisation task
         s.commit()
 
 

@@ -11,7 +11,9 @@ from bot.cli.common import settings_or_exit
 
 
 def register(sub: Any) -> None:
-    b = sub.add_parser("backup", help="write a consistent copy of the database and the index into a new directory")
+    b = sub.add_parser(
+        "backup", help="write a consistent copy of the database and the index into a new directory"
+    )
     b.add_argument("directory", type=Path, help="a new (or empty) directory, e.g. backups/2026-11-28")
     b.add_argument(
         "--manifest-only",
@@ -22,14 +24,18 @@ def register(sub: Any) -> None:
 
     r = sub.add_parser("restore", help="put a backup back (stop the bot first)")
     r.add_argument("directory", type=Path, help="a directory written by `chidao backup`")
-    r.add_argument("--force", action="store_true", help="replace a database that holds rows, or an existing index")
+    r.add_argument(
+        "--force", action="store_true", help="replace a database that holds rows, or an existing index"
+    )
     r.add_argument("--no-index", action="store_true", help="restore the database only")
     r.set_defaults(func=cmd_restore)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
-    summary = backup(settings.database_url, settings.index_dir, args.directory, manifest_only=args.manifest_only)
+    summary = backup(
+        settings.database_url, settings.index_dir, args.directory, manifest_only=args.manifest_only
+    )
     print(summary.line())
     return 0
 

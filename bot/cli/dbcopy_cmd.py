@@ -29,6 +29,7 @@ def cmd_db_copy(args: argparse.Namespace) -> int:
 
     copied = copy_database(args.src, args.dst, force=args.force, progress=progress)
     print(
-        f"copied {sum(copied.values())} rows in {len(copied)} tables from {safe_url(args.src)} to {safe_url(args.dst)}"
+        f"copied {sum(copied.values())} rows in {len(copied)} tables "
+        f"from {safe_url(args.src)} to {safe_url(args.dst)}"
     )
     return 0

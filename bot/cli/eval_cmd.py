@@ -14,11 +14,8 @@ from index.errors import ChidaoError
 def register(sub: Any) -> None:
     p = sub.add_parser("eval", help="measure retrieval on an eval folder")
     p.add_argument("--eval", type=Path, default=Path("../shared/eval"), help="eval folder (default ../shared/eval)")
-    p.add_argument(
-        "--all-modes",
-        action="store_true",
-        help="also measure the lexical side alone, the dense side alone and plain BM25",
-    )
+    p.add_argument("--all-modes", action="store_true",
+                   help="also measure the lexical side alone, the dense side alone and plain BM25")
     p.add_argument("--misses", action="store_true", help="list questions whose gold is not in the top 5")
     p.set_defaults(func=cmd_eval)
 

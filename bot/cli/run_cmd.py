@@ -140,7 +140,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     setup_logging(settings, secrets=[options["secret_token"] if options else ""])  # quiets NOISY_LOGGERS
 
     if not index_present(settings) and args.no_build:
-        raise IndexNotBuilt(f"no index in {settings.index_dir}: run `chidao index build` (or drop --no-build)")
+        raise IndexNotBuilt(
+            f"no index in {settings.index_dir}: run `chidao index build` (or drop --no-build)"
+        )
     username = preflight(settings)
     handle = open_index(settings, build_missing=True)
     upgrade(settings.database_url)

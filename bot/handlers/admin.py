@@ -90,7 +90,8 @@ REMOVE_USAGE = (
     "hoặc /docs_remove uploads/bao-cao.docx"
 )
 ALLOW_USAGE = (
-    "Cách dùng: gõ /{cmd} trong nhóm cần {what}, hoặc /{cmd} &lt;mã nhóm/người dùng&gt;, ví dụ: /{cmd} -1001234567890"
+    "Cách dùng: gõ /{cmd} trong nhóm cần {what}, hoặc /{cmd} &lt;mã nhóm/người dùng&gt;, "
+    "ví dụ: /{cmd} -1001234567890"
 )
 CANCELLED = "Đã huỷ, không xoá tài liệu nào."
 TASKS_FAILED = "⚠️ Chưa cập nhật được danh sách việc cần làm từ văn bản; vui lòng xem nhật ký hệ thống."
@@ -145,7 +146,9 @@ def docs_page(docs: Sequence[DocMeta], page: int) -> DocsPage:
     lines = [header, ""]
     lines += [doc_line(i + 1, docs[i]) for i in shown]
     lines += ["", "Xoá một tài liệu: bấm 🗑 kèm số thứ tự, hoặc gõ /docs_remove &lt;số hoặc tên tệp&gt;."]
-    remove_buttons = [InlineKeyboardButton(f"🗑 {i + 1}", callback_data=f"a:r:{doc_key(docs[i].path)}") for i in shown]
+    remove_buttons = [
+        InlineKeyboardButton(f"🗑 {i + 1}", callback_data=f"a:r:{doc_key(docs[i].path)}") for i in shown
+    ]
     rows = [remove_buttons[j : j + 5] for j in range(0, len(remove_buttons), 5)]
     nav = []
     if page > 0:
@@ -196,7 +199,8 @@ def stats_text(s: Stats, tz: dt.tzinfo) -> str:
         f"• Tài liệu trong chỉ mục: {s.documents} ({s.passages} đoạn trích)",
         f"• Câu hỏi đã nhận: {s.questions} (có trích dẫn trả lời: {s.answered})",
         f"• Góp ý: 👍 {s.votes_up} · 👎 {s.votes_down}",
-        f"• Nhóm/người dùng được cấp quyền: {s.allowed_in_db} qua lệnh /allow, {s.allowed_in_config} trong cấu hình",
+        f"• Nhóm/người dùng được cấp quyền: {s.allowed_in_db} qua lệnh /allow, "
+        f"{s.allowed_in_config} trong cấu hình",
     ]
     if s.index_built_at:
         lines.append(f"• Chỉ mục hiện tại lập lúc: {local_time(s.index_built_at, tz)}")
@@ -237,12 +241,16 @@ def parse_chat_id(text: str) -> int | None:
 # Plumbing
 
 
-def _write_audit(sessions: sessionmaker[Session], user_id: int | None, action: str, detail: str | None) -> None:
+def _write_audit(
+    sessions: sessionmaker[Session], user_id: int | None, action: str, detail: str | None
+) -> None:
     with sessions() as session, session.begin():
         audit(session, utcnow(), user_id, action, detail)
 
 
-async def _audit(svc: Services, user_id: int | None, action: str, detail: dict[str, Any] | str | None) -> None:
+async def _audit(
+    svc: Services, user_id: int | None, action: str, detail: dict[str, Any] | str | None
+) -> None:
     text = json.dumps(detail, ensure_ascii=False) if isinstance(detail, dict) else detail
     try:
         await blocking(lambda: _write_audit(svc.sessions, user_id, action, text))
@@ -258,7 +266,9 @@ def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
         return found
     svc = services(context)
 
-    async def after_build(summary: BuildSummary | None, error: str | None, users: list[int | None]) -> str | None:
+    async def after_build(
+        summary: BuildSummary | None, error: str | None, users: list[int | None]
+    ) -> str | None:
         """Import the tasks of a new snapshot (bot.task_import), then audit the rebuild."""
         tasks: TaskImportSummary | None = None
         note: str | None = None
@@ -350,7 +360,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
     async def refuse(reason: str) -> None:
         shown = escape(raw_name or "(không tên)")
-        await send(context, chat_id, f"❌ Không thêm tệp «{shown}»: {escape(reason)}", reply_to=message.message_id)
+        await send(
+            context, chat_id, f"❌ Không thêm tệp «{shown}»: {escape(reason)}", reply_to=message.message_id
+        )
         await _audit(svc, user_id, A_UPLOAD_REFUSED, {"file_name": raw_name, "reason": reason})
 
     try:
@@ -385,7 +397,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         A_UPLOAD,
         {"file_name": raw_name, "path": stored.path, "title": doc.title, "paragraphs": len(doc.paragraphs)},
     )
-    await send(context, chat_id, f"📥 Đã thêm vào kho: {about}, lưu tại {where}.", reply_to=message.message_id)
+    await send(
+        context, chat_id, f"📥 Đã thêm vào kho: {about}, lưu tại {where}.", reply_to=message.message_id
+    )
     if _start_reindex(update, context, chat_id, queue=True) == "queued":
         await send(context, chat_id, QUEUED)
 
@@ -420,7 +434,9 @@ async def on_docs_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     found = find_documents(docs, arg)
     if not found:
-        await send(context, chat_id, f"Không có tài liệu «{escape(arg)}» trong chỉ mục; xem danh sách bằng /docs.")
+        await send(
+            context, chat_id, f"Không có tài liệu «{escape(arg)}» trong chỉ mục; xem danh sách bằng /docs."
+        )
         return
     if len(found) > 1:
         names = "\n".join(f"• <code>{escape(d.path)}</code>" for d in found)
@@ -481,7 +497,10 @@ async def on_admin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
                 ]
             ]
         )
-        text = f"Xoá tài liệu «{escape(meta.title)}» (<code>{escape(meta.path)}</code>) khỏi kho và cập nhật chỉ mục?"
+        text = (
+            f"Xoá tài liệu «{escape(meta.title)}» (<code>{escape(meta.path)}</code>) khỏi kho và cập nhật "
+            "chỉ mục?"
+        )
         await send(context, chat_id, text, markup=markup)
         return
     if isinstance(query.message, Message):

@@ -138,7 +138,9 @@ def shown_hits(answer: Answer) -> list[Hit]:
     return [h for h in answer.hits if best <= 0 or h.score >= RELATIVE_FLOOR * best]
 
 
-def answer_keyboard(question_id: int, page: Sequence[Hit], start: int, has_more: bool) -> InlineKeyboardMarkup:
+def answer_keyboard(
+    question_id: int, page: Sequence[Hit], start: int, has_more: bool
+) -> InlineKeyboardMarkup:
     full_row = [
         InlineKeyboardButton(
             f"{replies.BTN_FULL} [{start + i + 1}]",
@@ -348,7 +350,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat_id = query.message.chat.id
     if not await allowed(context, chat_id, query.from_user.id):
-        await answer_button(query, replies.stranger_text(chat_id).replace("<code>", "").replace("</code>", ""))
+        await answer_button(
+            query, replies.stranger_text(chat_id).replace("<code>", "").replace("</code>", "")
+        )
         return
     action = decode_callback(query.data or "")
     if isinstance(action, More):
@@ -381,7 +385,9 @@ async def _on_more(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
     if len(hits) <= action.start:
         await send(context, chat_id, replies.NO_MORE, reply_to=query.message.message_id)
     else:
-        await send_page(context, chat_id, action.question_id, hits, action.start, reply_to=query.message.message_id)
+        await send_page(
+            context, chat_id, action.question_id, hits, action.start, reply_to=query.message.message_id
+        )
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     if markup is not None:
         with contextlib.suppress(TelegramError):
@@ -440,7 +446,9 @@ async def _on_vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
     assert query.message is not None
     chat_id = query.message.chat.id
     saved = await blocking(
-        lambda: _save_vote(svc.sessions, lambda: svc.index.searcher.documents(), action, query.from_user.id, chat_id)
+        lambda: _save_vote(
+            svc.sessions, lambda: svc.index.searcher.documents(), action, query.from_user.id, chat_id
+        )
     )
     await answer_button(query, replies.THANKS if saved else replies.GONE)
 

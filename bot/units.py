@@ -75,9 +75,20 @@ CLASSES: tuple[tuple[str, ...], ...] = tuple(
     )
 )
 PLURAL = frozenset({"cac", "cap", "moi", "nhung"})  # "các X", "cấp X", "mỗi X": a class, not one unit
-# Roles that address a unit through its leaders: "Ban Thường vụ các huyện ủy" routes like "các huyện ủy".
+# Roles that address a unit through its leaders or its party body: "Ban Thường vụ các huyện ủy" routes like
+# "các huyện ủy", "Đảng đoàn MTTQ tỉnh" like "MTTQ tỉnh", "Ban cán sự đảng UBND tỉnh" like "UBND tỉnh".
 ROLES: tuple[tuple[str, ...], ...] = tuple(
-    tuple(r.split()) for r in ("ban thuong vu", "thu truong", "chu tich", "lanh dao", "bi thu", "thuong truc")
+    tuple(r.split())
+    for r in (
+        "ban thuong vu",
+        "thu truong",
+        "chu tich",
+        "lanh dao",
+        "bi thu",
+        "thuong truc",
+        "dang doan",
+        "ban can su dang",
+    )
 )
 # Words after a class that qualify it rather than name a unit: "các huyện ủy có xã sáp nhập".
 QUALIFIERS = frozenset({"co", "truc", "thuoc", "sau", "trong", "cua", "da", "chua", "con", "duoc", "lien", "tren"})

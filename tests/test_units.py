@@ -69,6 +69,8 @@ def test_owner_units(owner: str | None, units: list[tuple[str, bool]]) -> None:
         ("Sở Y tế", "Các cơ quan, đơn vị", False),
         ("Sở Thông tin và Truyền thông", "Sở Thông tin và Truyền thông", True),
         ("Sở Thông tin", "Sở Thông tin và Truyền thông", True),
+        ("MTTQ tỉnh", "Đảng đoàn MTTQ tỉnh", True),  # the party body of the front routes to the front
+        ("UBND tỉnh", "Ban cán sự đảng Ủy ban nhân dân tỉnh", True),
         ("Sở Nội vụ", None, False),
         ("", "Sở Nội vụ", False),
     ],

@@ -122,3 +122,18 @@ def subscribed_to_all(session: Session, chat_id: int) -> bool:
     """Whether the chat's subscription was made for every organisation task (`/subscribe` alone)."""
     sub = session.get(SubscriptionRow, chat_id)
     return sub is not None and bool(sub.all_org)
+
+
+def move_chat(session: Session, old: int, new: int) -> None:
+    """A group became a supergroup: the units it followed move to its new id (ones the new id already
+    follows are kept once)."""
+    have = set(session.scalars(select(SubscriptionUnitRow.unit_key).where(SubscriptionUnitRow.chat_id == new)))
+    for row in session.scalars(select(SubscriptionUnitRow).where(SubscriptionUnitRow.chat_id == old)).all():
+        if row.unit_key not in have:
+            session.add(SubscriptionUnitRow(chat_id=new, unit_key=row.unit_key, unit=row.unit,
+                                            created_by=row.created_by, created_at=row.created_at))  # fmt: skip
+        session.delete(row)
+    old_sub, new_sub = session.get(SubscriptionRow, old), session.get(SubscriptionRow, new)
+    if old_sub is not None and new_sub is not None:
+        new_sub.all_org = old_sub.all_org
+    session.flush()

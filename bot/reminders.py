@@ -47,10 +47,12 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
 from bot.following import UNSUBSCRIBED, all_following, concerns, following
+from bot.following import move_chat as move_units
 from bot.logs import log_event
 from bot.settings import Settings
 from bot.task_replies import render_digest, render_reminder
 from bot.tasks import _to_task, list_open, roll_recurring
+from bot.tasks import move_chat as move_tasks
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +354,8 @@ def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime, row_id
             )
         )
     session.flush()
+    move_units(session, old, new)  # what it follows and its own tasks move with it
+    move_tasks(session, old, new)
     session.execute(
         update(SubscriptionRow).where(SubscriptionRow.chat_id == old).values(active=False, blocked_at=now)
     )

@@ -410,6 +410,13 @@ def add_task(
     return _to_task(row)
 
 
+def move_chat(session: Session, old: int, new: int) -> int:
+    """A group became a supergroup (new chat id): its tasks follow it. Returns how many moved."""
+    result = session.execute(update(TaskRow).where(TaskRow.chat_id == old).values(chat_id=new))
+    session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def task_from_message(session: Session, chat_id: int, message_id: int) -> Task | None:
     """The task typed in with message `message_id` of chat `chat_id` (None if there is none)."""
     row = session.scalar(select(TaskRow).where(TaskRow.chat_id == chat_id, TaskRow.source_message_id == message_id))

@@ -131,6 +131,7 @@ async def test_private_task_invisible_to_a_group(
     app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock
 ) -> None:
     await say(fake_telegram, ALLOWED_GROUP, "/subscribe", ADMIN_ID)
+    await say(fake_telegram, MEMBER, "/subscribe")  # the person's own reminders
     msg = await say(fake_telegram, MEMBER, "/task_add 05/12/2026 Khám sức khỏe định kỳ")
     assert "Đã thêm công việc #1" in msg["text"]
     msg = await say(fake_telegram, ALLOWED_GROUP, "/tasks", MEMBER)
@@ -149,6 +150,9 @@ async def test_private_task_invisible_to_a_group(
     clock.set(vn(2026, 12, 6, 8, 1))
     await sweep(app)
     assert reminder_texts(fake_telegram, ALLOWED_GROUP) == []
+    reminder, digest = reminder_texts(fake_telegram, MEMBER)  # in the person's own chat only
+    assert reminder.startswith("⏰ Nhắc hạn công việc #1\nKhám sức khỏe định kỳ\nHạn chót: 05/12/2026 — còn 3 ngày")
+    assert digest.splitlines()[1] == "• #1 Khám sức khỏe định kỳ — hạn 05/12/2026, quá hạn 1 ngày"
     with sessions() as s:
         assert [r.scope for r in s.scalars(select(TaskRow))] == ["personal"]
         assert s.scalars(select(ReminderRow).where(ReminderRow.chat_id == ALLOWED_GROUP)).all() == []
@@ -584,3 +588,37 @@ def test_upgrade_from_0001_keeps_tasks_and_subscriptions_meaningful(database_url
     finally:
         engine.dispose()
 
+
+
+def test_group_upgraded_to_supergroup_keeps_its_tasks_and_units(
+    sessions: sessionmaker[Session], clock: Clock
+) -> None:
+    import asyncio
+
+    from telegram.error import ChatMigrated
+
+    from bot import following
+    from tests.dbfixtures import make_settings
+
+    new_id = -1009999
+    with sessions() as s:
+        reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
+        following.set_all(s, ALLOWED_GROUP, False)
+        following.add_unit(s, ALLOWED_GROUP, "Sở Nội vụ", ADMIN_ID, clock())
+        own = tasks.add_task(s, "Việc của nhóm", D(2026, 12, 10), None, MEMBER, ALLOWED_GROUP, now=clock())
+        s.commit()
+    sent: list[tuple[int, str]] = []
+
+    async def send(chat_id: int, text_: str) -> None:
+        if chat_id == ALLOWED_GROUP:
+            raise ChatMigrated(new_id)
+        sent.append((chat_id, text_))
+
+    clock.set(vn(2026, 12, 3, 8, 1))
+    asyncio.run(reminders.sweep(sessions, send, clock, make_settings(), "w1"))
+    assert [c for c, _ in sent] == [new_id] and f"#{own.id}" in sent[0][1]
+    with sessions() as s:
+        assert tasks.get_task(s, own.id).chat_id == new_id  # type: ignore[union-attr]
+        follow = following.following(s, new_id)
+        assert follow.subscribed and not follow.all_org and follow.units == ("Sở Nội vụ",)
+        assert following.following(s, ALLOWED_GROUP).units == ()

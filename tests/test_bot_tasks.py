@@ -233,8 +233,12 @@ async def test_subscribe_by_admin_refused_for_others(
     with session_factory() as s:
         assert reminders.is_subscribed(s, ALLOWED_GROUP)
         assert s.get(SubscriptionRow, ALLOWED_GROUP).subscribed_by == ADMIN_ID  # type: ignore[union-attr]
-    msg = await say(fake_telegram, ADMIN_ID, "/subscribe")
-    assert msg["text"] == "Lệnh /subscribe dùng trong nhóm cần nhận (hoặc thôi nhận) nhắc hạn công việc."
+    msg = await say(fake_telegram, ADMIN_ID, "/subscribe")  # a private chat: its own reminders
+    assert msg["text"].startswith("🔔 Đã đăng ký nhắc hạn công việc cho nhóm này.")
+    msg = await say(fake_telegram, 3003, "/subscribe")  # a stranger: the refusal, nothing stored
+    assert "3003" in msg["text"] and "quản trị viên" in msg["text"]
+    with session_factory() as s:
+        assert reminders.is_subscribed(s, ADMIN_ID) and not reminders.is_subscribed(s, 3003)
     msg = await in_group(fake_telegram, "/unsubscribe", user_id=MEMBER)
     assert msg["text"] == task_replies.ADMIN_ONLY
     msg = await in_group(fake_telegram, "/unsubscribe")

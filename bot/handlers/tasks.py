@@ -346,9 +346,13 @@ async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def _subscribing_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, cmd: str) -> Message | None:
+    """The message, if its sender may change this chat's subscription: a bot admin in a group; in a private
+    chat the person the bot serves (their own reminders: their personal tasks and what they follow)."""
     message = update.effective_message
     if message is None:
         return None
+    if message.chat.type == ChatType.PRIVATE:
+        return await served(update, context)
     if message.chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         await reply(context, message, task_replies.GROUP_ONLY.format(cmd=cmd))
         return None

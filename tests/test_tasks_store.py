@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import task_replies, tasks
-from bot.db import AuditRow
+from bot.db import AuditRow, TaskRow
 from index.recurrence import (
     Recurrence,
     first_deadline,
@@ -477,3 +477,28 @@ def test_edit_records_history_and_drops_planned_reminders(session) -> None:  # t
     lines = [task_replies.event_text(e, dt.UTC) for e in history]
     link = f'<a href="tg://user?id={OTHER}">người dùng {OTHER}</a>'
     assert lines[1] == f"• 03:00 01/12/2026 — sửa hạn 10/12/2026 → 20/12/2026 ({link})"
+
+
+def test_review_doc_by_document_and_overdue_at_import(session) -> None:  # type: ignore[no-untyped-def]
+    old = [Cand("cu.txt", 1, "Gửi báo cáo quý I", deadline=D(2024, 4, 30)),
+           Cand("cu.txt", 2, "Tổng kết năm", deadline=D(2026, 12, 31))]  # fmt: skip
+    other = [Cand("khac.txt", 1, "Nộp hồ sơ", deadline=D(2024, 6, 30)), Cand("khac.txt", 2, "Rà soát")]
+    tasks.import_candidates(session, "cu.txt", old, NOW)
+    tasks.import_candidates(session, "khac.txt", other, NOW)
+    groups = tasks.candidates_by_doc(session)
+    assert [(g.doc, len(g.tasks), g.overdue_at_import) for g in groups] == [("cu.txt", 2, 1), ("khac.txt", 2, 1)]
+    # Every document's candidates that were overdue when imported, at once.
+    assert tasks.review_doc(session, None, False, AUTHOR, NOW, only_overdue_at_import=True) == 2
+    assert [(g.doc, [t.text for t in g.tasks]) for g in tasks.candidates_by_doc(session)] == [
+        ("cu.txt", ["Tổng kết năm"]),
+        ("khac.txt", ["Rà soát"]),
+    ]
+    assert tasks.review_doc(session, "khac.txt", True, AUTHOR, NOW) == 1
+    assert [g.doc for g in tasks.candidates_by_doc(session)] == ["cu.txt"]
+    reviews = sorted((r.text, r.review) for r in session.scalars(select(TaskRow)))
+    assert reviews == [
+        ("Gửi báo cáo quý I", "dropped"),
+        ("Nộp hồ sơ", "dropped"),
+        ("Rà soát", "accepted"),
+        ("Tổng kết năm", "candidate"),
+    ]

@@ -328,7 +328,7 @@ def window_text(win: Window, today: dt.date, limit: int = MAX_MESSAGE) -> str:
     return _fit([head], lines, limit)
 
 
-def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: bool) -> str:
+def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: bool, private: bool = False) -> str:
     before = sorted((d for d in reminder_days if d > 0), reverse=True)
     parts = []
     if before:
@@ -341,6 +341,12 @@ def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: b
         if new
         else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
     )
+    if private:
+        head = (
+            "🔔 Đã đăng ký nhắc hạn công việc riêng của anh/chị (và việc chung) trong chat này."
+            if new
+            else "🔔 Chat này đã đăng ký nhắc hạn từ trước."
+        )
     return (
         f"{head} Nhắc lúc {reminder_time.strftime('%H:%M')} {when}; việc quá hạn được nhắc mỗi ngày "
         "một lần. Huỷ: /unsubscribe."

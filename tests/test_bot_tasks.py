@@ -234,7 +234,7 @@ async def test_subscribe_by_admin_refused_for_others(
         assert reminders.is_subscribed(s, ALLOWED_GROUP)
         assert s.get(SubscriptionRow, ALLOWED_GROUP).subscribed_by == ADMIN_ID  # type: ignore[union-attr]
     msg = await say(fake_telegram, ADMIN_ID, "/subscribe")  # a private chat: its own reminders
-    assert msg["text"].startswith("🔔 Đã đăng ký nhắc hạn công việc cho nhóm này.")
+    assert msg["text"].startswith("🔔 Đã đăng ký nhắc hạn công việc riêng của anh/chị (và việc chung)")
     msg = await say(fake_telegram, 3003, "/subscribe")  # a stranger: the refusal, nothing stored
     assert "3003" in msg["text"] and "quản trị viên" in msg["text"]
     with session_factory() as s:

@@ -106,13 +106,30 @@ def _user_name(update: Update) -> str | None:
     return user.full_name if user else None
 
 
-async def _member_status(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> str | None:
-    """The user's status in a group (Telegram's getChatMember), None when Telegram cannot say."""
+MEMBERSHIP_TTL = dt.timedelta(minutes=5)  # how long a private chat's list reuses what Telegram said
+_MEMBERSHIP_KEY = "task_memberships"  # application.bot_data: (chat, user) -> (status, asked at)
+
+
+async def _member_status(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, *, cached: bool = False
+) -> str | None:
+    """The user's status in a group (Telegram's getChatMember), None when Telegram cannot say. With
+    `cached`, an answer younger than MEMBERSHIP_TTL is reused (listing in private chats asks about every
+    group with tasks); permission checks always ask."""
+    memo: dict[tuple[int, int], tuple[str | None, dt.datetime]] = context.application.bot_data.setdefault(
+        _MEMBERSHIP_KEY, {}
+    )
+    at = now(context)
+    if cached and (chat_id, user_id) in memo:
+        status, asked = memo[(chat_id, user_id)]
+        if at - asked < MEMBERSHIP_TTL:
+            return status
     try:
         member = await context.bot.get_chat_member(chat_id, user_id)
     except TelegramError as exc:
         log.info("getChatMember %s/%s failed: %s", chat_id, user_id, exc)
         return None
+    memo[(chat_id, user_id)] = (str(member.status), at)
     return str(member.status)
 
 
@@ -133,7 +150,7 @@ async def viewer(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Me
         chats = await _db(context, tasks.group_chats)
         member = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER,
                   ChatMemberStatus.RESTRICTED)  # fmt: skip
-        found = [c for c in chats if await _member_status(context, c, user_id) in member]
+        found = [c for c in chats if await _member_status(context, c, user_id, cached=True) in member]
         groups = frozenset(found)
     return Viewer(message.chat_id, user_id, private, groups)
 
@@ -395,7 +412,9 @@ async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(context, message, task_replies.subscribed_unit_text(unit, added))
         return
     settings = services(context).settings
-    await reply(context, message, task_replies.subscribed_text(settings.reminder_days, settings.reminder_time, new))
+    private = message.chat.type == ChatType.PRIVATE
+    text = task_replies.subscribed_text(settings.reminder_days, settings.reminder_time, new, private)
+    await reply(context, message, text)
 
 
 async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

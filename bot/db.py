@@ -45,6 +45,10 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # same migration runs on SQLite and PostgreSQL).
 TASK_STATUSES = ("open", "done", "cancelled")
 REVIEW_STATES = ("candidate", "accepted", "dropped")
+# Where a task belongs: "org" (extracted from a document, or added from the command line: the whole
+# organisation), "group" (typed in a group: that group's), "personal" (typed in a private chat: that
+# person's own).
+TASK_SCOPES = ("org", "group", "personal")
 REMINDER_STATUSES = ("pending", "sent", "failed", "skipped")
 OVERDUE_DIGEST = "overdue-digest"
 
@@ -125,18 +129,43 @@ class TaskRow(Base):
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # For a recurring task: when its last occurrence was closed.
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[str] = mapped_column(String(16), default="org")
+    # The /task_add message a typed-in task came from (with chat_id): an edit of that message edits the task.
+    source_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint(_check_in("status", TASK_STATUSES), name="ck_tasks_status"),
         CheckConstraint(_check_in("review", REVIEW_STATES), name="ck_tasks_review"),
+        CheckConstraint(_check_in("scope", TASK_SCOPES), name="ck_tasks_scope"),
+        Index("ix_tasks_chat_message", "chat_id", "source_message_id"),
         CheckConstraint("source_doc IS NOT NULL OR created_by IS NOT NULL", name="ck_tasks_has_origin"),
         Index("ix_tasks_source_doc", "source_doc"),
         Index("ix_tasks_status_deadline", "status", "deadline"),
     )
 
 
+class TaskEventRow(Base):
+    """One change in a task's life, for its history: created, imported, accepted, archived, edited, done."""
+
+    __tablename__ = "task_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_name: Mapped[str | None] = mapped_column(String(200))  # the Telegram name at the time
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_task_events_task", "task_id", "at"),)
+
+
 class SubscriptionRow(Base):
-    """A chat that receives reminders. `blocked_at` is set when Telegram says the bot was removed."""
+    """A chat that receives reminders. `blocked_at` is set when Telegram says the bot was removed.
+
+    `all_org`: the chat follows every organisation task (`/subscribe` without a unit); otherwise only
+    those whose owner matches one of its `SubscriptionUnitRow`s. A chat's own tasks remind it either way.
+    """
 
     __tablename__ = "subscriptions"
 
@@ -145,6 +174,19 @@ class SubscriptionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     active: Mapped[bool] = mapped_column(default=True)
     blocked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    all_org: Mapped[bool] = mapped_column(default=True)
+
+
+class SubscriptionUnitRow(Base):
+    """A unit a chat follows (`/subscribe Sở Nội vụ`): `unit_key` is bot.units.unit_key of `unit`."""
+
+    __tablename__ = "subscription_units"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    unit_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    unit: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ReminderRow(Base):

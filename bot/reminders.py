@@ -46,10 +46,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
+from bot.following import UNSUBSCRIBED, all_following, concerns, following
+from bot.following import move_chat as move_units
 from bot.logs import log_event
 from bot.settings import Settings
 from bot.task_replies import render_digest, render_reminder
 from bot.tasks import _to_task, list_open, roll_recurring
+from bot.tasks import move_chat as move_tasks
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +169,18 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
         )
     ).all()
 
+    # Which chats a task concerns: its own group or private chat, or the chats following it (bot.following).
+    follow = all_following(session)
+
+    def concerned(task: TaskRow, chat_id: int) -> bool:
+        return concerns(task.scope, task.chat_id, task.owner, chat_id, follow.get(chat_id, UNSUBSCRIBED))
+
     wanted: list[dict[str, Any]] = []
-    overdue = False
+    overdue_chats: set[int] = set()
     for task in tasks:
         assert task.deadline is not None
         if task.deadline < today:
-            overdue = True
+            overdue_chats.update(sub.chat_id for sub in subs if concerned(task, sub.chat_id))
             continue
         found = latest_due_offset(task.deadline, now, settings)
         if found is None:
@@ -179,7 +188,7 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
         days, due = found
         task_floor = task.accepted_at or task.created_at
         for sub in subs:
-            if due < max(task_floor, sub.created_at):
+            if due < max(task_floor, sub.created_at) or not concerned(task, sub.chat_id):
                 continue
             wanted.append(
                 {
@@ -191,11 +200,11 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
                     "late": now - due > LATE_AFTER,
                 }
             )
-    if overdue:
+    if overdue_chats:
         digest_due = due_moment(today, settings)
         if digest_due <= now:
             for sub in subs:
-                if digest_due >= sub.created_at:
+                if digest_due >= sub.created_at and sub.chat_id in overdue_chats:
                     wanted.append(
                         {
                             "task_id": None,
@@ -302,7 +311,12 @@ def _prepare(session: Session, row: ReminderRow, today: dt.date, late: bool) -> 
     if sub is None or not sub.active or sub.blocked_at is not None:
         return None, "chat not subscribed"
     if row.kind == OVERDUE_DIGEST:
-        items = [i for i in list_open(session, today) if i.overdue]
+        follow = following(session, row.chat_id)
+        items = [
+            i
+            for i in list_open(session, today)
+            if i.overdue and concerns(i.task.scope, i.task.chat_id, i.task.owner, row.chat_id, follow)
+        ]
         if not items:
             return None, "nothing overdue any more"
         return render_digest(items, today, late), ""
@@ -311,6 +325,8 @@ def _prepare(session: Session, row: ReminderRow, today: dt.date, late: bool) -> 
         return None, "task no longer open"
     if task.deadline != row.deadline:
         return None, "deadline changed"
+    if not concerns(task.scope, task.chat_id, task.owner, row.chat_id, following(session, row.chat_id)):
+        return None, "not followed by the chat"
     return render_reminder(_to_task(task), today, late), ""
 
 
@@ -338,6 +354,8 @@ def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime, row_id
             )
         )
     session.flush()
+    move_units(session, old, new)  # what it follows and its own tasks move with it
+    move_tasks(session, old, new)
     session.execute(
         update(SubscriptionRow).where(SubscriptionRow.chat_id == old).values(active=False, blocked_at=now)
     )

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.fit import Line, cut_plain, fit
+from bot.following import Following
 from bot.replies import MAX_MESSAGE, cut, escape, source_line, visible_len
-from bot.tasks import OpenTask, QuestionTasks, Task
+from bot.tasks import DocCandidates, OpenTask, QuestionTasks, Task, TaskEvent, Window, overdue_at_import
 from index.model import DocMeta
 from index.recurrence import parse_recurrence
 
@@ -47,13 +48,34 @@ TASK_USAGE = "Cách dùng: /task &lt;mã công việc&gt;, ví dụ: /task 12 (m
 NOT_FOUND = "Không tìm thấy công việc #{id}; anh/chị xem mã trong /tasks."
 NO_TASKS = "Hiện không có công việc nào đang mở."
 NO_CANDIDATES = "Không có nhiệm vụ mới nào trích từ văn bản cần duyệt."
-GROUP_ONLY = "Lệnh /{cmd} dùng trong nhóm cần nhận (hoặc thôi nhận) nhắc hạn công việc."
+GROUP_ONLY = "Lệnh /{cmd} dùng trong nhóm hoặc chat riêng cần nhận (hoặc thôi nhận) nhắc hạn công việc."
 ADMIN_ONLY = "Xin lỗi, chỉ quản trị viên của trợ lý mới đăng ký hoặc huỷ nhắc hạn cho nhóm."
 UNSUBSCRIBED = "Đã huỷ nhắc hạn công việc cho nhóm này."
 NOT_SUBSCRIBED = "Nhóm này chưa đăng ký nhắc hạn công việc."
 GONE = "Không còn tìm thấy nhiệm vụ này; anh/chị gõ /tasks_review để xem danh sách mới."
 BTN_ACCEPT = "✅ Nhận #{id}"
 BTN_DROP = "❌ Bỏ #{id}"
+BTN_ACCEPT_DOC = "✅ Nhận cả văn bản ({n})"
+BTN_DROP_DOC = "🗄 Lưu trữ cả văn bản ({n})"
+BTN_DROP_LATE = "🗄 Lưu trữ {n} việc đã quá hạn khi nhập"
+BTN_PREV = "◀ Văn bản trước"
+BTN_NEXT = "Văn bản sau ▶"
+EDIT_USAGE = (
+    "Cách dùng: /task_edit &lt;mã&gt; &lt;hạn mới&gt; hoặc /task_edit &lt;mã&gt; text: &lt;nội dung mới&gt;, "
+    "ví dụ: /task_edit 12 25/12/2026"
+)
+EDIT_NOT_OPEN = "Công việc #{id} đã đóng nên không sửa được nữa."
+# Refusals: one polite sentence each.
+REFUSE_GROUP = (
+    "Xin lỗi, chỉ người thêm công việc #{id}, quản trị viên của nhóm hoặc quản trị viên của trợ lý mới "
+    "được thay đổi công việc này."
+)
+REFUSE_ORG = "Xin lỗi, công việc #{id} là việc chung của cơ quan, chỉ quản trị viên của trợ lý mới được thay đổi."
+REFUSE_PERSONAL = "Xin lỗi, công việc #{id} là việc riêng của người khác nên anh/chị không thay đổi được."
+UNIT_UNKNOWN = "Không nhận ra tên đơn vị «{unit}»; anh/chị gõ ví dụ: /subscribe Sở Nội vụ hoặc /subscribe huyện ủy."
+UNIT_NOT_FOLLOWED = "Nhóm này không theo dõi đơn vị «{unit}»; xem danh sách bằng /subscriptions."
+EXPORT_EMPTY = "Không có công việc nào để xuất."
+WINDOW_USAGE = "Cách dùng: /tasks [tuần này | tuần sau | tháng này | tháng sau | hôm nay | quá hạn]."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -157,7 +179,7 @@ def task_added_text(task: Task, today: dt.date) -> str:
         [
             f"✅ Đã thêm công việc <b>#{task.id}</b>: {escape(short(task.text))}",
             f"Hạn chót: <b>{fmt_date(task.deadline)}</b> ({weekday(task.deadline)}) — {days_phrase(days)}.",
-            f"Nếu ngày chưa đúng: /done {task.id} rồi thêm lại với ngày dạng dd/mm/yyyy.",
+            f"Nếu chưa đúng: /task_edit {task.id} &lt;hạn mới&gt;, hoặc sửa chính tin nhắn /task_add vừa gửi.",
         ]
     )
 
@@ -181,17 +203,59 @@ STATUS_VI = {"open": "đang mở", "done": "đã xong", "cancelled": "đã huỷ
 REVIEW_VI = {"candidate": "chờ duyệt", "accepted": "đã nhận", "dropped": "đã bỏ"}
 
 
+SCOPE_VI = {"org": "việc chung của cơ quan", "group": "việc của nhóm", "personal": "việc riêng"}
+
+
+def fmt_time(at: dt.datetime, tz: dt.tzinfo | None) -> str:
+    return at.astimezone(tz or dt.UTC).strftime("%H:%M %d/%m/%Y")
+
+
+def person(user_id: int | None, name: str | None) -> str:
+    """A user as a mention link (their name when it was known)."""
+    if user_id is None:
+        return escape(name) if name else "hệ thống"
+    return f'<a href="tg://user?id={user_id}">{escape(name or f"người dùng {user_id}")}</a>'
+
+
+def event_text(event: TaskEvent, tz: dt.tzinfo | None) -> str:
+    """One line of a task's history: "• 09:00 01/12/2026 — sửa hạn 20/12/2026 → 25/12/2026 (Nguyễn A)"."""
+    what = {
+        "created": "thêm",
+        "imported": "trích từ văn bản",
+        "accepted": "nhận nhiệm vụ",
+        "archived": "lưu trữ (không theo dõi)",
+        "done": "báo xong",
+        "cancelled": "huỷ (văn bản nguồn thay đổi)",
+    }.get(event.action, event.action)
+    if event.action == "edited" and event.detail:
+        kind, _, rest = event.detail.partition(" ")
+        if kind == "deadline":
+            old, _, new = rest.partition(" ")
+            olds = fmt_date(dt.date.fromisoformat(old)) if old != "-" else "chưa có hạn"
+            what = f"sửa hạn {olds} → {fmt_date(dt.date.fromisoformat(new))}"
+        else:
+            what = f"sửa nội dung (trước đó: «{escape(short(rest, 120))}»)"
+    elif event.action == "done" and event.detail and event.detail.startswith("next "):
+        what = f"báo xong kỳ này (kỳ sau hạn {fmt_date(dt.date.fromisoformat(event.detail[5:]))})"
+    who = f" ({person(event.user_id, event.user_name)})" if event.user_id is not None else ""
+    return f"• {fmt_time(event.at, tz)} — {what}{who}"
+
+
 def task_detail_text(
     task: Task,
     today: dt.date,
     meta: DocMeta | None = None,
     paragraph: str | None = None,
     limit: int = MAX_MESSAGE,
+    *,
+    events: Sequence[TaskEvent] = (),
+    tz: dt.tzinfo | None = None,
 ) -> str:
-    """/task <id>: the task, its deadline and state, and the quoted source paragraph with its source line."""
+    """/task <id>: the task, its deadline and state, who added it (a typed-in task) or the quoted source
+    paragraph with its source line (an extracted one), and its history."""
     lines = [f"📌 <b>Công việc #{task.id}</b>", escape(short(task.text, 1000))]
     lines.append(f"Thời hạn: {when_text(task, today)}")
-    if task.deadline_text and task.deadline is not None:
+    if task.deadline_text and task.deadline is not None and task.source_doc:
         lines.append(f"Văn bản ghi: «{escape(task.deadline_text)}»")
     if task.recurrence and task.deadline is not None:
         lines.append(f"Định kỳ: {escape(describe_recurrence(task.recurrence) or '')}")
@@ -200,10 +264,22 @@ def task_detail_text(
     state = STATUS_VI.get(task.status, task.status)
     if task.review != "accepted":
         state += f", {REVIEW_VI.get(task.review, task.review)}"
-    lines.append(f"Trạng thái: {state}")
+    lines.append(f"Trạng thái: {state} ({SCOPE_VI.get(task.scope, task.scope)})")
+    history = [event_text(e, tz) for e in events]
+    if not task.source_doc and task.created_by is not None:
+        created = next((e for e in events if e.action == "created"), None)
+        name = created.user_name if created else None
+        when = fmt_time(created.at if created else task.created_at or dt.datetime.now(dt.UTC), tz)
+        lines.append(f"Người thêm: {person(task.created_by, name)}, lúc {when} (lệnh /task_add)")
+    tail: list[str] = []
+    if history:
+        tail = ["", "<b>Lịch sử</b>", *history[-10:]]
+        if len(history) > 10:
+            tail.insert(2, f"… {len(history) - 10} thay đổi trước đó")
     if task.source_doc:
         if meta is not None and paragraph is not None and task.source_paragraph:
-            room = limit - visible_len("\n".join(lines)) - visible_len(source_line(meta, task.source_paragraph))
+            used = visible_len("\n".join(lines + tail)) + visible_len(source_line(meta, task.source_paragraph))
+            room = limit - used
             quote, _ = cut(paragraph, max(200, min(QUOTE_CHARS, room - 20)))
             lines += [
                 "",
@@ -213,13 +289,44 @@ def task_detail_text(
         else:
             where = task.source_doc + (f", đoạn {task.source_paragraph}" if task.source_paragraph else "")
             lines.append(f"Nguồn: {escape(where)} (văn bản không còn trong chỉ mục)")
-    elif task.created_by is not None:
-        lines.append("Nguồn: thêm bằng lệnh /task_add")
-    # The quote is what may be cut; the task, its deadline and the source line are kept.
-    return fit([Line(x, keep=not x.startswith("<blockquote>")) for x in lines], limit)
+    # The quote and the older history may be cut; the task, its deadline and the source line are kept.
+    keep = [Line(x, keep=not x.startswith("<blockquote>")) for x in lines]
+    return fit(keep + [Line(x) for x in tail], limit)
 
 
-def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: bool) -> str:
+def refusal(task: Task) -> str:
+    """The one sentence for a user who may not change `task` (bot.tasks.may_change)."""
+    text = {"org": REFUSE_ORG, "personal": REFUSE_PERSONAL}.get(task.scope, REFUSE_GROUP)
+    return text.format(id=task.id)
+
+
+def task_edited_text(task: Task, today: dt.date, deadline_changed: bool) -> str:
+    head = f"✏️ Đã sửa công việc <b>#{task.id}</b>: {escape(short(task.text))}"
+    if deadline_changed and task.deadline is not None:
+        return (
+            f"{head}\nHạn mới: <b>{fmt_date(task.deadline)}</b> ({weekday(task.deadline)}) — "
+            f"{days_phrase((task.deadline - today).days)}; nhắc hạn theo ngày mới."
+        )
+    return head
+
+
+def window_text(win: Window, today: dt.date, limit: int = MAX_MESSAGE) -> str:
+    """/tasks <window>: what falls due in the window; the overdue tasks apart, each with how late."""
+    p = win.period
+    span = f"{fmt_date(p.first)} – {fmt_date(p.last)}" if p.first is not None and p.first != p.last else ""
+    head = f"📅 <b>Công việc {PERIOD_LABELS[p.name]}</b>" + (f" ({span})" if span else "")
+    lines: list[str] = [task_line(i.task, today) for i in win.due]
+    if not lines:
+        head += ": không có."
+    else:
+        head += f": {len(lines)}"
+    if win.overdue:
+        lines += ["", f"⚠️ <b>Đã quá hạn: {len(win.overdue)}</b> (không thuộc khoảng trên)"]
+        lines += [task_line(i.task, today) for i in win.overdue]
+    return _fit([head], lines, limit)
+
+
+def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: bool, private: bool = False) -> str:
     before = sorted((d for d in reminder_days if d > 0), reverse=True)
     parts = []
     if before:
@@ -227,11 +334,54 @@ def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: b
     if 0 in reminder_days:
         parts.append("đúng ngày hạn chót")
     when = " và ".join(parts) or "theo lịch"
-    head = "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này." if new else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
+    head = (
+        "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này."
+        if new
+        else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
+    )
+    if private:
+        head = (
+            "🔔 Đã đăng ký nhắc hạn công việc riêng của anh/chị (và việc chung) trong chat này."
+            if new
+            else "🔔 Chat này đã đăng ký nhắc hạn từ trước."
+        )
     return (
         f"{head} Nhắc lúc {reminder_time.strftime('%H:%M')} {when}; việc quá hạn được nhắc mỗi ngày "
         "một lần. Huỷ: /unsubscribe."
     )
+
+
+def subscribed_unit_text(unit: str, new_unit: bool) -> str:
+    if not new_unit:
+        return f"🔔 Nhóm này đã theo dõi đơn vị «{escape(unit)}» từ trước. Xem: /subscriptions."
+    return (
+        f"🔔 Đã theo dõi đơn vị «{escape(unit)}»: nhóm được nhắc hạn các việc chung giao cho đơn vị này "
+        "(và các việc của chính nhóm). Xem: /subscriptions; bỏ: /unsubscribe " + escape(unit) + "."
+    )
+
+
+def subscriptions_text(follow: Following) -> str:
+    """/subscriptions: what the chat follows."""
+    if not follow.subscribed:
+        return "Nhóm này chưa đăng ký nhắc hạn. Đăng ký: /subscribe (mọi việc chung) hoặc /subscribe &lt;đơn vị&gt;."
+    lines = ["🔔 <b>Nhóm này được nhắc hạn:</b>", "• các việc của chính nhóm"]
+    if follow.all_org:
+        lines.append("• mọi việc chung của cơ quan (trích từ văn bản)")
+    for unit in follow.units:
+        lines.append(f"• việc chung giao cho: {escape(unit)}")
+    lines += ["", "Bỏ một đơn vị: /unsubscribe &lt;đơn vị&gt;; huỷ hết: /unsubscribe."]
+    return "\n".join(lines)
+
+
+def unsubscribed_unit_text(unit: str, still: Following) -> str:
+    if still.subscribed:
+        return f"Đã thôi theo dõi đơn vị «{escape(unit)}». Xem: /subscriptions."
+    return f"Đã thôi theo dõi đơn vị «{escape(unit)}»; nhóm không còn đăng ký nhắc hạn nào."
+
+
+def export_caption(count: int, kind: str) -> str:
+    what = "Bảng tính Excel" if kind == "xlsx" else "Lịch (iCalendar: nhập vào Outlook/Google Calendar)"
+    return f"{what}: {count} công việc đang mở mà nhóm/anh/chị xem được."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -299,6 +449,106 @@ def review_page(
     return ReviewPage(text, rows)
 
 
+@dataclass(frozen=True)
+class DocAction:
+    """A button of the review by document: "tk:A:<id>" accept all / "tk:D:<id>" archive all candidates of
+    the document of candidate <id>; "tk:L:<id>" archive the document's candidates overdue when imported
+    ("tk:L:0": of every document); "tk:p:<n>" show document n."""
+
+    kind: str  # "A", "D", "L", "p"
+    value: int
+
+
+def encode_doc_action(kind: str, value: int) -> str:
+    data = f"tk:{kind}:{value}"
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+        raise ValueError(f"callback data too long: {data!r}")
+    return data
+
+
+def decode_doc_action(data: str) -> DocAction | None:
+    m = re.fullmatch(r"tk:([ADLp]):(\d{1,18})", data)
+    return DocAction(m[1], int(m[2])) if m else None
+
+
+DOC_PAGE_TASKS = 8  # candidates listed (with their own buttons) on a document's page
+
+
+def review_doc_page(
+    groups: Sequence[DocCandidates],
+    page: int,
+    today: dt.date,
+    docs: dict[str, DocMeta] | None = None,
+    note: str | None = None,
+    limit: int = MAX_MESSAGE,
+) -> ReviewPage:
+    """/tasks_review: one document's candidates per page (the message is edited in place to turn pages),
+    with buttons for the whole document, for the candidates overdue when imported, and per candidate."""
+    head = [note, ""] if note else []
+    if not groups:
+        return ReviewPage("\n".join([*head, NO_CANDIDATES]), [])
+    page = max(0, min(page, len(groups) - 1))
+    group = groups[page]
+    total = sum(len(g.tasks) for g in groups)
+    late_all = sum(g.overdue_at_import for g in groups)
+    meta = (docs or {}).get(group.doc)
+    title = meta.title if meta else group.doc
+    head.append(f"🗂 <b>Nhiệm vụ chờ duyệt: {total}</b> trong {len(groups)} văn bản")
+    head.append(f"📄 Văn bản {page + 1}/{len(groups)}: <b>{escape(short(title, 200))}</b>")
+    head.append(
+        f"{len(group.tasks)} nhiệm vụ"
+        + (f", {group.overdue_at_import} đã quá hạn khi nhập" if group.overdue_at_import else "")
+    )
+    shown = list(group.tasks[:DOC_PAGE_TASKS])
+    blocks = []
+    for t in shown:
+        line = task_line(t, today, 300) + f" <i>(đoạn {t.source_paragraph or '?'})</i>"
+        if overdue_at_import(t):
+            line += " — <i>đã quá hạn khi nhập</i>"
+        blocks.append(line)
+    tail = [""]
+    if len(group.tasks) > len(shown):
+        tail.append(f"Còn {len(group.tasks) - len(shown)} nhiệm vụ nữa của văn bản này sau khi duyệt các việc trên.")
+    tail.append("✅ nhận (các nhóm theo dõi sẽ được nhắc hạn), ❌/🗄 lưu trữ (không theo dõi).")
+    text = _fit(head, blocks, limit, tail)
+    listed = [t for t in shown if f"<b>#{t.id}</b>" in text]
+    first = group.tasks[0].id
+    rows: list[list[tuple[str, str]]] = [
+        [
+            (BTN_ACCEPT_DOC.format(n=len(group.tasks)), encode_doc_action("A", first)),
+            (BTN_DROP_DOC.format(n=len(group.tasks)), encode_doc_action("D", first)),
+        ]
+    ]
+    if group.overdue_at_import:
+        rows.append(
+            [(BTN_DROP_LATE.format(n=group.overdue_at_import) + " (văn bản này)", encode_doc_action("L", first))]
+        )
+    if late_all > group.overdue_at_import:
+        rows.append([(BTN_DROP_LATE.format(n=late_all) + " (mọi văn bản)", encode_doc_action("L", 0))])
+    rows += [
+        [
+            (BTN_ACCEPT.format(id=t.id), encode_review(True, t.id)),
+            (BTN_DROP.format(id=t.id), encode_review(False, t.id)),
+        ]
+        for t in listed
+    ]
+    nav = []
+    if page > 0:
+        nav.append((BTN_PREV, encode_doc_action("p", page - 1)))
+    if page < len(groups) - 1:
+        nav.append((BTN_NEXT, encode_doc_action("p", page + 1)))
+    if nav:
+        rows.append(nav)
+    return ReviewPage(text, rows)
+
+
+def bulk_note(count: int, accepted: bool, late_only: bool = False) -> str:
+    if accepted:
+        return f"✅ Đã nhận {count} nhiệm vụ; các nhóm theo dõi sẽ được nhắc hạn."
+    what = " đã quá hạn khi nhập" if late_only else ""
+    return f"🗄 Đã lưu trữ {count} nhiệm vụ{what}."
+
+
 def review_note(task: Task, accepted: bool) -> str:
     if accepted:
         return f"✅ Đã nhận nhiệm vụ <b>#{task.id}</b>; các nhóm đã đăng ký sẽ được nhắc hạn."
@@ -326,15 +576,23 @@ def tasks_block(found: QuestionTasks | None, today: dt.date, *, limit: int = BLO
     no task matches it (a question naming a period always gets an answer, "none" included)."""
     if found is None:
         return None
+    lines: list[str] = []
     if found.period is not None:
         head = f"📌 <b>Công việc {PERIOD_LABELS[found.period.name]}</b>"
         if not found.tasks:
-            return f"{head}: không có."
+            head += ": không có."
+            if not found.overdue:
+                return head
     else:
         head = "📌 <b>Công việc liên quan</b>"
-    lines = [task_line(t, today, 200) for t in found.tasks[:BLOCK_ITEMS]]
+    lines += [task_line(t, today, 200) for t in found.tasks[:BLOCK_ITEMS]]
     if len(found.tasks) > BLOCK_ITEMS:
         lines.append(f"… và {len(found.tasks) - BLOCK_ITEMS} việc khác (xem /tasks)")
+    if found.overdue:
+        lines.append(f"⚠️ <b>Đã quá hạn: {len(found.overdue)}</b>")
+        lines += [task_line(t, today, 200) for t in found.overdue[:BLOCK_ITEMS]]
+        if len(found.overdue) > BLOCK_ITEMS:
+            lines.append(f"… và {len(found.overdue) - BLOCK_ITEMS} việc quá hạn khác (xem /tasks quá hạn)")
     return _fit([head], lines, limit)
 
 

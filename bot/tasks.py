@@ -20,13 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.db import TaskRow, audit, utcnow
+from bot.db import ReminderRow, TaskEventRow, TaskRow, audit, utcnow
+from bot.following import UNSUBSCRIBED, Following
+from bot.following import following as following_of
 from index.errors import ChidaoError
 from index.recurrence import first_deadline, next_occurrence
 from index.text import fold, normalise
@@ -37,6 +39,10 @@ if TYPE_CHECKING:
 
 class TaskNotFound(ChidaoError):
     """No task with that id."""
+
+
+class TaskNotOpen(ChidaoError):
+    """The task is done or cancelled: it cannot be edited."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Task:
     created_by: int | None
     chat_id: int | None
     done_at: dt.datetime | None
+    scope: str = "org"  # bot.db.TASK_SCOPES
+    created_at: dt.datetime | None = None
+    source_message_id: int | None = None
 
     def days_left(self, today: dt.date) -> int | None:
         return None if self.deadline is None else (self.deadline - today).days
@@ -93,7 +102,45 @@ def _to_task(row: TaskRow) -> Task:
         created_by=row.created_by,
         chat_id=row.chat_id,
         done_at=row.done_at,
+        scope=row.scope or "org",
+        created_at=row.created_at,
+        source_message_id=row.source_message_id,
     )
+
+
+def scope_of(chat_id: int | None) -> str:
+    """The scope of a task typed in chat `chat_id`: a group's (negative ids), a person's own (private
+    chats), the organisation's (no chat: the command line)."""
+    if chat_id is None:
+        return "org"
+    return "group" if chat_id < 0 else "personal"
+
+
+# ---------------------------------------------------------------------------------------- history
+
+
+@dataclass(frozen=True)
+class TaskEvent:
+    at: dt.datetime
+    user_id: int | None
+    user_name: str | None
+    action: str  # created, imported, accepted, archived, edited, done, cancelled
+    detail: str | None  # edited: "deadline <old iso> <new iso>" or "text <old text>"; done: "next <iso>"
+
+
+def record(session: Session, task_id: int, action: str, user_id: int | None, now: dt.datetime,
+           detail: str | None = None, user_name: str | None = None) -> None:  # fmt: skip
+    session.add(
+        TaskEventRow(task_id=task_id, at=now, user_id=user_id, user_name=(user_name or None) and user_name[:200],
+                     action=action, detail=detail)
+    )  # fmt: skip
+
+
+def history(session: Session, task_id: int) -> list[TaskEvent]:
+    rows = session.scalars(
+        select(TaskEventRow).where(TaskEventRow.task_id == task_id).order_by(TaskEventRow.at, TaskEventRow.id)
+    )
+    return [TaskEvent(r.at, r.user_id, r.user_name, r.action, r.detail) for r in rows]
 
 
 # ------------------------------------------------------------------------------------------ text keys
@@ -113,9 +160,7 @@ def text_key(text: str) -> str:
 # ---------------------------------------------------------------------------------------- recurrence
 
 
-def roll_recurring(
-    session: Session, today: dt.date, lead_days: int, now: dt.datetime | None = None
-) -> list[int]:
+def roll_recurring(session: Session, today: dt.date, lead_days: int, now: dt.datetime | None = None) -> list[int]:
     """Give dateless recurring tasks their first deadline and move missed occurrences on once the next
     occurrence's first reminder (lead_days before it) is due. Returns the ids changed."""
     now = now or utcnow()
@@ -169,9 +214,7 @@ def import_candidates(
     reopened. Done and dropped tasks keep their state. The rolled deadline of a recurring task is kept.
     """
     now = now or utcnow()
-    existing = list(
-        session.scalars(select(TaskRow).where(TaskRow.source_doc == doc_path).order_by(TaskRow.id))
-    )
+    existing = list(session.scalars(select(TaskRow).where(TaskRow.source_doc == doc_path).order_by(TaskRow.id)))
     unmatched = list(existing)
 
     wanted: list[tuple[TaskCandidate, str]] = []
@@ -209,9 +252,10 @@ def import_candidates(
         pairs.append((cand, key, row))
 
     added = updated = unchanged = reopened = cancelled = 0
+    new_rows: list[TaskRow] = []
     for cand, key, row in pairs:
         if row is None:
-            session.add(
+            new_rows.append(
                 TaskRow(
                     text=normalise(cand.text),
                     text_key=key,
@@ -223,6 +267,7 @@ def import_candidates(
                     review="candidate",
                     source_doc=doc_path,
                     source_paragraph=cand.paragraph,
+                    scope="org",
                     created_at=now,
                     updated_at=now,
                 )
@@ -265,7 +310,12 @@ def import_candidates(
         if row.status == "open":
             row.status = "cancelled"
             row.updated_at = now
+            record(session, row.id, "cancelled", None, now)
             cancelled += 1
+    session.add_all(new_rows)
+    session.flush()
+    for row in new_rows:
+        record(session, row.id, "imported", None, now)
     session.flush()
     return ImportResult(added, updated, unchanged, reopened, cancelled)
 
@@ -299,6 +349,7 @@ def accept(session: Session, task_id: int, user_id: int | None, now: dt.datetime
         row.accepted_at = now
         row.updated_at = now
         audit(session, now, user_id, "task.accept", f"#{task_id}")
+        record(session, task_id, "accepted", user_id, now)
     session.flush()
     return _to_task(row)
 
@@ -311,6 +362,7 @@ def drop(session: Session, task_id: int, user_id: int | None, now: dt.datetime |
         row.review = "dropped"
         row.updated_at = now
         audit(session, now, user_id, "task.drop", f"#{task_id}")
+        record(session, task_id, "archived", user_id, now)
     session.flush()
     return _to_task(row)
 
@@ -325,9 +377,11 @@ def add_task(
     *,
     owner: str | None = None,
     deadline_text: str | None = None,
+    source_message_id: int | None = None,
+    user_name: str | None = None,
     now: dt.datetime | None = None,
 ) -> Task:
-    """A task added by a user in a chat: accepted directly."""
+    """A task added by a user in a chat: accepted directly. It belongs to that chat (`scope_of`)."""
     now = now or utcnow()
     clean = normalise(text).strip()
     if not clean:
@@ -343,6 +397,8 @@ def add_task(
         review="accepted",
         created_by=user_id,
         chat_id=chat_id,
+        scope=scope_of(chat_id),
+        source_message_id=source_message_id,
         created_at=now,
         updated_at=now,
         accepted_at=now,
@@ -350,10 +406,73 @@ def add_task(
     session.add(row)
     session.flush()
     audit(session, now, user_id, "task.add", f"#{row.id}")
+    record(session, row.id, "created", user_id, now, user_name=user_name)
     return _to_task(row)
 
 
-def close_task(session: Session, task_id: int, user_id: int | None, now: dt.datetime | None = None) -> Task:
+def move_chat(session: Session, old: int, new: int) -> int:
+    """A group became a supergroup (new chat id): its tasks follow it. Returns how many moved."""
+    result = session.execute(update(TaskRow).where(TaskRow.chat_id == old).values(chat_id=new))
+    session.flush()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def task_from_message(session: Session, chat_id: int, message_id: int) -> Task | None:
+    """The task typed in with message `message_id` of chat `chat_id` (None if there is none)."""
+    row = session.scalar(select(TaskRow).where(TaskRow.chat_id == chat_id, TaskRow.source_message_id == message_id))
+    return None if row is None else _to_task(row)
+
+
+def edit_task(
+    session: Session,
+    task_id: int,
+    user_id: int | None,
+    *,
+    deadline: dt.date | None = None,
+    deadline_text: str | None = None,
+    text: str | None = None,
+    user_name: str | None = None,
+    now: dt.datetime | None = None,
+) -> Task:
+    """Change an open task's deadline and/or text; the change goes into its history. Reminders already
+    planned for the old deadline are dropped (the sweep plans the new deadline's). Raises TaskNotOpen."""
+    now = now or utcnow()
+    row = _row(session, task_id)
+    if row.status != "open":
+        raise TaskNotOpen(f"task #{task_id} is {row.status}")
+    if deadline is not None and deadline != row.deadline:
+        old = row.deadline.isoformat() if row.deadline else "-"
+        record(session, task_id, "edited", user_id, now, f"deadline {old} {deadline.isoformat()}", user_name)
+        audit(session, now, user_id, "task.edit", f"#{task_id} deadline {old} -> {deadline.isoformat()}")
+        row.deadline = deadline
+        row.deadline_text = deadline_text
+        session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.task_id == task_id, ReminderRow.status == "pending")
+            .values(status="skipped", last_error="deadline changed")
+        )
+    if text is not None:
+        clean = normalise(text).strip()
+        if not clean:
+            raise ValueError("empty task text")
+        if clean != row.text:
+            record(session, task_id, "edited", user_id, now, f"text {row.text}", user_name)
+            audit(session, now, user_id, "task.edit", f"#{task_id} text")
+            row.text = clean
+            row.text_key = text_key(clean)
+    row.updated_at = now
+    session.flush()
+    return _to_task(row)
+
+
+def close_task(
+    session: Session,
+    task_id: int,
+    user_id: int | None,
+    now: dt.datetime | None = None,
+    *,
+    user_name: str | None = None,
+) -> Task:
     """Mark a task done. A recurring task with a date stays open with the next occurrence's deadline.
 
     Closing an already closed (or cancelled) task changes nothing.
@@ -372,8 +491,62 @@ def close_task(session: Session, task_id: int, user_id: int | None, now: dt.date
     row.done_at = now
     row.updated_at = now
     audit(session, now, user_id, "task.close", detail)
+    record(session, task_id, "done", user_id, now, f"next {nxt.isoformat()}" if nxt is not None else None, user_name)
     session.flush()
     return _to_task(row)
+
+
+# ------------------------------------------------------------------------------- who sees, who changes
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at tasks, and from which chat. `groups`: in a private chat, the groups the person is
+    known to be a member of (the handler asks Telegram)."""
+
+    chat_id: int
+    user_id: int | None
+    private: bool
+    groups: frozenset[int] = frozenset()
+
+
+def can_see(task: Task, viewer: Viewer) -> bool:
+    """A group's task in that group (and in the private chats of its members); a personal task in its
+    author's private chat only; an organisation task anywhere."""
+    if task.scope == "personal":
+        return viewer.private and viewer.user_id is not None and task.created_by == viewer.user_id
+    if task.scope == "group":
+        return task.chat_id == viewer.chat_id or (viewer.private and task.chat_id in viewer.groups)
+    return True
+
+
+def listed(task: Task, viewer: Viewer, following: Following = UNSUBSCRIBED) -> bool:
+    """Whether /tasks in the viewer's chat lists the task: it can see it and, for an organisation task,
+    the chat follows it (bot.following)."""
+    if not can_see(task, viewer):
+        return False
+    return task.scope != "org" or following.selects(task.owner)
+
+
+def may_change(task: Task, user_id: int | None, *, bot_admin: bool, group_admin: bool = False) -> bool:
+    """Who may close or edit a task: a personal task its author; a group's task its author, an
+    administrator of that group (`group_admin`, asked of Telegram) or a bot admin; an organisation task
+    a bot admin."""
+    if task.scope == "personal":
+        return user_id is not None and task.created_by == user_id
+    if task.scope == "group":
+        return bot_admin or group_admin or (user_id is not None and task.created_by == user_id)
+    return bot_admin
+
+
+def group_chats(session: Session) -> list[int]:
+    """The groups that have open tasks (whose membership decides what a private chat lists)."""
+    rows = session.scalars(
+        select(TaskRow.chat_id)
+        .where(TaskRow.scope == "group", TaskRow.status == "open", TaskRow.chat_id.is_not(None))
+        .distinct()
+    ).all()
+    return sorted(int(c) for c in rows if c is not None)
 
 
 # ---------------------------------------------------------------------------------------- queries
@@ -389,11 +562,21 @@ def _sort_key(item: OpenTask) -> tuple[int, dt.date, int]:
     return (0, d, item.task.id) if d is not None else (1, dt.date.max, item.task.id)
 
 
-def list_open(session: Session, today: dt.date, *, review: str = "accepted") -> list[OpenTask]:
+def list_open(
+    session: Session,
+    today: dt.date,
+    *,
+    review: str = "accepted",
+    viewer: Viewer | None = None,
+    following: Following = UNSUBSCRIBED,
+) -> list[OpenTask]:
     """Open tasks in a review state (default: accepted), nearest deadline first (overdue ones first of
-    all), tasks without a date last."""
+    all), tasks without a date last; with a `viewer`, only those its chat lists (`listed`)."""
     rows = session.scalars(select(TaskRow).where(TaskRow.status == "open", TaskRow.review == review))
-    return sorted((_open_item(r, today) for r in rows), key=_sort_key)
+    items = (_open_item(r, today) for r in rows)
+    if viewer is not None:
+        items = (i for i in items if listed(i.task, viewer, following))
+    return sorted(items, key=_sort_key)
 
 
 def list_candidates(session: Session, doc_path: str | None = None) -> list[Task]:
@@ -405,14 +588,68 @@ def list_candidates(session: Session, doc_path: str | None = None) -> list[Task]
     return [_to_task(r) for r in session.scalars(stmt)]
 
 
-def due_within(session: Session, today: dt.date, days: int) -> list[OpenTask]:
+def due_within(
+    session: Session,
+    today: dt.date,
+    days: int,
+    *,
+    viewer: Viewer | None = None,
+    following: Following = UNSUBSCRIBED,
+) -> list[OpenTask]:
     """Accepted open tasks due on or before today + days, overdue ones included, nearest first."""
     last = today + dt.timedelta(days=days)
     return [
         item
-        for item in list_open(session, today)
+        for item in list_open(session, today, viewer=viewer, following=following)
         if item.task.deadline is not None and item.task.deadline <= last
     ]
+
+
+# ------------------------------------------------------------------------------- review by document
+
+
+def overdue_at_import(task: Task) -> bool:
+    """The deadline had passed before the task was extracted (an old document imported late)."""
+    return task.deadline is not None and task.created_at is not None and task.deadline < task.created_at.date()
+
+
+@dataclass(frozen=True)
+class DocCandidates:
+    doc: str
+    tasks: list[Task]  # by paragraph
+
+    @property
+    def overdue_at_import(self) -> int:
+        return sum(1 for t in self.tasks if overdue_at_import(t))
+
+
+def candidates_by_doc(session: Session) -> list[DocCandidates]:
+    """Candidates waiting for review, grouped by document (documents by path)."""
+    groups: dict[str, list[Task]] = {}
+    for task in list_candidates(session):
+        groups.setdefault(task.source_doc or "", []).append(task)
+    return [DocCandidates(doc, items) for doc, items in sorted(groups.items())]
+
+
+def review_doc(
+    session: Session,
+    doc: str | None,
+    accept_all: bool,
+    user_id: int | None,
+    now: dt.datetime | None = None,
+    *,
+    only_overdue_at_import: bool = False,
+) -> int:
+    """Accept (or archive) every candidate of document `doc` (None: of every document); with
+    `only_overdue_at_import`, only the candidates already overdue when imported. Returns how many."""
+    now = now or utcnow()
+    done = 0
+    for task in list_candidates(session, doc):
+        if only_overdue_at_import and not overdue_at_import(task):
+            continue
+        (accept if accept_all else drop)(session, task.id, user_id, now)
+        done += 1
+    return done
 
 
 # Folded function words and question words that say nothing about which task is meant.
@@ -459,34 +696,86 @@ _CUES = ("han", "khi nao", "bao gio", "nhiem vu", "cong viec", "viec gi", "phai 
 
 @dataclass(frozen=True)
 class Period:
-    first: dt.date | None  # None: no lower bound (overdue tasks included)
+    first: dt.date | None  # None: no lower bound (the "overdue" period)
     last: dt.date
     name: str  # "this_week", "overdue", ... (bot.task_replies.PERIOD_LABELS words it)
 
+    @property
+    def overdue_only(self) -> bool:
+        return self.first is None
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+# Folded names of the windows /tasks takes and questions name, with the period name they mean.
+WINDOWS = (
+    ("qua han", "overdue"),
+    ("tre han", "overdue"),
+    ("hom nay", "today"),
+    ("ngay mai", "tomorrow"),
+    ("tuan sau", "next_week"),
+    ("tuan toi", "next_week"),
+    ("tuan nay", "this_week"),
+    ("thang sau", "next_month"),
+    ("thang toi", "next_month"),
+    ("thang nay", "this_month"),
+)
+
+
+def period(name: str, today: dt.date) -> Period:
+    """The dates a window names. "this week" is today to Sunday, "this month" today to the month's
+    end: they list what falls due in them; what is already overdue is the "overdue" window (and its own
+    section beside them)."""
+    monday = today - dt.timedelta(days=today.weekday())
+    if name == "overdue":
+        return Period(None, today - dt.timedelta(days=1), name)
+    if name == "today":
+        return Period(today, today, name)
+    if name == "tomorrow":
+        return Period(today, today + dt.timedelta(days=1), name)
+    if name == "next_week":
+        return Period(monday + dt.timedelta(days=7), monday + dt.timedelta(days=13), name)
+    if name == "this_week":
+        return Period(today, monday + dt.timedelta(days=6), name)
+    if name == "next_month":
+        first = _month_end(today) + dt.timedelta(days=1)
+        return Period(first, _month_end(first), name)
+    if name == "this_month":
+        return Period(today, _month_end(today), name)
+    raise ValueError(f"unknown period {name!r}")
+
 
 def question_period(question: str, today: dt.date) -> Period | None:
-    """The period a question asks about ("tuần này", "tuần sau", "tháng này", "hôm nay", "ngày mai",
-    "quá hạn"), else None."""
+    """The period a question (or a /tasks argument) names ("tuần này", "tuần sau", "tháng này", "hôm
+    nay", "ngày mai", "quá hạn"), else None."""
     q = " " + " ".join(words(question)) + " "
-    monday = today - dt.timedelta(days=today.weekday())
-    if " qua han " in q or " tre han " in q:
-        return Period(None, today - dt.timedelta(days=1), "overdue")
-    if " hom nay " in q:
-        return Period(None, today, "today")
-    if " ngay mai " in q:
-        return Period(None, today + dt.timedelta(days=1), "tomorrow")
-    if re.search(r" tuan (sau|toi) ", q):
-        return Period(monday + dt.timedelta(days=7), monday + dt.timedelta(days=13), "next_week")
-    if " tuan nay " in q:
-        return Period(None, monday + dt.timedelta(days=6), "this_week")
-    if re.search(r" thang (sau|toi) ", q):
-        first = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        return Period(first, last, "next_month")
-    if " thang nay " in q:
-        last = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        return Period(None, last, "this_month")
+    for phrase, name in WINDOWS:
+        if f" {phrase} " in q:
+            return period(name, today)
     return None
+
+
+@dataclass(frozen=True)
+class Window:
+    """The tasks of a period, and apart from them the tasks already overdue."""
+
+    period: Period
+    due: list[OpenTask]  # due within the period (none overdue unless the period is "overdue")
+    overdue: list[OpenTask]  # overdue, oldest first (empty for the "overdue" period itself)
+
+
+def window(
+    session: Session, period: Period, today: dt.date, *, viewer: Viewer | None = None,
+    following: Following = UNSUBSCRIBED,
+) -> Window:  # fmt: skip
+    items = list_open(session, today, viewer=viewer, following=following)
+    overdue = [i for i in items if i.overdue]
+    if period.overdue_only:
+        return Window(period, overdue, [])
+    due = [i for i in items if not i.overdue and _in_period(i.task, period)]
+    return Window(period, due, overdue)
 
 
 def is_task_question(question: str) -> bool:
@@ -502,29 +791,41 @@ def _in_period(task: Task, period: Period) -> bool:
 @dataclass(frozen=True)
 class QuestionTasks:
     period: Period | None  # the period the question names, if any
-    tasks: list[Task]  # the open tasks to list under the answer
+    tasks: list[Task]  # the open tasks to list under the answer (none overdue for a forward period)
+    overdue: list[Task] = field(default_factory=list)  # for a forward period: the overdue ones, apart
 
 
-def question_tasks(session: Session, question: str, today: dt.date, *, limit: int = 5) -> QuestionTasks | None:
+def question_tasks(
+    session: Session,
+    question: str,
+    today: dt.date,
+    *,
+    limit: int = 5,
+    viewer: Viewer | None = None,
+) -> QuestionTasks | None:
     """The open tasks a question about work and deadlines is about (bot.task_replies.tasks_block words
     them); None when the question is not about tasks, or names no period and no task matches it.
 
-    "tuần này có việc gì đến hạn?" finds the tasks due up to Sunday (overdue ones too); "hạn gửi phương án
-    bố trí cán bộ dôi dư là khi nào?" the open tasks sharing its words (match_tasks). `limit` is the number
-    of tasks the caller shows: word matches are looked for among four times as many."""
+    "tuần này có việc gì đến hạn?" finds the tasks due from today to Sunday, and apart from them the
+    overdue ones; "hạn gửi phương án bố trí cán bộ dôi dư là khi nào?" the open tasks sharing its words
+    (match_tasks). `limit` is the number of tasks the caller shows: word matches are looked for among four
+    times as many. With a `viewer`, only the tasks its chat lists (`listed`, with the chat's following)."""
     if not is_task_question(question):
         return None
     period = question_period(question, today)
-    matched = match_tasks(session, question, limit=limit * 4)
+    follow = following_of(session, viewer.chat_id) if viewer is not None else UNSUBSCRIBED
+    matched = [
+        t for t in match_tasks(session, question, limit=limit * 4)
+        if viewer is None or listed(t, viewer, follow)
+    ]  # fmt: skip
     if period is None:
         found = [t for t in matched if t.status == "open"]
         return QuestionTasks(None, found) if found else None
-    if period.last < today:  # overdue only
-        due = [i.task for i in list_open(session, today) if i.overdue]
-    else:
-        due = [i.task for i in due_within(session, today, (period.last - today).days)]
-    due = [t for t in due if _in_period(t, period)]
+    win = window(session, period, today, viewer=viewer, following=follow)
+    due = [i.task for i in win.due]
+    overdue = [i.task for i in win.overdue]
     if matched:
         ids = {t.id for t in matched}
         due = [t for t in due if t.id in ids] or due
-    return QuestionTasks(period, due)
+        overdue = [t for t in overdue if t.id in ids] or overdue
+    return QuestionTasks(period, due, overdue)

@@ -135,3 +135,16 @@ def expand_abbreviations(text: str) -> str:
 
 def known_abbreviation(token: str) -> bool:
     return token in _LOOKUP
+
+
+def replace_abbreviations(text: str) -> str:
+    """Each abbreviation replaced by its first full form ("BTV Tỉnh ủy" → "ban thường vụ Tỉnh ủy"), for
+    matching names of units where the abbreviation itself is noise."""
+
+    def repl(m: re.Match[str]) -> str:
+        glued = m.end() < len(m.string) and m.string[m.end()].isdigit()
+        if glued:
+            return m[1]
+        return _LOOKUP[m[1]][0]
+
+    return _PATTERN.sub(repl, text)

@@ -229,6 +229,8 @@ class FakeTelegram:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._files: dict[str, _File] = {}
         self._faults: dict[str, list[Fault]] = {}
+        # (chat id, user id) -> status for getChatMember ("member" once a user wrote in a group; see set_member)
+        self.chat_members: dict[tuple[int, int], str] = {}
         self.confirmed_offset = 0
         self.webhook_url = ""
         self.commands: list[dict[str, Any]] = []
@@ -582,6 +584,80 @@ class FakeTelegram:
                 "pending_update_count": len(self._updates),
             }
 
+    def _m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = _require_int(params, "chat_id")
+        user_id = _require_int(params, "user_id")
+        if chat_id > 0 and chat_id != user_id:
+            raise TelegramAPIError(400, "Bad Request: chat not found")
+        with self._lock:
+            status = self.chat_members.get((chat_id, user_id), "left")
+        member: dict[str, Any] = {"status": status, "user": _user(user_id)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                dict.fromkeys(
+                    (
+                        "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
+                        "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+                        "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories",
+                        "can_delete_stories",
+                    ),
+                    False,
+                )
+            )  # fmt: skip
+        return member
+
+    def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        chat_id = _require_int(params, "chat_id")
+        data = params.get("document")
+        if not isinstance(data, bytes):
+            raise TelegramAPIError(400, "Bad Request: there is no document in the request")
+        caption = str(params.get("caption") or "")
+        if len(caption) > 1024:
+            raise TelegramAPIError(400, "Bad Request: message caption is too long")
+        with self._lock:
+            msg = self._new_message(chat_id, from_bot=True, text="")
+            del msg["text"]
+            file_id = "BQAD" + uuid.uuid4().hex
+            msg["document"] = {
+                "file_id": file_id,
+                "file_unique_id": uuid.uuid4().hex[:16],
+                "file_name": params.get("document__filename") or "file",
+                "file_size": len(data),
+            }
+            msg["_data"] = data
+            if caption:
+                msg["caption"] = caption
+            self._messages[(chat_id, msg["message_id"])] = msg
+            return _public(msg)
+
+    def set_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """What getChatMember says of `user_id` in `chat_id`: "creator", "administrator", "member", "left"."""
+        with self._lock:
+            self.chat_members[(chat_id, user_id)] = status
+
+    def sent_documents(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Documents the bot sent, in order: {"file_name", "data", "caption"}."""
+        with self._lock:
+            return [
+                {"file_name": m["document"]["file_name"], "data": m["_data"], "caption": m.get("caption")}
+                for (c, _), m in sorted(self._messages.items())
+                if m["from"]["id"] == self.bot_id and "_data" in m and (chat_id is None or c == chat_id)
+            ]
+
+    def feed_edit(self, chat_id: int, message_id: int, text: str) -> int:
+        """Queue an edit of a user's message (an `edited_message` update); return its update_id."""
+        with self._lock:
+            msg = self._messages[(chat_id, message_id)]
+            msg["text"] = text
+            msg["edit_date"] = int(time.time())
+            msg["entities"] = auto_entities(text)
+            if not msg["entities"]:
+                del msg["entities"]
+            public = _public(msg)
+        return self._push_update("edited_message", public)
+
     def _m_getChat(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         chat_id = _require_int(params, "chat_id")
         return _chat(chat_id, "private" if chat_id > 0 else "group") | {
@@ -696,6 +772,8 @@ class FakeTelegram:
             user_id = chat_id
         with self._lock:
             msg = self._new_message(chat_id, from_bot=False, text=text, user_id=user_id, chat_type=chat_type)
+            if chat_id < 0:
+                self.chat_members.setdefault((chat_id, user_id), "member")
             msg["entities"] = entities if entities is not None else auto_entities(text)
             if not msg["entities"]:
                 del msg["entities"]
@@ -923,6 +1001,8 @@ def _parse_body(content_type: str, body: bytes) -> dict[str, Any]:
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True) or b""
             out[name] = payload if part.get_filename() else payload.decode("utf-8")
+            if part.get_filename():
+                out[f"{name}__filename"] = part.get_filename()
         return out
     return {}
 

@@ -404,10 +404,11 @@ def test_db_copy_sqlite_to_sqlite(tmp_path: Path, capsys: Any) -> None:
     populate(src)
     assert main(["db-copy", src, dst]) == 0
     captured = capsys.readouterr()
-    assert "copied 11 rows in 8 tables" in captured.out and "tasks: 2 rows" in captured.err
+    assert "copied 13 rows in 10 tables" in captured.out and "tasks: 2 rows" in captured.err
+    assert "task_events: 2 rows" in captured.err  # each task's "created" event
     assert dump(dst) == dump(src)
     assert main(["db-copy", src, dst]) == 1
-    assert "holds 11 rows: use --force" in capsys.readouterr().err
+    assert "holds 13 rows: use --force" in capsys.readouterr().err
     assert main(["db-copy", "--force", src, dst]) == 0
     assert dump(dst) == dump(src)
     assert _next_task_id(dst) == 3

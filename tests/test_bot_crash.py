@@ -68,7 +68,7 @@ def _prepare_database(url: str) -> set[tuple[int, int]]:
             ids = [
                 add_task(
                     s, f"Báo cáo <số> {i} & tổng hợp", today + dt.timedelta(days=2), None, ADMIN_ID,
-                    GROUPS[i % len(GROUPS)], now=long_ago,
+                    None, now=long_ago,  # organisation tasks: every subscribed group is reminded
                 ).id
                 for i in range(TASKS)
             ]  # fmt: skip

@@ -156,13 +156,13 @@ async def test_tasks_nearest_first_with_overdue_marked(
 
 
 async def test_done(app: Any, fake_telegram: FakeTelegram, session_factory: sessionmaker[Session]) -> None:
-    await say(fake_telegram, ADMIN_ID, "/task_add 20/12/2026 Gửi báo cáo")
-    await say(fake_telegram, ADMIN_ID, "/task_add 22/12/2026 Họp giao ban")
+    await in_group(fake_telegram, "/task_add 20/12/2026 Gửi báo cáo", user_id=MEMBER)
+    await in_group(fake_telegram, "/task_add 22/12/2026 Họp giao ban", user_id=MEMBER)
     msg = await in_group(fake_telegram, "/done #1", user_id=MEMBER)
     assert msg["text"] == "✅ Đã đánh dấu hoàn thành công việc #1: Gửi báo cáo"
-    msg = await say(fake_telegram, ADMIN_ID, "/tasks")
+    msg = await in_group(fake_telegram, "/tasks", user_id=MEMBER)
     assert "#1 " not in msg["text"] and "#2 Họp giao ban" in msg["text"]
-    msg = await say(fake_telegram, ADMIN_ID, "/done 1")
+    msg = await in_group(fake_telegram, "/done 1", user_id=MEMBER)
     assert msg["text"] == "Công việc #1 không còn mở (trạng thái: đã xong)."
     msg = await say(fake_telegram, ADMIN_ID, "/done 99")
     assert msg["text"] == "Không tìm thấy công việc #99; anh/chị xem mã trong /tasks."
@@ -233,8 +233,12 @@ async def test_subscribe_by_admin_refused_for_others(
     with session_factory() as s:
         assert reminders.is_subscribed(s, ALLOWED_GROUP)
         assert s.get(SubscriptionRow, ALLOWED_GROUP).subscribed_by == ADMIN_ID  # type: ignore[union-attr]
-    msg = await say(fake_telegram, ADMIN_ID, "/subscribe")
-    assert msg["text"] == "Lệnh /subscribe dùng trong nhóm cần nhận (hoặc thôi nhận) nhắc hạn công việc."
+    msg = await say(fake_telegram, ADMIN_ID, "/subscribe")  # a private chat: its own reminders
+    assert msg["text"].startswith("🔔 Đã đăng ký nhắc hạn công việc riêng của anh/chị (và việc chung)")
+    msg = await say(fake_telegram, 3003, "/subscribe")  # a stranger: the refusal, nothing stored
+    assert "3003" in msg["text"] and "quản trị viên" in msg["text"]
+    with session_factory() as s:
+        assert reminders.is_subscribed(s, ADMIN_ID) and not reminders.is_subscribed(s, 3003)
     msg = await in_group(fake_telegram, "/unsubscribe", user_id=MEMBER)
     assert msg["text"] == task_replies.ADMIN_ONLY
     msg = await in_group(fake_telegram, "/unsubscribe")
@@ -448,11 +452,13 @@ async def test_review_accept_plans_reminders_drop_does_not(
     msg = await in_group(fake_telegram, "/tasks_review", user_id=MEMBER)
     assert msg["text"] == "Xin lỗi, chức năng này chỉ dành cho quản trị viên của trợ lý."
     page = await say(fake_telegram, ADMIN_ID, "/tasks_review")
-    assert page["text"].startswith("🗂 Nhiệm vụ trích từ văn bản chờ duyệt: 2")
+    assert page["text"].startswith("🗂 Nhiệm vụ chờ duyệt: 2 trong 1 văn bản\n📄 Văn bản 1/1: ket_luan_giao_ban.txt")
     assert "#1 Ban Thường vụ Tỉnh ủy yêu cầu các huyện ủy gửi phương án" in page["text"]
     assert "hạn 15/12/2026 (thứ Ba), còn 14 ngày" in page["text"]
     data = buttons(page)
     assert data == {
+        "✅ Nhận cả văn bản (2)": "tk:A:1",
+        "🗄 Lưu trữ cả văn bản (2)": "tk:D:1",
         "✅ Nhận #1": "tk:a:1",
         "❌ Bỏ #1": "tk:d:1",
         "✅ Nhận #2": "tk:a:2",
@@ -515,8 +521,8 @@ async def test_review_pages_and_stale_buttons(
     )
     import_from_index(session_factory, [doc], clock())
     page = await say(fake_telegram, ADMIN_ID, "/tasks_review")
-    assert "chờ duyệt: 7" in page["text"] and "Còn 2 nhiệm vụ nữa" in page["text"]
-    assert len(buttons(page)) == 2 * task_replies.REVIEW_PAGE
+    assert "chờ duyệt: 7" in page["text"] and "Còn" not in page["text"]
+    assert len(buttons(page)) == 2 + 2 * 7
     fake_telegram.feed_callback(ADMIN_ID, page["message_id"], "tk:a:999")
     [answer] = await fake_telegram.await_for("answerCallbackQuery")
     assert answer.params["text"] == task_replies.GONE
@@ -546,11 +552,13 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         assert block is not None
         lines = block.splitlines()
         assert lines[0] == "📌 <b>Công việc đến hạn trong tuần này</b>"
-        assert re.match(r"• <b>#4</b> Nộp báo cáo tháng 11 — ⚠️ <b>QUÁ HẠN 1 ngày</b>", lines[1])
-        assert lines[2].startswith(
+        assert lines[1].startswith(
             "• <b>#3</b> Họp chi bộ tháng 12 — hạn <b>04/12/2026</b> (thứ Sáu), còn 3 ngày"
         )
-        assert len(lines) == 3  # 15/12 and 20/12 are later
+        # The overdue one is apart, with how late it is.
+        assert lines[2] == "⚠️ <b>Đã quá hạn: 1</b>"
+        assert re.match(r"• <b>#4</b> Nộp báo cáo tháng 11 — ⚠️ <b>QUÁ HẠN 1 ngày</b>", lines[3])
+        assert len(lines) == 4  # 15/12 and 20/12 are later
 
         block = tasks_block("Hạn gửi phương án bố trí cán bộ dôi dư là khi nào?")
         assert block is not None
@@ -560,9 +568,9 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         )
         assert "hạn <b>15/12/2026</b> (thứ Ba), còn 14 ngày" in block and "#2" not in block
 
-        assert (
-            tasks_block("tuần sau có việc gì đến hạn")
-            == "📌 <b>Công việc đến hạn trong tuần sau</b>: không có."
+        assert tasks_block("tuần sau có việc gì đến hạn") == (
+            "📌 <b>Công việc đến hạn trong tuần sau</b>: không có.\n⚠️ <b>Đã quá hạn: 1</b>\n"
+            + task_replies.task_line(tasks.get_task(s, 4), today, 200)  # type: ignore[arg-type]
         )
         assert "#2" in (tasks_block("tháng này phải làm những việc gì?") or "")
         assert tasks_block("mức lương cơ sở là bao nhiêu?") is None  # not about tasks
@@ -666,9 +674,11 @@ def test_review_callback_data() -> None:
 @pytest.mark.parametrize(
     ("question", "first", "last"),
     [
-        ("tuần này có việc gì đến hạn?", None, D(2026, 12, 6)),
+        ("tuần này có việc gì đến hạn?", D(2026, 12, 1), D(2026, 12, 6)),
         ("tuan sau co viec gi", D(2026, 12, 7), D(2026, 12, 13)),
-        ("việc nào đến hạn hôm nay", None, D(2026, 12, 1)),
+        ("việc nào đến hạn hôm nay", D(2026, 12, 1), D(2026, 12, 1)),
+        ("tháng này", D(2026, 12, 1), D(2026, 12, 31)),
+        ("thang nay", D(2026, 12, 1), D(2026, 12, 31)),
         ("tháng sau có nhiệm vụ gì", D(2027, 1, 1), D(2027, 1, 31)),
         ("việc gì quá hạn", None, D(2026, 11, 30)),
     ],

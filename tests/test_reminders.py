@@ -106,7 +106,7 @@ def setup_chat_and_task(
     with factory() as s:
         for chat in chats:
             reminders.subscribe(s, chat, 7, clock())
-        t = tasks.add_task(s, text, deadline, recurrence, 7, chats[0], now=clock())
+        t = tasks.add_task(s, text, deadline, recurrence, 7, None, now=clock())  # organisation task
         s.commit()
         return t.id
 
@@ -311,7 +311,7 @@ def test_blocked_group_is_marked_and_skipped(session_factory, clock: Clock) -> N
 def test_chat_not_found_blocks_and_skips_its_pending_rows(session_factory, clock: Clock) -> None:
     setup_chat_and_task(session_factory, clock)
     with session_factory() as s:
-        tasks.add_task(s, "Việc thứ hai", DEADLINE, None, 7, CHAT, now=clock())
+        tasks.add_task(s, "Việc thứ hai", DEADLINE, None, 7, None, now=clock())
         s.commit()
     send = FakeSend()
     send.fail(BadRequest("Chat not found"), chat_id=CHAT)
@@ -459,9 +459,9 @@ def test_overdue_digest_once_per_group_per_day(session_factory, clock: Clock) ->
     with session_factory() as s:
         for chat in (CHAT, OTHER):
             reminders.subscribe(s, chat, 7, clock())
-        a = tasks.add_task(s, "Việc A", D(2026, 11, 28), None, 7, CHAT, now=clock())
-        b = tasks.add_task(s, "Việc <B> & C", D(2026, 11, 30), None, 7, CHAT, now=clock())
-        tasks.add_task(s, "Việc chưa đến hạn", D(2027, 3, 1), None, 7, CHAT, now=clock())
+        a = tasks.add_task(s, "Việc A", D(2026, 11, 28), None, 7, None, now=clock())
+        b = tasks.add_task(s, "Việc <B> & C", D(2026, 11, 30), None, 7, None, now=clock())
+        tasks.add_task(s, "Việc chưa đến hạn", D(2027, 3, 1), None, 7, None, now=clock())
         s.commit()
     send = FakeSend()
     clock.set(vn(2026, 12, 2, 8, 0))
@@ -526,7 +526,7 @@ def test_claim_skips_rows_locked_by_another_transaction(pg_url: str, clock: Cloc
     with factory() as s:
         reminders.subscribe(s, CHAT, 7, clock())
         for i in range(4):
-            tasks.add_task(s, f"Việc {i}", DEADLINE, None, 7, CHAT, now=clock())
+            tasks.add_task(s, f"Việc {i}", DEADLINE, None, 7, None, now=clock())
         s.commit()
     clock.set(vn(2026, 12, 13, 8, 0))
     with factory() as s:
@@ -551,7 +551,7 @@ def test_two_sweepers_on_one_database_send_each_reminder_once(migrated_url: str,
         for chat in (CHAT, OTHER):
             reminders.subscribe(s, chat, 7, clock())
         for i in range(15):
-            tasks.add_task(s, f"Việc số {i}", DEADLINE, None, 7, CHAT, now=clock())
+            tasks.add_task(s, f"Việc số {i}", DEADLINE, None, 7, None, now=clock())
         s.commit()
     factory.kw["bind"].dispose()
     clock.set(vn(2026, 12, 13, 8, 0))
@@ -605,7 +605,7 @@ def _due_tasks(
         for chat in chats:
             reminders.subscribe(s, chat, 7, clock())
         for i in range(n):
-            tasks.add_task(s, f"Việc <số> {i} & báo cáo", DEADLINE, None, 7, chats[0], now=clock())
+            tasks.add_task(s, f"Việc <số> {i} & báo cáo", DEADLINE, None, 7, None, now=clock())  # organisation task
         s.commit()
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import task_replies, tasks
-from bot.db import AuditRow
+from bot.db import AuditRow, TaskRow
 from index.recurrence import (
     Recurrence,
     first_deadline,
@@ -377,3 +377,128 @@ def test_recurrence_properties(rule: str, today: dt.date) -> None:
     # calendar phase: its series starts wherever the task's first deadline is).
     if rule != "every 2 weeks":
         assert first_deadline(rule, first + dt.timedelta(days=1)) == nxt
+
+
+# ------------------------------------------------------------------------------------------ scope rules
+
+GROUP, OTHER_GROUP, AUTHOR, OTHER = -100, -200, 7, 8
+
+
+def _scoped(scope: str, chat_id: int | None, created_by: int | None = AUTHOR, owner: str | None = None) -> tasks.Task:
+    return tasks.Task(1, "Việc", owner, D(2026, 12, 10), None, None, "open", "accepted",
+                      "a.txt" if scope == "org" else None, None, created_by, chat_id, None, scope=scope)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("task", "viewer", "seen"),
+    [
+        (_scoped("personal", AUTHOR), tasks.Viewer(AUTHOR, AUTHOR, True), True),
+        (_scoped("personal", AUTHOR), tasks.Viewer(GROUP, AUTHOR, False), False),  # not in a group
+        (_scoped("personal", AUTHOR), tasks.Viewer(OTHER, OTHER, True), False),
+        (_scoped("group", GROUP), tasks.Viewer(GROUP, OTHER, False), True),
+        (_scoped("group", GROUP), tasks.Viewer(OTHER_GROUP, AUTHOR, False), False),
+        (_scoped("group", GROUP), tasks.Viewer(OTHER, OTHER, True, frozenset({GROUP})), True),  # a member
+        (_scoped("group", GROUP), tasks.Viewer(OTHER, OTHER, True), False),
+        (_scoped("org", None, None), tasks.Viewer(OTHER_GROUP, OTHER, False), True),
+    ],
+)
+def test_can_see(task: tasks.Task, viewer: tasks.Viewer, seen: bool) -> None:
+    assert tasks.can_see(task, viewer) is seen
+
+
+@pytest.mark.parametrize(
+    ("task", "user", "bot_admin", "group_admin", "allowed"),
+    [
+        (_scoped("personal", AUTHOR), AUTHOR, False, False, True),
+        (_scoped("personal", AUTHOR), OTHER, True, False, False),  # a bot admin does not close your notes
+        (_scoped("group", GROUP), AUTHOR, False, False, True),
+        (_scoped("group", GROUP), OTHER, False, False, False),
+        (_scoped("group", GROUP), OTHER, False, True, True),
+        (_scoped("group", GROUP), OTHER, True, False, True),
+        (_scoped("org", None, None), OTHER, False, True, False),
+        (_scoped("org", None, None), OTHER, True, False, True),
+        (_scoped("group", GROUP), None, False, False, False),
+    ],
+)
+def test_may_change(task: tasks.Task, user: int | None, bot_admin: bool, group_admin: bool, allowed: bool) -> None:
+    assert tasks.may_change(task, user, bot_admin=bot_admin, group_admin=group_admin) is allowed
+
+
+def test_listed_follows_the_units_for_organisation_tasks() -> None:
+    from bot.following import Following
+
+    home = _scoped("org", None, None, owner="Sở Nội vụ")
+    finance = _scoped("org", None, None, owner="Sở Tài chính")
+    own = _scoped("group", GROUP)
+    viewer = tasks.Viewer(GROUP, OTHER, False)
+    units = Following(True, False, ("Sở Nội vụ",), ("so noi vu",))
+    assert [tasks.listed(t, viewer, units) for t in (home, finance, own)] == [True, False, True]
+    everything = Following(True, True)
+    assert [tasks.listed(t, viewer, everything) for t in (home, finance, own)] == [True, True, True]
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "last"),
+    [
+        ("this_week", D(2026, 12, 2), D(2026, 12, 6)),
+        ("this_month", D(2026, 12, 2), D(2026, 12, 31)),
+        ("overdue", None, D(2026, 12, 1)),
+        ("tomorrow", D(2026, 12, 2), D(2026, 12, 3)),
+        ("next_week", D(2026, 12, 7), D(2026, 12, 13)),
+    ],
+)
+def test_period(name: str, first: dt.date | None, last: dt.date) -> None:
+    p = tasks.period(name, D(2026, 12, 2))  # a Wednesday
+    assert (p.first, p.last) == (first, last)
+
+
+def test_edit_records_history_and_drops_planned_reminders(session) -> None:  # type: ignore[no-untyped-def]
+    from bot.db import ReminderRow
+
+    t = tasks.add_task(session, "Nộp báo cáo", D(2026, 12, 10), None, AUTHOR, GROUP, now=NOW, user_name="Chị Lan")
+    session.add(ReminderRow(task_id=t.id, chat_id=GROUP, due_at=NOW, kind="offset-7", deadline=t.deadline,
+                            status="pending", created_at=NOW, late=False, attempts=0))  # fmt: skip
+    session.flush()
+    edited = tasks.edit_task(session, t.id, OTHER, deadline=D(2026, 12, 20), now=NOW + dt.timedelta(hours=1))
+    assert edited.deadline == D(2026, 12, 20)
+    assert session.scalar(select(ReminderRow.status)) == "skipped"
+    tasks.edit_task(session, t.id, OTHER, text="Nộp báo cáo năm", now=NOW + dt.timedelta(hours=2))
+    tasks.close_task(session, t.id, AUTHOR, NOW + dt.timedelta(hours=3))
+    history = tasks.history(session, t.id)
+    assert [(e.action, e.user_id, e.detail) for e in history] == [
+        ("created", AUTHOR, None),
+        ("edited", OTHER, "deadline 2026-12-10 2026-12-20"),
+        ("edited", OTHER, "text Nộp báo cáo"),
+        ("done", AUTHOR, None),
+    ]
+    assert history[0].user_name == "Chị Lan"
+    with pytest.raises(tasks.TaskNotOpen):
+        tasks.edit_task(session, t.id, AUTHOR, deadline=D(2026, 12, 30))
+    lines = [task_replies.event_text(e, dt.UTC) for e in history]
+    link = f'<a href="tg://user?id={OTHER}">người dùng {OTHER}</a>'
+    assert lines[1] == f"• 03:00 01/12/2026 — sửa hạn 10/12/2026 → 20/12/2026 ({link})"
+
+
+def test_review_doc_by_document_and_overdue_at_import(session) -> None:  # type: ignore[no-untyped-def]
+    old = [Cand("cu.txt", 1, "Gửi báo cáo quý I", deadline=D(2024, 4, 30)),
+           Cand("cu.txt", 2, "Tổng kết năm", deadline=D(2026, 12, 31))]  # fmt: skip
+    other = [Cand("khac.txt", 1, "Nộp hồ sơ", deadline=D(2024, 6, 30)), Cand("khac.txt", 2, "Rà soát")]
+    tasks.import_candidates(session, "cu.txt", old, NOW)
+    tasks.import_candidates(session, "khac.txt", other, NOW)
+    groups = tasks.candidates_by_doc(session)
+    assert [(g.doc, len(g.tasks), g.overdue_at_import) for g in groups] == [("cu.txt", 2, 1), ("khac.txt", 2, 1)]
+    # Every document's candidates that were overdue when imported, at once.
+    assert tasks.review_doc(session, None, False, AUTHOR, NOW, only_overdue_at_import=True) == 2
+    assert [(g.doc, [t.text for t in g.tasks]) for g in tasks.candidates_by_doc(session)] == [
+        ("cu.txt", ["Tổng kết năm"]),
+        ("khac.txt", ["Rà soát"]),
+    ]
+    assert tasks.review_doc(session, "khac.txt", True, AUTHOR, NOW) == 1
+    assert [g.doc for g in tasks.candidates_by_doc(session)] == ["cu.txt"]
+    reviews = sorted((r.text, r.review) for r in session.scalars(select(TaskRow)))
+    assert reviews == [
+        ("Gửi báo cáo quý I", "dropped"),
+        ("Nộp hồ sơ", "dropped"),
+        ("Rà soát", "accepted"),
+        ("Tổng kết năm", "candidate"),
+    ]

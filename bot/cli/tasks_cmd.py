@@ -1,4 +1,6 @@
-"""`chidao tasks extract`: list the tasks with deadlines found in the corpus; `--json` for other tools."""
+"""`chidao tasks extract`: list the tasks with deadlines found in the corpus; `--json` for other tools.
+`chidao tasks export --format xlsx|ics|csv`: the open tasks of the organisation (or what one chat sees,
+`--chat`) as a file (bot.export)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import settings_or_exit
-from index.errors import CorpusNotFound
+from index.errors import CorpusNotFound, NotReady
 
 if TYPE_CHECKING:
     from index.tasks import TaskCandidate
@@ -26,6 +28,13 @@ def register(sub: Any) -> None:
     e.add_argument("--corpus", type=Path, help="corpus directory (default: CHIDAO_CORPUS_DIR)")
     e.add_argument("--json", action="store_true", help="one JSON object per line per task")
     e.set_defaults(func=cmd_extract)
+    x = tsub.add_parser("export", help="write the open tasks as an Excel, iCalendar or CSV file")
+    x.add_argument("--format", choices=("xlsx", "ics", "csv"), default="xlsx", help="file format (default xlsx)")
+    x.add_argument("--output", "-o", type=Path, help="file to write (default: cong-viec-<date>.<format>; - for stdout)")
+    x.add_argument(
+        "--chat", type=int, help="only what this chat lists (its own tasks and the organisation tasks it follows)"
+    )
+    x.set_defaults(func=cmd_export)
 
 
 def task_json(task: TaskCandidate) -> dict[str, Any]:
@@ -82,4 +91,37 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(json.dumps(task_json(t), ensure_ascii=False))
     else:
         print(task_table(tasks))
+    return 0
+
+
+class DatabaseNotReady(NotReady):
+    """The database is not at the current schema revision."""
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot import db, export, following, tasks
+
+    settings = settings_or_exit()
+    if not db.is_current(settings.database_url):
+        raise DatabaseNotReady(f"database {db.safe_url(settings.database_url)} needs `chidao db upgrade` first")
+    now = db.utcnow()
+    today = now.astimezone(settings.tz).date()
+    sessions = db.make_session_factory(settings.database_url)
+    try:
+        with sessions() as session:
+            if args.chat is None:
+                items = [i.task for i in tasks.list_open(session, today) if i.task.scope == "org"]
+            else:
+                who = tasks.Viewer(args.chat, args.chat if args.chat > 0 else None, args.chat > 0)
+                follow = following.following(session, args.chat)
+                items = [i.task for i in tasks.list_open(session, today, viewer=who, following=follow)]
+    finally:
+        sessions.kw["bind"].dispose()
+    data = export.export(args.format, items, today, now)
+    if args.output is not None and str(args.output) == "-":
+        sys.stdout.buffer.write(data)
+        return 0
+    out: Path = args.output or Path(export.file_name(args.format, today))
+    out.write_bytes(data)
+    print(f"{len(items)} công việc -> {out}")
     return 0

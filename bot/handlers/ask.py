@@ -52,7 +52,7 @@ from bot.db import FeedbackRow, QuestionRow, record_update, utcnow
 from bot.handlers.common import allowed, answer_button, blocking, send, sender_id, served
 from bot.logs import log_event
 from bot.services import services
-from bot.tasks import QuestionTasks, question_tasks
+from bot.tasks import QuestionTasks, Viewer, question_tasks
 from index.errors import ChidaoError
 from index.model import Answer, DocMeta, Hit
 
@@ -231,9 +231,11 @@ def _save_question(
         return int(row.id)
 
 
-def _question_tasks(sessions: sessionmaker[Session], question: str, day: dt.date) -> QuestionTasks | None:
+def _question_tasks(
+    sessions: sessionmaker[Session], question: str, day: dt.date, viewer: Viewer
+) -> QuestionTasks | None:
     with sessions() as session:
-        return question_tasks(session, question, day, limit=task_replies.BLOCK_ITEMS)
+        return question_tasks(session, question, day, limit=task_replies.BLOCK_ITEMS, viewer=viewer)
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
@@ -255,7 +257,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     log_event("answer", chat=chat_id, hits=len(hits), answered=bool(hits), ms=elapsed_ms, question=question)
     # Open tasks that match the question (deadlines, "what is due this week") go under the quotes.
     day = svc.today()
-    found = await blocking(lambda: _question_tasks(svc.sessions, question, day))
+    viewer = Viewer(chat_id, user, message.chat.type == ChatType.PRIVATE)  # only the tasks this chat lists
+    found = await blocking(lambda: _question_tasks(svc.sessions, question, day, viewer))
     block = task_replies.tasks_block(found, day)
     qid = await blocking(
         lambda: _save_question(svc.sessions, chat_id, user, question, bool(hits), len(hits), elapsed_ms)

@@ -1,13 +1,15 @@
-"""Task commands: /tasks, /task <id>, /task_add <deadline> <text>, /done <id>, /subscribe, /unsubscribe,
-/tasks_review and its buttons.
+"""Task commands: /tasks [window], /task <id>, /task_add <deadline> <text> (an edit of that message edits
+the task), /task_edit <id> <deadline> | text: <text>, /done <id>, /subscribe [unit], /unsubscribe [unit],
+/subscriptions, /export, /tasks_review and its buttons.
 
-Handlers are thin: check access (bot.access via Services), run the store (bot.tasks, bot.reminders) in a
-worker thread, format with bot.task_replies. Access: anyone the bot serves (Access.allowed) may list,
-read, add and close tasks; only admins (Access.is_admin) subscribe a group, review extracted candidates
-and see candidates with /task.
+Handlers are thin: check access (bot.access via Services), run the store (bot.tasks, bot.following,
+bot.reminders) in a worker thread, format with bot.task_replies. Access: anyone the bot serves
+(Access.allowed) may list, read and add tasks, and sees what belongs to the chat (bot.tasks.listed); who
+may close or edit a task is bot.tasks.may_change (a group's administrators are asked of Telegram with
+getChatMember); only bot admins subscribe a group, review extracted candidates and see candidates.
 
-Review buttons carry "tk:a:<task id>" / "tk:d:<task id>" (bot.task_replies.encode_review): nothing but the
-id, so they keep working after a restart.
+Review buttons carry ids only ("tk:a:<task id>", "tk:A:<task id>" for the task's whole document,
+"tk:p:<page>"; bot.task_replies), so they keep working after a restart.
 
 "Today" is the local date (settings.timezone) of the application's clock (Services.clock).
 """
@@ -21,28 +23,39 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, ReplyParameters, Update
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import task_replies
+from bot import export, following, task_replies, tasks
 from bot.db import audit
-from bot.handlers.common import answer_button, blocking, is_admin, refuse_non_admin, reply, sender_id, served
-from bot.reminders import subscribe, unsubscribe
+from bot.handlers.common import (
+    answer_button,
+    blocking,
+    is_admin,
+    refuse_non_admin,
+    reply,
+    reply_to,
+    sender_id,
+    served,
+)
+from bot.reminders import is_subscribed, subscribe, unsubscribe
 from bot.services import Services, services
 from bot.task_replies import ReviewPage
 from bot.tasks import (
     Task,
     TaskNotFound,
+    TaskNotOpen,
+    Viewer,
     accept,
     add_task,
     close_task,
     drop,
     get_task,
-    list_candidates,
     list_open,
 )
+from bot.units import unit_key
 from index.deadlines import parse_user_deadline
 from index.model import DocMeta
 
@@ -88,18 +101,87 @@ def parse_task_id(text: str) -> int | None:
     return int(m[1]) if m else None
 
 
+def _user_name(update: Update) -> str | None:
+    user = update.effective_user
+    return user.full_name if user else None
+
+
+MEMBERSHIP_TTL = dt.timedelta(minutes=5)  # how long a private chat's list reuses what Telegram said
+_MEMBERSHIP_KEY = "task_memberships"  # application.bot_data: (chat, user) -> (status, asked at)
+
+
+async def _member_status(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, *, cached: bool = False
+) -> str | None:
+    """The user's status in a group (Telegram's getChatMember), None when Telegram cannot say. With
+    `cached`, an answer younger than MEMBERSHIP_TTL is reused (listing in private chats asks about every
+    group with tasks); permission checks always ask."""
+    memo: dict[tuple[int, int], tuple[str | None, dt.datetime]] = context.application.bot_data.setdefault(
+        _MEMBERSHIP_KEY, {}
+    )
+    at = now(context)
+    if cached and (chat_id, user_id) in memo:
+        status, asked = memo[(chat_id, user_id)]
+        if at - asked < MEMBERSHIP_TTL:
+            return status
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        log.info("getChatMember %s/%s failed: %s", chat_id, user_id, exc)
+        return None
+    memo[(chat_id, user_id)] = (str(member.status), at)
+    return str(member.status)
+
+
+async def _group_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, user_id: int | None) -> bool:
+    if chat_id is None or chat_id >= 0 or user_id is None:
+        return False
+    status = await _member_status(context, chat_id, user_id)
+    return status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+async def viewer(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> Viewer:
+    """Who looks, from where. In a private chat: with the groups (having open tasks) the person is a
+    member of, as far as Telegram tells the bot."""
+    user_id = sender_id(update)
+    private = message.chat.type == ChatType.PRIVATE
+    groups: frozenset[int] = frozenset()
+    if private and user_id is not None:
+        chats = await _db(context, tasks.group_chats)
+        member = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER,
+                  ChatMemberStatus.RESTRICTED)  # fmt: skip
+        found = [c for c in chats if await _member_status(context, c, user_id, cached=True) in member]
+        groups = frozenset(found)
+    return Viewer(message.chat_id, user_id, private, groups)
+
+
 async def on_tasks(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = await served(update, context)
     if message is None:
         return
     day = today(context)
-    items = await _db(context, lambda s: list_open(s, day))
-    await reply(context, message, task_replies.task_list_text(items, day))
+    arg = _argument(message)
+    period = tasks.question_period(arg, day) if arg else None
+    if arg and period is None:
+        await reply(context, message, task_replies.WINDOW_USAGE)
+        return
+    who = await viewer(update, context, message)
+
+    def work(session: Session) -> str:
+        follow = following.following(session, who.chat_id)
+        if period is not None:
+            return task_replies.window_text(tasks.window(session, period, day, viewer=who, following=follow), day)
+        return task_replies.task_list_text(list_open(session, day, viewer=who, following=follow), day)
+
+    await reply(context, message, await _db(context, work))
 
 
-def _visible(task: Task | None, admin: bool) -> Task | None:
-    """Candidates and dropped extractions are for admins only."""
+def _visible(task: Task | None, admin: bool, who: Viewer | None = None) -> Task | None:
+    """Candidates and dropped extractions are for admins only; personal and group tasks for their own
+    chats (bot.tasks.can_see)."""
     if task is None or (task.review != "accepted" and not admin):
+        return None
+    if who is not None and not tasks.can_see(task, who):
         return None
     return task
 
@@ -113,13 +195,16 @@ async def on_task(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(context, message, task_replies.TASK_USAGE)
         return
     admin = is_admin(update, context)
-    task = _visible(await _db(context, lambda s: get_task(s, task_id)), admin)
+    who = await viewer(update, context, message)
+    found = await _db(context, lambda s: (get_task(s, task_id), tasks.history(s, task_id)))
+    task = _visible(found[0], admin, who)
     if task is None:
         await reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
         return
     svc = services(context)
     meta, paragraph = await blocking(lambda: _source(svc, task))
-    await reply(context, message, task_replies.task_detail_text(task, today(context), meta, paragraph))
+    text = task_replies.task_detail_text(task, today(context), meta, paragraph, events=found[1], tz=svc.settings.tz)
+    await reply(context, message, text)
 
 
 def _source(svc: Services, task: Task) -> tuple[DocMeta | None, str | None]:
@@ -138,6 +223,8 @@ def _source(svc: Services, task: Task) -> tuple[DocMeta | None, str | None]:
 
 
 async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/task_add <deadline> <text>. An edit of the /task_add message edits the task it made (a new
+    message id only makes a new task)."""
     message = await served(update, context)
     if message is None:
         return
@@ -145,21 +232,60 @@ async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     day = today(context)
     parsed = parse_user_deadline(arg, day) if arg else None
     text = arg[parsed.consumed :].strip() if parsed else ""
-    if parsed is None or not text:
+    if parsed is None or not text or not tasks.text_key(text):
         await reply(context, message, task_replies.ADD_USAGE)
         return
     if parsed.date < day:
         await reply(context, message, task_replies.ADD_PAST.format(date=task_replies.fmt_date(parsed.date)))
         return
     user_id = sender_id(update) or message.chat_id
-    at = now(context)
-    task = await _db(
-        context,
-        lambda s: add_task(
-            s, text, parsed.date, None, user_id, message.chat_id, deadline_text=parsed.text, now=at
-        ),
-    )
-    await reply(context, message, task_replies.task_added_text(task, day))
+    at, name = now(context), _user_name(update)
+    chat_id, message_id = message.chat_id, message.message_id
+
+    def work(session: Session) -> tuple[Task, Task | None]:
+        before = tasks.task_from_message(session, chat_id, message_id)
+        if before is None:
+            new = add_task(
+                session, text, parsed.date, None, user_id, chat_id,
+                deadline_text=parsed.text, source_message_id=message_id, user_name=name, now=at,
+            )  # fmt: skip
+            return new, None
+        if before.created_by != user_id or before.status != "open":
+            return before, before
+        after = tasks.edit_task(
+            session, before.id, user_id, deadline=parsed.date, deadline_text=parsed.text, text=text,
+            user_name=name, now=at,
+        )  # fmt: skip
+        return after, before
+
+    task, before = await _db(context, work)
+    if before is None:
+        await reply(context, message, task_replies.task_added_text(task, day))
+    elif before.status != "open":
+        await reply(context, message, task_replies.EDIT_NOT_OPEN.format(id=task.id))
+    elif before.created_by == user_id:
+        changed = before.deadline != task.deadline
+        if changed or before.text != task.text:
+            await reply(context, message, task_replies.task_edited_text(task, day, changed))
+
+
+async def _changeable(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, task_id: int
+) -> Task | None:
+    """The task, if this user may close or edit it here; otherwise the reply is sent and None returned."""
+    admin = is_admin(update, context)
+    who = await viewer(update, context, message)
+    task = _visible(await _db(context, lambda s: get_task(s, task_id)), admin, who)
+    if task is None:
+        await reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
+        return None
+    user_id = sender_id(update)
+    group_admin = task.scope == "group" and await _group_admin(context, task.chat_id, user_id)
+    if not tasks.may_change(task, user_id, bot_admin=admin, group_admin=group_admin):
+        log.info("user %s may not change task %s", user_id, task_id)
+        await reply(context, message, task_replies.refusal(task))
+        return None
+    return task
 
 
 async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -170,36 +296,80 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if task_id is None:
         await reply(context, message, task_replies.DONE_USAGE)
         return
-    admin = is_admin(update, context)
-    user_id = sender_id(update)
-    at = now(context)
-
-    def work(session: Session) -> tuple[Task, bool] | None:
-        before = _visible(get_task(session, task_id), admin)
-        if before is None:
-            return None
-        return close_task(session, task_id, user_id, now=at), before.status == "open"
-
-    try:
-        result = await _db(context, work)
-    except TaskNotFound:
-        result = None
-    if result is None:
-        await reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
+    before = await _changeable(update, context, message, task_id)
+    if before is None:
         return
-    task, was_open = result
-    text = task_replies.task_done_text(task, today(context)) if was_open else task_replies.not_open_text(task)
-    await reply(context, message, text)
+    if before.status != "open":
+        await reply(context, message, task_replies.not_open_text(before))
+        return
+    user_id, at, name = sender_id(update), now(context), _user_name(update)
+    task = await _db(context, lambda s: close_task(s, task_id, user_id, now=at, user_name=name))
+    await reply(context, message, task_replies.task_done_text(task, today(context)))
+
+
+_TEXT_PREFIX = re.compile(r"(?i)^(?:text|nội dung|noi dung|nd)\s*:\s*")
+
+
+async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/task_edit <id> <new deadline> or /task_edit <id> text: <new text>."""
+    message = await served(update, context)
+    if message is None:
+        return
+    parts = _argument(message).split(maxsplit=1)
+    task_id = parse_task_id(parts[0]) if parts else None
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    if task_id is None or not rest:
+        await reply(context, message, task_replies.EDIT_USAGE)
+        return
+    day = today(context)
+    new_text: str | None = None
+    new_date = None
+    date_text = None
+    m = _TEXT_PREFIX.match(rest)
+    if m:
+        new_text = rest[m.end() :].strip()
+        if not tasks.text_key(new_text):
+            await reply(context, message, task_replies.EDIT_USAGE)
+            return
+    else:
+        parsed = parse_user_deadline(rest, day)
+        if parsed is None or rest[parsed.consumed :].strip():
+            await reply(context, message, task_replies.EDIT_USAGE)
+            return
+        if parsed.date < day:
+            await reply(context, message, task_replies.ADD_PAST.format(date=task_replies.fmt_date(parsed.date)))
+            return
+        new_date, date_text = parsed.date, parsed.text
+    before = await _changeable(update, context, message, task_id)
+    if before is None:
+        return
+    user_id, at, name = sender_id(update), now(context), _user_name(update)
+    try:
+        task = await _db(
+            context,
+            lambda s: tasks.edit_task(
+                s, task_id, user_id, deadline=new_date, deadline_text=date_text, text=new_text,
+                user_name=name, now=at,
+            ),
+        )  # fmt: skip
+    except TaskNotOpen:
+        await reply(context, message, task_replies.EDIT_NOT_OPEN.format(id=task_id))
+        return
+    await reply(context, message, task_replies.task_edited_text(task, day, before.deadline != task.deadline))
 
 
 # --------------------------------------------------------------------------------------------------
-# /subscribe, /unsubscribe (a group, by an admin)
+# /subscribe [unit], /unsubscribe [unit] (a group, by an admin), /subscriptions
 
 
-async def _group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, cmd: str) -> Message | None:
+async def _subscribing_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, cmd: str) -> Message | None:
+    """The message, if its sender may change this chat's subscription: a bot admin in a group; in a private
+    chat the person the bot serves (their own reminders: their personal tasks and what they follow)."""
     message = update.effective_message
     if message is None:
         return None
+    if message.chat.type == ChatType.PRIVATE:
+        return await served(update, context)
     if message.chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         await reply(context, message, task_replies.GROUP_ONLY.format(cmd=cmd))
         return None
@@ -211,32 +381,75 @@ async def _group_admin(update: Update, context: ContextTypes.DEFAULT_TYPE, cmd: 
 
 
 async def on_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await _group_admin(update, context, "subscribe")
+    """/subscribe: every organisation task; /subscribe <unit>: the tasks of that unit (added to the units
+    the group follows; a group subscribed to everything stays so)."""
+    message = await _subscribing_admin(update, context, "subscribe")
     if message is None:
         return
     chat_id, user_id, at = message.chat_id, sender_id(update), now(context)
+    unit = _argument(message)
+    if unit and not unit_key(unit):
+        await reply(context, message, task_replies.UNIT_UNKNOWN.format(unit=task_replies.escape(unit[:100])))
+        return
 
-    def work(session: Session) -> bool:
+    def work(session: Session) -> tuple[bool, bool]:
         new = subscribe(session, chat_id, user_id, at)
         if new:
-            audit(session, at, user_id, "reminders.subscribe", str(chat_id))
-        return new
+            following.clear_units(session, chat_id)
+            audit(session, at, user_id, "reminders.subscribe", f"{chat_id} {unit}".strip())
+        if not unit:
+            following.set_all(session, chat_id, True)
+            return new, new
+        if new:
+            following.set_all(session, chat_id, False)
+        added = following.add_unit(session, chat_id, unit, user_id, at)
+        if added and not new:
+            audit(session, at, user_id, "reminders.follow", f"{chat_id} {unit}")
+        return new, added
 
-    new = await _db(context, work)
+    new, added = await _db(context, work)
+    if unit:
+        await reply(context, message, task_replies.subscribed_unit_text(unit, added))
+        return
     settings = services(context).settings
-    await reply(
-        context, message, task_replies.subscribed_text(settings.reminder_days, settings.reminder_time, new)
-    )
+    private = message.chat.type == ChatType.PRIVATE
+    text = task_replies.subscribed_text(settings.reminder_days, settings.reminder_time, new, private)
+    await reply(context, message, text)
 
 
 async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await _group_admin(update, context, "unsubscribe")
+    message = await _subscribing_admin(update, context, "unsubscribe")
     if message is None:
         return
     chat_id, user_id, at = message.chat_id, sender_id(update), now(context)
+    unit = _argument(message)
+    if unit:
+        if not unit_key(unit):
+            await reply(context, message, task_replies.UNIT_UNKNOWN.format(unit=task_replies.escape(unit[:100])))
+            return
+
+        def one(session: Session) -> tuple[bool, following.Following]:
+            removed = following.remove_unit(session, chat_id, unit)
+            follow = following.following(session, chat_id)
+            if removed:
+                audit(session, at, user_id, "reminders.unfollow", f"{chat_id} {unit}")
+                if follow.subscribed and not follow.keys and not following.subscribed_to_all(session, chat_id):
+                    unsubscribe(session, chat_id)
+                    follow = following.following(session, chat_id)
+            return removed, follow
+
+        removed, follow = await _db(context, one)
+        text = (
+            task_replies.unsubscribed_unit_text(unit, follow)
+            if removed
+            else task_replies.UNIT_NOT_FOLLOWED.format(unit=task_replies.escape(unit[:100]))
+        )
+        await reply(context, message, text)
+        return
 
     def work(session: Session) -> bool:
         done = unsubscribe(session, chat_id)
+        following.clear_units(session, chat_id)
         if done:
             audit(session, at, user_id, "reminders.unsubscribe", str(chat_id))
         return done
@@ -245,8 +458,61 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await reply(context, message, task_replies.UNSUBSCRIBED if done else task_replies.NOT_SUBSCRIBED)
 
 
+async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = await served(update, context)
+    if message is None:
+        return
+    chat_id = message.chat_id
+
+    def work(session: Session) -> following.Following:
+        follow = following.following(session, chat_id)
+        return follow if is_subscribed(session, chat_id) else following.UNSUBSCRIBED
+
+    await reply(context, message, task_replies.subscriptions_text(await _db(context, work)))
+
+
 # --------------------------------------------------------------------------------------------------
-# /tasks_review and its buttons (admins)
+# /export: the chat's visible open tasks as an Excel file and an iCalendar file
+
+
+def _reply_parameters(message: Message) -> ReplyParameters | None:
+    target = reply_to(message)
+    return ReplyParameters(target, allow_sending_without_reply=True) if target is not None else None
+
+
+async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = await served(update, context)
+    if message is None:
+        return
+    day, at = today(context), now(context)
+    who = await viewer(update, context, message)
+    svc = services(context)
+
+    def work(session: Session) -> list[Task]:
+        follow = following.following(session, who.chat_id)
+        return [i.task for i in list_open(session, day, viewer=who, following=follow)]
+
+    found = await _db(context, work)
+    if not found:
+        await reply(context, message, task_replies.EXPORT_EMPTY)
+        return
+    titles = {path: meta.title for path, meta in (await blocking(lambda: _docs_by_path(svc))).items()}
+    for kind in ("xlsx", "ics"):
+        data = await blocking(lambda k=kind: export.export(k, found, day, at, titles))  # type: ignore[misc]
+        try:
+            await context.bot.send_document(
+                message.chat_id,
+                InputFile(data, filename=export.file_name(kind, day)),
+                caption=task_replies.export_caption(len(found), kind),
+                reply_parameters=_reply_parameters(message),
+            )
+        except TelegramError as exc:
+            log.error("could not send the %s export to chat %s: %s", kind, message.chat_id, exc)
+            return
+
+
+# --------------------------------------------------------------------------------------------------
+# /tasks_review and its buttons (admins): one document per page, edited in place
 
 
 def _markup(page: ReviewPage) -> InlineKeyboardMarkup | None:
@@ -265,11 +531,16 @@ def _docs_by_path(svc: Services) -> dict[str, DocMeta]:
         return {}
 
 
-async def _review_page(context: ContextTypes.DEFAULT_TYPE, note: str | None = None) -> ReviewPage:
+async def _review_page(
+    context: ContextTypes.DEFAULT_TYPE, page: int = 0, note: str | None = None, doc: str | None = None
+) -> ReviewPage:
+    """The review page `page`, or the page of document `doc` when it still has candidates."""
     svc = services(context)
-    candidates = await _db(context, lambda s: list_candidates(s))
+    groups = await _db(context, tasks.candidates_by_doc)
+    if doc is not None:
+        page = next((i for i, g in enumerate(groups) if g.doc == doc), page)
     docs = await blocking(lambda: _docs_by_path(svc))
-    return task_replies.review_page(candidates, today(context), docs, note)
+    return task_replies.review_doc_page(groups, page, today(context), docs, note)
 
 
 async def on_tasks_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -280,15 +551,39 @@ async def on_tasks_review(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await reply(context, message, page.text, _markup(page))
 
 
+async def _show(query: Any, page: ReviewPage) -> None:
+    if not isinstance(query.message, Message):
+        return
+    try:
+        await query.edit_message_text(page.text, reply_markup=_markup(page))
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            log.warning("could not update the review message: %s", exc)
+    except TelegramError as exc:
+        log.warning("could not update the review message: %s", exc)
+
+
+def _page_of(query: Any) -> int:
+    """The page the pressed message shows ("Văn bản 3/12" -> 2)."""
+    text = query.message.text if isinstance(query.message, Message) else ""
+    m = re.search(r"Văn bản (\d+)/\d+", text or "")
+    return int(m[1]) - 1 if m else 0
+
+
 async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or await refuse_non_admin(update, context):
         return
-    action = task_replies.decode_review(query.data or "")
+    data = query.data or ""
+    user_id, at = query.from_user.id, now(context)
+    bulk = task_replies.decode_doc_action(data)
+    if bulk is not None:
+        await _on_doc_action(query, context, bulk, user_id, at)
+        return
+    action = task_replies.decode_review(data)
     if action is None:
         await answer_button(query, task_replies.GONE)
         return
-    user_id, at = query.from_user.id, now(context)
 
     def work(session: Session) -> Task:
         if action.accept:
@@ -302,26 +597,53 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     note = task_replies.review_note(task, action.accept)
     await answer_button(query, re.sub(r"<[^>]+>", "", note))
-    page = await _review_page(context, note)
-    if isinstance(query.message, Message):
-        try:
-            await query.edit_message_text(page.text, reply_markup=_markup(page))
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                log.warning("could not update the review message: %s", exc)
-        except TelegramError as exc:
-            log.warning("could not update the review message: %s", exc)
+    await _show(query, await _review_page(context, _page_of(query), note, task.source_doc))
+
+
+async def _on_doc_action(
+    query: Any, context: ContextTypes.DEFAULT_TYPE, action: task_replies.DocAction, user_id: int, at: dt.datetime
+) -> None:
+    if action.kind == "p":
+        await answer_button(query)
+        await _show(query, await _review_page(context, action.value))
+        return
+    late_only = action.kind == "L"
+
+    def work(session: Session) -> tuple[int, str | None] | None:
+        doc: str | None = None
+        if action.value or not late_only:
+            task = get_task(session, action.value)
+            if task is None or task.source_doc is None:
+                return None
+            doc = task.source_doc
+        count = tasks.review_doc(session, doc, action.kind == "A", user_id, at, only_overdue_at_import=late_only)
+        audit(session, at, user_id, f"task.review_doc.{action.kind}", f"{doc or '*'}: {count}")
+        return count, doc
+
+    result = await _db(context, work)
+    if result is None:
+        await answer_button(query, task_replies.GONE)
+        return
+    count, doc = result
+    note = task_replies.bulk_note(count, action.kind == "A", late_only)
+    await answer_button(query, re.sub(r"<[^>]+>", "", note))
+    await _show(query, await _review_page(context, _page_of(query), note, doc))
 
 
 def handlers() -> list[BaseHandler[Update, Any, Any]]:
-    """The task handlers, to be added before the catch-all text handlers (see bot.app)."""
+    """The task handlers, to be added before the catch-all text handlers (see bot.app). Only /task_add
+    acts on an edited message (it edits the task the message made); the others answer new messages only."""
+    new = filters.UpdateType.MESSAGE
     return [
-        CommandHandler("tasks", on_tasks),
-        CommandHandler("task", on_task),
-        CommandHandler("task_add", on_task_add),
-        CommandHandler("done", on_done),
-        CommandHandler("subscribe", on_subscribe),
-        CommandHandler("unsubscribe", on_unsubscribe),
-        CommandHandler("tasks_review", on_tasks_review),
+        CommandHandler("tasks", on_tasks, filters=new),
+        CommandHandler("task", on_task, filters=new),
+        CommandHandler("task_add", on_task_add, filters=filters.UpdateType.MESSAGES),
+        CommandHandler("task_edit", on_task_edit, filters=new),
+        CommandHandler("done", on_done, filters=new),
+        CommandHandler("subscribe", on_subscribe, filters=new),
+        CommandHandler("unsubscribe", on_unsubscribe, filters=new),
+        CommandHandler("subscriptions", on_subscriptions, filters=new),
+        CommandHandler("export", on_export, filters=new),
+        CommandHandler("tasks_review", on_tasks_review, filters=new),
         CallbackQueryHandler(on_review_button, pattern=r"^tk:"),
     ]

@@ -230,7 +230,7 @@ def test_cli_db_upgrade_unreachable_server_is_a_clear_error(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHIDAO_DATABASE_URL", "postgresql://chidao:secret@127.0.0.1:1/chidao")
-    assert _chidao("db", "upgrade") == 2
+    assert _chidao("db", "upgrade") == 3
     err = capsys.readouterr().err
     assert err.startswith("chidao: cannot upgrade postgresql+psycopg://chidao:***@127.0.0.1:1/chidao")
     assert "secret" not in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -11,8 +11,9 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from index.abbreviations import expand_abbreviations
 from index.model import DocMeta, Hit
-from index.text import fold, split_sentences
+from index.text import fold, normalise, split_sentences
 
 MAX_MESSAGE = 4096  # visible characters (after entity parsing), Telegram's limit
 PASSAGES_PER_ANSWER = 3
@@ -40,20 +41,42 @@ def _folded_terms(terms: Iterable[str]) -> set[str]:
     return out
 
 
-def highlight(text: str, terms: Iterable[str]) -> str:
-    """Escape `text` and wrap the words matching `terms` in <b>…</b>.
+def _spellings(question: str) -> tuple[dict[str, set[str]], set[str]]:
+    """How the question spells each of its words (abbreviations read as their full forms): per folded
+    word the spellings typed with diacritics, and the folded words typed without them."""
+    exact: dict[str, set[str]] = {}
+    loose: set[str] = set()
+    for word in _WORD.findall(normalise(expand_abbreviations(question)).lower().replace("_", " ")):
+        folded = fold(word)
+        if folded == word:
+            loose.add(folded)
+        else:
+            exact.setdefault(folded, set()).add(word)
+    return exact, loose
 
-    Matching ignores case and Vietnamese diacritics ("luong" marks "lương"); the original spelling is
-    what appears in bold.
+
+def highlight(text: str, terms: Iterable[str], question: str | None = None) -> str:
+    """Escape `text` and wrap the words matching `terms` in <b>…</b>; the original spelling is what
+    appears in bold.
+
+    Without `question`, matching ignores case and diacritics ("luong" marks "lương"). With it, a word
+    the question typed with diacritics marks only that spelling ("lương" marks "lương", not "lượng");
+    a word typed without them marks every spelling; a term the question does not hold (read by the
+    search from an acronym) marks every spelling.
     """
     wanted = _folded_terms(terms)
+    exact, loose = _spellings(question) if question is not None else ({}, set())
     out: list[str] = []
     pos = 0
     for m in _WORD.finditer(text):
-        if fold(m.group(0)).lower() in wanted:
-            out.append(escape(text[pos : m.start()]))
-            out.append(f"<b>{escape(m.group(0))}</b>")
-            pos = m.end()
+        folded = fold(m.group(0)).lower()
+        if folded not in wanted:
+            continue
+        if folded in exact and folded not in loose and normalise(m.group(0)).lower() not in exact[folded]:
+            continue
+        out.append(escape(text[pos : m.start()]))
+        out.append(f"<b>{escape(m.group(0))}</b>")
+        pos = m.end()
     out.append(escape(text[pos:]))
     return "".join(out).replace("</b> <b>", " ")
 
@@ -125,9 +148,10 @@ def source_line(meta: DocMeta, paragraph: int, number: int | None = None) -> str
 
 
 def answer_message(
-    hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE
+    hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE, *, question: str | None = None
 ) -> tuple[str, list[bool]]:
-    """The quoted passages: each a blockquote with the matched words in bold, then its source line.
+    """The quoted passages: each a blockquote with the matched words in bold (spelt as in `question`,
+    see `highlight`), then its source line.
 
     Returns the HTML and, per hit, whether its passage was cut to fit (its full text is one tap away).
     """
@@ -139,7 +163,7 @@ def answer_message(
     for hit, source in zip(hits, sources, strict=True):
         text, shortened = cut(hit.passage.text, budget)
         was_cut.append(shortened)
-        blocks.append(f"<blockquote>{highlight(text, hit.matched_terms)}</blockquote>\n{source}")
+        blocks.append(f"<blockquote>{highlight(text, hit.matched_terms, question)}</blockquote>\n{source}")
     return "\n\n".join(blocks), was_cut
 
 

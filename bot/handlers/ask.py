@@ -263,7 +263,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     if not hits:
         await send(context, chat_id, block or replies.NOT_FOUND, reply_to=reply_to)
         return
-    await send_page(context, chat_id, qid, hits, 0, reply_to=reply_to, extra=block)
+    await send_page(context, chat_id, qid, hits, 0, reply_to=reply_to, extra=block, question=question)
 
 
 async def send_page(
@@ -275,11 +275,12 @@ async def send_page(
     *,
     reply_to: int | None,
     extra: str | None = None,
+    question: str | None = None,
 ) -> Message | None:
     per = services(context).passages_per_answer
     page = list(hits[start : start + per])
     limit = replies.MAX_MESSAGE - (replies.visible_len(extra) + 2 if extra else 0)
-    text, _ = replies.answer_message(page, first_number=start + 1, limit=limit)
+    text, _ = replies.answer_message(page, first_number=start + 1, limit=limit, question=question)
     if extra:
         text = f"{text}\n\n{extra}"
     markup = answer_keyboard(qid, page, start, has_more=len(hits) > start + per)
@@ -386,7 +387,13 @@ async def _on_more(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
         await send(context, chat_id, replies.NO_MORE, reply_to=query.message.message_id)
     else:
         await send_page(
-            context, chat_id, action.question_id, hits, action.start, reply_to=query.message.message_id
+            context,
+            chat_id,
+            action.question_id,
+            hits,
+            action.start,
+            reply_to=query.message.message_id,
+            question=question,
         )
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     if markup is not None:

@@ -293,3 +293,70 @@ async def test_restart_keeps_buttons_and_skips_handled_updates(
     assert len(sent) == 2 and "<b>[4]</b>" in sent[1]["html"]
     with bot_sessions() as s:
         assert s.scalars(select(QuestionRow.question)).all() == ["chuyển đổi số"]
+
+
+def slow_searcher(index_handle: Any, seconds: float) -> Any:
+    """Make every search of the bot take `seconds` longer; `.done` is set each time one returns."""
+    import threading
+    import time
+
+    real = index_handle.searcher
+
+    class Slow:
+        done = threading.Event()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def search(self, query: str, k: int = 10) -> Any:
+            time.sleep(seconds)
+            answer = real.search(query, k)
+            self.done.set()
+            return answer
+
+    slow = Slow()
+    index_handle._searcher = slow
+    return slow
+
+
+@pytest.mark.parametrize("fault", ["500", "drop", "delay"])
+async def test_failing_typing_action_does_not_delay_the_answer(
+    fake_telegram: FakeTelegram, index_handle: Any, fault: str
+) -> None:
+    """sendChatAction failing (an error, a dropped connection, an answer 3 s late): the answer goes out
+    within a second of the search, and the action is tried once, never retried."""
+    slow = slow_searcher(index_handle, 0.8)
+    fake_telegram.inject("sendChatAction", fault, 5, seconds=3.0)
+    fake_telegram.feed_message(ADMIN_ID, "mức lương cơ sở")
+    assert await asyncio.to_thread(slow.done.wait, 10)
+    [sent] = await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), timeout=1.0)
+    assert "2.340.000" in sent.params["text"]
+    if fault != "delay":
+        await fake_telegram.await_for("sendChatAction", status=None)
+    await asyncio.sleep(0.3)
+    assert len(fake_telegram.calls_of("sendChatAction", status=None)) <= 1
+
+
+async def test_no_typing_action_when_the_answer_is_ready_in_time(fake_telegram: FakeTelegram, bot: Any) -> None:
+    bot.bot_data["services"].settings.typing_after = 30.0
+    msg = await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở")
+    assert "2.340.000" in msg["text"]
+    assert fake_telegram.calls_of("sendChatAction", status=None) == []
+
+
+async def test_burst_of_questions_in_a_group_shows_typing_once(
+    fake_telegram: FakeTelegram, bot: Any, index_handle: Any
+) -> None:
+    """12 questions at once in one group: every one answered; one typing action, not one per question
+    (the actions would eat the group's 20 messages a minute)."""
+    bot.bot_data["services"].settings.typing_after = 0.1
+    slow_searcher(index_handle, 0.3)
+    questions = ["mức lương cơ sở", "kết nạp đảng viên học sinh", "chuyển đổi số", "mật khẩu quản trị"] * 3
+    for i, q in enumerate(questions):
+        fake_telegram.feed_message(ALLOWED_GROUP, f"/hoi {q}", user_id=600 + i, chat_type="group")
+    await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=12, timeout=30)
+    sent = fake_telegram.sent_messages(ALLOWED_GROUP)
+    assert len(sent) == 12
+    assert len({m["reply_to_message"]["message_id"] for m in sent}) == 12  # each question its answer
+    typing = fake_telegram.calls_of("sendChatAction", status=None)
+    assert len(typing) == 1 and typing[0].params["chat_id"] == ALLOWED_GROUP

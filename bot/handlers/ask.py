@@ -63,8 +63,8 @@ log = logging.getLogger(__name__)
 
 SEARCH_K = 12  # hits fetched per search: enough for a few "Xem thêm" pages
 RELATIVE_FLOOR = 0.3  # a hit is shown only if its score is at least this share of the best score
-TYPING_AFTER = 0.3  # seconds a search may take before "typing…" is shown
-TYPING_REPEAT = 4.5  # Telegram shows the action for 5 s
+TYPING_REPEAT = 4.5  # Telegram shows the action for 5 s: at most one per chat in this time
+TYPING_SHOWN = "typing_shown"  # bot_data key: chat id -> time.monotonic() of its last typing action
 MAX_CALLBACK_DATA = 64
 CONTEXT_WINDOW = 1
 SEARCH_WORKERS = max(2, min(4, os.cpu_count() or 1))
@@ -191,16 +191,35 @@ _search_pool = ThreadPoolExecutor(max_workers=SEARCH_WORKERS, thread_name_prefix
 
 
 async def with_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int, fn: Callable[[], T]) -> T:
-    """Run `fn` on the search pool; show "typing…" in the chat if it takes more than TYPING_AFTER seconds."""
+    """Run `fn` on the search pool; show "typing…" in the chat if it takes more than the
+    `typing_after` setting. The action never delays the answer (see `show_typing`)."""
     task = asyncio.get_running_loop().run_in_executor(_search_pool, fn)
-    wait = TYPING_AFTER
+    wait = services(context).settings.typing_after
     while True:
         done, _ = await asyncio.wait({task}, timeout=wait)
         if done:
             return task.result()
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        show_typing(context, chat_id)
         wait = TYPING_REPEAT
+
+
+def show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Send "typing…" to the chat in the background, unless one was sent there in the last
+    TYPING_REPEAT seconds (a burst of questions in a group shows it once). Nothing waits for it, and
+    a failure is only logged: the rate limiter neither retries nor counts it (bot.ratelimit.BEST_EFFORT)."""
+    shown: dict[int, float] = context.application.bot_data.setdefault(TYPING_SHOWN, {})
+    now = time.monotonic()
+    if now - shown.get(chat_id, -TYPING_REPEAT) < TYPING_REPEAT:
+        return
+    shown[chat_id] = now
+
+    async def send_action() -> None:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:
+            log.debug("typing action for chat %s failed: %s", chat_id, exc)
+
+    context.application.create_task(send_action(), name=f"typing-{chat_id}")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -175,6 +175,15 @@ def _check_start_tag(name: str, attrs: str, stack: list[str], offset: int) -> No
 # --------------------------------------------------------------------------------------------------
 # The server
 
+# Bodies of the answers a server that is not quite the Bot API gives (status 200).
+_BROKEN: dict[str, bytes] = {
+    "garbage": b"<html><body>502 Bad Gateway (proxy)</body></html>",
+    "not-ok": b'{"status": "up", "message": "emulator ready"}',
+    "not-a-bot": json.dumps(
+        {"ok": True, "result": {"id": 7, "is_bot": False, "first_name": "not a bot"}}
+    ).encode(),
+}
+
 
 @dataclass(frozen=True)
 class Call:
@@ -188,7 +197,7 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "429" | "500" | "502" | "delay" | "drop"
+    kind: str  # "429" | "500" | "502" | "delay" | "drop" | "garbage" | "not-ok" | "not-a-bot"
     retry_after: int = 1
     seconds: float = 0.0
 
@@ -308,6 +317,11 @@ class FakeTelegram:
         if fault is not None:
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
+            elif fault.kind in _BROKEN:
+                # A server that is not (or not quite) the Bot API: the answer does not parse as one.
+                self._record(Call(method, params, now, 200))
+                self._reply_raw(req, 200, _BROKEN[fault.kind])
+                return
             elif fault.kind == "drop":
                 self._record(Call(method, params, now, 0))
                 req.close_connection = True
@@ -357,7 +371,10 @@ class FakeTelegram:
 
     @staticmethod
     def _reply(req: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
+        FakeTelegram._reply_raw(req, status, json.dumps(payload, ensure_ascii=False).encode())
+
+    @staticmethod
+    def _reply_raw(req: BaseHTTPRequestHandler, status: int, data: bytes) -> None:
         with contextlib.suppress(OSError):
             req.send_response(status)
             req.send_header("Content-Type", "application/json")
@@ -380,8 +397,10 @@ class FakeTelegram:
     def inject(
         self, method: str, kind: str, count: int = 1, *, retry_after: int = 1, seconds: float = 0.0
     ) -> None:
-        """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay" or "drop"."""
-        if kind not in {"429", "500", "502", "delay", "drop"}:
+        """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay", "drop", or
+        an answer with status 200 that is not the Bot API's: "garbage" (not JSON), "not-ok" (JSON
+        without "ok"), "not-a-bot" (a getMe result that is not a bot)."""
+        if kind not in {"429", "500", "502", "delay", "drop", *_BROKEN}:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.setdefault(method, []).extend(

@@ -25,8 +25,24 @@ COMMAND_MODULES = [
 ]
 
 
+# Exit codes (docs/OPERATIONS.md, "Exit codes"): 0 done; 1 a check failed (`chidao doctor`); 2 bad
+# settings, arguments or state found at start; 3 the Telegram Bot API refused, could not be reached or
+# answered something unusable; 130 interrupted.
+EXIT_ERROR = 2
+EXIT_TELEGRAM = 3
+
+
 class UsageError(ChidaoError):
     """Bad arguments or settings given on the command line."""
+
+    exit_code = EXIT_ERROR
+
+
+class TelegramUnusable(UsageError):
+    """The Bot API refused the token, could not be reached, or answered something that is not the Bot
+    API (told in one line, exit code 3)."""
+
+    exit_code = EXIT_TELEGRAM
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except ChidaoError as exc:
         print(f"chidao: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(exc, "exit_code", EXIT_ERROR))
     except KeyboardInterrupt:
         print("chidao: interrupted", file=sys.stderr)
         return 130

@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from index.abbreviations import expand_abbreviations
 from index.model import DocMeta, Hit
@@ -237,7 +238,54 @@ def example_questions(docs: Sequence[DocMeta], n: int = 3) -> list[str]:
     return out
 
 
-def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool = False) -> str:
+# --------------------------------------------------------------------------------------------------
+# Commands: the menus (bot.app registers them per scope) and /help
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    name: str  # without the slash
+    description: str  # the menu line (Telegram: 1 to 256 characters)
+    example: str  # a full example, shown by /help
+
+
+USER_COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp("hoi", "Hỏi về nội dung các văn bản", "/hoi lương cơ sở từ 1/7/2024 là bao nhiêu?"),
+    CommandHelp("tasks", "Các công việc đang mở và hạn của chúng", "/tasks"),
+    CommandHelp("task", "Chi tiết một công việc theo mã", "/task 12"),
+    CommandHelp("task_add", "Thêm một công việc có hạn", "/task_add 20/12/2026 Gửi báo cáo sơ kết quý IV"),
+    CommandHelp("done", "Đánh dấu công việc đã hoàn thành", "/done 12"),
+    CommandHelp("help", "Hướng dẫn sử dụng và câu hỏi mẫu", "/help"),
+)
+ADMIN_COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp("subscribe", "Nhận nhắc hạn công việc trong nhóm này", "/subscribe (gõ trong nhóm)"),
+    CommandHelp("unsubscribe", "Thôi nhận nhắc hạn trong nhóm này", "/unsubscribe (gõ trong nhóm)"),
+    CommandHelp("tasks_review", "Duyệt nhiệm vụ trích từ văn bản", "/tasks_review"),
+    CommandHelp("docs", "Danh sách tài liệu trong chỉ mục", "/docs"),
+    CommandHelp("docs_remove", "Xoá một tài liệu khỏi kho", "/docs_remove 3"),
+    CommandHelp("reindex", "Cập nhật chỉ mục tài liệu", "/reindex"),
+    CommandHelp("stats", "Thống kê sử dụng", "/stats"),
+    CommandHelp("allow", "Cấp quyền cho nhóm hoặc người dùng", "/allow -1001234567890"),
+    CommandHelp("deny", "Thu hồi quyền của nhóm hoặc người dùng", "/deny -1001234567890"),
+)
+
+
+def commands_for(admin: bool) -> tuple[CommandHelp, ...]:
+    """The commands a user may use: everyone's, and the admins' for an admin."""
+    return USER_COMMANDS + ADMIN_COMMANDS if admin else USER_COMMANDS
+
+
+def command_lines(admin: bool) -> list[str]:
+    """One line per command: the command, what it does, an example."""
+    return [
+        f"• /{c.name} — {escape(c.description)}; ví dụ: <code>{escape(c.example)}</code>"
+        for c in commands_for(admin)
+    ]
+
+
+def help_text(
+    docs: Sequence[DocMeta], bot_username: str | None, in_group: bool = False, admin: bool = False
+) -> str:
     examples = example_questions(docs)
     lines = [
         "<b>Xin chào! Tôi là trợ lý tra cứu văn bản.</b>",
@@ -259,6 +307,10 @@ def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool 
         lines.append("• Trong nhóm: gõ /hoi kèm câu hỏi, hoặc nhắc tên tôi.")
     lines.append("• Nêu rõ tỉnh, số hiệu văn bản, quý hoặc năm để kết quả chính xác hơn.")
     lines.append(
+        "• Hỏi tiếp bằng cách trả lời (reply) câu trả lời của tôi, ví dụ «còn ở Sóc Trăng thì sao?», "
+        "«thế còn quý III?»: tôi giữ nguyên phần còn lại của câu hỏi trước."
+    )
+    lines.append(
         "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; "
         "👍/👎 để góp ý."
     )
@@ -266,4 +318,29 @@ def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool 
         lines += ["", "<b>Ví dụ</b>"]
         lines += [f"• {escape(q)}" for q in examples]
         lines.append(f"• {escape(fold(examples[0]).lower())} <i>(không dấu)</i>")
+    lines += ["", "<b>Lệnh</b>", *command_lines(admin)]
+    lines += [
+        "",
+        "<b>Công việc và nhắc hạn</b>",
+        "• Công việc có hạn được trích từ văn bản (quản trị viên duyệt) hoặc thêm bằng /task_add; "
+        "/tasks liệt kê các việc đang mở, /done đánh dấu đã xong.",
+        "• Nhóm đã đăng ký nhắc hạn (quản trị viên gõ /subscribe trong nhóm) nhận tin nhắc trước mỗi hạn "
+        "và tin tổng hợp các việc quá hạn.",
+    ]
     return "\n".join(lines)
+
+
+def unknown_command_text(command: str, admin: bool) -> str:
+    """The answer to a command the bot does not have: the commands it has."""
+    names = ", ".join(f"/{c.name}" for c in commands_for(admin))
+    return (
+        f"Không có lệnh /{escape(command)}. Các lệnh anh/chị dùng được: {names}. "
+        "Gõ /help để xem ví dụ cho từng lệnh, hoặc gõ thẳng câu hỏi."
+    )
+
+
+NOT_TEXT_PHOTO = (
+    "Tôi chỉ đọc câu hỏi gõ bằng chữ, chưa đọc được ảnh. Tài liệu mới do quản trị viên thêm vào kho; "
+    "anh/chị gõ câu hỏi để tra cứu, hoặc /help để xem hướng dẫn."
+)
+NOT_TEXT_STICKER = "Tôi chỉ trả lời câu hỏi gõ bằng chữ 🙂 Anh/chị gõ câu hỏi, hoặc /help để xem hướng dẫn."

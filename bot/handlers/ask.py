@@ -357,7 +357,9 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     docs = await blocking(lambda: services(context).index.searcher.documents())
     in_group = message.chat.type != ChatType.PRIVATE
-    await send(context, chat_id, replies.help_text(docs, context.bot.username, in_group=in_group))
+    admin = services(context).access.is_admin(sender_id(update))
+    text = replies.help_text(docs, context.bot.username, in_group=in_group, admin=admin)
+    await send(context, chat_id, text)
 
 
 # --------------------------------------------------------------------------------------------------

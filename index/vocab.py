@@ -77,8 +77,10 @@ class Vocab:
             if not core.isalpha():
                 out.append(piece)
                 continue
-            prev = fold(cores[n - 1][2]).lower() if n and cores[n - 1] else ""
-            nxt = fold(cores[n + 1][2]).lower() if n + 1 < len(pieces) and cores[n + 1] else ""
+            before = cores[n - 1] if n else None
+            after = cores[n + 1] if n + 1 < len(cores) else None
+            prev = fold(before[2]).lower() if before else ""
+            nxt = fold(after[2]).lower() if after else ""
             forms = full_forms(core)
             if forms:
                 core = self._likely_form(forms, prev, nxt)

@@ -343,4 +343,13 @@ NOT_TEXT_PHOTO = (
     "Tôi chỉ đọc câu hỏi gõ bằng chữ, chưa đọc được ảnh. Tài liệu mới do quản trị viên thêm vào kho; "
     "anh/chị gõ câu hỏi để tra cứu, hoặc /help để xem hướng dẫn."
 )
+PAGE_SENT = "Các đoạn tiếp theo đã được gửi ở trên."
+VOTED = "Anh/chị đã góp ý cho câu trả lời này rồi; cảm ơn anh/chị!"
+
+
+def understood_line(question: str) -> str:
+    """What a follow-up was read as, above its answer."""
+    return f"<i>Hiểu câu hỏi là: {escape(question)}</i>"
+
+
 NOT_TEXT_STICKER = "Tôi chỉ trả lời câu hỏi gõ bằng chữ 🙂 Anh/chị gõ câu hỏi, hoặc /help để xem hướng dẫn."

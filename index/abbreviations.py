@@ -91,6 +91,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "XDĐ": ("xây dựng đảng",),
     "CN": ("cử nhân",),
     "NTN": ("như thế nào",),
+    "TK": ("tài khoản",),
 }
 
 _VOWELS = set("aeiouy")

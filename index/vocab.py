@@ -20,6 +20,7 @@ _PIECE = re.compile(r"^([\"“(\[]*)(.*?)([,.;:!?)\]\"”…]*)$")
 _ROMAN = re.compile(r"(?:i{1,3}|iv|vi{0,3}|ix|xi{0,2})", re.IGNORECASE)
 # Words a roman numeral follows: "quý I", "khóa XIII", "phần II".
 _NUMBERED = frozenset({"quy", "khoa", "phan", "chuong", "muc", "dot", "ky", "giai", "doan", "lan", "so"})
+_VOWELS = frozenset("aeiouy")  # "o" may be "ở" typed without diacritics
 SHORT_FORM = 3  # a word of at most this many letters that is no syllable is a short form
 
 
@@ -82,11 +83,13 @@ class Vocab:
             prev = fold(before[2]).lower() if before else ""
             nxt = fold(after[2]).lower() if after else ""
             forms = full_forms(core)
-            if forms:
+            if forms and fold(core).lower() in self.forms:
+                pass  # the corpus writes the abbreviation itself: both it and its full forms count
+            elif forms:
                 core = self._likely_form(forms, prev, nxt)
             elif _ROMAN.fullmatch(core) and (core.isupper() or prev in _NUMBERED):
                 pass
-            elif (len(core) == 1 and core.isascii() and core.lower() != "y") or (
+            elif (len(core) == 1 and core.isascii() and core.lower() not in _VOWELS) or (
                 len(core) <= SHORT_FORM
                 and not is_syllable(core)
                 and fold(core).lower() not in self.forms

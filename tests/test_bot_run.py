@@ -179,7 +179,7 @@ def test_refused_token_is_one_line(
     monkeypatch.setenv("CHIDAO_INDEX_DIR", str(tiny_index))
     monkeypatch.setenv("CHIDAO_EMBEDDING_MODEL", HashEncoder.name)
     code, err = _run(["run"], capsys)
-    assert code == 3 and "Telegram refused CHIDAO_TELEGRAM_TOKEN" in err and err.count("\n") == 1
+    assert code == 2 and "Telegram refused CHIDAO_TELEGRAM_TOKEN" in err and err.count("\n") == 1
     assert "987654321:AAE" not in err
 
 

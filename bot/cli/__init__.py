@@ -26,8 +26,8 @@ COMMAND_MODULES = [
 
 
 # Exit codes (docs/OPERATIONS.md, "Exit codes"): 0 done; 1 a check failed (`chidao doctor`); 2 bad
-# settings, arguments or state found at start; 3 the Telegram Bot API refused, could not be reached or
-# answered something unusable; 130 interrupted.
+# settings, arguments or state found at start (a refused token included); 3 the Telegram Bot API could
+# not be reached or answered something unusable; 130 interrupted.
 EXIT_ERROR = 2
 EXIT_TELEGRAM = 3
 
@@ -39,8 +39,8 @@ class UsageError(ChidaoError):
 
 
 class TelegramUnusable(UsageError):
-    """The Bot API refused the token, could not be reached, or answered something that is not the Bot
-    API (told in one line, exit code 3)."""
+    """The Bot API could not be reached, or answered something that is not the Bot API (told in one
+    line, exit code 3)."""
 
     exit_code = EXIT_TELEGRAM
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from bot.cli import TelegramUnusable
+from bot.cli import TelegramUnusable, UsageError
 from bot.cli.common import settings_or_exit
 from bot.settings import Settings, check_token, webhook_options
 from index.errors import IndexNotBuilt
@@ -103,8 +103,8 @@ def open_index(
 
 
 def preflight(settings: Settings) -> str:
-    """Ask Telegram who the bot is (getMe): one-line errors (TelegramUnusable, exit code 3) for a refused
-    token, an unreachable API, and an answer that is not the Bot API's (not JSON, an error, not a bot).
+    """Ask Telegram who the bot is (getMe): one-line errors for a refused token (exit code 2), an
+    unreachable API and an answer that is not the Bot API's (not JSON, an error, not a bot; exit code 3).
 
     Returns the bot's username.
     """
@@ -145,7 +145,7 @@ def telegram_errors(settings: Settings) -> Iterator[None]:
     try:
         yield
     except InvalidToken:
-        raise TelegramUnusable("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
+        raise UsageError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
     except NetworkError as exc:
         raise TelegramUnusable(f"cannot reach Telegram at {api}: {_one_line(exc)}") from None
     except TelegramError as exc:

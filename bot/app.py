@@ -14,15 +14,22 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import BotCommand
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot import reminder_job
+from bot import reminder_job, replies
 from bot.access import Access
 from bot.db import make_session_factory, utcnow
-from bot.handlers import admin, ask, errors, tasks
+from bot.handlers import admin, ask, chat, errors, tasks
 from bot.logs import install_log_redaction
 from bot.ratelimit import rate_limiter
 from bot.services import SERVICES_KEY, Clock, Services
@@ -35,10 +42,20 @@ log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 64
 
-COMMANDS = [
-    BotCommand("hoi", "Hỏi về nội dung các văn bản"),
-    BotCommand("help", "Hướng dẫn sử dụng và câu hỏi mẫu"),
-]
+
+
+def command_menus(admin_ids: list[int]) -> list[tuple[BotCommandScope, list[BotCommand]]]:
+    """The command menu per scope: everyone's commands by default, in private chats and in groups; the
+    admin commands too in each admin's private chat."""
+    users = [BotCommand(c.name, c.description) for c in replies.commands_for(admin=False)]
+    admins = [BotCommand(c.name, c.description) for c in replies.commands_for(admin=True)]
+    menus: list[tuple[BotCommandScope, list[BotCommand]]] = [
+        (BotCommandScopeDefault(), users),
+        (BotCommandScopeAllPrivateChats(), users),
+        (BotCommandScopeAllGroupChats(), users),
+    ]
+    menus += [(BotCommandScopeChat(admin_id), admins) for admin_id in admin_ids if admin_id > 0]
+    return menus
 
 
 # --------------------------------------------------------------------------------------------------
@@ -47,10 +64,11 @@ COMMANDS = [
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     svc: Services = application.bot_data[SERVICES_KEY]
-    try:
-        await application.bot.set_my_commands(COMMANDS)
-    except TelegramError as exc:
-        log.warning("could not set the command list: %s", exc)
+    for scope, commands in command_menus(svc.settings.admin_ids):
+        try:
+            await application.bot.set_my_commands(commands, scope=scope)
+        except TelegramError as exc:
+            log.warning("could not set the command list for %s: %s", scope.type, exc)
     # Load the index and the model now, not on the first question.
     await asyncio.to_thread(lambda: svc.index.searcher)
 
@@ -109,6 +127,7 @@ def build_application(
     application.add_handlers(admin.handlers())  # /reindex /docs /stats /allow /deny, uploads
     application.add_handlers(tasks.handlers())  # /tasks /task /task_add /done /subscribe ...
     reminder_job.install(application)  # reminder sweep: once at start, then every minute
+    application.add_handlers(chat.handlers())  # photos, stickers, unknown commands: a short answer
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies
         application.add_handler(handler)
     application.add_error_handler(errors.on_error)

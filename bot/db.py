@@ -251,6 +251,9 @@ class AuditRow(Base):
 
 
 class FeedbackRow(Base):
+    """A 👍/👎 on an answer. One per user per answer message (`question_id`, `message_id`): a second
+    press changes the vote instead of adding one. Rows from before 0003 have neither."""
+
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -260,8 +263,13 @@ class FeedbackRow(Base):
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (CheckConstraint("vote IN (-1, 1)", name="ck_feedback_vote"),)
+    __table_args__ = (
+        CheckConstraint("vote IN (-1, 1)", name="ck_feedback_vote"),
+        UniqueConstraint("question_id", "message_id", "user_id", name="uq_feedback_answer_user"),
+    )
 
 
 class QuestionRow(Base):
@@ -277,6 +285,29 @@ class QuestionRow(Base):
     answered: Mapped[bool] = mapped_column(default=False)
     hits: Mapped[int] = mapped_column(Integer, default=0)
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class QuestionMessageRow(Base):
+    """The messages of one exchange: the question and each of the bot's answers to it (pages included).
+    A reply to any of them is read as a follow-up of the question (index.followup)."""
+
+    __tablename__ = "question_messages"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+
+
+class AnswerPageRow(Base):
+    """A "Xem thêm" page already sent for a question: the first press sends it, a second does not."""
+
+    __tablename__ = "answer_pages"
+
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    start: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ProcessedUpdateRow(Base):

@@ -18,6 +18,9 @@ GROUP_PER_MINUTE = 20
 RETRY_AFTER_RETRIES = 5  # 429: wait `retry_after`, then retry this many times
 NETWORK_RETRIES = 4  # 5xx and network errors: retry with exponential backoff
 NETWORK_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+# Best-effort calls: sent at once, never retried, not counted against a chat's message budget (a
+# "typing…" that fails or comes late is worth nothing, and must not delay the answers behind it).
+BEST_EFFORT = frozenset({"sendChatAction"})
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -40,6 +43,8 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
+        if endpoint in BEST_EFFORT:
+            return await callback(*args, **kwargs)
         delay = self.backoff
         for attempt in range(self.network_retries + 1):
             try:

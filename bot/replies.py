@@ -11,10 +11,12 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from bot.fit import TEXT_LIMIT, Line, cut_plain, fit, units, visible_len
+from index.abbreviations import expand_abbreviations
 from index.model import DocMeta, Hit
-from index.text import fold, split_sentences
+from index.text import fold, normalise, split_sentences
 
 MAX_MESSAGE = TEXT_LIMIT  # visible UTF-16 units (after entity parsing), Telegram's limit
 PASSAGES_PER_ANSWER = 3
@@ -36,20 +38,42 @@ def _folded_terms(terms: Iterable[str]) -> set[str]:
     return out
 
 
-def highlight(text: str, terms: Iterable[str]) -> str:
-    """Escape `text` and wrap the words matching `terms` in <b>…</b>.
+def _spellings(question: str) -> tuple[dict[str, set[str]], set[str]]:
+    """How the question spells each of its words (abbreviations read as their full forms): per folded
+    word the spellings typed with diacritics, and the folded words typed without them."""
+    exact: dict[str, set[str]] = {}
+    loose: set[str] = set()
+    for word in _WORD.findall(normalise(expand_abbreviations(question)).lower().replace("_", " ")):
+        folded = fold(word)
+        if folded == word:
+            loose.add(folded)
+        else:
+            exact.setdefault(folded, set()).add(word)
+    return exact, loose
 
-    Matching ignores case and Vietnamese diacritics ("luong" marks "lương"); the original spelling is
-    what appears in bold.
+
+def highlight(text: str, terms: Iterable[str], question: str | None = None) -> str:
+    """Escape `text` and wrap the words matching `terms` in <b>…</b>; the original spelling is what
+    appears in bold.
+
+    Without `question`, matching ignores case and diacritics ("luong" marks "lương"). With it, a word
+    the question typed with diacritics marks only that spelling ("lương" marks "lương", not "lượng");
+    a word typed without them marks every spelling; a term the question does not hold (read by the
+    search from an acronym) marks every spelling.
     """
     wanted = _folded_terms(terms)
+    exact, loose = _spellings(question) if question is not None else ({}, set())
     out: list[str] = []
     pos = 0
     for m in _WORD.finditer(text):
-        if fold(m.group(0)).lower() in wanted:
-            out.append(escape(text[pos : m.start()]))
-            out.append(f"<b>{escape(m.group(0))}</b>")
-            pos = m.end()
+        folded = fold(m.group(0)).lower()
+        if folded not in wanted:
+            continue
+        if folded in exact and folded not in loose and normalise(m.group(0)).lower() not in exact[folded]:
+            continue
+        out.append(escape(text[pos : m.start()]))
+        out.append(f"<b>{escape(m.group(0))}</b>")
+        pos = m.end()
     out.append(escape(text[pos:]))
     return "".join(out).replace("</b> <b>", " ")
 
@@ -135,9 +159,10 @@ def source_line(meta: DocMeta, paragraph: int, number: int | None = None) -> str
 
 
 def answer_message(
-    hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE
+    hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE, *, question: str | None = None
 ) -> tuple[str, list[bool]]:
-    """The quoted passages: each a blockquote with the matched words in bold, then its source line.
+    """The quoted passages: each a blockquote with the matched words in bold (spelt as in `question`,
+    see `highlight`), then its source line.
 
     Returns the HTML and, per hit, whether its passage was cut to fit (its full text is one tap away).
     """
@@ -149,7 +174,7 @@ def answer_message(
     for hit, source in zip(hits, sources, strict=True):
         text, shortened = cut(hit.passage.text, budget)
         was_cut.append(shortened)
-        blocks.append(f"<blockquote>{highlight(text, hit.matched_terms)}</blockquote>\n{source}")
+        blocks.append(f"<blockquote>{highlight(text, hit.matched_terms, question)}</blockquote>\n{source}")
     # A guard: the quotes above are already budgeted; the source lines are never cut.
     lines = [Line(line, keep=not line.startswith("<blockquote>")) for line in "\n\n".join(blocks).split("\n")]
     return fit(lines, limit), was_cut
@@ -226,7 +251,54 @@ def example_questions(docs: Sequence[DocMeta], n: int = 3) -> list[str]:
     return out
 
 
-def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool = False) -> str:
+# --------------------------------------------------------------------------------------------------
+# Commands: the menus (bot.app registers them per scope) and /help
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    name: str  # without the slash
+    description: str  # the menu line (Telegram: 1 to 256 characters)
+    example: str  # a full example, shown by /help
+
+
+USER_COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp("hoi", "Hỏi về nội dung các văn bản", "/hoi lương cơ sở từ 1/7/2024 là bao nhiêu?"),
+    CommandHelp("tasks", "Các công việc đang mở và hạn của chúng", "/tasks"),
+    CommandHelp("task", "Chi tiết một công việc theo mã", "/task 12"),
+    CommandHelp("task_add", "Thêm một công việc có hạn", "/task_add 20/12/2026 Gửi báo cáo sơ kết quý IV"),
+    CommandHelp("done", "Đánh dấu công việc đã hoàn thành", "/done 12"),
+    CommandHelp("help", "Hướng dẫn sử dụng và câu hỏi mẫu", "/help"),
+)
+ADMIN_COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp("subscribe", "Nhận nhắc hạn công việc trong nhóm này", "/subscribe (gõ trong nhóm)"),
+    CommandHelp("unsubscribe", "Thôi nhận nhắc hạn trong nhóm này", "/unsubscribe (gõ trong nhóm)"),
+    CommandHelp("tasks_review", "Duyệt nhiệm vụ trích từ văn bản", "/tasks_review"),
+    CommandHelp("docs", "Danh sách tài liệu trong chỉ mục", "/docs"),
+    CommandHelp("docs_remove", "Xoá một tài liệu khỏi kho", "/docs_remove 3"),
+    CommandHelp("reindex", "Cập nhật chỉ mục tài liệu", "/reindex"),
+    CommandHelp("stats", "Thống kê sử dụng", "/stats"),
+    CommandHelp("allow", "Cấp quyền cho nhóm hoặc người dùng", "/allow -1001234567890"),
+    CommandHelp("deny", "Thu hồi quyền của nhóm hoặc người dùng", "/deny -1001234567890"),
+)
+
+
+def commands_for(admin: bool) -> tuple[CommandHelp, ...]:
+    """The commands a user may use: everyone's, and the admins' for an admin."""
+    return USER_COMMANDS + ADMIN_COMMANDS if admin else USER_COMMANDS
+
+
+def command_lines(admin: bool) -> list[str]:
+    """One line per command: the command, what it does, an example."""
+    return [
+        f"• /{c.name} — {escape(c.description)}; ví dụ: <code>{escape(c.example)}</code>"
+        for c in commands_for(admin)
+    ]
+
+
+def help_text(
+    docs: Sequence[DocMeta], bot_username: str | None, in_group: bool = False, admin: bool = False
+) -> str:
     examples = example_questions(docs)
     lines = [
         "<b>Xin chào! Tôi là trợ lý tra cứu văn bản.</b>",
@@ -248,6 +320,10 @@ def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool 
         lines.append("• Trong nhóm: gõ /hoi kèm câu hỏi, hoặc nhắc tên tôi.")
     lines.append("• Nêu rõ tỉnh, số hiệu văn bản, quý hoặc năm để kết quả chính xác hơn.")
     lines.append(
+        "• Hỏi tiếp bằng cách trả lời (reply) câu trả lời của tôi, ví dụ «còn ở Sóc Trăng thì sao?», "
+        "«thế còn quý III?»: tôi giữ nguyên phần còn lại của câu hỏi trước."
+    )
+    lines.append(
         "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; "
         "👍/👎 để góp ý."
     )
@@ -255,4 +331,38 @@ def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool 
         lines += ["", "<b>Ví dụ</b>"]
         lines += [f"• {escape(q)}" for q in examples]
         lines.append(f"• {escape(fold(examples[0]).lower())} <i>(không dấu)</i>")
+    lines += ["", "<b>Lệnh</b>", *command_lines(admin)]
+    lines += [
+        "",
+        "<b>Công việc và nhắc hạn</b>",
+        "• Công việc có hạn được trích từ văn bản (quản trị viên duyệt) hoặc thêm bằng /task_add; "
+        "/tasks liệt kê các việc đang mở, /done đánh dấu đã xong.",
+        "• Nhóm đã đăng ký nhắc hạn (quản trị viên gõ /subscribe trong nhóm) nhận tin nhắc trước mỗi hạn "
+        "và tin tổng hợp các việc quá hạn.",
+    ]
     return "\n".join(lines)
+
+
+def unknown_command_text(command: str, admin: bool) -> str:
+    """The answer to a command the bot does not have: the commands it has."""
+    names = ", ".join(f"/{c.name}" for c in commands_for(admin))
+    return (
+        f"Không có lệnh /{escape(command)}. Các lệnh anh/chị dùng được: {names}. "
+        "Gõ /help để xem ví dụ cho từng lệnh, hoặc gõ thẳng câu hỏi."
+    )
+
+
+NOT_TEXT_PHOTO = (
+    "Tôi chỉ đọc câu hỏi gõ bằng chữ, chưa đọc được ảnh. Tài liệu mới do quản trị viên thêm vào kho; "
+    "anh/chị gõ câu hỏi để tra cứu, hoặc /help để xem hướng dẫn."
+)
+PAGE_SENT = "Các đoạn tiếp theo đã được gửi ở trên."
+VOTED = "Anh/chị đã góp ý cho câu trả lời này rồi; cảm ơn anh/chị!"
+
+
+def understood_line(question: str) -> str:
+    """What a follow-up was read as, above its answer."""
+    return f"<i>Hiểu câu hỏi là: {escape(question)}</i>"
+
+
+NOT_TEXT_STICKER = "Tôi chỉ trả lời câu hỏi gõ bằng chữ 🙂 Anh/chị gõ câu hỏi, hoặc /help để xem hướng dẫn."

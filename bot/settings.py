@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: Literal["logfmt", "json"] = "logfmt"
+    # Seconds a search may take before the chat shows "typing…" (an answer ready sooner sends none).
+    typing_after: float = Field(default=0.5, ge=0)
 
     _split = field_validator("admin_ids", "allowed_chats", "reminder_days", mode="before")(_split_ints)
 

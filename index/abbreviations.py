@@ -57,8 +57,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "CB-CC-VC": ("cán bộ công chức viên chức",),
     "ĐVHC": ("đơn vị hành chính",),
     "ĐVSN": ("đơn vị sự nghiệp",),
-    "ĐV": ("đảng viên",),
-    "dv": ("đảng viên",),
+    "ĐV": ("đảng viên", "đơn vị"),
     "PTĐV": ("phát triển đảng viên",),
     "TCCSĐ": ("tổ chức cơ sở đảng",),
     "ĐH": ("đại hội",),
@@ -91,15 +90,33 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "TCXD": ("tổ chức xây dựng",),
     "XDĐ": ("xây dựng đảng",),
     "CN": ("cử nhân",),
+    "NTN": ("như thế nào",),
+    "TK": ("tài khoản",),
 }
 
 _VOWELS = set("aeiouy")
+# A Vietnamese syllable, folded: an initial consonant, a vowel group, a final consonant.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+    r"(?:[aeiouy]{1,3})"
+    r"(?:ch|ng|nh|[cmnpt])?"
+)
+
+
+def is_syllable(word: str) -> bool:
+    """Whether `word` (any case, with or without diacritics) could be one Vietnamese syllable: "tu",
+    "nghieng" could; "ubnd", "btv", "ko" (k is written only before e, i, y) could not."""
+    folded = fold(word).lower()
+    if not _SYLLABLE.fullmatch(folded):
+        return False
+    return not (folded.startswith("k") and folded[1:2] not in ("e", "i", "y", "h"))
 
 
 def _case_insensitive(abbr: str) -> bool:
-    """Lower-case typing counts only where it cannot be a Vietnamese syllable ("btv" yes, "tu" no)."""
+    """Lower-case typing counts only where it cannot be a Vietnamese syllable ("btv", "ubnd" yes; "tu"
+    no)."""
     folded = fold(abbr).lower().replace("-", "")
-    return not (_VOWELS & set(folded)) or len(folded) >= 5
+    return not (_VOWELS & set(folded)) or len(folded) >= 5 or not is_syllable(folded)
 
 
 def _build() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
@@ -148,3 +165,9 @@ def replace_abbreviations(text: str) -> str:
         return _LOOKUP[m[1]][0]
 
     return _PATTERN.sub(repl, text)
+
+
+def full_forms(token: str) -> tuple[str, ...]:
+    """The full forms of an abbreviation as typed ("đk", "ĐK", "dk" → điều kiện, đăng ký); () for
+    anything else."""
+    return _LOOKUP.get(token, ())

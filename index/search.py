@@ -172,7 +172,7 @@ class Searcher:
     # -- the query -------------------------------------------------------------------------------
     def understand(self, query: str) -> tuple[str, str]:
         """(lexical text, dense text): acronyms read for both, diacritics restored for the dense side."""
-        lexical = self.vocab.expand_acronyms(query)
+        lexical = self.vocab.read_query(query)
         dense = lexical if has_diacritics(query) else self.vocab.restore(lexical)
         return lexical, dense
 

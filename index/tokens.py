@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from index.abbreviations import expand_abbreviations
 from index.text import fold
 
-TOKENIZER_VERSION = 5
+TOKENIZER_VERSION = 6
 
 _WORD = re.compile(r"[0-9a-z]+", re.IGNORECASE)
 

@@ -8,13 +8,20 @@ import re
 from collections import Counter
 from typing import Any
 
-from index.abbreviations import known_abbreviation
+from index.abbreviations import full_forms, is_syllable, known_abbreviation
 from index.model import Document
 from index.text import fold, has_diacritics
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ACRONYM = re.compile(r"^(?:[A-ZĐ][a-zđ]{0,2}){2,4}$")
 MAX_NAMES = 5000
+# A question's word, with the punctuation around it: ("(", "quý", ",").
+_PIECE = re.compile(r"^([\"“(\[]*)(.*?)([,.;:!?)\]\"”…]*)$")
+_ROMAN = re.compile(r"(?:i{1,3}|iv|vi{0,3}|ix|xi{0,2})", re.IGNORECASE)
+# Words a roman numeral follows: "quý I", "khóa XIII", "phần II".
+_NUMBERED = frozenset({"quy", "khoa", "phan", "chuong", "muc", "dot", "ky", "giai", "doan", "lan", "so"})
+_VOWELS = frozenset("aeiouy")  # "o" may be "ở" typed without diacritics
+SHORT_FORM = 3  # a word of at most this many letters that is no syllable is a short form
 
 
 def build_vocab(docs: list[Document]) -> dict[str, Any]:
@@ -52,6 +59,62 @@ class Vocab:
         self.forms: dict[str, list[str]] = {}
         for w in self.uni:
             self.forms.setdefault(fold(w), []).append(w)
+        self.folded_bi: Counter[str] = Counter()
+        for pair, count in self.bi.items():
+            self.folded_bi[fold(pair)] += count
+
+    def read_query(self, text: str) -> str:
+        """The question as the lexical side reads it: acronyms of corpus names read
+        (`expand_acronyms`), each staff abbreviation replaced by its full form (the one the corpus
+        writes beside the neighbouring words: "đk kết nạp" → "điều kiện kết nạp"), and stray words
+        that can only mislead left out: one plain letter ("đảng viên b điều kiện"; "y", "ở", "ý" and a
+        roman numeral after "quý", "khóa"… stay) and unknown short forms (at most SHORT_FORM letters, no Vietnamese
+        syllable, no corpus word: "kn", "dc"). Words with digits, "/" or "-" are kept as typed."""
+        pieces = self.expand_acronyms(text).split()
+        cores = [_PIECE.match(p) for p in pieces]
+        out: list[str] = []
+        for n, (piece, m) in enumerate(zip(pieces, cores, strict=True)):
+            lead, core, tail = (m[1], m[2], m[3]) if m else ("", piece, "")
+            if not core.isalpha():
+                out.append(piece)
+                continue
+            before = cores[n - 1] if n else None
+            after = cores[n + 1] if n + 1 < len(cores) else None
+            prev = fold(before[2]).lower() if before else ""
+            nxt = fold(after[2]).lower() if after else ""
+            forms = full_forms(core)
+            if forms and fold(core).lower() in self.forms:
+                pass  # the corpus writes the abbreviation itself: both it and its full forms count
+            elif forms:
+                core = self._likely_form(forms, prev, nxt)
+            elif _ROMAN.fullmatch(core) and (core.isupper() or prev in _NUMBERED):
+                pass
+            elif (len(core) == 1 and core.isascii() and core.lower() not in _VOWELS) or (
+                len(core) <= SHORT_FORM
+                and not is_syllable(core)
+                and fold(core).lower() not in self.forms
+                and core.lower() not in self.uni
+            ):
+                core = ""
+            if core or lead or tail:
+                out.append(lead + core + tail)
+        return " ".join(o for o in out if o)
+
+    def _likely_form(self, forms: tuple[str, ...], prev: str, nxt: str) -> str:
+        """Of an abbreviation's full forms, the one the corpus writes most often with its neighbours."""
+        if len(forms) == 1:
+            return forms[0]
+
+        def score(form: str) -> float:
+            ws = fold(form).split()
+            s = sum(math.log1p(self.folded_bi.get(f"{a} {b}", 0)) for a, b in zip(ws, ws[1:], strict=False))
+            if prev:
+                s += 2 * math.log1p(self.folded_bi.get(f"{prev} {ws[0]}", 0))
+            if nxt:
+                s += 2 * math.log1p(self.folded_bi.get(f"{ws[-1]} {nxt}", 0))
+            return s
+
+        return max(forms, key=score)  # ties: the first listed
 
     def restore(self, text: str) -> str:
         """Put diacritics back on words typed without them, choosing the corpus's most likely form

@@ -176,6 +176,15 @@ def _check_start_tag(name: str, attrs: str, stack: list[str], offset: int) -> No
 # --------------------------------------------------------------------------------------------------
 # The server
 
+# Bodies of the answers a server that is not quite the Bot API gives (status 200).
+_BROKEN: dict[str, bytes] = {
+    "garbage": b"<html><body>502 Bad Gateway (proxy)</body></html>",
+    "not-ok": b'{"status": "up", "message": "emulator ready"}',
+    "not-a-bot": json.dumps(
+        {"ok": True, "result": {"id": 7, "is_bot": False, "first_name": "not a bot"}}
+    ).encode(),
+}
+
 
 @dataclass(frozen=True)
 class Call:
@@ -189,7 +198,7 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "429" | "500" | "502" | "delay" | "drop"
+    kind: str  # "429" | "500" | "502" | "delay" | "drop" | "garbage" | "not-ok" | "not-a-bot"
     retry_after: int = 1
     seconds: float = 0.0
 
@@ -233,7 +242,9 @@ class FakeTelegram:
         self.chat_members: dict[tuple[int, int], str] = {}
         self.confirmed_offset = 0
         self.webhook_url = ""
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the default scope's menu
+        # every menu set, by scope: ("default", None), ("all_private_chats", None), ("chat", 1001)…
+        self.command_menus: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._closing = False
@@ -311,6 +322,11 @@ class FakeTelegram:
         if fault is not None:
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
+            elif fault.kind in _BROKEN:
+                # A server that is not (or not quite) the Bot API: the answer does not parse as one.
+                self._record(Call(method, params, now, 200))
+                self._reply_raw(req, 200, _BROKEN[fault.kind])
+                return
             elif fault.kind == "drop":
                 self._record(Call(method, params, now, 0))
                 req.close_connection = True
@@ -360,7 +376,10 @@ class FakeTelegram:
 
     @staticmethod
     def _reply(req: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
+        FakeTelegram._reply_raw(req, status, json.dumps(payload, ensure_ascii=False).encode())
+
+    @staticmethod
+    def _reply_raw(req: BaseHTTPRequestHandler, status: int, data: bytes) -> None:
         with contextlib.suppress(OSError):
             req.send_response(status)
             req.send_header("Content-Type", "application/json")
@@ -383,8 +402,10 @@ class FakeTelegram:
     def inject(
         self, method: str, kind: str, count: int = 1, *, retry_after: int = 1, seconds: float = 0.0
     ) -> None:
-        """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay" or "drop"."""
-        if kind not in {"429", "500", "502", "delay", "drop"}:
+        """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay", "drop", or
+        an answer with status 200 that is not the Bot API's: "garbage" (not JSON), "not-ok" (JSON
+        without "ok"), "not-a-bot" (a getMe result that is not a bot)."""
+        if kind not in {"429", "500", "502", "delay", "drop", *_BROKEN}:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.setdefault(method, []).extend(
@@ -555,13 +576,19 @@ class FakeTelegram:
                 or not 1 <= len(c.get("description", "")) <= 256
             ):
                 raise TelegramAPIError(400, "Bad Request: BOT_COMMAND_INVALID")
+        key = _scope_key(params.get("scope"))
         with self._lock:
-            self.commands = list(commands)
+            self.command_menus[key] = list(commands)
+            if key == ("default", None):
+                self.commands = list(commands)
         return True
 
     def _m_deleteMyCommands(self, params: dict[str, Any]) -> bool:  # noqa: N802
+        key = _scope_key(params.get("scope"))
         with self._lock:
-            self.commands = []
+            self.command_menus.pop(key, None)
+            if key == ("default", None):
+                self.commands = []
         return True
 
     def _m_setWebhook(self, params: dict[str, Any]) -> bool:  # noqa: N802
@@ -852,6 +879,56 @@ class FakeTelegram:
             public = _public(msg)
         return self._push_update("message", public)
 
+    def feed_photo(
+        self,
+        chat_id: int,
+        user_id: int | None = None,
+        caption: str | None = None,
+        chat_type: str = "private",
+        *,
+        reply_to_message_id: int | None = None,
+    ) -> int:
+        """Queue a message carrying a photo (two sizes, as Telegram sends); return its update_id."""
+        return self._feed_media(chat_id, user_id, chat_type, caption, reply_to_message_id, "photo", [
+            {"file_id": "AgAC" + uuid.uuid4().hex, "file_unique_id": uuid.uuid4().hex[:16], "width": w,
+             "height": w * 3 // 4, "file_size": w * 40}
+            for w in (320, 1280)
+        ])  # fmt: skip
+
+    def feed_sticker(self, chat_id: int, user_id: int | None = None, chat_type: str = "private") -> int:
+        """Queue a message carrying a sticker; return its update_id."""
+        return self._feed_media(chat_id, user_id, chat_type, None, None, "sticker", {
+            "file_id": "CAAC" + uuid.uuid4().hex, "file_unique_id": uuid.uuid4().hex[:16], "type": "regular",
+            "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍",
+        })  # fmt: skip
+
+    def _feed_media(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        chat_type: str,
+        caption: str | None,
+        reply_to_message_id: int | None,
+        kind: str,
+        payload: Any,
+    ) -> int:
+        with self._lock:
+            msg = self._new_message(
+                chat_id, from_bot=False, text="", user_id=user_id or chat_id, chat_type=chat_type
+            )
+            del msg["text"]
+            msg[kind] = payload
+            if caption:
+                msg["caption"] = caption
+                entities = auto_entities(caption)
+                if entities:
+                    msg["caption_entities"] = entities
+            if reply_to_message_id is not None and (chat_id, reply_to_message_id) in self._messages:
+                msg["reply_to_message"] = _public(self._messages[(chat_id, reply_to_message_id)])
+            self._messages[(chat_id, msg["message_id"])] = msg
+            public = _public(msg)
+        return self._push_update("message", public)
+
     def redeliver(self, update_id: int) -> None:
         """Offer an already confirmed update again, as Telegram does when a crash lost the confirmation."""
         with self._lock:
@@ -961,6 +1038,15 @@ def auto_entities(text: str) -> list[dict[str, Any]]:
             {"type": "mention", "offset": _utf16_len(text[: mm.start()]), "length": _utf16_len(mm.group(0))}
         )
     return entities
+
+
+def _scope_key(scope: Any) -> tuple[str, int | None]:
+    if not scope:
+        return ("default", None)
+    if not isinstance(scope, dict) or "type" not in scope:
+        raise TelegramAPIError(400, "Bad Request: can't parse BotCommandScope JSON object")
+    chat_id = scope.get("chat_id")
+    return (str(scope["type"]), int(chat_id) if chat_id is not None else None)
 
 
 def _user(user_id: int) -> dict[str, Any]:

@@ -503,11 +503,12 @@ async def test_allow_and_deny(fake_telegram: FakeTelegram, bot_sessions: Any) ->
 async def test_stats_counts(fake_telegram: FakeTelegram, index_handle: Any) -> None:
     answered = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
     await ask(fake_telegram, ADMIN_ID, "giá vàng thế giới hôm nay")
-    await ask(fake_telegram, ALLOWED_GROUP, "/hoi chuyển đổi số", user_id=9, chat_type="group")
+    in_group = await ask(fake_telegram, ALLOWED_GROUP, "/hoi chuyển đổi số", user_id=9, chat_type="group")
     fake_telegram.feed_callback(ADMIN_ID, answered["message_id"], buttons(answered)["👍"])
-    fake_telegram.feed_callback(ADMIN_ID, answered["message_id"], buttons(answered)["👍"])
-    fake_telegram.feed_callback(ADMIN_ID, answered["message_id"], buttons(answered)["👎"])
-    await fake_telegram.await_for("answerCallbackQuery", count=3)
+    fake_telegram.feed_callback(ADMIN_ID, answered["message_id"], buttons(answered)["👍"])  # counted once
+    fake_telegram.feed_callback(ALLOWED_GROUP, in_group["message_id"], buttons(in_group)["👍"], user_id=9)
+    fake_telegram.feed_callback(ALLOWED_GROUP, in_group["message_id"], buttons(in_group)["👎"], user_id=10)
+    await fake_telegram.await_for("answerCallbackQuery", count=4)
     await ask(fake_telegram, ADMIN_ID, "/allow 4242")
 
     text = (await ask(fake_telegram, ADMIN_ID, "/stats"))["text"]

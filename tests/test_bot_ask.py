@@ -171,18 +171,63 @@ async def test_button_full_text(fake_telegram: FakeTelegram) -> None:
 async def test_votes_are_stored(fake_telegram: FakeTelegram, bot_sessions: Any) -> None:
     first = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
     fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["👍"])
-    # The bot handles updates concurrently: the second vote goes in once the first is acknowledged,
-    # so the stored order is the order of the votes.
+    # The bot handles updates concurrently: the second vote goes in once the first is acknowledged.
     await fake_telegram.await_for("answerCallbackQuery", count=1)
     fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["👎"])
     calls = await fake_telegram.await_for("answerCallbackQuery", count=2)
     assert {c.params.get("text") for c in calls} == {replies.THANKS}
     with bot_sessions() as s:
         rows = s.scalars(select(FeedbackRow).order_by(FeedbackRow.id)).all()
-    assert [r.vote for r in rows] == [1, -1]
+    # one vote per user per answer: the second press turned it
+    assert [r.vote for r in rows] == [-1]
     assert rows[0].question == "kết nạp đảng viên học sinh" and rows[0].chat_id == ADMIN_ID
+    assert rows[0].message_id == first["message_id"] and rows[0].question_id is not None
     assert rows[0].passages[0] == {"doc": "ket_nap_dang_vien.txt", "paragraph": 2}
     assert len(rows[0].passages) == 3
+
+
+async def test_a_vote_counts_once_per_user_per_answer(fake_telegram: FakeTelegram, bot_sessions: Any) -> None:
+    """One user pressing 👍 eight times (some at once) counts once; another user counts too."""
+    g = ALLOWED_GROUP
+    first = await ask(fake_telegram, g, "/hoi kết nạp đảng viên học sinh", user_id=501, chat_type="group")
+    up = buttons(first)["👍"]
+    for _ in range(8):
+        fake_telegram.feed_callback(g, first["message_id"], up, user_id=501)
+    fake_telegram.feed_callback(g, first["message_id"], up, user_id=502)
+    calls = await fake_telegram.await_for("answerCallbackQuery", count=9, timeout=15)
+    texts = [c.params.get("text") for c in calls]
+    assert texts.count(replies.THANKS) == 2 and texts.count(replies.VOTED) == 7
+    with bot_sessions() as s:
+        rows = s.scalars(select(FeedbackRow).order_by(FeedbackRow.user_id)).all()
+    assert [(r.user_id, r.vote) for r in rows] == [(501, 1), (502, 1)]
+
+
+async def test_double_tap_on_more_sends_the_page_once(fake_telegram: FakeTelegram) -> None:
+    first = await ask(fake_telegram, ADMIN_ID, "chuyển đổi số")
+    more = buttons(first)["Xem thêm"]
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], more)
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], more)
+    calls = await fake_telegram.await_for("answerCallbackQuery", count=2, timeout=10)
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2, timeout=10)
+    await asyncio.sleep(0.5)
+    sent = fake_telegram.sent_messages(ADMIN_ID)
+    assert len(sent) == 2 and "<b>[4]</b>" in sent[1]["html"]
+    assert sorted(str(c.params.get("text")) for c in calls) == sorted(["None", replies.PAGE_SENT])
+
+
+async def test_more_only_in_the_chat_that_asked(fake_telegram: FakeTelegram) -> None:
+    """A "Xem thêm" for another chat's question (forged data, or a forwarded keyboard) shows nothing."""
+    private = await ask(fake_telegram, ADMIN_ID, "chuyển đổi số")
+    in_group = await ask(fake_telegram, ALLOWED_GROUP, "/hoi chuyển đổi số", user_id=501, chat_type="group")
+    fake_telegram.feed_callback(ALLOWED_GROUP, in_group["message_id"], buttons(private)["Xem thêm"], user_id=501)
+    [call] = await fake_telegram.await_for("answerCallbackQuery")
+    assert call.params["text"] == replies.GONE
+    fake_telegram.feed_callback(ALLOWED_GROUP, in_group["message_id"], buttons(private)["👍"], user_id=501)
+    calls = await fake_telegram.await_for("answerCallbackQuery", count=2)
+    assert calls[1].params["text"] == replies.GONE
+    await asyncio.sleep(0.3)
+    assert len(fake_telegram.sent_messages(ALLOWED_GROUP)) == 1
+    assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1
 
 
 async def test_stranger_cannot_press_buttons(fake_telegram: FakeTelegram) -> None:
@@ -293,3 +338,70 @@ async def test_restart_keeps_buttons_and_skips_handled_updates(
     assert len(sent) == 2 and "<b>[4]</b>" in sent[1]["html"]
     with bot_sessions() as s:
         assert s.scalars(select(QuestionRow.question)).all() == ["chuyển đổi số"]
+
+
+def slow_searcher(index_handle: Any, seconds: float) -> Any:
+    """Make every search of the bot take `seconds` longer; `.done` is set each time one returns."""
+    import threading
+    import time
+
+    real = index_handle.searcher
+
+    class Slow:
+        done = threading.Event()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def search(self, query: str, k: int = 10) -> Any:
+            time.sleep(seconds)
+            answer = real.search(query, k)
+            self.done.set()
+            return answer
+
+    slow = Slow()
+    index_handle._searcher = slow
+    return slow
+
+
+@pytest.mark.parametrize("fault", ["500", "drop", "delay"])
+async def test_failing_typing_action_does_not_delay_the_answer(
+    fake_telegram: FakeTelegram, index_handle: Any, fault: str
+) -> None:
+    """sendChatAction failing (an error, a dropped connection, an answer 3 s late): the answer goes out
+    within a second of the search, and the action is tried once, never retried."""
+    slow = slow_searcher(index_handle, 0.8)
+    fake_telegram.inject("sendChatAction", fault, 5, seconds=3.0)
+    fake_telegram.feed_message(ADMIN_ID, "mức lương cơ sở")
+    assert await asyncio.to_thread(slow.done.wait, 10)
+    [sent] = await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), timeout=1.0)
+    assert "2.340.000" in sent.params["text"]
+    if fault != "delay":
+        await fake_telegram.await_for("sendChatAction", status=None)
+    await asyncio.sleep(0.3)
+    assert len(fake_telegram.calls_of("sendChatAction", status=None)) <= 1
+
+
+async def test_no_typing_action_when_the_answer_is_ready_in_time(fake_telegram: FakeTelegram, bot: Any) -> None:
+    bot.bot_data["services"].settings.typing_after = 30.0
+    msg = await ask(fake_telegram, ADMIN_ID, "mức lương cơ sở")
+    assert "2.340.000" in msg["text"]
+    assert fake_telegram.calls_of("sendChatAction", status=None) == []
+
+
+async def test_burst_of_questions_in_a_group_shows_typing_once(
+    fake_telegram: FakeTelegram, bot: Any, index_handle: Any
+) -> None:
+    """12 questions at once in one group: every one answered; one typing action, not one per question
+    (the actions would eat the group's 20 messages a minute)."""
+    bot.bot_data["services"].settings.typing_after = 0.1
+    slow_searcher(index_handle, 0.3)
+    questions = ["mức lương cơ sở", "kết nạp đảng viên học sinh", "chuyển đổi số", "mật khẩu quản trị"] * 3
+    for i, q in enumerate(questions):
+        fake_telegram.feed_message(ALLOWED_GROUP, f"/hoi {q}", user_id=600 + i, chat_type="group")
+    await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=12, timeout=30)
+    sent = fake_telegram.sent_messages(ALLOWED_GROUP)
+    assert len(sent) == 12
+    assert len({m["reply_to_message"]["message_id"] for m in sent}) == 12  # each question its answer
+    typing = fake_telegram.calls_of("sendChatAction", status=None)
+    assert len(typing) == 1 and typing[0].params["chat_id"] == ALLOWED_GROUP

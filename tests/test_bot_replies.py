@@ -58,6 +58,37 @@ def test_highlight(text: str, terms: tuple[str, ...], expected: str) -> None:
     assert parse_html(out) == text  # valid for Telegram, and nothing lost
 
 
+@pytest.mark.parametrize(
+    ("question", "text", "terms", "expected"),
+    [
+        # typed with diacritics: only the same spelling is bold
+        ("mức lương cơ sở", "lực lượng và lương", ("luong",), "lực lượng và <b>lương</b>"),
+        ("hướng dẫn thi hành", "nhân dân được hướng dẫn", ("dan", "huong"), "nhân dân được <b>hướng dẫn</b>"),
+        ("ưu tiên tiền lương", "ưu tiên trả tiền", ("tien",), "ưu <b>tiên</b> trả <b>tiền</b>"),
+        ("chế độ tiền thưởng", "ưu tiên trả tiền", ("tien",), "ưu tiên trả <b>tiền</b>"),
+        ("MỨC LƯƠNG", "Mức lương, mực nước", ("muc", "luong"), "<b>Mức lương</b>, mực nước"),
+        # one tone placement: "hoà" in the question marks "hòa" in the text and back
+        ("hoà nhập", "hòa nhập, hoà hợp, họa sĩ", ("hoa",), "<b>hòa</b> nhập, <b>hoà</b> hợp, họa sĩ"),
+        # typed without diacritics: every spelling is bold
+        ("muc luong co so", "lực lượng và lương", ("luong",), "lực <b>lượng</b> và <b>lương</b>"),
+        ("luong co so", "Mức LƯƠNG", ("luong",), "Mức <b>LƯƠNG</b>"),
+        # a word with and a word without diacritics in one question, each by its own rule
+        ("dang vien mới", "Đảng viên mới, mọi đảng", ("dang", "moi"), "<b>Đảng</b> viên <b>mới</b>, mọi <b>đảng</b>"),
+        # an abbreviation is read as its full form, with its diacritics
+        ("đk kết nạp đv", "điều kiện của đảng viên đang công tác", ("dang", "vien", "dieu", "kien"),
+         "<b>điều kiện</b> của <b>đảng viên</b> đang công tác"),
+        # a term the question does not hold (an acronym the search read) marks every spelling
+        ("kết quả ở QT", "tỉnh Quảng Trị", ("quang", "tri"), "tỉnh <b>Quảng Trị</b>"),
+    ],
+)
+def test_highlight_follows_the_questions_spelling(
+    question: str, text: str, terms: tuple[str, ...], expected: str
+) -> None:
+    out = replies.highlight(text, terms, question)
+    assert out == expected
+    assert parse_html(out) == text
+
+
 @given(
     st.text(alphabet=st.sampled_from(list("abc ăâđ<>&\"'.!?ABC\n")), max_size=200),
     st.lists(st.sampled_from(["a", "b", "d", "ab"]), max_size=3),

@@ -193,3 +193,35 @@ def test_unreachable_telegram_is_one_line(
     monkeypatch.setenv("CHIDAO_EMBEDDING_MODEL", HashEncoder.name)
     code, err = _run(["run"], capsys)
     assert code == 3 and "cannot reach Telegram at http://127.0.0.1:" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "fragment"),
+    [
+        ("garbage", "is unusable: Invalid server response"),
+        ("not-ok", "answered something unusable"),
+        ("not-a-bot", "answered getMe without a bot's username"),
+        ("500", "Internal Server Error"),
+    ],
+)
+def test_unusable_bot_api_is_one_line(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+    tiny_index: Path,
+    fake_telegram: FakeTelegram,
+    fault: str,
+    fragment: str,
+) -> None:
+    """A server whose getMe answer is not the Bot API's (an HTML page, JSON without "ok", a user that is
+    not a bot, an error): one line and exit code 3, no traceback."""
+    fake_telegram.inject("getMe", fault, 10)
+    monkeypatch.setenv("CHIDAO_TELEGRAM_TOKEN", fake_telegram.token)
+    monkeypatch.setenv("CHIDAO_TELEGRAM_API_URL", fake_telegram.api_url)
+    monkeypatch.setenv("CHIDAO_INDEX_DIR", str(tiny_index))
+    monkeypatch.setenv("CHIDAO_EMBEDDING_MODEL", HashEncoder.name)
+    code, err = _run(["run"], capsys)
+    assert code == 3, err
+    assert err.count("\n") == 1 and "Traceback" not in err and fragment in err, err
+    assert err.startswith("chidao: ") and fake_telegram.api_url in err
+    assert fake_telegram.calls_of("getMe", status=None)

@@ -34,6 +34,8 @@ APP_TABLES = {
     "feedback",
     "questions",
     "processed_updates",
+    "question_messages",
+    "answer_pages",
 }
 NOW = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
 
@@ -217,9 +219,10 @@ def test_cli_db_upgrade_and_current(
     assert _chidao("db", "current") == 1
     assert "needs upgrade" in capsys.readouterr().out
     assert _chidao("db", "upgrade") == 0
-    assert f"upgraded: empty -> {db.head_revision()}" in capsys.readouterr().out
+    head = db.head_revision()
+    assert f"upgraded: empty -> {head}" in capsys.readouterr().out
     assert _chidao("db", "upgrade") == 0
-    assert f"already at revision {db.head_revision()}" in capsys.readouterr().out
+    assert f"already at revision {head}" in capsys.readouterr().out
     assert _chidao("db", "current") == 0
     assert "up to date" in capsys.readouterr().out
     assert db.is_current(db_url)

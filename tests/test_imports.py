@@ -120,6 +120,7 @@ LAYERS = [
     ["bot.services", "bot.ratelimit"],
     ["bot.handlers", "bot.handlers.common"],
     ["bot.handlers.ask", "bot.handlers.admin", "bot.handlers.tasks", "bot.handlers.errors"],
+    ["bot.handlers.chat"],
     ["bot.reminder_job"],
     ["bot.app"],
     ["bot", "bot.cli", "bot.doctor", "bot.backup", "bot.health"],

@@ -303,3 +303,44 @@ def test_analyse_never_fails_and_tokens_are_clean(text: str) -> None:
 def test_years_are_not_document_numbers(text: str, symbols: set[str]) -> None:
     periods = re.compile(r"#[qh]\d(y\d{4})?|#m\d+y\d{4}")
     assert {s for s in analyse(text).symbols if not periods.fullmatch(s)} == symbols
+
+
+@pytest.mark.parametrize(
+    ("typed", "forms"),
+    [
+        ("đk", ("điều kiện", "đăng ký")),
+        ("ĐK", ("điều kiện", "đăng ký")),
+        ("dk", ("điều kiện", "đăng ký")),
+        ("đv", ("đảng viên", "đơn vị")),
+        ("DV", ("đảng viên", "đơn vị")),
+        ("cb", ("cán bộ",)),
+        ("CC", ("công chức",)),
+        ("vc", ("viên chức",)),
+        ("ubnd", ("ủy ban nhân dân",)),
+        ("UBND", ("ủy ban nhân dân",)),
+        ("hđnd", ("hội đồng nhân dân",)),
+        ("btv", ("ban thường vụ",)),
+        # lower case that could be a Vietnamese syllable is a word, not an abbreviation
+        ("tu", ()),
+        ("da", ()),
+        ("pa", ()),
+        ("tb", ("thông báo",)),
+    ],
+)
+def test_abbreviations_both_ways(typed: str, forms: tuple[str, ...]) -> None:
+    from index.abbreviations import full_forms
+
+    assert full_forms(typed) == forms
+    for form in forms:
+        assert form in expand_abbreviations(f"có {typed} ở đây")
+
+
+@pytest.mark.parametrize(
+    ("word", "syllable"),
+    [("tu", True), ("nghiêng", True), ("quý", True), ("khi", True), ("ubnd", False), ("btv", False),
+     ("ko", False), ("kn", False), ("đk", False), ("y", True)],
+)
+def test_is_syllable(word: str, syllable: bool) -> None:
+    from index.abbreviations import is_syllable
+
+    assert is_syllable(word) is syllable

@@ -64,3 +64,64 @@ def test_sentence_initial_capitals_are_not_names() -> None:
     v = build_vocab(DOCS)
     assert "Trong quý" not in v["names"]
     assert "Các huyện" not in v["names"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        # staff abbreviations become their full forms (lower or upper case, with or without đ)
+        ("đk kết nạp đv", "điều kiện kết nạp đảng viên"),
+        ("DK ket nap DV", "điều kiện ket nap đảng viên"),
+        ("cb cc vc dôi dư", "cán bộ công chức viên chức dôi dư"),
+        ("ubnd tỉnh", "ủy ban nhân dân tỉnh"),
+        ("UBND tỉnh", "ủy ban nhân dân tỉnh"),
+        ("Ubnd tỉnh", "ủy ban nhân dân tỉnh"),
+        ("BTV tỉnh ủy", "ban thường vụ tỉnh ủy"),
+        # one plain letter is left out; words of one letter with diacritics, "y" and roman numerals stay
+        ("… đảng viên b điều kiện", "… đảng viên điều kiện"),
+        ("cán bộ x dôi dư", "cán bộ dôi dư"),
+        ("cán bộ dôi dư ở xã", "cán bộ dôi dư ở xã"),
+        ("y tế, ý kiến", "y tế, ý kiến"),
+        ("quý I/2024", "quý I/2024"),
+        ("quý II năm 2024", "quý II năm 2024"),
+        ("quy iii nam 2024", "quy iii nam 2024"),
+        # unknown short forms (no syllable, no corpus word) are left out; syllables are kept
+        ("hồ sơ kn (đv) gửi đâu?", "hồ sơ (đảng viên) gửi đâu?"),
+        ("cán bộ dôi dư ko", "cán bộ dôi dư"),
+        ("tu sửa", "tu sửa"),
+        # acronyms of corpus names are read, then left out as short forms
+        ("cán bộ dôi dư ở QT", "cán bộ dôi dư ở Quảng Trị"),
+        # document numbers and symbols stay as typed
+        ("Nghị quyết 27-NQ/TW", "Nghị quyết 27-NQ/TW"),
+        ("NQ27 và QĐ 58", "NQ27 và quyết định 58"),
+    ],
+)
+def test_read_query(vocab: Vocab, typed: str, read: str) -> None:
+    assert vocab.read_query(typed) == read
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("đv bố trí cán bộ", "đơn vị bố trí cán bộ"),
+        ("kết nạp đv mới", "kết nạp đảng viên mới"),
+        ("đk kết nạp", "điều kiện kết nạp"),
+        ("đk dự thi", "đăng ký dự thi"),
+        # an abbreviation the corpus writes itself stays (the tokenizer adds its full forms)
+        ("ubnd tỉnh", "ubnd tỉnh"),
+        ("cb cc", "cán bộ công chức"),
+    ],
+)
+def test_ambiguous_abbreviation_takes_the_corpus_form(typed: str, read: str) -> None:
+    doc = Document(
+        "b.txt",
+        "Hướng dẫn",
+        dt.date(2024, 1, 1),
+        "Sở Nội vụ",
+        (
+            "Đơn vị bố trí cán bộ. Các đơn vị bố trí đủ người. Điều kiện kết nạp đảng viên mới.",
+            "Điều kiện kết nạp đảng viên. Kết nạp đảng viên mới. Đăng ký dự thi. Người đăng ký dự thi.",
+            "UBND tỉnh giao Sở Nội vụ. UBND huyện thực hiện.",
+        ),
+    )
+    assert Vocab(build_vocab([doc])).read_query(typed) == read

@@ -47,6 +47,11 @@ class UsageError(ChidaoError):
     """Bad arguments or settings given on the command line."""
 
 
+class TelegramUnusable(NotReady):
+    """The Bot API could not be reached, or answered something that is not the Bot API (told in one
+    line, exit code 3)."""
+
+
 def exit_code(exc: ChidaoError) -> int:
     """The exit code for an error the commands raise on purpose (see EPILOG)."""
     if isinstance(exc, (UsageError, SettingsError, ModelNotFound, CorpusNotFound)):

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from bot.cli import TelegramUnusable
 from bot.cli.common import settings_or_exit
 from bot.settings import Settings, SettingsError, check_token, webhook_options
-from index.errors import IndexCorrupt, IndexNotBuilt, NotReady
+from index.errors import IndexCorrupt, IndexNotBuilt
 
 POLL_TIMEOUT = 30  # seconds one getUpdates long poll may wait
 PREFLIGHT_TIMEOUT = 15.0
@@ -110,33 +113,66 @@ def open_index(
 
 
 def preflight(settings: Settings) -> str:
-    """Ask Telegram who the bot is (getMe): one-line errors for a refused token or an unreachable API.
+    """Ask Telegram who the bot is (getMe): one-line errors for a refused token (exit code 2), an
+    unreachable API and an answer that is not the Bot API's (not JSON, an error, not a bot; exit code 3).
 
     Returns the bot's username.
     """
     from telegram import Bot
-    from telegram.error import InvalidToken, NetworkError
     from telegram.request import HTTPXRequest
 
     async def who() -> str:
         request = HTTPXRequest(connect_timeout=PREFLIGHT_TIMEOUT, read_timeout=PREFLIGHT_TIMEOUT)
         token = settings.telegram_token.get_secret_value()
         bot = Bot(token, base_url=f"{settings.telegram_api_url}/bot", request=request)
-        me = await bot.get_me()
-        await request.shutdown()
-        return me.username or ""
+        try:
+            me = await bot.get_me()
+        finally:
+            await request.shutdown()
+        if not me.is_bot or not me.username:
+            raise TelegramUnusable(
+                f"the Bot API at {settings.telegram_api_url} answered getMe without a bot's username"
+            )
+        return me.username
 
+    # python-telegram-bot logs an unparsable answer with its traceback before raising; the one line
+    # below says it instead.
+    quiet = logging.getLogger("telegram.request")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
     try:
-        return asyncio.run(who())
+        with telegram_errors(settings):
+            return asyncio.run(who())
+    finally:
+        quiet.setLevel(level)
+
+
+@contextlib.contextmanager
+def telegram_errors(settings: Settings) -> Iterator[None]:
+    """Turn what the Bot API can answer at start into one line (TelegramUnusable)."""
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    api = settings.telegram_api_url
+    try:
+        yield
     except InvalidToken:
         raise SettingsError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
     except NetworkError as exc:
-        raise NotReady(f"cannot reach Telegram at {settings.telegram_api_url}: {exc}") from None
+        raise TelegramUnusable(f"cannot reach Telegram at {api}: {_one_line(exc)}") from None
+    except TelegramError as exc:
+        raise TelegramUnusable(f"the Bot API at {api} is unusable: {_one_line(exc)}") from None
+    except (KeyError, TypeError, ValueError) as exc:  # JSON that is not a Bot API object
+        raise TelegramUnusable(
+            f"the Bot API at {api} answered something unusable ({type(exc).__name__}: {_one_line(exc)})"
+        ) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
     from bot.db import upgrade
@@ -170,14 +206,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    try:
+    with telegram_errors(settings):
         if options:
             enable_healthz(application)
             application.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=POLL_TIMEOUT)
-    except InvalidToken:
-        raise SettingsError("Telegram refused CHIDAO_TELEGRAM_TOKEN: check it with @BotFather") from None
-    except NetworkError as exc:
-        raise NotReady(f"cannot reach Telegram at {settings.telegram_api_url}: {exc}") from None
     return 0

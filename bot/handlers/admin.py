@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -70,16 +70,6 @@ A_UPLOAD_REFUSED = "upload_refused"
 A_REMOVE = "remove_document"
 A_ALLOW = "allow_chat"
 A_DENY = "deny_chat"
-
-# For a command menu scoped to the admins' chats (BotCommandScopeChat), beside bot.app.COMMANDS.
-ADMIN_COMMANDS = [
-    BotCommand("reindex", "Cập nhật chỉ mục tài liệu"),
-    BotCommand("docs", "Danh sách tài liệu trong chỉ mục"),
-    BotCommand("docs_remove", "Xoá một tài liệu khỏi kho"),
-    BotCommand("stats", "Thống kê sử dụng"),
-    BotCommand("allow", "Cấp quyền cho nhóm/người dùng"),
-    BotCommand("deny", "Thu hồi quyền của nhóm/người dùng"),
-]
 
 # --------------------------------------------------------------------------------------------------
 # Fixed sentences
@@ -663,5 +653,6 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
         CommandHandler("deny", on_deny),
         CallbackQueryHandler(on_admin_button, pattern=r"^a:"),
         # Every document in a private chat: an unsupported type gets its reason, not silence.
-        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, on_document),
+        # Images (photos and image files) go through bot.handlers.chat.on_image.
+        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL & ~filters.Document.IMAGE, on_document),
     ]

@@ -48,12 +48,13 @@ from telegram.ext import (
 )
 
 from bot import replies, task_replies
-from bot.db import FeedbackRow, QuestionRow, record_update, utcnow
+from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, record_update, utcnow
 from bot.handlers.common import allowed, answer_button, blocking, send, sender_id, served
 from bot.logs import log_event
 from bot.services import services
 from bot.tasks import QuestionTasks, Viewer, question_tasks
 from index.errors import ChidaoError
+from index.followup import merge
 from index.model import Answer, DocMeta, Hit
 
 if TYPE_CHECKING:
@@ -63,8 +64,8 @@ log = logging.getLogger(__name__)
 
 SEARCH_K = 12  # hits fetched per search: enough for a few "Xem thêm" pages
 RELATIVE_FLOOR = 0.3  # a hit is shown only if its score is at least this share of the best score
-TYPING_AFTER = 0.3  # seconds a search may take before "typing…" is shown
-TYPING_REPEAT = 4.5  # Telegram shows the action for 5 s
+TYPING_REPEAT = 4.5  # Telegram shows the action for 5 s: at most one per chat in this time
+TYPING_SHOWN = "typing_shown"  # bot_data key: chat id -> time.monotonic() of its last typing action
 MAX_CALLBACK_DATA = 64
 CONTEXT_WINDOW = 1
 SEARCH_WORKERS = max(2, min(4, os.cpu_count() or 1))
@@ -191,16 +192,35 @@ _search_pool = ThreadPoolExecutor(max_workers=SEARCH_WORKERS, thread_name_prefix
 
 
 async def with_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int, fn: Callable[[], T]) -> T:
-    """Run `fn` on the search pool; show "typing…" in the chat if it takes more than TYPING_AFTER seconds."""
+    """Run `fn` on the search pool; show "typing…" in the chat if it takes more than the
+    `typing_after` setting. The action never delays the answer (see `show_typing`)."""
     task = asyncio.get_running_loop().run_in_executor(_search_pool, fn)
-    wait = TYPING_AFTER
+    wait = services(context).settings.typing_after
     while True:
         done, _ = await asyncio.wait({task}, timeout=wait)
         if done:
             return task.result()
-        with contextlib.suppress(TelegramError):
-            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        show_typing(context, chat_id)
         wait = TYPING_REPEAT
+
+
+def show_typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """Send "typing…" to the chat in the background, unless one was sent there in the last
+    TYPING_REPEAT seconds (a burst of questions in a group shows it once). Nothing waits for it, and
+    a failure is only logged: the rate limiter neither retries nor counts it (bot.ratelimit.BEST_EFFORT)."""
+    shown: dict[int, float] = context.application.bot_data.setdefault(TYPING_SHOWN, {})
+    now = time.monotonic()
+    if now - shown.get(chat_id, -TYPING_REPEAT) < TYPING_REPEAT:
+        return
+    shown[chat_id] = now
+
+    async def send_action() -> None:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:
+            log.debug("typing action for chat %s failed: %s", chat_id, exc)
+
+    context.application.create_task(send_action(), name=f"typing-{chat_id}")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -215,7 +235,9 @@ def _save_question(
     answered: bool,
     hits: int,
     elapsed_ms: int,
+    message_id: int,
 ) -> int:
+    """Store the question (as understood) and the message that asked it; returns its id."""
     with session_factory() as session, session.begin():
         row = QuestionRow(
             at=utcnow(),
@@ -228,7 +250,34 @@ def _save_question(
         )
         session.add(row)
         session.flush()
+        _link(session, chat_id, message_id, int(row.id))
         return int(row.id)
+
+
+def _link(session: Session, chat_id: int, message_id: int, qid: int) -> None:
+    """Remember that `message_id` belongs to question `qid` (a reply to it is a follow-up)."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session.begin_nested():
+            session.merge(QuestionMessageRow(chat_id=chat_id, message_id=message_id, question_id=qid))
+    except IntegrityError:
+        log.debug("message %s of chat %s already linked", message_id, chat_id)
+
+
+def _link_answer(session_factory: Any, chat_id: int, message_id: int, qid: int) -> None:
+    with session_factory() as session, session.begin():
+        _link(session, chat_id, message_id, qid)
+
+
+def _earlier_question(session_factory: Any, chat_id: int, message_id: int) -> str | None:
+    """The question that the message `message_id` of this chat asked or answered, if it is one."""
+    with session_factory() as session:
+        link = session.get(QuestionMessageRow, (chat_id, message_id))
+        if link is None:
+            return None
+        row = session.get(QuestionRow, link.question_id)
+        return row.question if row is not None else None
 
 
 def _question_tasks(
@@ -238,13 +287,33 @@ def _question_tasks(
         return question_tasks(session, question, day, limit=task_replies.BLOCK_ITEMS, viewer=viewer)
 
 
-async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+async def understand(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str) -> tuple[str, bool]:
+    """The question a message asks: a reply to one of the bot's answers (or to the question it
+    answered) that reads as a follow-up is merged with that question (index.followup). Returns the
+    question and whether it was merged."""
+    replied = message.reply_to_message
+    if replied is None:
+        return text, False
+    sessions = services(context).sessions
+    earlier = await blocking(lambda: _earlier_question(sessions, message.chat_id, replied.message_id))
+    if earlier is None:
+        return text, False
+    merged = merge(earlier, text)
+    if merged is None:
+        return text, False
+    log_event("followup", chat=message.chat_id, kinds=",".join(merged.replaced))
+    return merged.question, True
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
     message = await served(update, context)
     if message is None:
         return
     chat_id, user = message.chat_id, sender_id(update)
     reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
     svc = services(context)
+    question, merged = await understand(context, message, text)
+    lead = replies.understood_line(question) if merged else None
     started = time.perf_counter()
     try:
         answer = await with_typing(context, chat_id, lambda: svc.index.searcher.search(question, SEARCH_K))
@@ -261,12 +330,19 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, qu
     found = await blocking(lambda: _question_tasks(svc.sessions, question, day, viewer))
     block = task_replies.tasks_block(found, day)
     qid = await blocking(
-        lambda: _save_question(svc.sessions, chat_id, user, question, bool(hits), len(hits), elapsed_ms)
+        lambda: _save_question(
+            svc.sessions, chat_id, user, question, bool(hits), len(hits), elapsed_ms, message.message_id
+        )
     )
     if not hits:
-        await send(context, chat_id, block or replies.NOT_FOUND, reply_to=reply_to)
-        return
-    await send_page(context, chat_id, qid, hits, 0, reply_to=reply_to, extra=block)
+        text_out = block or replies.NOT_FOUND
+        sent = await send(context, chat_id, f"{lead}\n\n{text_out}" if lead else text_out, reply_to=reply_to)
+    else:
+        sent = await send_page(
+            context, chat_id, qid, hits, 0, reply_to=reply_to, extra=block, question=question, lead=lead
+        )
+    if sent is not None:
+        await blocking(lambda: _link_answer(svc.sessions, chat_id, sent.message_id, qid))
 
 
 async def send_page(
@@ -278,13 +354,19 @@ async def send_page(
     *,
     reply_to: int | None,
     extra: str | None = None,
+    question: str | None = None,
+    lead: str | None = None,
 ) -> Message | None:
+    """One page of quoted passages, with `lead` above them (what the question was understood as) and
+    `extra` below (the tasks it is about)."""
     per = services(context).passages_per_answer
     page = list(hits[start : start + per])
-    limit = replies.MAX_MESSAGE - (replies.visible_len(extra) + 2 if extra else 0)
-    text, _ = replies.answer_message(page, first_number=start + 1, limit=limit)
+    limit = replies.MAX_MESSAGE - sum(replies.visible_len(t) + 2 for t in (extra, lead) if t)
+    text, _ = replies.answer_message(page, first_number=start + 1, limit=limit, question=question)
     if extra:
         text = f"{text}\n\n{extra}"
+    if lead:
+        text = f"{lead}\n\n{text}"
     markup = answer_keyboard(qid, page, start, has_more=len(hits) > start + per)
     return await send(context, chat_id, text, reply_to=reply_to, markup=markup)
 
@@ -340,7 +422,9 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     docs = await blocking(lambda: services(context).index.searcher.documents())
     in_group = message.chat.type != ChatType.PRIVATE
-    await send(context, chat_id, replies.help_text(docs, context.bot.username, in_group=in_group))
+    admin = services(context).access.is_admin(sender_id(update))
+    text = replies.help_text(docs, context.bot.username, in_group=in_group, admin=admin)
+    await send(context, chat_id, text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -368,29 +452,62 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_button(query, replies.GONE)
 
 
-def _load_question(session_factory: Any, qid: int) -> str | None:
+def _load_question(session_factory: Any, qid: int, chat_id: int) -> str | None:
+    """The question `qid` if it was asked in this chat (a button only works where it was shown)."""
     with session_factory() as session:
         row = session.get(QuestionRow, qid)
-        return row.question if row else None
+        return row.question if row is not None and row.chat_id == chat_id else None
+
+
+def _claim_page(session_factory: Any, qid: int, start: int) -> bool:
+    """True the first time page `start` of question `qid` is asked for (a double tap sends it once)."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session_factory() as session, session.begin():
+            session.add(AnswerPageRow(question_id=qid, start=start, at=utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _release_page(session_factory: Any, qid: int, start: int) -> None:
+    with session_factory() as session, session.begin():
+        row = session.get(AnswerPageRow, (qid, start))
+        if row is not None:
+            session.delete(row)
 
 
 async def _on_more(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: More) -> None:
     svc = services(context)
     assert query.message is not None
     chat_id = query.message.chat.id
-    question = await blocking(lambda: _load_question(svc.sessions, action.question_id))
+    question = await blocking(lambda: _load_question(svc.sessions, action.question_id, chat_id))
     if question is None:
         await answer_button(query, replies.GONE)
+        return
+    if not await blocking(lambda: _claim_page(svc.sessions, action.question_id, action.start)):
+        await answer_button(query, replies.PAGE_SENT)
         return
     await answer_button(query)
     answer = await with_typing(context, chat_id, lambda: svc.index.searcher.search(question, SEARCH_K))
     hits = shown_hits(answer)
     if len(hits) <= action.start:
-        await send(context, chat_id, replies.NO_MORE, reply_to=query.message.message_id)
+        sent = await send(context, chat_id, replies.NO_MORE, reply_to=query.message.message_id)
     else:
-        await send_page(
-            context, chat_id, action.question_id, hits, action.start, reply_to=query.message.message_id
+        sent = await send_page(
+            context,
+            chat_id,
+            action.question_id,
+            hits,
+            action.start,
+            reply_to=query.message.message_id,
+            question=question,
         )
+    if sent is None:  # not delivered: the next press may try again
+        await blocking(lambda: _release_page(svc.sessions, action.question_id, action.start))
+    else:
+        await blocking(lambda: _link_answer(svc.sessions, chat_id, sent.message_id, action.question_id))
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     if markup is not None:
         with contextlib.suppress(TelegramError):
@@ -423,37 +540,66 @@ async def _on_full(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
 
 
 def _save_vote(
-    session_factory: Any, searcher_docs: Callable[[], list[DocMeta]], action: Vote, user_id: int, chat_id: int
-) -> bool:
+    session_factory: Any,
+    searcher_docs: Callable[[], list[DocMeta]],
+    action: Vote,
+    user_id: int,
+    chat_id: int,
+    message_id: int,
+) -> str:
+    """Record a vote: "new", "changed" (the user's earlier vote on this answer turned), "same" (pressed
+    again: counted once), or "gone" (no such question in this chat)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
     with session_factory() as session, session.begin():
         question = session.get(QuestionRow, action.question_id)
-        if question is None:
-            return False
+        if question is None or question.chat_id != chat_id:
+            return "gone"
+        earlier = session.scalars(
+            select(FeedbackRow).where(
+                FeedbackRow.question_id == action.question_id,
+                FeedbackRow.message_id == message_id,
+                FeedbackRow.user_id == user_id,
+            )
+        ).first()
+        if earlier is not None:
+            if earlier.vote == action.vote:
+                return "same"
+            earlier.vote, earlier.at = action.vote, utcnow()
+            return "changed"
         paths = {doc_key(d.path): d.path for d in searcher_docs()}
         passages = [{"doc": paths.get(k, k), "paragraph": p} for k, p in action.refs]
-        session.add(
-            FeedbackRow(
-                question=question.question,
-                passages=passages,
-                vote=action.vote,
-                user_id=user_id,
-                chat_id=chat_id,
-                at=utcnow(),
-            )
-        )
-        return True
+        try:
+            with session.begin_nested():
+                session.add(
+                    FeedbackRow(
+                        question=question.question,
+                        passages=passages,
+                        vote=action.vote,
+                        user_id=user_id,
+                        chat_id=chat_id,
+                        at=utcnow(),
+                        question_id=action.question_id,
+                        message_id=message_id,
+                    )
+                )
+        except IntegrityError:  # the same press twice at once
+            return "same"
+        return "new"
 
 
 async def _on_vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: Vote) -> None:
     svc = services(context)
     assert query.message is not None
-    chat_id = query.message.chat.id
-    saved = await blocking(
+    chat_id, message_id = query.message.chat.id, query.message.message_id
+    outcome = await blocking(
         lambda: _save_vote(
-            svc.sessions, lambda: svc.index.searcher.documents(), action, query.from_user.id, chat_id
+            svc.sessions, lambda: svc.index.searcher.documents(), action, query.from_user.id, chat_id, message_id
         )
     )
-    await answer_button(query, replies.THANKS if saved else replies.GONE)
+    text = {"new": replies.THANKS, "changed": replies.THANKS, "same": replies.VOTED}.get(outcome, replies.GONE)
+    await answer_button(query, text)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def build_application(
         .rate_limiter(rate_limiter())
         .concurrent_updates(CONCURRENT_UPDATES)
         .connect_timeout(10)
-        .read_timeout(15)
+        .read_timeout(settings.telegram_read_timeout)
         .write_timeout(15)
         .pool_timeout(10)
         .post_init(_post_init)

@@ -12,8 +12,9 @@ in-flight row is the only duplicate possible.
 
 Sending goes through `application.bot.send_message` and therefore through the application's rate
 limiter (bot.ratelimit.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
-and waits out 429s; what it gives up on reaches the sweep as RetryAfter / NetworkError, which the sweep
-turns into a later retry of that row. An outage only delays reminders: a row that keeps failing with
+and waits out 429s, and retries calls that never reached Telegram (bot.ratelimit); what it gives up on
+reaches the sweep, which releases the row for a later sweep, or, after a read timeout (the message may be
+in the chat), marks it sent, unconfirmed: the outbox alone decides about sending again. An outage only delays reminders: a row that keeps failing with
 network errors is retried at every sweep for bot.reminders.NETWORK_MAX_ATTEMPTS sweeps (a week).
 Forbidden (the bot was removed from the group) marks the subscription blocked and skips its rows.
 

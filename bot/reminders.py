@@ -21,11 +21,15 @@ never planned. A row is "late" when it is sent more than `LATE_AFTER` after its 
 says "(nhắc muộn)".
 
 Delivery outcomes (python-telegram-bot's exceptions, so `send` can be `bot.send_message`):
-RetryAfter → wait as told and send again (no attempt counted); NetworkError/TimedOut (5xx too) → a few
-quick retries with backoff, then the row is released for the next sweep with attempts + 1 and
-`failed` after `max_attempts`; Forbidden or BadRequest "chat not found" → the subscription is marked
-blocked and its pending rows skipped; ChatMigrated → the subscription and pending rows move to the new
-chat id and the message is sent there; any other BadRequest → the row fails (it would fail again).
+RetryAfter → wait as told and send again (no attempt counted); an error that proves the message was not
+delivered (connection refused, 5xx: `bot.delivery.not_delivered`, already retried with backoff by the
+transport, `bot.ratelimit`) → the row is released for the next sweep with attempts + 1 and `failed` after
+`max_attempts`; an error after the message was sent (a read timeout: `bot.delivery.maybe_delivered`) →
+the row counts as sent, unconfirmed (`last_error` says so), and is never sent again: the outbox is the
+only place that decides whether a reminder is re-sent, and under doubt it does not; Forbidden or
+BadRequest "chat not found" → the subscription is marked blocked and its pending rows skipped;
+ChatMigrated → the subscription, the allowlist entry and pending rows move to the new chat id and the
+message is sent there; any other BadRequest → the row fails (it would fail again).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
+from bot.delivery import maybe_delivered
 from bot.logs import log_event
 from bot.settings import Settings
 from bot.task_replies import render_digest, render_reminder
@@ -55,11 +60,9 @@ log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(minutes=30)
 CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
-NETWORK_RETRIES = 3  # quick tries per row within one sweep before leaving it for the next sweep
 # Sweeps a row may fail with network errors (Telegram unreachable) before it is given up: a week of
 # minute sweeps, so an outage only delays reminders.
 NETWORK_MAX_ATTEMPTS = 7 * 24 * 60
-BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_WAIT = 120.0  # seconds of flood-control waiting a sweep accepts before giving up
 
 SendFn = Callable[[int, str], Awaitable[Any]]
@@ -286,6 +289,7 @@ class SweepReport:
     skipped: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     retry_later: list[int] = field(default_factory=list)
+    unconfirmed: list[int] = field(default_factory=list)  # sent, but Telegram's answer never came
     blocked_chats: list[int] = field(default_factory=list)
 
 
@@ -478,7 +482,6 @@ async def sweep(
                 report.skipped.append(row_id)
                 continue
             chat_id = ready.chat_id
-            network_tries = 0
             while True:
                 try:
                     await send(chat_id, ready.text)
@@ -516,15 +519,25 @@ async def sweep(
                         log_event("reminder.failed", level=logging.WARNING, reminder=row_id, error=error)
                     break
                 except Exception as exc:  # NetworkError, TimedOut, 5xx, or a bug in `send`
+                    error = f"{type(exc).__name__}: {exc}"[:500]
+                    if maybe_delivered(exc):
+                        # Sent, but no answer came: Telegram may have posted it. Sending again could show it
+                        # twice, so the row counts as sent (unconfirmed) and is never sent again.
+                        await _in_db(
+                            session_factory, _finish, row_id, worker_id,
+                            status="sent", sent_at=now(), late=ready.late, attempts=ready.attempts + 1,
+                            last_error=f"unconfirmed: {error}"[:500],
+                        )  # fmt: skip
+                        report.sent.append(row_id)
+                        report.unconfirmed.append(row_id)
+                        log_event("reminder.unconfirmed", level=logging.WARNING, reminder=row_id, chat=chat_id,
+                                  error=error)
+                        break
                     if not isinstance(exc, NetworkError):
                         log.exception("sending reminder %s failed", row_id)
-                    network_tries += 1
-                    if network_tries < NETWORK_RETRIES:
-                        await sleep(BACKOFF_SECONDS[min(network_tries - 1, len(BACKOFF_SECONDS) - 1)])
-                        continue
-                    # Telegram unreachable: give this row and the rest back for the next sweep.
+                    # Not delivered (the transport already retried with backoff): give this row and the rest
+                    # back for the next sweep.
                     failed = ready.attempts + 1 >= max_attempts
-                    error = f"{type(exc).__name__}: {exc}"
                     await _in_db(
                         session_factory,
                         _network_failure,

@@ -3,7 +3,9 @@
 The server runs in its own threads (stdlib ``ThreadingHTTPServer``), so it works whatever event loop the
 test uses. It implements the methods the bot uses, validates like Telegram does (message length, the
 HTML subset of ``parse_mode=HTML``, callback data size), records every call, and can inject faults
-(429 with ``retry_after``, 500, delays, dropped connections) for a given method.
+(429 with ``retry_after``, 500, delays, dropped connections, a request accepted whose answer never comes
+in time) for a given method, go down as a whole (connection refused, open connections reset) and come
+back on the same port, and restart its update ids (as a Bot API server that lost its state does).
 
 Use the ``fake_telegram`` fixture (see tests/conftest.py) or ``FakeTelegram()`` as a context manager.
 Point the bot at ``fake.api_url`` (the root under which ``/bot<token>/<method>`` and
@@ -188,7 +190,7 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "429" | "500" | "502" | "delay" | "drop"
+    kind: str  # "429" | "500" | "502" | "delay" | "drop" | "accept_then_stall"
     retry_after: int = 1
     seconds: float = 0.0
 
@@ -234,6 +236,11 @@ class FakeTelegram:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._down = False
+        self._down_after_updates = False
+        self._connections: set[Any] = set()
+        self._port = 0
+        self.outages = 0
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -252,19 +259,93 @@ class FakeTelegram:
             def do_POST(self) -> None:  # noqa: N802 - stdlib name
                 fake._serve(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._handler_class = Handler
+        self._listen(0)
+        return self
+
+    def _listen(self, port: int) -> None:
+        fake = self
+
+        class Server(ThreadingHTTPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+            def process_request(self, request: Any, client_address: Any) -> None:
+                with fake._lock:
+                    if fake._down:
+                        _reset(request)
+                        return
+                    fake._connections.add(request)
+                super().process_request(request, client_address)
+
+            def shutdown_request(self, request: Any) -> None:
+                with fake._lock:
+                    fake._connections.discard(request)
+                super().shutdown_request(request)
+
+        self._server = Server(("127.0.0.1", port), self._handler_class)
+        self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
         self._thread.start()
-        return self
+
+    # ---------------------------------------------------------------- outages
+
+    def go_down(self) -> None:
+        """The Bot API becomes unreachable: new connections are refused, open ones are reset (also a long
+        poll in progress). Safe to call from a request thread."""
+        with self._lock:
+            if self._down:
+                return
+            self._down = True
+            server, self._server = self._server, None
+            connections = list(self._connections)
+            self._connections.clear()
+            self.outages += 1
+            self._lock.notify_all()
+        for conn in connections:
+            _reset(conn)
+        if server is not None:
+            # shutdown() waits for serve_forever to return: not from the server's own thread.
+            threading.Thread(target=_close_server, args=(server,), daemon=True).start()
+
+    def come_up(self) -> None:
+        """The Bot API is back on the same address."""
+        with self._lock:
+            if not self._down:
+                return
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self._listen(self._port)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with self._lock:
+            self._down = False
+            self._lock.notify_all()
+
+    def go_down_after_next_updates(self) -> None:
+        """Go down right after the next getUpdates answer that carries updates (they were fetched, then the
+        outage came)."""
+        with self._lock:
+            self._down_after_updates = True
+
+    def restart_update_ids(self) -> None:
+        """Number updates from 1 again, as a Bot API server that lost its state (or a new one) does."""
+        with self._lock:
+            self._update_ids = itertools.count(1)
+            self.confirmed_offset = 0
 
     def stop(self) -> None:
         with self._lock:
             self._closing = True
             self._lock.notify_all()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -276,9 +357,8 @@ class FakeTelegram:
 
     @property
     def api_url(self) -> str:
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._port, "server not started"
+        return f"http://127.0.0.1:{self._port}"
 
     # ---------------------------------------------------------------- HTTP plumbing
 
@@ -305,6 +385,9 @@ class FakeTelegram:
             self._reply(req, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         fault = self._take_fault(method)
+        stall = 0.0
+        if fault is not None and fault.kind == "accept_then_stall":
+            stall, fault = fault.seconds, None
         if fault is not None:
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
@@ -341,7 +424,19 @@ class FakeTelegram:
             return
         if method != "getUpdates" or result:
             self._record(Call(method, params, now, 200))
+        if stall:
+            # Telegram acted on the request; its answer does not come before the client gives up.
+            time.sleep(stall)
+            req.close_connection = True
+            with contextlib.suppress(OSError):
+                req.connection.shutdown(2)
+            return
         self._reply(req, 200, {"ok": True, "result": result})
+        if method == "getUpdates" and result:
+            with self._lock:
+                down, self._down_after_updates = self._down_after_updates, False
+            if down:
+                self.go_down()
 
     def _serve_file(self, req: BaseHTTPRequestHandler, token: str, path: str) -> None:
         with self._lock:
@@ -380,8 +475,10 @@ class FakeTelegram:
     def inject(
         self, method: str, kind: str, count: int = 1, *, retry_after: int = 1, seconds: float = 0.0
     ) -> None:
-        """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay" or "drop"."""
-        if kind not in {"429", "500", "502", "delay", "drop"}:
+        """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay", "drop", or
+        "accept_then_stall" (the call takes effect, then no answer for `seconds`, then the connection closes:
+        a read timeout for a client that waits less)."""
+        if kind not in {"429", "500", "502", "delay", "drop", "accept_then_stall"}:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.setdefault(method, []).extend(
@@ -837,6 +934,24 @@ def auto_entities(text: str) -> list[dict[str, Any]]:
             {"type": "mention", "offset": _utf16_len(text[: mm.start()]), "length": _utf16_len(mm.group(0))}
         )
     return entities
+
+
+def _reset(sock: Any) -> None:
+    """Close a socket with a reset (RST), as a crashed server's kernel does."""
+    import socket
+    import struct
+
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked reading it
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+def _close_server(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
 
 
 def _user(user_id: int) -> dict[str, Any]:

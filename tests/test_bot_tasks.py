@@ -347,11 +347,10 @@ async def test_batch_claimed_by_a_killed_process_goes_out_on_start(
 
 
 async def test_an_outage_longer_than_five_sweeps_only_delays_the_reminder(
-    session_factory: sessionmaker[Session], clock: Clock, monkeypatch: pytest.MonkeyPatch
+    session_factory: sessionmaker[Session], clock: Clock
 ) -> None:
     from telegram.error import NetworkError
 
-    monkeypatch.setattr(reminders, "BACKOFF_SECONDS", (0.0, 0.0, 0.0))
     with session_factory() as s:
         reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
         tasks.add_task(s, "Gửi báo cáo", D(2026, 12, 10), None, ADMIN_ID, None, now=clock())

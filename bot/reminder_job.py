@@ -15,7 +15,8 @@ limiter (bot.ratelimit.RetryingRateLimiter): it throttles to Telegram's limits (
 and waits out 429s, and retries calls that never reached Telegram (bot.ratelimit); what it gives up on
 reaches the sweep, which releases the row for a later sweep, or, after a read timeout (the message may be
 in the chat), marks it sent, unconfirmed: the outbox alone decides about sending again. An outage only
-delays reminders: a row that keeps failing with network errors is retried at every sweep for bot.reminders.NETWORK_MAX_ATTEMPTS sweeps (a week).
+delays reminders: a row that keeps failing with network errors is retried at every sweep for
+bot.reminders.NETWORK_MAX_ATTEMPTS sweeps (a week).
 Forbidden (the bot was removed from the group) marks the subscription blocked and skips its rows.
 
 The clock: `now_fn` when given, else the application's `Services.clock`; read at every sweep.

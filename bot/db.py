@@ -237,13 +237,31 @@ class QuestionRow(Base):
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
 
 
+UPDATE_STATES = ("pending", "done")
+
+
 class ProcessedUpdateRow(Base):
-    """Telegram update ids already handled, so a restart does not answer the same update twice."""
+    """The Telegram updates the bot received: a redelivered update is not answered twice, and an update
+    whose replies did not reach Telegram (an outage, a crash) is handled again.
+
+    `digest` identifies the update's content: Telegram redelivers an update unchanged, while a Bot API
+    server that restarted its ids gives an old id to a new update (another digest). `state` is "pending"
+    until the update's replies were accepted by Telegram (or failed for a reason that will not change),
+    then "done"; a pending row keeps the update itself in `payload`.
+    """
 
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    digest: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(8), default="done", server_default="done")
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_check_in("state", UPDATE_STATES), name="ck_processed_updates_state"),
+        Index("ix_processed_updates_state_at", "state", "at"),
+    )
 
 
 # --------------------------------------------------------------------------------------------- engine
@@ -375,19 +393,83 @@ def table_names(url: str | URL | Engine) -> set[str]:
 # ----------------------------------------------------------------------------------- small write helpers
 
 
-def record_update(session: Session, update_id: int, now: dt.datetime) -> bool:
-    """Remember a Telegram update id; False when it was already handled (do not answer it again).
+# Telegram keeps an unconfirmed update for 24 hours: an id seen longer ago than this is not a redelivery.
+REDELIVERY_WINDOW = dt.timedelta(days=1)
 
-    Runs in its own savepoint, so a duplicate does not spoil the caller's transaction.
+
+def update_digest(payload: dict[str, Any]) -> str:
+    """A digest of an update's content (without its id): equal for a redelivery of the same update."""
+    import hashlib
+    import json
+
+    content = {k: v for k, v in payload.items() if k != "update_id"}
+    return hashlib.sha1(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def claim_update(
+    session: Session, update_id: int, digest: str, payload: dict[str, Any] | None, now: dt.datetime
+) -> str:
+    """Record a received update: "new" (first time), "again" (seen, but its replies never reached Telegram:
+    handle it again), or "duplicate" (already handled: do not answer it twice).
+
+    An old row with the same id and another digest is an earlier update of a Bot API server that restarted
+    its ids: it is replaced, and the update is new. Runs in its own savepoint; the caller commits.
     """
     from sqlalchemy.exc import IntegrityError
 
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdateRow(update_id=update_id, at=now))
-    except IntegrityError:
-        return False
-    return True
+    row = session.get(ProcessedUpdateRow, update_id)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    ProcessedUpdateRow(update_id=update_id, at=now, digest=digest, state="pending", payload=payload)
+                )
+        except IntegrityError:
+            return "duplicate"  # the same update, recorded by another process a moment ago
+        return "new"
+    same = row.digest == digest if row.digest is not None else row.at > now - REDELIVERY_WINDOW
+    if not same:
+        row.at, row.digest, row.state, row.payload = now, digest, "pending", payload
+        session.flush()
+        return "new"
+    return "again" if row.state == "pending" else "duplicate"
+
+
+def finish_update(session: Session, update_id: int, digest: str) -> None:
+    """The update's replies were accepted (or failed for good): it is done, its payload dropped."""
+    from sqlalchemy import update as sql_update
+
+    session.execute(
+        sql_update(ProcessedUpdateRow)
+        .where(ProcessedUpdateRow.update_id == update_id, ProcessedUpdateRow.digest == digest)
+        .values(state="done", payload=None)
+    )
+
+
+def pending_updates(session: Session, received_before: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
+    """Payloads of updates received before `received_before` (and within the redelivery window) whose
+    replies never reached Telegram, oldest first."""
+    from sqlalchemy import select
+
+    rows = session.scalars(
+        select(ProcessedUpdateRow)
+        .where(
+            ProcessedUpdateRow.state == "pending",
+            ProcessedUpdateRow.at < received_before,
+            ProcessedUpdateRow.at > now - REDELIVERY_WINDOW,
+            ProcessedUpdateRow.payload.is_not(None),
+        )
+        .order_by(ProcessedUpdateRow.at, ProcessedUpdateRow.update_id)
+    )
+    return [dict(r.payload) for r in rows]
+
+
+def record_update(session: Session, update_id: int, now: dt.datetime) -> bool:
+    """Remember a Telegram update id as handled (by id alone); False when it was already there."""
+    digest = f"id:{update_id}"
+    first = claim_update(session, update_id, digest, None, now) == "new"
+    finish_update(session, update_id, digest)
+    return first
 
 
 def audit(
@@ -413,6 +495,7 @@ def prune(
     """
     from sqlalchemy import delete
 
+    # Pending updates go too: past the redelivery window nobody waits for their answer any more.
     updates = session.execute(
         delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < now - updates_older_than)
     ).rowcount  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from bot.access import move_allowed_chat
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
 from bot.delivery import maybe_delivered
 from bot.logs import log_event
@@ -331,9 +332,18 @@ def _block_chat(session: Session, chat_id: int, now: dt.datetime, reason: str) -
     )
 
 
-def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime, row_id: int | None = None) -> bool:
-    """A group became a supergroup: move its subscription and pending rows to the new id. Returns
-    whether row `row_id` is still to be sent (False when the new chat already had it)."""
+def migrate_chat(
+    session: Session,
+    old: int,
+    new: int,
+    now: dt.datetime,
+    row_id: int | None = None,
+    configured: Sequence[int] = (),
+) -> bool:
+    """A group became a supergroup: move its allowlist entry (`configured`: the chats allowed in the
+    settings), its subscription and its pending rows to the new id. Returns whether row `row_id` is still to
+    be sent (False when the new chat already had it)."""
+    move_allowed_chat(session, old, new, now, configured)
     sub = session.get(SubscriptionRow, old)
     if sub is not None and session.get(SubscriptionRow, new) is None:
         session.add(
@@ -497,7 +507,9 @@ async def sweep(
                     continue
                 except ChatMigrated as exc:
                     new_chat = exc.new_chat_id
-                    if not await _in_db(session_factory, _migrate_chat, chat_id, new_chat, now(), row_id):
+                    if not await _in_db(
+                        session_factory, migrate_chat, chat_id, new_chat, now(), row_id, settings.allowed_chats
+                    ):
                         report.skipped.append(row_id)
                         break
                     chat_id = new_chat

@@ -110,7 +110,7 @@ def test_project_imports_form_no_cycle() -> None:
 LAYERS = [
     ["index"],
     ["bot.settings"],
-    ["bot.db", "bot.logs"],
+    ["bot.db", "bot.logs", "bot.delivery"],
     ["bot.access"],
     ["bot.tasks"],
     ["bot.replies", "bot.task_replies"],
@@ -118,7 +118,7 @@ LAYERS = [
     ["bot.uploads", "bot.reindex", "bot.task_import"],
     ["bot.services", "bot.ratelimit"],
     ["bot.handlers", "bot.handlers.common"],
-    ["bot.handlers.ask", "bot.handlers.admin", "bot.handlers.tasks"],
+    ["bot.handlers.ask", "bot.handlers.admin", "bot.handlers.tasks", "bot.handlers.inbox"],
     ["bot.reminder_job"],
     ["bot.app"],
     ["bot", "bot.cli", "bot.doctor", "bot.backup", "bot.health"],

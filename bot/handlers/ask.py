@@ -37,19 +37,17 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from bot import replies, task_replies
-from bot.db import FeedbackRow, QuestionRow, record_update, utcnow
-from bot.handlers.common import allowed, answer_button, blocking, send, sender_id, served
+from bot.db import FeedbackRow, QuestionRow, utcnow
+from bot.handlers.common import allowed, answer_button, blocking, refuse_stranger, send, sender_id, served
 from bot.logs import log_event
 from bot.services import services
 from bot.tasks import QuestionTasks, question_tasks
@@ -318,7 +316,7 @@ async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not question:
         chat_id = message.chat_id
         if not await allowed(context, chat_id, sender_id(update)):
-            await send(context, chat_id, replies.stranger_text(chat_id))
+            await refuse_stranger(context, message)
             return
         docs = await blocking(lambda: services(context).index.searcher.documents())
         examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
@@ -333,7 +331,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat_id = message.chat_id
     if not await allowed(context, chat_id, sender_id(update)):
-        await send(context, chat_id, replies.stranger_text(chat_id))
+        await refuse_stranger(context, message)
         return
     docs = await blocking(lambda: services(context).index.searcher.documents())
     in_group = message.chat.type != ChatType.PRIVATE
@@ -451,27 +449,6 @@ async def _on_vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
         )
     )
     await answer_button(query, replies.THANKS if saved else replies.GONE)
-
-
-# --------------------------------------------------------------------------------------------------
-# Updates already handled
-
-
-def _first_time(session_factory: Any, update_id: int) -> bool:
-    with session_factory() as session, session.begin():
-        return record_update(session, update_id, dt.datetime.now(dt.UTC))
-
-
-async def skip_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Group -1: stop an update that was already handled (redelivered after a crash or restart)."""
-    sessions = services(context).sessions
-    if not await blocking(lambda: _first_time(sessions, update.update_id)):
-        log.info("update %s already handled; skipped", update.update_id)
-        raise ApplicationHandlerStop
-
-
-def dedupe_handler() -> BaseHandler[Update, Any, Any]:
-    return TypeHandler(Update, skip_processed)
 
 
 def handlers() -> list[BaseHandler[Update, Any, Any]]:

@@ -86,6 +86,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+class CleanText(TypeDecorator[str]):
+    """Text without NUL characters. PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) bytes"),
+    SQLite keeps it: a message with one would be stored on one backend and crash on the other. User input
+    (questions, task texts, audit details, errors) goes into these columns with its NULs dropped."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.replace("\x00", "") if value is not None else None
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -105,13 +117,13 @@ class TaskRow(Base):
     __tablename__ = "tasks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanText)
     # Folded, lower-cased words of `text`: what an import matches a re-extracted candidate on.
-    text_key: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str | None] = mapped_column(Text)
+    text_key: Mapped[str] = mapped_column(CleanText)
+    owner: Mapped[str | None] = mapped_column(CleanText)
     deadline: Mapped[dt.date | None] = mapped_column(Date)
     recurrence: Mapped[str | None] = mapped_column(Text)
-    deadline_text: Mapped[str | None] = mapped_column(Text)
+    deadline_text: Mapped[str | None] = mapped_column(CleanText)
     status: Mapped[str] = mapped_column(String(16), default="open")
     review: Mapped[str] = mapped_column(String(16), default="candidate")
     source_doc: Mapped[str | None] = mapped_column(Text)
@@ -171,7 +183,7 @@ class ReminderRow(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
 
     __table_args__ = (
         UniqueConstraint("task_id", "chat_id", "due_at", "kind", name="uq_reminders_task_chat_due_kind"),
@@ -205,14 +217,14 @@ class AuditRow(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(CleanText)
 
 
 class FeedbackRow(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(CleanText)
     passages: Mapped[Any] = mapped_column(JSON)
     vote: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -231,7 +243,7 @@ class QuestionRow(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(CleanText)
     answered: Mapped[bool] = mapped_column(default=False)
     hits: Mapped[int] = mapped_column(Integer, default=0)
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)

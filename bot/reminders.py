@@ -2,9 +2,10 @@
 
 The database is the source of truth; the JobQueue only wakes `sweep` (every minute, say). A sweep:
 
-1. plans (`plan_due`): inserts an outbox row for every reminder whose due moment has come. The
-   unique key (task, chat, due moment, kind) makes planning idempotent, so two processes or two sweeps
-   may plan at once.
+1. plans (`plan_due`): inserts an outbox row for every reminder whose due moment has come, unless the
+   same task, chat and kind already has a row on that local day (so a changed reminder time does not
+   send the day's reminders again). The unique key (task, chat, due moment, kind) makes planning
+   idempotent, so two processes or two sweeps may plan at once.
 2. claims (`claim_batch`): marks a batch of pending rows as taken by this worker, atomically
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL; a single UPDATE ... RETURNING, which SQLite serialises).
    A claim older than `CLAIM_STALE_AFTER` (the worker died) can be taken again.
@@ -213,17 +214,23 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
     if not wanted:
         return 0
 
-    # Skip what is already there (the common case on every sweep), so a quiet sweep writes nothing.
-    oldest = min(w["due_at"] for w in wanted)
+    # Skip what is already there (the common case on every sweep), so a quiet sweep writes nothing. A row is
+    # "already there" for the same task, chat, kind and local day, whatever its time of day: after a change
+    # of CHIDAO_REMINDER_TIME the day's reminders already planned (or sent) are not planned again.
+    oldest = min(w["due_at"] for w in wanted) - dt.timedelta(days=1)
     existing = {
-        (r.task_id, r.chat_id, r.due_at, r.kind)
+        (r.task_id, r.chat_id, r.kind, r.due_at.astimezone(settings.tz).date())
         for r in session.execute(
-            select(ReminderRow.task_id, ReminderRow.chat_id, ReminderRow.due_at, ReminderRow.kind).where(
+            select(ReminderRow.task_id, ReminderRow.chat_id, ReminderRow.kind, ReminderRow.due_at).where(
                 ReminderRow.due_at >= oldest
             )
         )
     }
-    new = [w for w in wanted if (w["task_id"], w["chat_id"], w["due_at"], w["kind"]) not in existing]
+    new = [
+        w
+        for w in wanted
+        if (w["task_id"], w["chat_id"], w["kind"], w["due_at"].astimezone(settings.tz).date()) not in existing
+    ]
     for w in new:
         w.update(status="pending", created_at=now, attempts=0)
     return _insert_ignore(session, new)

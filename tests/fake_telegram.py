@@ -239,6 +239,7 @@ class FakeTelegram:
         self._down = False
         self._down_after_updates = False
         self._connections: set[Any] = set()
+        self._migrated: dict[int, int] = {}
         self._port = 0
         self.outages = 0
 
@@ -520,6 +521,14 @@ class FakeTelegram:
 
     def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         chat_id = _require_int(params, "chat_id")
+        with self._lock:
+            moved_to = self._migrated.get(chat_id)
+        if moved_to is not None:
+            raise TelegramAPIError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": moved_to},
+            )
         text = self._validated_text(params)
         markup = self._validated_markup(params)
         with self._lock:
@@ -824,6 +833,25 @@ class FakeTelegram:
             self._messages[(chat_id, msg["message_id"])] = msg
             public = _public(msg)
         return self._push_update("message", public)
+
+    def feed_migration(self, old_chat_id: int, new_chat_id: int, user_id: int) -> tuple[int, int]:
+        """A group upgraded to a supergroup, as Telegram reports it: a service message with
+        `migrate_to_chat_id` in the old group, one with `migrate_from_chat_id` in the new supergroup. From
+        now on, sending to the old group fails with "group chat was upgraded" and the new id. Returns the
+        two update ids."""
+        with self._lock:
+            old = self._new_message(old_chat_id, from_bot=False, text="", user_id=user_id, chat_type="group")
+            del old["text"]
+            old["migrate_to_chat_id"] = new_chat_id
+            self._messages[(old_chat_id, old["message_id"])] = old
+            self._chats[new_chat_id] = _chat(new_chat_id, "supergroup")
+            new = self._new_message(new_chat_id, from_bot=False, text="", user_id=user_id, chat_type="supergroup")
+            del new["text"]
+            new["migrate_from_chat_id"] = old_chat_id
+            self._messages[(new_chat_id, new["message_id"])] = new
+            self._migrated[old_chat_id] = new_chat_id
+            old_public, new_public = _public(old), _public(new)
+        return self._push_update("message", old_public), self._push_update("message", new_public)
 
     def redeliver(self, update_id: int) -> None:
         """Offer an already confirmed update again, as Telegram does when a crash lost the confirmation."""

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import reminders, tasks
 from bot.app import build_application
+from bot.db import ProcessedUpdateRow, ReminderRow
 from bot.reminder_job import sweep_job
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP
 from tests.dbfixtures import Clock, vn
@@ -85,3 +89,143 @@ async def test_reminder_read_timeout_after_acceptance_is_delivered_once(
     assert len([c for c in sent if c.params["chat_id"] == ALLOWED_GROUP]) == 1
     (row,) = outbox(bot_sessions)
     assert row.status == "sent" and (row.last_error or "").startswith("unconfirmed: TimedOut")
+
+
+# --------------------------------------------------------------------------------------------------
+# A. A Bot API server that restarted its update ids, with an old database: every update answered
+
+
+def answers_to(fake: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
+    return [m for m in fake.sent_messages(chat_id) if "2.340.000" in m["text"] or "đảng viên" in m["text"]]
+
+
+async def test_update_ids_restarting_with_an_old_database_every_update_answered(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    questions = ["mức lương cơ sở", "kết nạp đảng viên học sinh"] * 4
+    async with running(bot_settings, index_handle, bot_sessions, clock):
+        for q in questions:
+            fake_telegram.feed_message(ADMIN_ID, q)
+        await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=len(questions), timeout=20)
+    # The Bot API server lost its state (or a new one took over): update ids start from 1 again.
+    fake_telegram.restart_update_ids()
+    clock.advance(hours=3)
+    async with running(bot_settings, index_handle, bot_sessions, clock):
+        for q in questions:
+            fake_telegram.feed_message(ADMIN_ID, q)
+        await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2 * len(questions), timeout=20)
+        # A redelivery of the same update (the confirmation was lost) is still not answered twice.
+        fake_telegram.redeliver(1)
+        fake_telegram.feed_message(ADMIN_ID, "mức lương cơ sở")
+        await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2 * len(questions) + 1, timeout=20)
+    assert len(answers_to(fake_telegram, ADMIN_ID)) == 2 * len(questions) + 1
+    with bot_sessions() as s:
+        states = s.scalars(select(ProcessedUpdateRow.state)).all()
+    assert set(states) == {"done"}
+
+
+async def test_prune_on_a_schedule_deletes_old_update_ids_and_finished_reminders(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    from bot.reminder_job import prune_job
+
+    settings = bot_settings.model_copy(update={"prune_updates_days": 3, "prune_outbox_days": 30})
+    with bot_sessions() as s:
+        task = tasks.add_task(s, "Việc cũ", D(2026, 10, 1), None, ADMIN_ID, None, now=clock() - dt.timedelta(days=70))
+        for days, status in [(40, "sent"), (40, "skipped"), (40, "failed"), (10, "sent")]:
+            s.add(
+                ReminderRow(
+                    task_id=task.id, chat_id=ALLOWED_GROUP, due_at=clock() - dt.timedelta(days=days),
+                    kind=f"offset-{days}-{status}", status=status, created_at=clock(),
+                )
+            )  # fmt: skip
+        for update_id, days in [(1, 5), (2, 4), (3, 1)]:
+            s.add(ProcessedUpdateRow(update_id=update_id, at=clock() - dt.timedelta(days=days), state="done"))
+        s.commit()
+    async with running(settings, index_handle, bot_sessions, clock) as app:
+        job = prune_job(app)
+        assert job is not None and job.job.trigger.interval.total_seconds() == 3600  # scheduled hourly
+        await job.run(app)
+    with bot_sessions() as s:
+        assert s.scalars(select(ProcessedUpdateRow.update_id)).all() == [3]
+        left = {(r.kind, r.status) for r in s.scalars(select(ReminderRow))}
+    assert left == {("offset-10-sent", "sent")}
+
+
+# --------------------------------------------------------------------------------------------------
+# C. No update lost: questions fetched just before an outage are answered once after it
+
+
+class _Retries(logging.Handler):
+    """Counts the transport's failed tries of sendMessage (the bot's own log lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.changed = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("sendMessage failed"):
+            self.count += 1
+            self.changed.set()
+
+
+async def test_questions_fetched_before_an_outage_are_answered_once_after_it(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    members = [601, 602, 603, 604, 605]
+    retries = _Retries()
+    logging.getLogger().addHandler(retries)
+    try:
+        async with running(bot_settings, index_handle, bot_sessions, clock):
+            fake_telegram.go_down_after_next_updates()
+            asked = [
+                fake_telegram.feed_message(ALLOWED_GROUP, f"/hoi {QUESTION}", user_id=m, chat_type="group")
+                for m in members
+            ]
+            await until(lambda: fake_telegram.outages == 1, what="the outage")
+            # The outage lasts until every reply was refused more often than a transport that gives up after
+            # four retries would try (the bot of the issue lost these answers that way).
+            await until(lambda: retries.count >= 5 * len(members), timeout=60, what="retries during the outage")
+            fake_telegram.come_up()
+            await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=len(members), timeout=60)
+            await until(lambda: _all_done(bot_sessions, asked), what="updates marked done")
+    finally:
+        logging.getLogger().removeHandler(retries)
+    replies = fake_telegram.sent_messages(ALLOWED_GROUP)
+    answered = sorted(m["reply_to_message"]["from"]["id"] for m in replies)
+    assert answered == members  # each question answered, exactly once
+    assert all("2.340.000" in m["text"] for m in replies)
+
+
+def _all_done(sessions: sessionmaker[Session], update_ids: list[int]) -> bool:
+    with sessions() as s:
+        rows = s.scalars(select(ProcessedUpdateRow).where(ProcessedUpdateRow.update_id.in_(update_ids))).all()
+        return len(rows) == len(update_ids) and all(r.state == "done" for r in rows)
+
+
+async def test_pending_update_of_a_crashed_process_is_answered_at_the_next_start(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    """A process fetched and confirmed a question, could not deliver its answer, and died: the next start
+    answers it from the database (Telegram will not send it again)."""
+    from telegram import Update
+
+    from bot.db import claim_update, update_digest
+
+    update_id = fake_telegram.feed_message(ADMIN_ID, QUESTION)
+    with fake_telegram._lock:  # the update as the dead process received it; Telegram forgot it (confirmed)
+        payload = dict(fake_telegram._history[update_id])
+        fake_telegram._updates.clear()
+    digest = update_digest(Update.de_json(payload, None).to_dict())  # type: ignore[arg-type]
+    with bot_sessions() as s:
+        assert claim_update(s, update_id, digest, payload, clock() - dt.timedelta(minutes=5)) == "new"
+        s.commit()
+    async with running(bot_settings, index_handle, bot_sessions, clock):
+        await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), timeout=20)
+        await until(lambda: _all_done(bot_sessions, [update_id]), what="the update marked done")
+    assert len(answers_to(fake_telegram, ADMIN_ID)) == 1

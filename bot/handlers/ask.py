@@ -117,12 +117,13 @@ def _checked(data: str) -> str:
 
 
 def decode_callback(data: str) -> More | FullText | Vote | None:
-    """Parse button data; None for anything malformed (old or forged buttons)."""
-    if m := re.fullmatch(r"m:(\d+):(\d+)", data):
+    """Parse button data; None for anything malformed (old or forged buttons). Numbers have at most 9
+    digits: a larger one is no row id (the database would refuse it)."""
+    if m := re.fullmatch(r"m:(\d{1,9}):(\d{1,9})", data):
         return More(int(m[1]), int(m[2]))
-    if m := re.fullmatch(r"t:([0-9a-f]{8}):(\d+)", data):
+    if m := re.fullmatch(r"t:([0-9a-f]{8}):(\d{1,9})", data):
         return FullText(m[1], int(m[2]))
-    if m := re.fullmatch(r"f:(\d+):([+-]):((?:[0-9a-f]{8}\.\d+)(?:,[0-9a-f]{8}\.\d+)*)?", data):
+    if m := re.fullmatch(r"f:(\d{1,9}):([+-]):((?:[0-9a-f]{8}\.\d{1,9})(?:,[0-9a-f]{8}\.\d{1,9})*)?", data):
         refs = tuple((k, int(p)) for k, p in (r.split(".") for r in m[3].split(","))) if m[3] else ()
         return Vote(int(m[1]), 1 if m[2] == "+" else -1, refs)
     return None

@@ -136,7 +136,10 @@ def install(application: Any, *, interval: float = INBOX_INTERVAL) -> None:
         except Exception:  # noqa: BLE001 - the next run tries again
             log.exception("inbox: could not hand back pending updates")
 
+    # At start a one-off job (a repeating job whose first moment passed before the scheduler started would
+    # wait a whole interval), then the repeating one.
+    job_queue.run_once(callback, when=0.0, name=JOB_NAME, job_kwargs={"misfire_grace_time": None})
     job_queue.run_repeating(
-        callback, interval=interval, first=0.0, name=JOB_NAME,
+        callback, interval=interval, first=interval, name=JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )  # fmt: skip

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_ID = re.compile(r"#?(\d{1,12})")
+_ID = re.compile(r"#?(\d{1,9})")  # a task id fits in 9 digits (an INTEGER column)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -153,12 +153,16 @@ async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     user_id = sender_id(update) or message.chat_id
     at = now(context)
-    task = await _db(
-        context,
-        lambda s: add_task(
-            s, text, parsed.date, None, user_id, message.chat_id, deadline_text=parsed.text, now=at
-        ),
-    )
+    try:
+        task = await _db(
+            context,
+            lambda s: add_task(
+                s, text, parsed.date, None, user_id, message.chat_id, deadline_text=parsed.text, now=at
+            ),
+        )
+    except ValueError:  # nothing left of the text once normalised (only invisible characters)
+        await reply(context, message, task_replies.ADD_USAGE)
+        return
     await reply(context, message, task_replies.task_added_text(task, day))
 
 

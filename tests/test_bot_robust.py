@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import reminders, tasks
 from bot.app import build_application
-from bot.db import ProcessedUpdateRow, ReminderRow
+from bot.db import AllowedChatRow, ProcessedUpdateRow, ReminderRow
 from bot.reminder_job import sweep_job
-from tests.conftest import ADMIN_ID, ALLOWED_GROUP
+from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.dbfixtures import Clock, vn
 from tests.fake_telegram import FakeTelegram, running_application
 
@@ -229,3 +229,238 @@ async def test_pending_update_of_a_crashed_process_is_answered_at_the_next_start
         await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), timeout=20)
         await until(lambda: _all_done(bot_sessions, [update_id]), what="the update marked done")
     assert len(answers_to(fake_telegram, ADMIN_ID)) == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# D. Access is one decision
+
+
+MEMBER = 501
+
+
+async def say(
+    fake: FakeTelegram, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
+) -> dict[str, Any]:
+    """Feed a message; return the bot's next message in that chat."""
+    before = len(fake.sent_messages(chat_id))
+    fake.feed_message(chat_id, text, user_id=user_id, chat_type=chat_type)
+    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
+    return fake.sent_messages(chat_id)[before]
+
+
+def reminders_to(fake: FakeTelegram, chat_id: int) -> list[str]:
+    return [m["text"] for m in fake.sent_messages(chat_id) if "Nhắc hạn công việc #" in m["text"]]
+
+
+async def test_deny_ends_the_chats_reminders_and_allow_does_not_bring_them_back(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    group = -4004
+    async with running(bot_settings, index_handle, bot_sessions, clock) as app:
+        assert "Đã cấp quyền" in (await say(fake_telegram, ADMIN_ID, f"/allow {group}"))["text"]
+        with bot_sessions() as s:
+            reminders.subscribe(s, group, ADMIN_ID, clock())
+            tasks.add_task(s, "Gửi báo cáo sơ kết", D(2026, 12, 10), None, ADMIN_ID, None, now=clock())
+            s.commit()
+        msg = await say(fake_telegram, ADMIN_ID, f"/deny {group}")
+        assert "Đã thu hồi quyền" in msg["text"] and "Đã dừng nhắc hạn công việc" in msg["text"]
+        msg = await say(fake_telegram, ADMIN_ID, f"/allow {group}")
+        assert "Đã cấp quyền" in msg["text"] and "vẫn đang dừng" in msg["text"] and "/subscribe" in msg["text"]
+        # Allowed again: its members are served; its reminders stay ended.
+        msg = await say(fake_telegram, group, f"/hoi {QUESTION}", user_id=MEMBER, chat_type="group")
+        assert "2.340.000" in msg["text"]
+        clock.set(vn(2026, 12, 3, 8, 0))  # the 7-day reminder is due
+        job = sweep_job(app)
+        assert job is not None
+        await job.run(app)
+    assert reminders_to(fake_telegram, group) == []
+    with bot_sessions() as s:
+        assert not reminders.is_subscribed(s, group) and reminders.outbox(s, group) == []
+
+
+async def test_admins_list_and_end_any_chats_subscription_from_anywhere(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    with bot_sessions() as s:
+        reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
+        s.commit()
+    async with running(bot_settings, index_handle, bot_sessions, clock):
+        msg = await say(fake_telegram, ADMIN_ID, "/chat_subscriptions")
+        assert f"{ALLOWED_GROUP}: đang nhận nhắc hạn" in msg["text"]
+        # A member of the group is no admin: refused, nothing changes.
+        msg = await say(
+            fake_telegram, ALLOWED_GROUP, f"/unsubscribe_chat {ALLOWED_GROUP}", user_id=MEMBER, chat_type="group"
+        )
+        assert "quản trị" in msg["text"]
+        with bot_sessions() as s:
+            assert reminders.is_subscribed(s, ALLOWED_GROUP)
+        msg = await say(fake_telegram, ADMIN_ID, f"/unsubscribe_chat {ALLOWED_GROUP}")
+        assert "Đã dừng nhắc hạn" in msg["text"]
+        msg = await say(fake_telegram, ADMIN_ID, f"/chat_subscriptions {ALLOWED_GROUP}")
+        assert f"{ALLOWED_GROUP}: đã dừng nhắc hạn" in msg["text"]
+        msg = await say(fake_telegram, ADMIN_ID, "/unsubscribe_chat 99999999999999999999")
+        assert msg["text"].startswith("Cách dùng")
+    with bot_sessions() as s:
+        assert not reminders.is_subscribed(s, ALLOWED_GROUP)
+
+
+@pytest.mark.parametrize("allowed_by", ["allow", "settings"])
+async def test_group_upgraded_to_a_supergroup_keeps_its_access_and_reminders(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock, allowed_by: str,
+) -> None:
+    from bot.access import chat_allowed
+
+    old = ALLOWED_GROUP if allowed_by == "settings" else -5005
+    new = -1000000005005
+    with bot_sessions() as s:
+        if allowed_by == "allow":
+            s.add(AllowedChatRow(chat_id=old, added_by=ADMIN_ID, added_at=clock()))
+        reminders.subscribe(s, old, ADMIN_ID, clock())
+        tasks.add_task(s, "Gửi báo cáo sơ kết", D(2026, 12, 10), None, ADMIN_ID, None, now=clock())
+        s.commit()
+    async with running(bot_settings, index_handle, bot_sessions, clock) as app:
+        # The group is used before its upgrade (its access is cached by the bot).
+        assert "2.340.000" in (await say(fake_telegram, old, f"/hoi {QUESTION}", user_id=MEMBER, chat_type="group"))[
+            "text"
+        ]
+        fake_telegram.feed_migration(old, new, user_id=MEMBER)
+
+        def moved() -> bool:
+            with bot_sessions() as s:
+                return chat_allowed(s, new) and reminders.is_subscribed(s, new)
+
+        await until(moved, what="the allowlist entry and the subscription moved")
+        msg = await say(fake_telegram, new, f"/hoi {QUESTION}", user_id=MEMBER, chat_type="supergroup")
+        assert "2.340.000" in msg["text"]
+        clock.set(vn(2026, 12, 3, 8, 0))
+        job = sweep_job(app)
+        assert job is not None
+        await job.run(app)
+    assert len(reminders_to(fake_telegram, new)) == 1 and reminders_to(fake_telegram, old) == []
+    with bot_sessions() as s:
+        assert not reminders.is_subscribed(s, old)
+
+
+# --------------------------------------------------------------------------------------------------
+# E. Strangers' floods never delay answers
+
+
+async def test_stranger_flood_during_a_real_question(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    strangers = [STRANGER_ID, STRANGER_ID + 1, -7007]
+    async with running(bot_settings, index_handle, bot_sessions, clock):
+        await say(fake_telegram, ADMIN_ID, "mức lương cơ sở")  # the bot is up and has answered once
+        for i in range(600):
+            chat = strangers[i % 3]
+            text = f"@{fake_telegram.bot_username} cho hỏi {i}" if chat < 0 else f"cho hỏi {i}"
+            fake_telegram.feed_message(chat, text, user_id=STRANGER_ID, chat_type="group" if chat < 0 else "private")
+        fake_telegram.feed_message(ADMIN_ID, QUESTION)
+        await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2, timeout=2.0)  # within 2 s
+        # Each stranger's chat got one refusal; the rest of the flood, silence.
+        await fake_telegram.await_for("sendMessage", lambda c: c.params["chat_id"] in strangers, count=3)
+        last = fake_telegram.feed_message(ADMIN_ID, "kết nạp đảng viên học sinh")
+        await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=3, timeout=10)
+        fake_telegram.wait_confirmed(last - 1)
+    refusals = [c for c in fake_telegram.calls_of("sendMessage") if c.params["chat_id"] in strangers]
+    assert sorted(c.params["chat_id"] for c in refusals) == sorted(strangers)
+    assert all(str(c.params["chat_id"]) in c.params["text"] for c in refusals)
+    with bot_sessions() as s:  # strangers' updates cost the database nothing
+        assert len(s.scalars(select(ProcessedUpdateRow)).all()) == 3
+
+
+# --------------------------------------------------------------------------------------------------
+# F. A changed reminder time does not send the day's reminders again
+
+
+async def test_changed_reminder_time_and_restart_the_same_day_sends_nothing_again(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    with bot_sessions() as s:
+        reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
+        for i in range(3):
+            tasks.add_task(s, f"Việc {i}", D(2026, 12, 4 + i), None, ADMIN_ID, None, now=clock())
+        s.commit()
+    clock.set(vn(2026, 12, 3, 8, 0))  # CHIDAO_REMINDER_TIME=08:00: three reminders and none overdue
+    async with running(bot_settings, index_handle, bot_sessions, clock) as app:
+        await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=3, timeout=20)
+    assert len(reminders_to(fake_telegram, ALLOWED_GROUP)) == 3
+    for later in (dt.time(9, 30), dt.time(7, 0)):  # moved later, then earlier, each with a restart
+        clock.set(vn(2026, 12, 3, 10, 0))
+        settings = bot_settings.model_copy(update={"reminder_time": later})
+        async with running(settings, index_handle, bot_sessions, clock) as app:
+            job = sweep_job(app)
+            assert job is not None
+            await job.run(app)  # after the start-up sweep
+    assert len(reminders_to(fake_telegram, ALLOWED_GROUP)) == 3
+    clock.set(vn(2026, 12, 4, 7, 0))  # the next day, at the new time: that day's reminders go out
+    async with running(settings, index_handle, bot_sessions, clock) as app:
+        await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=4, timeout=20)
+
+
+# --------------------------------------------------------------------------------------------------
+# G. Inputs that crashed handlers get a clear reply
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_inputs_that_crashed_handlers_get_a_clear_reply(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    errors = _Errors()
+    logging.getLogger().addHandler(errors)
+    try:
+        async with running(bot_settings, index_handle, bot_sessions, clock):
+            answer = await say(fake_telegram, ADMIN_ID, "mức lương\x00 cơ sở")  # NUL: PostgreSQL refuses it
+            assert "2.340.000" in answer["text"]
+            big = "9" * 20
+            for data in (f"m:{big}:0", f"f:{big}:+:", f"tk:a:{big}", f"t:0123abcd:{big}"):
+                fake_telegram.feed_callback(ADMIN_ID, answer["message_id"], data)
+            await fake_telegram.await_for("answerCallbackQuery", count=4, timeout=10)
+            for text in (f"/allow {big}", f"/deny -{big}", "/done 99999999999", "/task_add 20/12/2026 \u200b"):
+                msg = await say(fake_telegram, ADMIN_ID, text)
+                assert msg["text"].startswith("Cách dùng"), (text, msg["text"])
+    finally:
+        logging.getLogger().removeHandler(errors)
+    assert [r.getMessage() for r in errors.records] == []
+    with bot_sessions() as s:
+        assert s.scalars(select(AllowedChatRow)).all() == []
+
+
+async def test_debug_logs_keep_only_a_prefix_of_message_texts(
+    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    import io
+
+    from bot.logs import TEXT_PREFIX, setup_logging
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.level
+    handler = setup_logging(bot_settings.model_copy(update={"log_level": "DEBUG"}), stream=stream)
+    question = "chế độ phụ cấp đặc thù cho cán bộ ban tổ chức cấp tỉnh năm 2024 thế nào"
+    try:
+        async with running(bot_settings, index_handle, bot_sessions, clock):
+            await say(fake_telegram, ADMIN_ID, question)
+            await say(fake_telegram, ADMIN_ID, "mức lương cơ sở")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved)
+    logs = stream.getvalue()
+    assert "level=debug" in logs and question[:TEXT_PREFIX] in logs  # debug lines were written, with a prefix
+    assert question[: TEXT_PREFIX + 1] not in logs
+    assert "2.340.000 đồng/tháng, áp dụng cho cán bộ" not in logs  # nor the full answer

@@ -458,9 +458,10 @@ def finish_update(session: Session, update_id: int, digest: str) -> None:
     )
 
 
-def pending_updates(session: Session, received_before: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
+def take_pending_updates(session: Session, received_before: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
     """Payloads of updates received before `received_before` (and within the redelivery window) whose
-    replies never reached Telegram, oldest first."""
+    replies never reached Telegram, oldest first. Their time is moved to `now`, so another process looking
+    at the same moment does not take them too (`FOR UPDATE SKIP LOCKED` on PostgreSQL). The caller commits."""
     from sqlalchemy import select
 
     rows = session.scalars(
@@ -472,8 +473,13 @@ def pending_updates(session: Session, received_before: dt.datetime, now: dt.date
             ProcessedUpdateRow.payload.is_not(None),
         )
         .order_by(ProcessedUpdateRow.at, ProcessedUpdateRow.update_id)
-    )
-    return [dict(r.payload) for r in rows]
+        .with_for_update(skip_locked=True)
+    ).all()
+    payloads = [dict(r.payload) for r in rows]
+    for row in rows:
+        row.at = now
+    session.flush()
+    return payloads
 
 
 def record_update(session: Session, update_id: int, now: dt.datetime) -> bool:

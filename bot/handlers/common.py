@@ -140,9 +140,13 @@ async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if is_admin(update, context):
         return False
     query = update.callback_query
+    message = update.effective_message
     if query is not None:
         await answer_button(query, replies.NOT_ADMIN)
-    elif update.effective_message is not None:
-        await reply(context, update.effective_message, replies.NOT_ADMIN)
+    elif message is not None and (
+        await allowed(context, message.chat_id, sender_id(update))
+        or services(context).access.may_refuse(message.chat_id)  # strangers: once per chat per period
+    ):
+        await reply(context, message, replies.NOT_ADMIN)
     log.info("user %s refused an admin action", sender_id(update))
     return True

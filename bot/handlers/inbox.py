@@ -10,7 +10,9 @@ updates whose replies never reached Telegram.
   (`bot.delivery.not_delivered`, after the transport's retries).
 - Last (group LAST_GROUP): the update is done unless one of its replies was not delivered; then it stays
   pending and `install`'s job hands it to the application again (every INBOX_INTERVAL seconds, for updates
-  pending longer than RETRY_AFTER), as it does at start-up after a crash.
+  pending longer than RETRY_AFTER), as it does at start-up after a crash (then every pending update of the
+  last day is handed back at once). With several replicas, a replica that starts may thus answer again a
+  question another replica is still trying to deliver.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
-from bot.db import claim_update, finish_update, pending_updates, update_digest
+from bot.db import claim_update, finish_update, take_pending_updates, update_digest
 from bot.handlers.common import Outcome, begin_outcome, blocking, current_outcome, is_stranger
 from bot.services import SERVICES_KEY, Services, services
 
@@ -32,7 +34,9 @@ FIRST_GROUP = -1
 LAST_GROUP = 1000
 JOB_NAME = "inbox-retry"
 INBOX_INTERVAL = 60.0  # seconds between two looks for pending updates
-RETRY_AFTER = dt.timedelta(minutes=2)  # an update pending this long is handed to the application again
+# An update pending this long is handed to the application again: longer than the transport retries a reply
+# (bot.ratelimit.RETRY_WINDOW), so no live process is still trying to answer it.
+RETRY_AFTER = dt.timedelta(minutes=15)
 IN_FLIGHT_KEY = "inbox_in_flight"  # application.bot_data: update ids being handled in this process
 
 
@@ -105,8 +109,8 @@ async def hand_back_pending(application: Any, *, received_before_now: bool = Fal
     now = svc.clock()
 
     def load() -> list[dict[str, Any]]:
-        with svc.sessions() as session:
-            return pending_updates(session, now if received_before_now else now - RETRY_AFTER, now)
+        with svc.sessions() as session, session.begin():
+            return take_pending_updates(session, now if received_before_now else now - RETRY_AFTER, now)
 
     flights: set[int] = application.bot_data.setdefault(IN_FLIGHT_KEY, set())
     count = 0

@@ -29,7 +29,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from bot import reminder_job, replies
 from bot.access import Access
 from bot.db import make_session_factory, utcnow
-from bot.handlers import admin, ask, chat, errors, tasks
+from bot.handlers import admin, ask, chat, errors, inbox, tasks
 from bot.logs import install_log_redaction
 from bot.ratelimit import rate_limiter
 from bot.services import SERVICES_KEY, Clock, Services
@@ -110,7 +110,7 @@ def build_application(
         .rate_limiter(rate_limiter())
         .concurrent_updates(CONCURRENT_UPDATES)
         .connect_timeout(10)
-        .read_timeout(15)
+        .read_timeout(settings.telegram_read_timeout)
         .write_timeout(15)
         .pool_timeout(10)
         .post_init(_post_init)
@@ -120,7 +120,7 @@ def build_application(
     application.bot_data[SERVICES_KEY] = services
 
     # ---- the ordered handler block: the first matching handler of group 0 wins ----
-    application.add_handler(ask.dedupe_handler(), group=-1)
+    application.add_handler(inbox.first_handler(), group=inbox.FIRST_GROUP)  # record, or stop a duplicate
     for handler in ask.handlers():  # /start /help /hoi /ask and the answer buttons
         application.add_handler(handler)
     # >>> ADMIN AND TASK HANDLERS GO HERE, before the catch-all text handlers: <<<
@@ -128,7 +128,10 @@ def build_application(
     application.add_handlers(tasks.handlers())  # /tasks /task /task_add /done /subscribe ...
     reminder_job.install(application)  # reminder sweep: once at start, then every minute
     application.add_handlers(chat.handlers())  # photos, stickers, unknown commands: a short answer
+    reminder_job.install_prune(application)  # handled updates and finished reminders, every hour
+    inbox.install(application)  # updates whose replies never reached Telegram: at start, then every minute
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies
         application.add_handler(handler)
+    application.add_handler(inbox.last_handler(), group=inbox.LAST_GROUP)  # done, or pending again
     application.add_error_handler(errors.on_error)
     return application

@@ -90,6 +90,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+class CleanText(TypeDecorator[str]):
+    """Text without NUL characters. PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) bytes"),
+    SQLite keeps it: a message with one would be stored on one backend and crash on the other. User input
+    (questions, task texts, audit details, errors) goes into these columns with its NULs dropped."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value.replace("\x00", "") if value is not None else None
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -109,13 +121,13 @@ class TaskRow(Base):
     __tablename__ = "tasks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(CleanText)
     # Folded, lower-cased words of `text`: what an import matches a re-extracted candidate on.
-    text_key: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str | None] = mapped_column(Text)
+    text_key: Mapped[str] = mapped_column(CleanText)
+    owner: Mapped[str | None] = mapped_column(CleanText)
     deadline: Mapped[dt.date | None] = mapped_column(Date)
     recurrence: Mapped[str | None] = mapped_column(Text)
-    deadline_text: Mapped[str | None] = mapped_column(Text)
+    deadline_text: Mapped[str | None] = mapped_column(CleanText)
     status: Mapped[str] = mapped_column(String(16), default="open")
     review: Mapped[str] = mapped_column(String(16), default="candidate")
     source_doc: Mapped[str | None] = mapped_column(Text)
@@ -213,7 +225,7 @@ class ReminderRow(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(CleanText)
 
     __table_args__ = (
         UniqueConstraint("task_id", "chat_id", "due_at", "kind", name="uq_reminders_task_chat_due_kind"),
@@ -247,7 +259,7 @@ class AuditRow(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(CleanText)
 
 
 class FeedbackRow(Base):
@@ -257,7 +269,7 @@ class FeedbackRow(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(CleanText)
     passages: Mapped[Any] = mapped_column(JSON)
     vote: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -281,7 +293,7 @@ class QuestionRow(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    question: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(CleanText)
     answered: Mapped[bool] = mapped_column(default=False)
     hits: Mapped[int] = mapped_column(Integer, default=0)
     elapsed_ms: Mapped[int | None] = mapped_column(Integer)
@@ -310,13 +322,31 @@ class AnswerPageRow(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+UPDATE_STATES = ("pending", "done")
+
+
 class ProcessedUpdateRow(Base):
-    """Telegram update ids already handled, so a restart does not answer the same update twice."""
+    """The Telegram updates the bot received: a redelivered update is not answered twice, and an update
+    whose replies did not reach Telegram (an outage, a crash) is handled again.
+
+    `digest` identifies the update's content: Telegram redelivers an update unchanged, while a Bot API
+    server that restarted its ids gives an old id to a new update (another digest). `state` is "pending"
+    until the update's replies were accepted by Telegram (or failed for a reason that will not change),
+    then "done"; a pending row keeps the update itself in `payload`.
+    """
 
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    digest: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(8), default="done", server_default="done")
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint(_check_in("state", UPDATE_STATES), name="ck_processed_updates_state"),
+        Index("ix_processed_updates_state_at", "state", "at"),
+    )
 
 
 # --------------------------------------------------------------------------------------------- engine
@@ -448,19 +478,89 @@ def table_names(url: str | URL | Engine) -> set[str]:
 # ----------------------------------------------------------------------------------- small write helpers
 
 
-def record_update(session: Session, update_id: int, now: dt.datetime) -> bool:
-    """Remember a Telegram update id; False when it was already handled (do not answer it again).
+# Telegram keeps an unconfirmed update for 24 hours: an id seen longer ago than this is not a redelivery.
+REDELIVERY_WINDOW = dt.timedelta(days=1)
 
-    Runs in its own savepoint, so a duplicate does not spoil the caller's transaction.
+
+def update_digest(payload: dict[str, Any]) -> str:
+    """A digest of an update's content (without its id): equal for a redelivery of the same update."""
+    import hashlib
+    import json
+
+    content = {k: v for k, v in payload.items() if k != "update_id"}
+    return hashlib.sha1(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def claim_update(
+    session: Session, update_id: int, digest: str, payload: dict[str, Any] | None, now: dt.datetime
+) -> str:
+    """Record a received update: "new" (first time), "again" (seen, but its replies never reached Telegram:
+    handle it again), or "duplicate" (already handled: do not answer it twice).
+
+    An old row with the same id and another digest is an earlier update of a Bot API server that restarted
+    its ids: it is replaced, and the update is new. Runs in its own savepoint; the caller commits.
     """
     from sqlalchemy.exc import IntegrityError
 
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdateRow(update_id=update_id, at=now))
-    except IntegrityError:
-        return False
-    return True
+    row = session.get(ProcessedUpdateRow, update_id)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    ProcessedUpdateRow(update_id=update_id, at=now, digest=digest, state="pending", payload=payload)
+                )
+        except IntegrityError:
+            return "duplicate"  # the same update, recorded by another process a moment ago
+        return "new"
+    same = row.digest == digest if row.digest is not None else row.at > now - REDELIVERY_WINDOW
+    if not same:
+        row.at, row.digest, row.state, row.payload = now, digest, "pending", payload
+        session.flush()
+        return "new"
+    return "again" if row.state == "pending" else "duplicate"
+
+
+def finish_update(session: Session, update_id: int, digest: str) -> None:
+    """The update's replies were accepted (or failed for good): it is done, its payload dropped."""
+    from sqlalchemy import update as sql_update
+
+    session.execute(
+        sql_update(ProcessedUpdateRow)
+        .where(ProcessedUpdateRow.update_id == update_id, ProcessedUpdateRow.digest == digest)
+        .values(state="done", payload=None)
+    )
+
+
+def take_pending_updates(session: Session, received_before: dt.datetime, now: dt.datetime) -> list[dict[str, Any]]:
+    """Payloads of updates received before `received_before` (and within the redelivery window) whose
+    replies never reached Telegram, oldest first. Their time is moved to `now`, so another process looking
+    at the same moment does not take them too (`FOR UPDATE SKIP LOCKED` on PostgreSQL). The caller commits."""
+    from sqlalchemy import select
+
+    rows = session.scalars(
+        select(ProcessedUpdateRow)
+        .where(
+            ProcessedUpdateRow.state == "pending",
+            ProcessedUpdateRow.at < received_before,
+            ProcessedUpdateRow.at > now - REDELIVERY_WINDOW,
+            ProcessedUpdateRow.payload.is_not(None),
+        )
+        .order_by(ProcessedUpdateRow.at, ProcessedUpdateRow.update_id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    payloads = [dict(r.payload) for r in rows]
+    for row in rows:
+        row.at = now
+    session.flush()
+    return payloads
+
+
+def record_update(session: Session, update_id: int, now: dt.datetime) -> bool:
+    """Remember a Telegram update id as handled (by id alone); False when it was already there."""
+    digest = f"id:{update_id}"
+    first = claim_update(session, update_id, digest, None, now) == "new"
+    finish_update(session, update_id, digest)
+    return first
 
 
 def audit(
@@ -486,6 +586,7 @@ def prune(
     """
     from sqlalchemy import delete
 
+    # Pending updates go too: past the redelivery window nobody waits for their answer any more.
     updates = session.execute(
         delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < now - updates_older_than)
     ).rowcount  # type: ignore[attr-defined]

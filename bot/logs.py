@@ -20,7 +20,9 @@ Rules that keep the logs safe to ship to a log collector:
   records that reach other handlers are masked too) and masks anything that looks like a bot token as well.
 - Message texts: a field named in `TEXT_FIELDS` (text, question, answer) is never written in full.
   At INFO it becomes its length (`text_len=57`); with debug logging on, a short prefix is kept
-  (`text="mức lương cơ sở…"`, at most `TEXT_PREFIX` characters).
+  (`text="mức lương cơ sở…"`, at most `TEXT_PREFIX` characters). The same prefix rule holds for the texts
+  inside other libraries' debug lines (python-telegram-bot logs the updates it processes and the
+  parameters and results of every call, texts and captions included): `text='mức lương cơ sở…'`.
 - A record's traceback is kept on the same line (newlines escaped), so one event stays one line.
 """
 
@@ -39,6 +41,12 @@ from bot.settings import Settings
 EVENT_LOGGER = "chidao.event"
 TEXT_FIELDS = frozenset({"text", "question", "answer"})
 TEXT_PREFIX = 24
+# A text-like value inside a repr or a dict in someone else's log line: text='…', 'caption': "…".
+_QUOTED_TEXT = re.compile(
+    r"""(?P<key>['"]?\b(?:text|caption|question|answer|quote)\b['"]?\s*[:=]\s*)"""
+    r"""(?P<q>['"])(?P<value>(?:\\.|(?!(?P=q)).)*)(?P=q)""",
+    re.DOTALL,
+)
 # A Telegram bot token anywhere in a line (also inside URLs such as .../bot<token>/getMe).
 _TOKEN_ANYWHERE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
 _BARE = re.compile(r"^[A-Za-z0-9_.:/@+-]+$")
@@ -51,8 +59,21 @@ _event_log = logging.getLogger(EVENT_LOGGER)
 NOISY_LOGGERS = ("httpx", "httpcore", "faiss", "alembic", "sentence_transformers", "apscheduler")
 
 
+def shorten_quoted_texts(line: str) -> str:
+    """Cut every quoted text value in a log line (`text='…'`, `'caption': "…"`) to TEXT_PREFIX characters."""
+
+    def cut(m: re.Match[str]) -> str:
+        value = m["value"]
+        if len(value) <= TEXT_PREFIX:
+            return m.group(0)
+        return f"{m['key']}{m['q']}{value[:TEXT_PREFIX]}…{m['q']}"
+
+    return _QUOTED_TEXT.sub(cut, line)
+
+
 class _Redactor:
-    """A LogRecord factory that masks secrets in every record's message, arguments and traceback."""
+    """A LogRecord factory that masks secrets in every record's message, arguments and traceback, and at
+    DEBUG cuts the message texts quoted in it (`shorten_quoted_texts`)."""
 
     def __init__(self, base: Any) -> None:
         self.base = base
@@ -60,13 +81,15 @@ class _Redactor:
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = self.base(*args, **kwargs)
-        if not self.secrets:
+        if not self.secrets and record.levelno > logging.DEBUG:
             return record
         try:
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string is the caller's bug; leave the record as is
             return record
         masked = self.mask(message)
+        if record.levelno <= logging.DEBUG:
+            masked = shorten_quoted_texts(masked)
         if masked != message or record.args:
             record.msg, record.args = masked, None
         if record.exc_info and not record.exc_text:

@@ -1,14 +1,28 @@
-"""The bot's outgoing-message limits, shared by the application (`bot.app`) and `chidao worker`:
-AIORateLimiter throttling plus retries with backoff for 5xx answers and network errors."""
+"""The bot's outgoing-message limits and its one retry policy for Bot API calls, shared by the application
+(`bot.app`) and `chidao worker`.
+
+- Throttling to Telegram's limits, and 429 answers obeyed (wait `retry_after`, then again): AIORateLimiter.
+- Errors that prove the request did not reach Telegram, and 5xx answers (`bot.delivery.not_delivered`):
+  retried with exponential backoff (capped at MAX_BACKOFF) for up to RETRY_WINDOW for a call to a chat, so
+  an answer or a reminder caught in an outage goes out once the Bot API is back; a few quick tries for
+  other calls (getMe, setMyCommands, answerCallbackQuery). getUpdates is never retried here (the updater
+  has its own loop) and neither is sendChatAction (a late "typing…" is worthless).
+- Errors after the request was sent (a read timeout, the connection dropped while waiting:
+  `bot.delivery.maybe_delivered`) are never retried for a method that posts to a chat: Telegram may have
+  posted it. The caller decides (for reminders, the outbox in `bot.reminders`, and no one else).
+- Everything Telegram decided (BadRequest, Forbidden, ...) is raised at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
+
+from bot.delivery import SENDING_METHODS, maybe_delivered, not_delivered
 
 log = logging.getLogger(__name__)
 
@@ -16,23 +30,33 @@ log = logging.getLogger(__name__)
 OVERALL_PER_SECOND = 30
 GROUP_PER_MINUTE = 20
 RETRY_AFTER_RETRIES = 5  # 429: wait `retry_after`, then retry this many times
-NETWORK_RETRIES = 4  # 5xx and network errors: retry with exponential backoff
-NETWORK_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+NETWORK_BACKOFF = 0.5  # seconds before the first retry of an undelivered call; doubles each time
+MAX_BACKOFF = 30.0  # ... up to this
+RETRY_WINDOW = 600.0  # seconds an undelivered call to a chat is retried before its caller hears of it
+QUICK_RETRIES = 4  # tries for an undelivered call that is not to a chat
+NEVER_RETRIED = frozenset({"getUpdates", "sendChatAction"})
 # Best-effort calls: sent at once, never retried, not counted against a chat's message budget (a
 # "typing…" that fails or comes late is worth nothing, and must not delay the answers behind it).
 BEST_EFFORT = frozenset({"sendChatAction"})
 
 
 class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter (throttling, and 429 handled by waiting `retry_after`) plus retries with backoff
-    for 5xx answers and network errors. Bad requests are not retried: they would fail again."""
+    """AIORateLimiter plus the retry policy described in the module docstring."""
 
     def __init__(
-        self, *, network_retries: int = NETWORK_RETRIES, backoff: float = NETWORK_BACKOFF, **kwargs: Any
+        self,
+        *,
+        backoff: float = NETWORK_BACKOFF,
+        max_backoff: float = MAX_BACKOFF,
+        window: float = RETRY_WINDOW,
+        quick_retries: int = QUICK_RETRIES,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.network_retries = network_retries
         self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.window = window
+        self.quick_retries = quick_retries
 
     async def process_request(
         self,
@@ -46,18 +70,30 @@ class RetryingRateLimiter(AIORateLimiter):
         if endpoint in BEST_EFFORT:
             return await callback(*args, **kwargs)
         delay = self.backoff
-        for attempt in range(self.network_retries + 1):
+        started = time.monotonic()
+        to_chat = data.get("chat_id") is not None
+        attempt = 0
+        while True:
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-            except BadRequest:
-                raise
-            except NetworkError as exc:
-                if attempt == self.network_retries:
+            except Exception as exc:
+                if endpoint in NEVER_RETRIED or not self._may_retry(exc, endpoint):
                     raise
-                log.warning("%s failed (%s); retry %d in %.1fs", endpoint, exc, attempt + 1, delay)
+                attempt += 1
+                spent = time.monotonic() - started
+                if (to_chat and spent + delay > self.window) or (not to_chat and attempt > self.quick_retries):
+                    log.warning("%s failed (%s); giving up after %d tries in %.0fs", endpoint, exc, attempt, spent)
+                    raise
+                log.warning("%s failed (%s); retry %d in %.1fs", endpoint, exc, attempt, delay)
                 await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+                delay = min(delay * 2, self.max_backoff)
+
+    @staticmethod
+    def _may_retry(exc: Exception, endpoint: str) -> bool:
+        if not_delivered(exc):
+            return True
+        # A read timeout on a call that posts nothing (getMe, editing a keyboard) is safe to repeat.
+        return maybe_delivered(exc) and endpoint not in SENDING_METHODS
 
 
 def rate_limiter() -> RetryingRateLimiter:

@@ -12,9 +12,11 @@ in-flight row is the only duplicate possible.
 
 Sending goes through `application.bot.send_message` and therefore through the application's rate
 limiter (bot.ratelimit.RetryingRateLimiter): it throttles to Telegram's limits (30/s overall, 20/min per group)
-and waits out 429s; what it gives up on reaches the sweep as RetryAfter / NetworkError, which the sweep
-turns into a later retry of that row. An outage only delays reminders: a row that keeps failing with
-network errors is retried at every sweep for bot.reminders.NETWORK_MAX_ATTEMPTS sweeps (a week).
+and waits out 429s, and retries calls that never reached Telegram (bot.ratelimit); what it gives up on
+reaches the sweep, which releases the row for a later sweep, or, after a read timeout (the message may be
+in the chat), marks it sent, unconfirmed: the outbox alone decides about sending again. An outage only
+delays reminders: a row that keeps failing with network errors is retried at every sweep for
+bot.reminders.NETWORK_MAX_ATTEMPTS sweeps (a week).
 Forbidden (the bot was removed from the group) marks the subscription blocked and skips its rows.
 
 The clock: `now_fn` when given, else the application's `Services.clock`; read at every sweep.
@@ -32,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 
+from bot.db import prune
 from bot.reminders import SweepReport, default_worker_id, release_dead_claims, sweep
 from bot.services import SERVICES_KEY, Clock, Services
 from bot.settings import Settings
@@ -40,7 +43,9 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "reminder-sweep"
 START_JOB_NAME = "reminder-sweep-at-start"
+PRUNE_JOB_NAME = "prune"
 SWEEP_INTERVAL = 60.0  # seconds between two sweeps
+PRUNE_INTERVAL = 3600.0  # seconds between two prunes
 
 def install(
     application: Any,
@@ -119,6 +124,51 @@ def _release(sessions: sessionmaker[Session], worker: str) -> int:
         released = release_dead_claims(session, worker)
         session.commit()
         return released
+
+
+def prune_once(sessions: sessionmaker[Session], settings: Settings, now: dt.datetime) -> tuple[int, int]:
+    """Delete handled update ids older than CHIDAO_PRUNE_UPDATES_DAYS and finished reminder rows older than
+    CHIDAO_PRUNE_OUTBOX_DAYS; returns the counts (updates, reminder rows)."""
+    with sessions() as session:
+        counts = prune(
+            session,
+            now,
+            updates_older_than=dt.timedelta(days=settings.prune_updates_days),
+            outbox_older_than=dt.timedelta(days=settings.prune_outbox_days),
+        )
+        session.commit()
+    return counts
+
+
+def install_prune(application: Any, *, interval: float = PRUNE_INTERVAL, first: float = 60.0) -> Any:
+    """Schedule the prune on the application's JobQueue: `first` seconds after start, then every
+    `interval` seconds. Returns the Job."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    for old in job_queue.get_jobs_by_name(PRUNE_JOB_NAME):
+        old.schedule_removal()
+    svc: Services = application.bot_data[SERVICES_KEY]
+
+    async def callback(context: Any) -> None:
+        try:
+            updates, rows = await asyncio.to_thread(prune_once, svc.sessions, svc.settings, svc.clock())
+        except SQLAlchemyError:
+            log.exception("prune: database error; the next prune retries")
+            return
+        if updates or rows:
+            log.info("prune: %d handled update ids and %d finished reminder rows deleted", updates, rows)
+
+    return job_queue.run_repeating(
+        callback, interval=interval, first=first, name=PRUNE_JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )  # fmt: skip
+
+
+def prune_job(application: Any) -> Any | None:
+    """The installed prune Job (tests call `await job.run(application)` to prune now)."""
+    jobs = application.job_queue.get_jobs_by_name(PRUNE_JOB_NAME) if application.job_queue else ()
+    return jobs[0] if jobs else None
 
 
 def sweep_job(application: Any) -> Any | None:

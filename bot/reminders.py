@@ -2,9 +2,10 @@
 
 The database is the source of truth; the JobQueue only wakes `sweep` (every minute, say). A sweep:
 
-1. plans (`plan_due`): inserts an outbox row for every reminder whose due moment has come. The
-   unique key (task, chat, due moment, kind) makes planning idempotent, so two processes or two sweeps
-   may plan at once.
+1. plans (`plan_due`): inserts an outbox row for every reminder whose due moment has come, unless the
+   same task, chat and kind already has a row on that local day (so a changed reminder time does not
+   send the day's reminders again). The unique key (task, chat, due moment, kind) makes planning
+   idempotent, so two processes or two sweeps may plan at once.
 2. claims (`claim_batch`): marks a batch of pending rows as taken by this worker, atomically
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL; a single UPDATE ... RETURNING, which SQLite serialises).
    A claim older than `CLAIM_STALE_AFTER` (the worker died) can be taken again.
@@ -21,11 +22,15 @@ never planned. A row is "late" when it is sent more than `LATE_AFTER` after its 
 says "(nhắc muộn)".
 
 Delivery outcomes (python-telegram-bot's exceptions, so `send` can be `bot.send_message`):
-RetryAfter → wait as told and send again (no attempt counted); NetworkError/TimedOut (5xx too) → a few
-quick retries with backoff, then the row is released for the next sweep with attempts + 1 and
-`failed` after `max_attempts`; Forbidden or BadRequest "chat not found" → the subscription is marked
-blocked and its pending rows skipped; ChatMigrated → the subscription and pending rows move to the new
-chat id and the message is sent there; any other BadRequest → the row fails (it would fail again).
+RetryAfter → wait as told and send again (no attempt counted); an error that proves the message was not
+delivered (connection refused, 5xx: `bot.delivery.not_delivered`, already retried with backoff by the
+transport, `bot.ratelimit`) → the row is released for the next sweep with attempts + 1 and `failed` after
+`max_attempts`; an error after the message was sent (a read timeout: `bot.delivery.maybe_delivered`) →
+the row counts as sent, unconfirmed (`last_error` says so), and is never sent again: the outbox is the
+only place that decides whether a reminder is re-sent, and under doubt it does not; Forbidden or
+BadRequest "chat not found" → the subscription is marked blocked and its pending rows skipped;
+ChatMigrated → the subscription, the allowlist entry and pending rows move to the new chat id and the
+message is sent there; any other BadRequest → the row fails (it would fail again).
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
+from bot.access import move_allowed_chat
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
+from bot.delivery import maybe_delivered
 from bot.following import UNSUBSCRIBED, all_following, concerns, following
 from bot.following import move_chat as move_units
 from bot.logs import log_event
@@ -58,11 +65,9 @@ log = logging.getLogger(__name__)
 
 LATE_AFTER = dt.timedelta(minutes=30)
 CLAIM_STALE_AFTER = dt.timedelta(minutes=10)
-NETWORK_RETRIES = 3  # quick tries per row within one sweep before leaving it for the next sweep
 # Sweeps a row may fail with network errors (Telegram unreachable) before it is given up: a week of
 # minute sweeps, so an outage only delays reminders.
 NETWORK_MAX_ATTEMPTS = 7 * 24 * 60
-BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_WAIT = 120.0  # seconds of flood-control waiting a sweep accepts before giving up
 
 SendFn = Callable[[int, str], Awaitable[Any]]
@@ -218,17 +223,23 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
     if not wanted:
         return 0
 
-    # Skip what is already there (the common case on every sweep), so a quiet sweep writes nothing.
-    oldest = min(w["due_at"] for w in wanted)
+    # Skip what is already there (the common case on every sweep), so a quiet sweep writes nothing. A row is
+    # "already there" for the same task, chat, kind and local day, whatever its time of day: after a change
+    # of CHIDAO_REMINDER_TIME the day's reminders already planned (or sent) are not planned again.
+    oldest = min(w["due_at"] for w in wanted) - dt.timedelta(days=1)
     existing = {
-        (r.task_id, r.chat_id, r.due_at, r.kind)
+        (r.task_id, r.chat_id, r.kind, r.due_at.astimezone(settings.tz).date())
         for r in session.execute(
-            select(ReminderRow.task_id, ReminderRow.chat_id, ReminderRow.due_at, ReminderRow.kind).where(
+            select(ReminderRow.task_id, ReminderRow.chat_id, ReminderRow.kind, ReminderRow.due_at).where(
                 ReminderRow.due_at >= oldest
             )
         )
     }
-    new = [w for w in wanted if (w["task_id"], w["chat_id"], w["due_at"], w["kind"]) not in existing]
+    new = [
+        w
+        for w in wanted
+        if (w["task_id"], w["chat_id"], w["kind"], w["due_at"].astimezone(settings.tz).date()) not in existing
+    ]
     for w in new:
         w.update(status="pending", created_at=now, attempts=0)
     return _insert_ignore(session, new)
@@ -295,6 +306,7 @@ class SweepReport:
     skipped: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     retry_later: list[int] = field(default_factory=list)
+    unconfirmed: list[int] = field(default_factory=list)  # sent, but Telegram's answer never came
     blocked_chats: list[int] = field(default_factory=list)
 
 
@@ -343,9 +355,18 @@ def _block_chat(session: Session, chat_id: int, now: dt.datetime, reason: str) -
     )
 
 
-def _migrate_chat(session: Session, old: int, new: int, now: dt.datetime, row_id: int | None = None) -> bool:
-    """A group became a supergroup: move its subscription and pending rows to the new id. Returns
-    whether row `row_id` is still to be sent (False when the new chat already had it)."""
+def migrate_chat(
+    session: Session,
+    old: int,
+    new: int,
+    now: dt.datetime,
+    row_id: int | None = None,
+    configured: Sequence[int] = (),
+) -> bool:
+    """A group became a supergroup: move its allowlist entry (`configured`: the chats allowed in the
+    settings), its subscription and its pending rows to the new id. Returns whether row `row_id` is still to
+    be sent (False when the new chat already had it)."""
+    move_allowed_chat(session, old, new, now, configured)
     sub = session.get(SubscriptionRow, old)
     if sub is not None and session.get(SubscriptionRow, new) is None:
         session.add(
@@ -496,7 +517,6 @@ async def sweep(
                 report.skipped.append(row_id)
                 continue
             chat_id = ready.chat_id
-            network_tries = 0
             while True:
                 try:
                     await send(chat_id, ready.text)
@@ -512,7 +532,9 @@ async def sweep(
                     continue
                 except ChatMigrated as exc:
                     new_chat = exc.new_chat_id
-                    if not await _in_db(session_factory, _migrate_chat, chat_id, new_chat, now(), row_id):
+                    if not await _in_db(
+                        session_factory, migrate_chat, chat_id, new_chat, now(), row_id, settings.allowed_chats
+                    ):
                         report.skipped.append(row_id)
                         break
                     chat_id = new_chat
@@ -534,15 +556,25 @@ async def sweep(
                         log_event("reminder.failed", level=logging.WARNING, reminder=row_id, error=error)
                     break
                 except Exception as exc:  # NetworkError, TimedOut, 5xx, or a bug in `send`
+                    error = f"{type(exc).__name__}: {exc}"[:500]
+                    if maybe_delivered(exc):
+                        # Sent, but no answer came: Telegram may have posted it. Sending again could show it
+                        # twice, so the row counts as sent (unconfirmed) and is never sent again.
+                        await _in_db(
+                            session_factory, _finish, row_id, worker_id,
+                            status="sent", sent_at=now(), late=ready.late, attempts=ready.attempts + 1,
+                            last_error=f"unconfirmed: {error}"[:500],
+                        )  # fmt: skip
+                        report.sent.append(row_id)
+                        report.unconfirmed.append(row_id)
+                        log_event("reminder.unconfirmed", level=logging.WARNING, reminder=row_id, chat=chat_id,
+                                  error=error)
+                        break
                     if not isinstance(exc, NetworkError):
                         log.exception("sending reminder %s failed", row_id)
-                    network_tries += 1
-                    if network_tries < NETWORK_RETRIES:
-                        await sleep(BACKOFF_SECONDS[min(network_tries - 1, len(BACKOFF_SECONDS) - 1)])
-                        continue
-                    # Telegram unreachable: give this row and the rest back for the next sweep.
+                    # Not delivered (the transport already retried with backoff): give this row and the rest
+                    # back for the next sweep.
                     failed = ready.attempts + 1 >= max_attempts
-                    error = f"{type(exc).__name__}: {exc}"
                     await _in_db(
                         session_factory,
                         _network_failure,

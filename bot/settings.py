@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.budget import MB, Budget
@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     # Seconds a search may take before the chat shows "typing…" (an answer ready sooner sends none).
     typing_after: float = Field(default=0.5, ge=0)
 
+    # Seconds to wait for Telegram's answer to a call. A message whose answer does not come in time may
+    # still have been posted: it is never sent again by the transport (bot.ratelimit).
+    telegram_read_timeout: float = Field(default=15.0, gt=0, le=300)
+    # Ages after which the scheduled prune deletes handled update ids and finished reminder rows.
+    prune_updates_days: int = Field(default=7, ge=2, le=3650)
+    prune_outbox_days: int = Field(default=90, ge=1, le=36500)
+
     _split = field_validator("admin_ids", "allowed_chats", "reminder_days", mode="before")(_split_ints)
 
     @field_validator("reminder_days")
@@ -103,6 +110,17 @@ class Settings(BaseSettings):
         if not re.match(r"^https?://", v):
             raise ValueError(f"expected an http(s) URL, got {v!r}")
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _outbox_outlives_reminders(self) -> Settings:
+        # A finished reminder row must outlive the window in which it could be planned again.
+        floor = max(self.reminder_days, default=0) + 2
+        if self.prune_outbox_days < floor:
+            raise ValueError(
+                f"CHIDAO_PRUNE_OUTBOX_DAYS must be at least {floor} (the largest of CHIDAO_REMINDER_DAYS + 2), "
+                f"got {self.prune_outbox_days}"
+            )
+        return self
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

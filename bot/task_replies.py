@@ -402,7 +402,7 @@ def encode_review(accept: bool, task_id: int) -> str:
 
 
 def decode_review(data: str) -> ReviewAction | None:
-    m = re.fullmatch(r"tk:([ad]):(\d{1,18})", data)
+    m = re.fullmatch(r"tk:([ad]):(\d{1,9})", data)  # a task id fits in 9 digits (an INTEGER column)
     return ReviewAction(m[1] == "a", int(m[2])) if m else None
 
 

@@ -3,7 +3,9 @@
 The server runs in its own threads (stdlib ``ThreadingHTTPServer``), so it works whatever event loop the
 test uses. It implements the methods the bot uses, validates like Telegram does (message length, the
 HTML subset of ``parse_mode=HTML``, callback data size), records every call, and can inject faults
-(429 with ``retry_after``, 500, delays, dropped connections) for a given method.
+(429 with ``retry_after``, 500, delays, dropped connections, a request accepted whose answer never comes
+in time) for a given method, go down as a whole (connection refused, open connections reset) and come
+back on the same port, and restart its update ids (as a Bot API server that lost its state does).
 
 Use the ``fake_telegram`` fixture (see tests/conftest.py) or ``FakeTelegram()`` as a context manager.
 Point the bot at ``fake.api_url`` (the root under which ``/bot<token>/<method>`` and
@@ -198,7 +200,7 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # "429" | "500" | "502" | "delay" | "drop" | "garbage" | "not-ok" | "not-a-bot"
+    kind: str  # "429" | "500" | "502" | "delay" | "drop" | "garbage" | "not-ok" | "not-a-bot" | "accept_then_stall"
     retry_after: int = 1
     seconds: float = 0.0
 
@@ -248,6 +250,12 @@ class FakeTelegram:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._closing = False
+        self._down = False
+        self._down_after_updates = False
+        self._connections: set[Any] = set()
+        self._migrated: dict[int, int] = {}
+        self._port = 0
+        self.outages = 0
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -266,19 +274,93 @@ class FakeTelegram:
             def do_POST(self) -> None:  # noqa: N802 - stdlib name
                 fake._serve(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._handler_class = Handler
+        self._listen(0)
+        return self
+
+    def _listen(self, port: int) -> None:
+        fake = self
+
+        class Server(ThreadingHTTPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+            def process_request(self, request: Any, client_address: Any) -> None:
+                with fake._lock:
+                    if fake._down:
+                        _reset(request)
+                        return
+                    fake._connections.add(request)
+                super().process_request(request, client_address)
+
+            def shutdown_request(self, request: Any) -> None:
+                with fake._lock:
+                    fake._connections.discard(request)
+                super().shutdown_request(request)
+
+        self._server = Server(("127.0.0.1", port), self._handler_class)
+        self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram", daemon=True)
         self._thread.start()
-        return self
+
+    # ---------------------------------------------------------------- outages
+
+    def go_down(self) -> None:
+        """The Bot API becomes unreachable: new connections are refused, open ones are reset (also a long
+        poll in progress). Safe to call from a request thread."""
+        with self._lock:
+            if self._down:
+                return
+            self._down = True
+            server, self._server = self._server, None
+            connections = list(self._connections)
+            self._connections.clear()
+            self.outages += 1
+            self._lock.notify_all()
+        for conn in connections:
+            _reset(conn)
+        if server is not None:
+            # shutdown() waits for serve_forever to return: not from the server's own thread.
+            threading.Thread(target=_close_server, args=(server,), daemon=True).start()
+
+    def come_up(self) -> None:
+        """The Bot API is back on the same address."""
+        with self._lock:
+            if not self._down:
+                return
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self._listen(self._port)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with self._lock:
+            self._down = False
+            self._lock.notify_all()
+
+    def go_down_after_next_updates(self) -> None:
+        """Go down right after the next getUpdates answer that carries updates (they were fetched, then the
+        outage came)."""
+        with self._lock:
+            self._down_after_updates = True
+
+    def restart_update_ids(self) -> None:
+        """Number updates from 1 again, as a Bot API server that lost its state (or a new one) does."""
+        with self._lock:
+            self._update_ids = itertools.count(1)
+            self.confirmed_offset = 0
 
     def stop(self) -> None:
         with self._lock:
             self._closing = True
             self._lock.notify_all()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -290,9 +372,8 @@ class FakeTelegram:
 
     @property
     def api_url(self) -> str:
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._port, "server not started"
+        return f"http://127.0.0.1:{self._port}"
 
     # ---------------------------------------------------------------- HTTP plumbing
 
@@ -319,6 +400,9 @@ class FakeTelegram:
             self._reply(req, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         fault = self._take_fault(method)
+        stall = 0.0
+        if fault is not None and fault.kind == "accept_then_stall":
+            stall, fault = fault.seconds, None
         if fault is not None:
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
@@ -360,7 +444,19 @@ class FakeTelegram:
             return
         if method != "getUpdates" or result:
             self._record(Call(method, params, now, 200))
+        if stall:
+            # Telegram acted on the request; its answer does not come before the client gives up.
+            time.sleep(stall)
+            req.close_connection = True
+            with contextlib.suppress(OSError):
+                req.connection.shutdown(2)
+            return
         self._reply(req, 200, {"ok": True, "result": result})
+        if method == "getUpdates" and result:
+            with self._lock:
+                down, self._down_after_updates = self._down_after_updates, False
+            if down:
+                self.go_down()
 
     def _serve_file(self, req: BaseHTTPRequestHandler, token: str, path: str) -> None:
         with self._lock:
@@ -404,8 +500,10 @@ class FakeTelegram:
     ) -> None:
         """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay", "drop", or
         an answer with status 200 that is not the Bot API's: "garbage" (not JSON), "not-ok" (JSON
-        without "ok"), "not-a-bot" (a getMe result that is not a bot)."""
-        if kind not in {"429", "500", "502", "delay", "drop", *_BROKEN}:
+        without "ok"), "not-a-bot" (a getMe result that is not a bot); or
+        "accept_then_stall" (the call takes effect, then no answer for `seconds`, then the connection closes:
+        a read timeout for a client that waits less)."""
+        if kind not in {"429", "500", "502", "delay", "drop", "accept_then_stall", *_BROKEN}:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.setdefault(method, []).extend(
@@ -447,6 +545,14 @@ class FakeTelegram:
 
     def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         chat_id = _require_int(params, "chat_id")
+        with self._lock:
+            moved_to = self._migrated.get(chat_id)
+        if moved_to is not None:
+            raise TelegramAPIError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": moved_to},
+            )
         text = self._validated_text(params)
         markup = self._validated_markup(params)
         with self._lock:
@@ -482,9 +588,6 @@ class FakeTelegram:
                 msg["reply_markup"] = markup
             self._messages[(chat_id, msg["message_id"])] = msg
             return _public(msg)
-
-    def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return self._send_media(params, "document")
 
     def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return self._send_media(params, "photo")
@@ -638,11 +741,9 @@ class FakeTelegram:
     def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         chat_id = _require_int(params, "chat_id")
         data = params.get("document")
-        if not isinstance(data, bytes):
-            raise TelegramAPIError(400, "Bad Request: there is no document in the request")
-        caption = str(params.get("caption") or "")
-        if len(caption) > 1024:
-            raise TelegramAPIError(400, "Bad Request: message caption is too long")
+        if not isinstance(data, bytes):  # a file id sent again: a document like any other
+            return self._send_media(params, "document")
+        caption = self._validated_caption(params)
         with self._lock:
             msg = self._new_message(chat_id, from_bot=True, text="")
             del msg["text"]
@@ -929,6 +1030,26 @@ class FakeTelegram:
             public = _public(msg)
         return self._push_update("message", public)
 
+
+    def feed_migration(self, old_chat_id: int, new_chat_id: int, user_id: int) -> tuple[int, int]:
+        """A group upgraded to a supergroup, as Telegram reports it: a service message with
+        `migrate_to_chat_id` in the old group, one with `migrate_from_chat_id` in the new supergroup. From
+        now on, sending to the old group fails with "group chat was upgraded" and the new id. Returns the
+        two update ids."""
+        with self._lock:
+            old = self._new_message(old_chat_id, from_bot=False, text="", user_id=user_id, chat_type="group")
+            del old["text"]
+            old["migrate_to_chat_id"] = new_chat_id
+            self._messages[(old_chat_id, old["message_id"])] = old
+            self._chats[new_chat_id] = _chat(new_chat_id, "supergroup")
+            new = self._new_message(new_chat_id, from_bot=False, text="", user_id=user_id, chat_type="supergroup")
+            del new["text"]
+            new["migrate_from_chat_id"] = old_chat_id
+            self._messages[(new_chat_id, new["message_id"])] = new
+            self._migrated[old_chat_id] = new_chat_id
+            old_public, new_public = _public(old), _public(new)
+        return self._push_update("message", old_public), self._push_update("message", new_public)
+
     def redeliver(self, update_id: int) -> None:
         """Offer an already confirmed update again, as Telegram does when a crash lost the confirmation."""
         with self._lock:
@@ -1047,6 +1168,24 @@ def _scope_key(scope: Any) -> tuple[str, int | None]:
         raise TelegramAPIError(400, "Bad Request: can't parse BotCommandScope JSON object")
     chat_id = scope.get("chat_id")
     return (str(scope["type"]), int(chat_id) if chat_id is not None else None)
+
+
+def _reset(sock: Any) -> None:
+    """Close a socket with a reset (RST), as a crashed server's kernel does."""
+    import socket
+    import struct
+
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked reading it
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+def _close_server(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
 
 
 def _user(user_id: int) -> dict[str, Any]:

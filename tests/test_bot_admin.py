@@ -428,18 +428,22 @@ async def test_non_admins_are_refused(
     fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
 ) -> None:
     before = corpus_state(corpus_dir)
-    for command in ("/reindex", "/docs", "/docs_remove 1", "/stats", f"/allow {STRANGER_ID}", "/deny"):
-        msg = await ask(fake_telegram, STRANGER_ID, command)
+    # A stranger's chat is refused once per period, then silence: one stranger per command.
+    strangers = [STRANGER_ID + i for i in range(7)]
+    commands = ("/reindex", "/docs", "/docs_remove 1", "/stats", f"/allow {STRANGER_ID}", "/deny")
+    for stranger, command in zip(strangers, commands, strict=False):
+        msg = await ask(fake_telegram, stranger, command)
         assert msg["text"] == replies.NOT_ADMIN, command
-    msg = await reply_to_document(fake_telegram, NEW_DOC.encode(), "a.txt", user_id=STRANGER_ID)
+    msg = await reply_to_document(fake_telegram, NEW_DOC.encode(), "a.txt", user_id=strangers[-1])
     assert msg["text"] == replies.NOT_ADMIN
     # A member of an allowed group may ask questions but not run admin commands.
     msg = await ask(fake_telegram, ALLOWED_GROUP, "/reindex", user_id=501, chat_type="group")
     assert msg["text"] == replies.NOT_ADMIN
     msg = await ask(fake_telegram, ALLOWED_GROUP, "/allow", user_id=501, chat_type="group")
     assert msg["text"] == replies.NOT_ADMIN
+    fake_telegram.feed_message(STRANGER_ID, "/stats")  # a second admin command from the same stranger: silence
     await asyncio.sleep(0.3)
-    assert len(fake_telegram.sent_messages(STRANGER_ID)) == 7
+    assert [len(fake_telegram.sent_messages(s)) for s in strangers] == [1] * len(strangers)
     assert not fake_telegram.calls_of("getFile") and not fake_telegram.calls_of("editMessageText")
     assert corpus_state(corpus_dir) == before
     with bot_sessions() as s:

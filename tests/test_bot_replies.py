@@ -195,15 +195,18 @@ def test_examples_come_from_titles() -> None:
 
 def test_callback_data_round_trip_and_size() -> None:
     hits = [hit("x", 9999), hit("y", 12345), hit("z", 1)]
-    data = [encode_more(2**31, 999), encode_full(META.path, 12345), encode_vote(9_999_999_999, -1, hits)]
+    data = [encode_more(999_999_999, 999), encode_full(META.path, 12345), encode_vote(999_999_999, -1, hits)]
     assert all(len(d.encode()) <= 64 for d in data)
-    assert decode_callback(data[0]) == More(2**31, 999)
+    assert decode_callback(data[0]) == More(999_999_999, 999)
     assert decode_callback(data[1]) == FullText(doc_key(META.path), 12345)
     assert decode_callback(data[2]) == Vote(
-        9_999_999_999, -1, ((doc_key(META.path), 9999), (doc_key(META.path), 12345), (doc_key(META.path), 1))
+        999_999_999, -1, ((doc_key(META.path), 9999), (doc_key(META.path), 12345), (doc_key(META.path), 1))
     )
     for junk in ("", "m:x:1", "t:zz:1", "f:1:*:", "q:1:2", "m:1:2:3"):
         assert decode_callback(junk) is None
+    # A number no row id can be (an INTEGER column) is malformed data, not a crash in the database.
+    for too_big in (encode_more(2**31, 1), encode_vote(9_999_999_999, 1, hits), f"t:{doc_key(META.path)}:{10**12}"):
+        assert decode_callback(too_big) is None
 
 
 def test_keyboard_and_more_removed() -> None:

@@ -16,16 +16,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
 from bot import reminders, tasks
 from bot.db import ReminderRow, SubscriptionRow, make_engine, make_session_factory
 from bot.fit import visible_len
+from bot.ratelimit import rate_limiter
 from bot.reminders import claim_batch, due_moment, plan_due, sweep
 from bot.settings import Settings
 from bot.task_replies import render_digest, render_reminder
@@ -358,18 +360,22 @@ def test_long_flood_control_leaves_rows_for_the_next_sweep(session_factory, cloc
     assert len(run(session_factory, send, clock).sent) == 2
 
 
-@pytest.mark.parametrize("error", [NetworkError("Bad Gateway"), TimedOut("Timed out")])
-def test_network_errors_retry_then_leave_the_row_for_the_next_sweep(
+@pytest.mark.parametrize(
+    "error",
+    [NetworkError("Bad Gateway"), NetworkError("httpx.ConnectError: [Errno 111] Connection refused")],
+)
+def test_undelivered_row_is_left_for_the_next_sweep_without_retries_of_its_own(
     session_factory, clock: Clock, error: Exception
 ) -> None:
+    """The transport (bot.ratelimit) already retried with backoff: the sweep does not retry on top."""
     setup_chat_and_task(session_factory, clock)
     send = FakeSend()
-    send.fail(error, times=reminders.NETWORK_RETRIES)
+    send.fail(error)
     sleeps = Sleeps()
     clock.set(vn(2026, 12, 13, 8, 0))
     report = run(session_factory, send, clock, sleeps=sleeps)
-    assert send.sent == [] and len(report.retry_later) == 1
-    assert sleeps == [1.0, 2.0]
+    assert send.sent == [] and send.calls == 1 and len(report.retry_later) == 1
+    assert sleeps == []
     (row,) = outbox(session_factory)
     assert (row.status, row.attempts) == ("pending", 1) and str(error) in (row.last_error or "")
     clock.advance(minutes=1)  # no stale wait: the failed row was released
@@ -378,10 +384,33 @@ def test_network_errors_retry_then_leave_the_row_for_the_next_sweep(
     assert (row.status, row.attempts) == ("sent", 2)
 
 
+def _read_timeout() -> TimedOut:
+    try:
+        try:
+            raise httpx.ReadTimeout("timed out")
+        except httpx.ReadTimeout as cause:
+            raise TimedOut("Timed out") from cause
+    except TimedOut as exc:
+        return exc
+
+
+def test_read_timeout_counts_as_sent_unconfirmed_and_is_never_sent_again(session_factory, clock: Clock) -> None:
+    setup_chat_and_task(session_factory, clock)
+    send = FakeSend()
+    send.fail(_read_timeout())
+    clock.set(vn(2026, 12, 13, 8, 0))
+    report = run(session_factory, send, clock)
+    assert send.calls == 1 and report.sent == report.unconfirmed and len(report.sent) == 1
+    (row,) = outbox(session_factory)
+    assert row.status == "sent" and (row.last_error or "").startswith("unconfirmed: TimedOut")
+    clock.advance(minutes=1)
+    assert run(session_factory, send, clock).sent == [] and send.calls == 1
+
+
 def test_row_fails_after_max_attempts(session_factory, clock: Clock) -> None:
     setup_chat_and_task(session_factory, clock)
     send = FakeSend()
-    send.fail(NetworkError("Connection refused"), times=reminders.NETWORK_RETRIES * 3)
+    send.fail(NetworkError("Connection refused"), times=3)
     clock.set(vn(2026, 12, 13, 8, 0))
     for _ in range(3):
         run(session_factory, send, clock, max_attempts=3)
@@ -627,10 +656,11 @@ def test_real_bot_send_message_with_flood_control_and_bad_gateway(
     fake_telegram.inject("sendMessage", "502")
 
     async def main() -> reminders.SweepReport:
-        bot = Bot(fake_telegram.token, base_url=f"{fake_telegram.api_url}/bot")
+        # The bot's own transport: 429 waited out and 502 retried there, not by the sweep.
+        bot = ExtBot(fake_telegram.token, base_url=f"{fake_telegram.api_url}/bot", rate_limiter=rate_limiter())
         async with bot:
             send = functools.partial(bot.send_message, parse_mode=ParseMode.HTML)
-            return await sweep(session_factory, send, clock, make_settings(), "w1", sleep=_no_wait_backoff)
+            return await sweep(session_factory, send, clock, make_settings(), "w1")
 
     report = asyncio.run(main())
     assert len(report.sent) == 6 and not report.failed
@@ -640,16 +670,11 @@ def test_real_bot_send_message_with_flood_control_and_bad_gateway(
     assert [c.status for c in fake_telegram.calls_of("sendMessage", status=None)][:2] == [429, 502]
 
 
-async def _no_wait_backoff(seconds: float) -> None:
-    """Flood-control waits are real (the fake asks for 1 s); network backoff is skipped."""
-    if seconds == 1.0:
-        await asyncio.sleep(seconds)
-
-
 _SWEEPER = """
 import asyncio, datetime as dt, sys
 from telegram import Bot
 from telegram.constants import ParseMode
+from telegram.ext import ExtBot
 from bot.db import make_session_factory
 from bot.reminders import sweep
 from tests.dbfixtures import make_settings

@@ -55,12 +55,15 @@ async def run_worker(
 
     stop = stop or asyncio.Event()
     api = settings.telegram_api_url
-    # The bot's own limits: ~30 messages/s overall, 20/min per group, 429s waited out, 5xx retried.
+    # The bot's own limits and retry policy (bot.ratelimit): 429s waited out, undelivered calls retried.
+    from telegram.request import HTTPXRequest
+
     bot: ExtBot[Any] = ExtBot(
         settings.telegram_token.get_secret_value(),
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         rate_limiter=rate_limiter(),
+        request=HTTPXRequest(read_timeout=settings.telegram_read_timeout),
     )
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)

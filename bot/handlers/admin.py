@@ -1,4 +1,9 @@
-"""Admin features: /reindex, documents sent to the bot, /docs and /docs_remove, /stats, /allow and /deny.
+"""Admin features: /reindex, documents sent to the bot, /docs and /docs_remove, /stats, /allow and /deny,
+/chat_subscriptions and /unsubscribe_chat (any chat's reminders, from any chat), and a group's move to a
+supergroup (its allowlist entry and subscription follow the new id).
+
+Access is one decision: /deny also ends the chat's reminder subscription, and /allow does not bring it
+back (the reply says how: /subscribe in the group).
 
 Admins are the Telegram user ids in CHIDAO_ADMIN_IDS (`Access.is_admin`). Anyone else who sends an admin
 command, presses an admin button or sends a file in a private chat gets one polite sentence and nothing
@@ -37,8 +42,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import uploads
-from bot.db import AllowedChatRow, AuditRow, FeedbackRow, QuestionRow, audit, utcnow
+from bot import reminders, uploads
+from bot.access import move_allowed_chat
+from bot.db import AllowedChatRow, AuditRow, FeedbackRow, QuestionRow, SubscriptionRow, audit, utcnow
 from bot.handlers.ask import doc_key
 from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
 from bot.reindex import (
@@ -70,6 +76,7 @@ A_UPLOAD_REFUSED = "upload_refused"
 A_REMOVE = "remove_document"
 A_ALLOW = "allow_chat"
 A_DENY = "deny_chat"
+A_UNSUBSCRIBE_CHAT = "reminders.unsubscribe_chat"
 
 # --------------------------------------------------------------------------------------------------
 # Fixed sentences
@@ -222,9 +229,16 @@ def tasks_line(t: TaskImportSummary) -> str | None:
     return "📋 Việc cần làm: " + "; ".join(parts) + "." if parts else None
 
 
+MAX_CHAT_ID = 2**53  # Telegram's chat and user ids fit in 52 bits (and in the BIGINT columns)
+
+
 def parse_chat_id(text: str) -> int | None:
+    """A chat or user id; None for anything else, a number too large to be one included."""
     m = re.fullmatch(r"\s*(-?\d{1,20})\s*", text)
-    return int(m[1]) if m else None
+    if not m:
+        return None
+    value = int(m[1])
+    return value if 0 < abs(value) < MAX_CHAT_ID else None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -567,25 +581,35 @@ async def on_stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # /allow and /deny
 
 
-def _allow(sessions: sessionmaker[Session], chat_id: int, user_id: int | None) -> bool:
-    """Store the chat; False when it was already allowed."""
+def _allow(sessions: sessionmaker[Session], chat_id: int, user_id: int | None) -> tuple[bool, bool]:
+    """Store the chat: (added, has an ended subscription). False when it was already allowed. An ended
+    subscription stays ended: the chat subscribes again itself."""
     with sessions() as session, session.begin():
+        sub = session.get(SubscriptionRow, chat_id)
+        ended = sub is not None and not reminders.is_subscribed(session, chat_id)
         if session.get(AllowedChatRow, chat_id) is not None:
-            return False
+            return False, ended
         session.add(AllowedChatRow(chat_id=chat_id, added_by=user_id, added_at=utcnow()))
         audit(session, utcnow(), user_id, A_ALLOW, str(chat_id))
-        return True
+        return True, ended
 
 
-def _deny(sessions: sessionmaker[Session], chat_id: int, user_id: int | None) -> bool:
-    """Remove the chat; False when it was not in the table."""
+def _deny(sessions: sessionmaker[Session], chat_id: int, user_id: int | None, configured: bool) -> tuple[bool, bool]:
+    """Remove the chat and end its reminders: (removed from the table, subscription ended). A chat allowed
+    in the configuration keeps both (only the configuration can change that)."""
+    if configured:
+        return False, False
     with sessions() as session, session.begin():
+        now = utcnow()
         row = session.get(AllowedChatRow, chat_id)
-        if row is None:
-            return False
-        session.delete(row)
-        audit(session, utcnow(), user_id, A_DENY, str(chat_id))
-        return True
+        if row is not None:
+            session.delete(row)
+        ended = reminders.unsubscribe(session, chat_id)
+        if row is not None:
+            audit(session, now, user_id, A_DENY, str(chat_id))
+        if ended:
+            audit(session, now, user_id, A_UNSUBSCRIBE_CHAT, str(chat_id))
+        return row is not None, ended
 
 
 def _target_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -607,12 +631,15 @@ async def on_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send(context, message.chat_id, ALLOW_USAGE.format(cmd="allow", what="cấp quyền"))
         return
     svc = services(context)
-    added = await blocking(lambda: _allow(svc.sessions, target, sender_id(update)))
+    added, ended = await blocking(lambda: _allow(svc.sessions, target, sender_id(update)))
+    svc.access.forget(target)
     code = f"<code>{target}</code>"
     if added:
         text = f"✅ Đã cấp quyền sử dụng trợ lý cho {code}."
     else:
         text = f"{code} đã được cấp quyền từ trước."
+    if ended:
+        text += " Nhắc hạn công việc của nhóm này vẫn đang dừng; gõ /subscribe trong nhóm để bật lại."
     await send(context, message.chat_id, text)
 
 
@@ -625,9 +652,11 @@ async def on_deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send(context, message.chat_id, ALLOW_USAGE.format(cmd="deny", what="thu hồi quyền"))
         return
     svc = services(context)
-    removed = await blocking(lambda: _deny(svc.sessions, target, sender_id(update)))
+    configured = target in svc.settings.allowed_chats
+    removed, ended = await blocking(lambda: _deny(svc.sessions, target, sender_id(update), configured))
+    svc.access.forget(target)
     code = f"<code>{target}</code>"
-    if target in svc.settings.allowed_chats:
+    if configured:
         text = (
             f"{code} được cấp quyền trong cấu hình (CHIDAO_ALLOWED_CHATS); cần sửa cấu hình và khởi động "
             "lại bot để thu hồi."
@@ -636,7 +665,124 @@ async def on_deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = f"🚫 Đã thu hồi quyền sử dụng trợ lý của {code}."
     else:
         text = f"{code} chưa được cấp quyền qua lệnh /allow."
+    if ended:
+        text += " Đã dừng nhắc hạn công việc gửi tới nhóm này."
     await send(context, message.chat_id, text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Reminders of any chat, from any chat: /chat_subscriptions [chat id], /unsubscribe_chat <chat id>
+
+CHAT_SUBS_USAGE = (
+    "Cách dùng: /chat_subscriptions (mọi nhóm đang nhận nhắc hạn) hoặc /chat_subscriptions &lt;mã nhóm&gt;; "
+    "/unsubscribe_chat &lt;mã nhóm&gt; để dừng nhắc hạn cho nhóm đó, ví dụ: /unsubscribe_chat -1001234567890"
+)
+
+
+@dataclass(frozen=True)
+class ChatSubscription:
+    chat_id: int
+    active: bool
+    blocked: bool
+    since: dt.datetime
+
+
+def _subscriptions(sessions: sessionmaker[Session], chat_id: int | None) -> list[ChatSubscription]:
+    with sessions() as session:
+        stmt = select(SubscriptionRow).order_by(SubscriptionRow.chat_id)
+        if chat_id is not None:
+            stmt = stmt.where(SubscriptionRow.chat_id == chat_id)
+        else:
+            stmt = stmt.where(SubscriptionRow.active)
+        return [
+            ChatSubscription(r.chat_id, r.active, r.blocked_at is not None, r.created_at)
+            for r in session.scalars(stmt)
+        ]
+
+
+def subscriptions_text(subs: Sequence[ChatSubscription], chat_id: int | None, tz: dt.tzinfo) -> str:
+    if chat_id is not None and not subs:
+        return f"<code>{chat_id}</code> chưa từng đăng ký nhận nhắc hạn."
+    if not subs:
+        return "Chưa có nhóm nào nhận nhắc hạn công việc."
+    lines = ["🔔 Nhắc hạn công việc:"] if chat_id is None else []
+    for sub in subs[:100]:
+        since = local_time(sub.since, tz)
+        if sub.active and not sub.blocked:
+            state = f"đang nhận nhắc hạn (từ {since})"
+        elif sub.blocked:
+            state = "đã chặn bot hoặc không còn tồn tại; không nhận nhắc hạn"
+        else:
+            state = "đã dừng nhắc hạn"
+        lines.append(f"• <code>{sub.chat_id}</code>: {state}")
+    if len(subs) > 100:
+        lines.append(f"… và {len(subs) - 100} nhóm khác.")
+    return "\n".join(lines)
+
+
+async def on_chat_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or await refuse_non_admin(update, context):
+        return
+    target = parse_chat_id(" ".join(context.args)) if context.args else None
+    if context.args and target is None:
+        await send(context, message.chat_id, CHAT_SUBS_USAGE)
+        return
+    svc = services(context)
+    subs = await blocking(lambda: _subscriptions(svc.sessions, target))
+    await send(context, message.chat_id, subscriptions_text(subs, target, svc.settings.tz))
+
+
+def _unsubscribe_chat(sessions: sessionmaker[Session], chat_id: int, user_id: int | None) -> bool:
+    with sessions() as session, session.begin():
+        ended = reminders.unsubscribe(session, chat_id)
+        if ended:
+            audit(session, utcnow(), user_id, A_UNSUBSCRIBE_CHAT, str(chat_id))
+        return ended
+
+
+async def on_unsubscribe_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if message is None or await refuse_non_admin(update, context):
+        return
+    target = parse_chat_id(" ".join(context.args)) if context.args else None
+    if target is None:
+        await send(context, message.chat_id, CHAT_SUBS_USAGE)
+        return
+    svc = services(context)
+    ended = await blocking(lambda: _unsubscribe_chat(svc.sessions, target, sender_id(update)))
+    code = f"<code>{target}</code>"
+    text = f"🔕 Đã dừng nhắc hạn công việc gửi tới {code}." if ended else f"{code} không đang nhận nhắc hạn."
+    await send(context, message.chat_id, text)
+
+
+# --------------------------------------------------------------------------------------------------
+# A group upgraded to a supergroup keeps its access and its reminders
+
+
+def _migrate(svc: Services, old: int, new: int) -> None:
+    with svc.sessions() as session, session.begin():
+        now = utcnow()
+        move_allowed_chat(session, old, new, now, svc.settings.allowed_chats)
+        reminders.migrate_chat(session, old, new, now)
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Telegram's service messages of a group's upgrade: `migrate_to_chat_id` in the old group and
+    `migrate_from_chat_id` in the new supergroup (either may come first; handling both is harmless)."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    svc = services(context)
+    await blocking(lambda: _migrate(svc, old, new))
+    svc.access.forget(old, new)
+    log.info("chat %s became supergroup %s: allowlist entry and subscription moved", old, new)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -651,6 +797,9 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
         CommandHandler("stats", on_stats),
         CommandHandler("allow", on_allow),
         CommandHandler("deny", on_deny),
+        CommandHandler("chat_subscriptions", on_chat_subscriptions),
+        CommandHandler("unsubscribe_chat", on_unsubscribe_chat),
+        MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate),
         CallbackQueryHandler(on_admin_button, pattern=r"^a:"),
         # Every document in a private chat: an unsupported type gets its reason, not silence.
         # Images (photos and image files) go through bot.handlers.chat.on_image.

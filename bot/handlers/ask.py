@@ -37,19 +37,17 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from bot import replies, task_replies
-from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, record_update, utcnow
-from bot.handlers.common import allowed, answer_button, blocking, send, sender_id, served
+from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, utcnow
+from bot.handlers.common import allowed, answer_button, blocking, refuse_stranger, send, sender_id, served
 from bot.logs import log_event
 from bot.services import services
 from bot.tasks import QuestionTasks, Viewer, question_tasks
@@ -120,12 +118,13 @@ def _checked(data: str) -> str:
 
 
 def decode_callback(data: str) -> More | FullText | Vote | None:
-    """Parse button data; None for anything malformed (old or forged buttons)."""
-    if m := re.fullmatch(r"m:(\d+):(\d+)", data):
+    """Parse button data; None for anything malformed (old or forged buttons). Numbers have at most 9
+    digits: a larger one is no row id (the database would refuse it)."""
+    if m := re.fullmatch(r"m:(\d{1,9}):(\d{1,9})", data):
         return More(int(m[1]), int(m[2]))
-    if m := re.fullmatch(r"t:([0-9a-f]{8}):(\d+)", data):
+    if m := re.fullmatch(r"t:([0-9a-f]{8}):(\d{1,9})", data):
         return FullText(m[1], int(m[2]))
-    if m := re.fullmatch(r"f:(\d+):([+-]):((?:[0-9a-f]{8}\.\d+)(?:,[0-9a-f]{8}\.\d+)*)?", data):
+    if m := re.fullmatch(r"f:(\d{1,9}):([+-]):((?:[0-9a-f]{8}\.\d{1,9})(?:,[0-9a-f]{8}\.\d{1,9})*)?", data):
         refs = tuple((k, int(p)) for k, p in (r.split(".") for r in m[3].split(","))) if m[3] else ()
         return Vote(int(m[1]), 1 if m[2] == "+" else -1, refs)
     return None
@@ -255,14 +254,14 @@ def _save_question(
 
 
 def _link(session: Session, chat_id: int, message_id: int, qid: int) -> None:
-    """Remember that `message_id` belongs to question `qid` (a reply to it is a follow-up)."""
-    from sqlalchemy.exc import IntegrityError
+    """Remember that `message_id` belongs to question `qid` (a reply to it is a follow-up). One INSERT …
+    ON CONFLICT DO NOTHING, no read first: on SQLite a read then a write in one transaction fails at once
+    ("database is locked") when another connection wrote in between."""
+    from sqlalchemy.dialects import postgresql, sqlite
 
-    try:
-        with session.begin_nested():
-            session.merge(QuestionMessageRow(chat_id=chat_id, message_id=message_id, question_id=qid))
-    except IntegrityError:
-        log.debug("message %s of chat %s already linked", message_id, chat_id)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    row = {"chat_id": chat_id, "message_id": message_id, "question_id": qid}
+    session.execute(insert(QuestionMessageRow).values(**row).on_conflict_do_nothing())
 
 
 def _link_answer(session_factory: Any, chat_id: int, message_id: int, qid: int) -> None:
@@ -403,7 +402,7 @@ async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not question:
         chat_id = message.chat_id
         if not await allowed(context, chat_id, sender_id(update)):
-            await send(context, chat_id, replies.stranger_text(chat_id))
+            await refuse_stranger(context, message)
             return
         docs = await blocking(lambda: services(context).index.searcher.documents())
         examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
@@ -418,7 +417,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat_id = message.chat_id
     if not await allowed(context, chat_id, sender_id(update)):
-        await send(context, chat_id, replies.stranger_text(chat_id))
+        await refuse_stranger(context, message)
         return
     docs = await blocking(lambda: services(context).index.searcher.documents())
     in_group = message.chat.type != ChatType.PRIVATE
@@ -600,27 +599,6 @@ async def _on_vote(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, act
     )
     text = {"new": replies.THANKS, "changed": replies.THANKS, "same": replies.VOTED}.get(outcome, replies.GONE)
     await answer_button(query, text)
-
-
-# --------------------------------------------------------------------------------------------------
-# Updates already handled
-
-
-def _first_time(session_factory: Any, update_id: int) -> bool:
-    with session_factory() as session, session.begin():
-        return record_update(session, update_id, dt.datetime.now(dt.UTC))
-
-
-async def skip_processed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Group -1: stop an update that was already handled (redelivered after a crash or restart)."""
-    sessions = services(context).sessions
-    if not await blocking(lambda: _first_time(sessions, update.update_id)):
-        log.info("update %s already handled; skipped", update.update_id)
-        raise ApplicationHandlerStop
-
-
-def dedupe_handler() -> BaseHandler[Update, Any, Any]:
-    return TypeHandler(Update, skip_processed)
 
 
 def handlers() -> list[BaseHandler[Update, Any, Any]]:

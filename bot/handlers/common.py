@@ -1,11 +1,14 @@
 """The plumbing every handler shares, in one copy: sending and replying, answering a button press,
-running blocking work off the event loop, the sender's id, and the access and admin guards."""
+running blocking work off the event loop, the sender's id, the access and admin guards, and the outcome of
+the update being handled (did every reply reach Telegram? `bot.handlers.inbox` reads it)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
@@ -14,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import replies
+from bot.delivery import not_delivered
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,27 @@ def reply_to(message: Message) -> int | None:
     return message.message_id if message.chat.type != ChatType.PRIVATE else None
 
 
+@dataclass
+class Outcome:
+    """What became of the replies to one update (set by bot.handlers.inbox, marked by `send`)."""
+
+    update_id: int
+    digest: str
+    undelivered: bool = False  # a reply never reached Telegram: the update is to be handled again
+
+
+_outcome: contextvars.ContextVar[Outcome | None] = contextvars.ContextVar("chidao_outcome", default=None)
+
+
+def begin_outcome(outcome: Outcome | None) -> None:
+    """Start tracking the replies of the update this task handles (PTB handles each update in one task)."""
+    _outcome.set(outcome)
+
+
+def current_outcome() -> Outcome | None:
+    return _outcome.get()
+
+
 async def send(
     context: ContextTypes.DEFAULT_TYPE,
     chat_id: int,
@@ -43,12 +68,16 @@ async def send(
     reply_to: int | None = None,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send one HTML message; a failure after the rate limiter's retries is logged, not raised."""
+    """Send one HTML message; a failure after the transport's retries is logged, not raised. A reply that
+    never reached Telegram leaves its update pending (handled again later: bot.handlers.inbox)."""
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
     try:
         return await context.bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=reply)
     except TelegramError as exc:
         log.error("could not send a reply to chat %s: %s", chat_id, exc)
+        outcome = _outcome.get()
+        if outcome is not None and not_delivered(exc):
+            outcome.undelivered = True
         return None
 
 
@@ -70,19 +99,35 @@ async def answer_button(query: CallbackQuery, text: str | None = None) -> None:
 async def allowed(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user: int | None) -> bool:
     """True when this user in this chat may use the bot (admins, allowed chats, chats allowed by /allow)."""
     access = services(context).access
-    if access.is_admin(user) or chat_id in access.allowed_chats:
-        return True  # known without the database
+    known = access.known(chat_id, user)  # the configuration, or a recent answer of the database
+    if known is not None:
+        return known
     return await blocking(lambda: access.allowed(chat_id, user))
 
 
+async def is_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True when the update comes from a chat and a user that may not use the bot."""
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    return not await allowed(context, chat.id, sender_id(update))
+
+
+async def refuse_stranger(context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+    """The one-sentence refusal, at most once per chat per `Access.refusal_period`; then silence, so a
+    stranger's flood never spends the bot's sending budget."""
+    if services(context).access.may_refuse(message.chat_id):
+        await reply(context, message, replies.stranger_text(message.chat_id))
+
+
 async def served(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Message | None:
-    """The message, if its sender may use the bot here; strangers get the one-sentence refusal."""
+    """The message, if its sender may use the bot here; strangers get the (rate-limited) refusal."""
     message = update.effective_message
     if message is None:
         return None
     if await allowed(context, message.chat_id, sender_id(update)):
         return message
-    await reply(context, message, replies.stranger_text(message.chat_id))
+    await refuse_stranger(context, message)
     return None
 
 
@@ -95,9 +140,13 @@ async def refuse_non_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if is_admin(update, context):
         return False
     query = update.callback_query
+    message = update.effective_message
     if query is not None:
         await answer_button(query, replies.NOT_ADMIN)
-    elif update.effective_message is not None:
-        await reply(context, update.effective_message, replies.NOT_ADMIN)
+    elif message is not None and (
+        await allowed(context, message.chat_id, sender_id(update))
+        or services(context).access.may_refuse(message.chat_id)  # strangers: once per chat per period
+    ):
+        await reply(context, message, replies.NOT_ADMIN)
     log.info("user %s refused an admin action", sender_id(update))
     return True

@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_ID = re.compile(r"#?(\d{1,12})")
+_ID = re.compile(r"#?(\d{1,9})")  # a task id fits in 9 digits (an INTEGER column)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -258,7 +258,11 @@ async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )  # fmt: skip
         return after, before
 
-    task, before = await _db(context, work)
+    try:
+        task, before = await _db(context, work)
+    except ValueError:  # nothing left of the text once normalised (only invisible characters)
+        await reply(context, message, task_replies.ADD_USAGE)
+        return
     if before is None:
         await reply(context, message, task_replies.task_added_text(task, day))
     elif before.status != "open":

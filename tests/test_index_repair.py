@@ -117,7 +117,7 @@ def test_damaged_snapshot_doctor_fails_run_says_one_line_build_repairs(
     assert main(["doctor", "--quick"]) == 1
     out = capsys.readouterr()
     assert "✗ index:" in out.out and "Traceback" not in out.out + out.err
-    assert main(["run", "--no-build"]) == 2
+    assert main(["run", "--no-build"]) == 3  # not ready: a damaged index
     err = capsys.readouterr().err
     assert "Traceback" not in err and "chidao index build" in err and len(err.strip().splitlines()) == 1, err
 

@@ -264,10 +264,13 @@ class CommandHelp:
 
 USER_COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("hoi", "Hỏi về nội dung các văn bản", "/hoi lương cơ sở từ 1/7/2024 là bao nhiêu?"),
-    CommandHelp("tasks", "Các công việc đang mở và hạn của chúng", "/tasks"),
+    CommandHelp("tasks", "Các công việc đang mở (tuần này, tháng này, quá hạn)", "/tasks tuần này"),
     CommandHelp("task", "Chi tiết một công việc theo mã", "/task 12"),
     CommandHelp("task_add", "Thêm một công việc có hạn", "/task_add 20/12/2026 Gửi báo cáo sơ kết quý IV"),
+    CommandHelp("task_edit", "Sửa hạn hoặc nội dung một công việc", "/task_edit 12 30/12/2026"),
     CommandHelp("done", "Đánh dấu công việc đã hoàn thành", "/done 12"),
+    CommandHelp("subscriptions", "Các đơn vị mà chat này theo dõi nhắc hạn", "/subscriptions"),
+    CommandHelp("export", "Tải danh sách công việc (Excel và lịch .ics)", "/export"),
     CommandHelp("help", "Hướng dẫn sử dụng và câu hỏi mẫu", "/help"),
 )
 ADMIN_COMMANDS: tuple[CommandHelp, ...] = (

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from index.legacy import is_vietnamese_syllable
 from index.places import PROVINCES
+from index.text import fold
 
 HEAD_MAX_LINES = 16
 TITLE_MAX_LINES = 4
@@ -50,6 +51,24 @@ _MOTTO = (
     r"|Độc\s+lập\s*[-–—]\s*Tự\s+do\s*[-–—]\s*Hạnh\s+phúc)"
 )
 _MOTTO_RE = re.compile(_MOTTO, re.IGNORECASE)
+# The same without diacritics, for OCR that misreads a tone mark ("ĐẲNG CỘNG SẢN"); matched on fold(line).
+_MOTTO_FOLDED = re.compile(
+    r"cong\s+hoa\s+xa\s+hoi\s+chu\s+nghia\s+viet\s+nam|dang\s+cong\s+san\s+viet\s+nam"
+    r"|doc\s+lap\s*[-–—]\s*tu\s+do\s*[-–—]\s*hanh\s+phuc",
+    re.IGNORECASE,
+)
+
+
+def _mottos(line: str) -> list[re.Match[str]]:
+    folded = fold(line)
+    if len(folded) == len(line):
+        return list(_MOTTO_FOLDED.finditer(folded))
+    return list(_MOTTO_RE.finditer(line))
+
+
+def _is_motto(cell: str) -> bool:
+    found = _mottos(cell)
+    return len(found) == 1 and found[0].start() == 0 and found[0].end() == len(cell)
 _DATE_WORDS = r"[Nn]gày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})"
 # "Quảng Trị, ngày 27 tháng 3 năm 2024": the place is a few capitalised words before the comma
 # (checked by `_place_ok`).
@@ -87,11 +106,11 @@ KNOWN_NAMES = (
     "Sở Công Thương", "Sở Giao thông vận tải", "Sở Tài nguyên và Môi trường", "Sở Thông tin và Truyền thông",
     "Sở Khoa học và Công nghệ", "Sở Nông nghiệp và Phát triển nông thôn", "Sở Lao động - Thương binh và Xã hội",
     "Sở Văn hóa, Thể thao và Du lịch", "Công an", "Bộ Chỉ huy Quân sự", "Quốc hội", "Chính phủ",
-    "Thủ tướng Chính phủ", "Trung ương", "Đảng", "Nhà nước", "Hồ Chí Minh", "Việt Nam", "Bộ Nội vụ",
+    "Thủ tướng Chính phủ", "Trung ương", "xây dựng Đảng", "Hồ Chí Minh", "Việt Nam", "Bộ Nội vụ",
     "Bộ Tài chính", "Bộ Công an", "Bộ Quốc phòng",
 )  # fmt: skip
 _ROMAN = re.compile(r"^(?:X{0,3})(?:IX|IV|V?I{0,3})$")
-_ROMAN_AFTER = {"quý", "thứ", "khóa", "khoá", "phần", "chương", "mục", "kỳ", "giai"}
+_ROMAN_AFTER = {"quý", "quy", "thứ", "khóa", "khoá", "phần", "chương", "mục", "kỳ", "giai"}
 _EDGE_PUNCT = "\"“”'‘’()[],.;:!?…"
 
 
@@ -129,7 +148,7 @@ def split_columns(line: str) -> list[str]:
     if " | " in line:
         return [cell for part in line.split(" | ") for cell in split_columns(part.strip()) if cell]
     cuts: set[int] = set()
-    for m in _MOTTO_RE.finditer(line):
+    for m in _mottos(line):
         cuts.add(m.start())
     tail = _DATE_TAIL.search(line)
     if tail:
@@ -156,7 +175,7 @@ def split_columns(line: str) -> list[str]:
 
 def _head_like(piece: str) -> bool:
     return bool(
-        _MOTTO_RE.fullmatch(piece)
+        _is_motto(piece)
         or ((m := _PLACE_DATE.fullmatch(piece)) and _place_ok(m.group("place")))
         or _NUMBER.match(piece)
         or _is_caps(piece)
@@ -246,7 +265,7 @@ def _read_cell(cell: str, head: _Head) -> bool:
     """Take one letterhead cell into `head`; False when the cell is not letterhead."""
     if _SEPARATOR.match(cell):
         return True
-    if _MOTTO_RE.fullmatch(cell):
+    if _is_motto(cell):
         head.evidence += 1
         return True
     m = _PLACE_DATE.fullmatch(cell)
@@ -314,6 +333,7 @@ def _title_after_kind(lines: Sequence[str], at: int, context: str) -> tuple[str,
     return (f"{kind} {rest}".strip() if rest else kind), j
 
 
+_PERIOD_START = re.compile(r"^[IVX]{1,4}/\d{4}\b")  # "II/2024" ending a title wrapped after "quý"
 _LIST_MARK = re.compile(r"^(?:\d{1,3}|[IVX]{1,4}|[a-zđ])[.)]\s")
 
 
@@ -322,7 +342,7 @@ def _continues_title(previous: str, line: str) -> bool:
     that is no list marker."""
     if previous.endswith((".", "!", "?", "…", ";", ":")) or _LIST_MARK.match(line):
         return False
-    return line[:1].islower() or line[:1].isdigit()
+    return line[:1].islower() or line[:1].isdigit() or _PERIOD_START.match(line) is not None
 
 
 def combine_issuer(lines: Sequence[str], context: str = "") -> str | None:
@@ -362,10 +382,16 @@ def _casings(context: str, extra: Iterable[str] = KNOWN_NAMES) -> dict[tuple[str
     counts: dict[tuple[str, ...], Counter[tuple[str, ...]]] = {}
     for sentence in re.split(r"(?<=[.!?…:;])\s+|\n+", context):
         words = [_strip(w) for w in sentence.split()]
+        capital = [w[:1].isupper() for w in words]
         for n in range(1, 5):
             for k in range(1, len(words) - n + 1):  # k >= 1: not the sentence's first word
                 window = tuple(words[k : k + n])
                 if not all(window) or any(w.isupper() and len(w) > 1 for w in window):
+                    continue
+                # a window must not cut a name: "Tỉnh ủy Thái" of "Tỉnh ủy Thái Bình"
+                if (capital[k] and k > 1 and capital[k - 1]) or (
+                    capital[k + n - 1] and k + n < len(words) and capital[k + n]
+                ):
                     continue
                 key = tuple(w.lower() for w in window)
                 counts.setdefault(key, Counter())[window] += 1
@@ -375,8 +401,10 @@ def _casings(context: str, extra: Iterable[str] = KNOWN_NAMES) -> dict[tuple[str
     for key, forms in counts.items():
         lower_count = forms.get(key, 0)
         form, count = max(forms.items(), key=lambda kv: kv[1])
-        if form != key and count > lower_count and (len(key) > 1 or count >= 2):
-            table[key] = " ".join(form)
+        if len(key) > 1 and key not in table:
+            table[key] = " ".join(form)  # the usual case of a phrase, lower case included ("giao ban")
+        elif len(key) == 1 and form != key and count >= 2 and lower_count == 0:
+            table[key] = form[0]  # a word the text never writes in lower case
     return table
 
 

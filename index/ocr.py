@@ -7,8 +7,9 @@ words with their block/paragraph/line numbers, boxes and confidences; they come 
 than COLUMN_GAP line heights), so the two columns of a letterhead ("TỈNH ỦY THÁI BÌNH" and "ĐẢNG CỘNG SẢN
 VIỆT NAM") are never read as one line.
 
-Noise is dropped: words much flatter than the text (rules, underlines read as letters) and lines whose
-mean confidence is below NOISE_CONFIDENCE (a "*" read as "5", specks).
+Noise is dropped: words much flatter than the text (rules, underlines read as letters), line segments whose
+mean confidence is below NOISE_CONFIDENCE and segments with fewer than two letters or digits (a "*" read as
+"R", specks at the edge of a photo).
 
 Confidence: tesseract's word confidences (0-100), averaged over the kept words weighted by their length.
 A page below LOW_CONFIDENCE is reported (build summary, upload reply): on the dev set (bench/scan_devset.py,
@@ -27,7 +28,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageFilter, ImageOps
@@ -35,7 +36,8 @@ from PIL import Image, ImageFilter, ImageOps
 from index.errors import ChidaoError
 
 LANGUAGE = "vie"
-# Bumped when preprocessing or line building changes what a page yields (part of the OCR cache key).
+# Bumped when preprocessing changes what tesseract is given (part of the OCR cache key; the cache keeps
+# tesseract's TSV, so the line rules below can change without it).
 OCR_VERSION = 1
 DEFAULT_PAGE_TIMEOUT = 60.0  # seconds for one page
 LOW_CONFIDENCE = 75.0
@@ -77,27 +79,15 @@ class OcrPage:
     height: int
     lines: tuple[OcrLine, ...]
     confidence: float  # 0-100; 0 for a page with no text
+    tsv: str = field(default="", repr=False, compare=False)  # what tesseract said, kept by the cache
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "width": self.width,
-            "height": self.height,
-            "confidence": round(self.confidence, 2),
-            "lines": [
-                [ln.text, ln.left, ln.top, ln.right, ln.bottom, ln.block, ln.paragraph, round(ln.confidence, 2)]
-                for ln in self.lines
-            ],
-        }
+        """The cached form: tesseract's own output, so changes to the line rules need no new OCR."""
+        return {"width": self.width, "height": self.height, "tsv": self.tsv}
 
     @classmethod
     def from_json(cls, d: dict[str, object]) -> OcrPage:
-        rows = d["lines"]
-        assert isinstance(rows, list)
-        lines = tuple(
-            OcrLine(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6]), float(r[7]))
-            for r in rows
-        )
-        return cls(int(d["width"]), int(d["height"]), lines, float(d["confidence"]))  # type: ignore[arg-type]
+        return lines_from_tsv(str(d["tsv"]), int(d["width"]), int(d["height"]))  # type: ignore[call-overload]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -277,10 +267,11 @@ def lines_from_tsv(tsv: str, width: int, height: int) -> OcrPage:
                 current = []
             current.append(w)
         lines.append(_segment(current, block, paragraph))
-    lines = [ln for ln in lines if ln.confidence >= NOISE_CONFIDENCE]
+    # specks, a "*" read as "R", a rule read as "—": segments with fewer than two letters or digits
+    lines = [ln for ln in lines if ln.confidence >= NOISE_CONFIDENCE and sum(c.isalnum() for c in ln.text) >= 2]
     weights = [len(ln.text) for ln in lines]
     confidence = sum(ln.confidence * n for ln, n in zip(lines, weights, strict=True)) / max(1, sum(weights))
-    return OcrPage(width, height, tuple(lines), confidence if lines else 0.0)
+    return OcrPage(width, height, tuple(lines), confidence if lines else 0.0, tsv)
 
 
 def text_height(tsv: str) -> float | None:

@@ -11,6 +11,8 @@ Layout of an index directory::
                                HNSW graph above 20,000 passages (index/dense.py)
         keys.json              per passage, the hash of the text that was embedded (reused on rebuild)
         bm25/                  bm25s arrays for passages;  bm25_docs/  the same for titles/metadata
+    ocr-cache/<sha256>.json    OCR'd pages of scans and images by file content (index/scans.py), shared by
+                               all snapshots, pruned to the files of the corpus
 
 A build writes a new snapshot beside the live one and then replaces CURRENT, so a reader never sees a
 half-written index and an interrupted build leaves the previous one answering.
@@ -34,15 +36,18 @@ from typing import Any
 import numpy as np
 
 from index.dense import ANN_ABOVE, read_vectors, vector_index
-from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_document
+from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_file
 from index.documents import corpus_files as all_corpus_files
 from index.errors import BadDocument, IndexCorrupt, IndexNotBuilt
+from index.ocr import DEFAULT_PAGE_TIMEOUT, LOW_CONFIDENCE
 from index.model import Document
 from index.passages import passages_of
+from index.scans import DEFAULT_PAGE_BUDGET, OcrBudgetExceeded, OcrCache, Scanner
 from index.tokens import TOKENIZER_VERSION
 
 FORMAT_VERSION = 1
 KEEP_SNAPSHOTS = 2
+OCR_CACHE_DIR = "ocr-cache"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -59,19 +64,26 @@ class BuildSummary:
     seconds: float = 0.0
     snapshot: str | None = None  # None when nothing changed and no snapshot was written
     full_rebuild_reason: str | None = None
+    ocr_pages: int = 0  # pages OCR'd in this build
+    ocr_cached: int = 0  # OCR'd pages of changed files taken from the cache
+    low_confidence: list[tuple[str, int, float]] = field(default_factory=list)  # (file, page, confidence)
 
     def counts(self) -> dict[str, int | float]:
         return {
             "added": self.added, "changed": self.changed, "removed": self.removed,
             "skipped": len(self.skipped), "documents": self.documents, "passages": self.passages,
-            "embedded": self.embedded, "seconds": round(self.seconds, 1),
+            "embedded": self.embedded, "seconds": round(self.seconds, 1), "ocr_pages": self.ocr_pages,
+            "ocr_cached": self.ocr_cached, "low_confidence_pages": len(self.low_confidence),
         }  # fmt: skip
 
     def line(self) -> str:
         return (
             f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "
             f"{len(self.skipped)} skipped, {self.unchanged} unchanged; {self.documents} documents, "
-            f"{self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f} s"
+            f"{self.passages} passages ({self.embedded} embedded), {self.ocr_pages} pages OCR'd"
+            f"{f' ({self.ocr_cached} from the OCR cache)' if self.ocr_cached else ''}"
+            f"{f', {len(self.low_confidence)} below OCR confidence {LOW_CONFIDENCE:g}' if self.low_confidence else ''}"
+            f" in {self.seconds:.1f} s"
         )
 
 
@@ -111,6 +123,7 @@ def doc_to_json(doc: Document) -> dict[str, Any]:
         "title": doc.title,
         "date": doc.date.isoformat() if doc.date else None,
         "agency": doc.agency,
+        "number": doc.number,
         "paragraphs": list(doc.paragraphs),
     }
 
@@ -122,6 +135,7 @@ def doc_from_json(d: dict[str, Any]) -> Document:
         date=dt.date.fromisoformat(d["date"]) if d["date"] else None,
         agency=d["agency"],
         paragraphs=tuple(d["paragraphs"]),
+        number=d.get("number"),  # absent in indexes written before the number was read
     )
 
 
@@ -171,9 +185,15 @@ def build_index(
     max_bytes: int = 20 * 1024 * 1024,
     progress: Progress | None = None,
     ann_above: int = ANN_ABOVE,
+    ocr_page_budget: int | None = DEFAULT_PAGE_BUDGET,
+    ocr_page_timeout: float = DEFAULT_PAGE_TIMEOUT,
 ) -> BuildSummary:
     """Build or update the index of `corpus_dir` in `index_dir`. Only changed files are read and only
-    new passages are embedded; an unchanged corpus writes nothing."""
+    new passages are embedded; an unchanged corpus writes nothing.
+
+    Scans and images are OCR'd with the cache in `index_dir/ocr-cache`, at most `ocr_page_budget` pages
+    per build (a file past it is skipped now and read at the next build) and `ocr_page_timeout` seconds
+    per page; progress reports ("ocr", pages done, pages so far)."""
     started = time.perf_counter()
     summary = BuildSummary()
     prev = _load_previous(index_dir, encoder.name, summary)
@@ -181,6 +201,9 @@ def build_index(
     prev_skipped: dict[str, Any] = prev.manifest.get("skipped", {}) if prev else {}
 
     files = corpus_files(corpus_dir)
+    cache = OcrCache(index_dir / OCR_CACHE_DIR)
+    scanner = Scanner(cache=cache, page_budget=ocr_page_budget, page_timeout=ocr_page_timeout, progress=progress)
+    digests: set[str] = set()
     docs: list[Document] = []
     file_entries: dict[str, Any] = {}
     skipped_entries: dict[str, Any] = {}
@@ -193,6 +216,7 @@ def build_index(
         except OSError as exc:
             summary.skipped.append((rel, f"unreadable: {exc.strerror}"))
             continue
+        digests.add(digest)
         old = prev_files.get(rel)
         same_reader = prev is not None and prev.manifest.get("reader_version") == READER_VERSION
         if prev and same_reader and old and old["sha256"] == digest and rel in prev.docs:
@@ -201,16 +225,18 @@ def build_index(
             summary.unchanged += 1
             continue
         old_skip = prev_skipped.get(rel)
-        if same_reader and old_skip and old_skip["sha256"] == digest:
+        if same_reader and old_skip and old_skip["sha256"] == digest and not old_skip.get("retry"):
             summary.skipped.append((rel, old_skip["reason"]))
             skipped_entries[rel] = old_skip
             continue
         try:
-            doc = read_document(path, corpus_dir, max_bytes=max_bytes)
+            doc = read_file(path, corpus_dir, max_bytes=max_bytes, scanner=scanner).document
         except BadDocument as exc:
             reason = str(exc).removeprefix(f"{rel}: ")
             summary.skipped.append((rel, reason))
             skipped_entries[rel] = {"sha256": digest, "reason": reason}
+            if isinstance(exc, OcrBudgetExceeded):
+                skipped_entries[rel]["retry"] = True  # read at the next build
             continue
         docs.append(doc)
         file_entries[rel] = {"sha256": digest, "size": path.stat().st_size}
@@ -220,12 +246,16 @@ def build_index(
             summary.added += 1
     summary.removed = len(set(prev_files) - set(file_entries) - set(skipped_entries))
     summary.documents = len(docs)
+    summary.ocr_pages, summary.ocr_cached = scanner.ocr_pages, scanner.cached_pages
+    summary.low_confidence = list(scanner.low_confidence)
+    cache.prune(digests)
 
     nothing_changed = (
         prev is not None
         and summary.full_rebuild_reason is None
         and not (summary.added or summary.changed or summary.removed)
         and set(skipped_entries) == set(prev_skipped)
+        and not any(entry.get("retry") for entry in skipped_entries.values())
         and prev.manifest.get("tokenizer", {}).get("version") == TOKENIZER_VERSION
         and prev.manifest.get("reader_version") == READER_VERSION
     )

@@ -188,9 +188,8 @@ def render_pages(layout: Layout, style: PageStyle = PageStyle()) -> list[Image.I
     y_left += line_h
     centered(draw, left_c, y_left, number_line(layout), regular)
     y_right = y
-    for i, line in enumerate(motto_lines(layout)):
-        font = small_bold
-        centered(draw, right_c, y_right, line, font)
+    for line in motto_lines(layout):
+        centered(draw, right_c, y_right, line, small_bold)
         y_right += line_h
     tw = draw.textlength(motto_lines(layout)[-1], font=small_bold)
     draw.line((right_c - tw / 2, y_right, right_c + tw / 2, y_right), fill=0, width=3)

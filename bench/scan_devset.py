@@ -219,9 +219,8 @@ def score_meta(layouts: dict[str, Layout], docs: dict[str, object], form: str) -
         if not isinstance(doc, Document):
             rows.append({"doc": stem, "read": False})
             continue
-        expected_title = (
-            _ws(Path(EVAL / "docs" / layout.name).read_text("utf-8").splitlines()[0]) if form == "text" else layout.title
-        )
+        original = (EVAL / "docs" / layout.name).read_text("utf-8").splitlines()[0]
+        expected_title = _ws(original) if form == "text" else layout.title
         expected_number = None if form == "text" else layout.number
         rows.append({
             "doc": stem, "read": True,

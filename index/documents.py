@@ -39,11 +39,11 @@ import hashlib
 import io
 import os
 import re
-import unicodedata
-import zipfile
 import shutil
 import subprocess
 import tempfile
+import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -823,7 +823,10 @@ def _read_doc(src: _Source) -> Document:
         path.write_bytes(src.data)
         try:
             done = subprocess.run(
-                [exe, "-w", "0", "-m", "UTF-8.txt", str(path)], capture_output=True, timeout=ANTIWORD_TIMEOUT, check=False
+                [exe, "-w", "0", "-m", "UTF-8.txt", str(path)],
+                capture_output=True,
+                timeout=ANTIWORD_TIMEOUT,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             raise BadDocument(f"{src.relpath}: antiword took longer than {ANTIWORD_TIMEOUT:g} s") from None

@@ -72,7 +72,7 @@ def _is_motto(cell: str) -> bool:
 _DATE_WORDS = r"[Nn]gày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})"
 # "Quảng Trị, ngày 27 tháng 3 năm 2024": the place is a few capitalised words before the comma
 # (checked by `_place_ok`).
-_PLACE_DATE = re.compile(rf"(?P<place>[^\W\d_][\w.]*(?:\s+(?:[\w.]+|[-–]))" + r"{0,5})\s*,\s*" + _DATE_WORDS + r"\.?")
+_PLACE_DATE = re.compile(r"(?P<place>[^\W\d_][\w.]*(?:\s+(?:[\w.]+|[-–]))" + r"{0,5})\s*,\s*" + _DATE_WORDS + r"\.?")
 _DATE_TAIL = re.compile(r",\s*" + _DATE_WORDS + r"\.?\s*$")
 _DATE_ONLY = re.compile(rf"^{_DATE_WORDS}\.?$")
 _NUMBER = re.compile(r"^Số\s*[:.]?\s*(?P<number>\d{1,5}\s*[-/]\s*[\w./–-]*\w)", re.IGNORECASE)
@@ -84,7 +84,8 @@ KINDS = (
     "TỜ TRÌNH", "CÔNG VĂN", "QUY ĐỊNH", "QUY CHẾ", "CHƯƠNG TRÌNH", "ĐỀ ÁN", "BIÊN BẢN", "GIẤY MỜI",
     "THÔNG TRI", "CÔNG ĐIỆN", "PHƯƠNG ÁN", "DỰ ÁN", "NGHỊ ĐỊNH", "THÔNG TƯ", "LUẬT", "QUY CHẾ",
 )  # fmt: skip
-_KIND_LINE = re.compile(rf"^(?P<kind>{'|'.join(KINDS)})(?:\s+(?P<rest>.+))?$")
+# A kind alone, or followed by a title with letters ("ĐỀ ÁN 06" in an issuer's name is no kind line).
+_KIND_LINE = re.compile(rf"^(?P<kind>{'|'.join(KINDS)})(?:\s+(?P<rest>.*[^\W\d_].*))?$")
 
 # Superior bodies written above the issuing one, and the words that open a place name.
 _PARTY_SUPERIOR = re.compile(r"^(?:TỈNH|THÀNH|HUYỆN|QUẬN|THỊ|ĐẢNG)\s+ỦY\b")
@@ -353,19 +354,37 @@ def combine_issuer(lines: Sequence[str], context: str = "") -> str | None:
     first, rest = lines[0], " ".join(lines[1:])
     if not rest:
         name = re.sub(r"^UBND\b", "ỦY BAN NHÂN DÂN", re.sub(r"^HĐND\b", "HỘI ĐỒNG NHÂN DÂN", first))
+    elif _PARTY_ORGAN.match(first) and _PARTY_SUPERIOR.match(rest):
+        name = rest  # "HUYỆN ỦY ĐỨC TRỌNG" under "ĐẢNG BỘ TỈNH LÂM ĐỒNG"
+    elif (m := _PARTY_ORGAN.match(first)) and rest in ("TỈNH ỦY", "THÀNH ỦY", "HUYỆN ỦY", "ĐẢNG ỦY"):
+        name = f"{rest} {_LOCALITY.sub('', m.group('place') + ' ').strip()}"  # "ĐẢNG BỘ TỈNH X" / "TỈNH ỦY"
     elif _LOCALITY.match(rest):
         name = f"{first} {rest}"  # one name on two lines: "ỦY BAN NHÂN DÂN" / "TỈNH BẾN TRE"
     elif _PARTY_SUPERIOR.match(first):
         name = f"{rest} {first}"  # "BAN TỔ CHỨC" under "TỈNH ỦY QUẢNG TRỊ"
-    elif (m := _PARTY_ORGAN.match(first)) and _PARTY_SUPERIOR.match(rest):
-        name = f"{rest} {_LOCALITY.sub('', m.group('place') + ' ').strip()}"  # "ĐẢNG BỘ TỈNH X" / "TỈNH ỦY"
     elif m := _STATE_SUPERIOR.match(first):
         name = f"{rest} {m.group('place')}"  # "SỞ NỘI VỤ" under "UBND TỈNH QUẢNG NGÃI"
     elif first.startswith("BỘ "):
         name = f"{rest} {first}"
     else:
         name = f"{first} {rest}"
-    return normal_case(name, context, capitalise_first=True)
+    return _place_tail(normal_case(name, context, capitalise_first=True))
+
+
+_UNIT_WORD = re.compile(
+    r"\b(?:tỉnh|huyện|quận|xã|phường|thị xã|thị trấn|thành phố|TP\.|Tỉnh ủy|Thành ủy|Huyện ủy|Quận ủy|Thị ủy)\s+"
+)
+
+
+def _place_tail(name: str) -> str:
+    """The words after the last administrative unit of an issuing body's name are a place name: each
+    capitalised ("Huyện ủy đức trọng" → "Huyện ủy Đức Trọng"; "tỉnh Quảng Ngãi" stays)."""
+    units = list(_UNIT_WORD.finditer(name))
+    if not units:
+        return name
+    end = units[-1].end()
+    tail = " ".join(w[:1].upper() + w[1:] if w not in ("-", "–") else w for w in name[end:].split())
+    return name[:end] + tail
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ The rules, from the geometry tesseract gives (`index.ocr.OcrLine` boxes):
   edge R their 90th-percentile right.
 * A line is joined to the one before when that one reaches the right edge (within WRAP_SLACK of the
   column width: a wrapped line fills it), the line is not indented (starts within INDENT line heights of
-  L), and the vertical gap is an ordinary line gap (not over PARAGRAPH_GAP times the median gap). Anything
-  else starts a new line of the output: a first-line indent, a short last line, a blank gap, a centred
-  title line. A paragraph running onto the next page is joined across the page break.
+  L) nor far left of the previous line's start (SHIFT: that one stood in another column), and the vertical
+  gap is an ordinary line gap (not over PARAGRAPH_GAP times the median gap). Anything else starts a new
+  line of the output: a first-line indent, a short last line, a blank gap, a centred title line. A
+  paragraph running onto the next page is joined across the page break.
 * End-of-line hyphenation is undone when lines are joined (`join_hyphenated`).
 * A hyphen with a space on both sides is a dash in print: " - " becomes " – " (tesseract reads both the
   same).
@@ -30,6 +31,7 @@ from index.text import fold
 WRAP_SLACK = 0.08
 INDENT = 1.5
 PARAGRAPH_GAP = 1.7
+SHIFT = 0.15  # a continuation line starts at most this share of the column width left of the line before
 BAND = 0.12  # top and bottom share of the page where page numbers and running headers live
 
 PAGE_NUMBER = re.compile(
@@ -43,11 +45,10 @@ _FIRST_WORD = re.compile(r"^(\w+)")
 def join_hyphenated(left: str, right: str) -> str:
     """Join two wrapped lines; undo end-of-line hyphenation.
 
-    "chuyên" + "viên" → "chuyên viên"; "digi-" + "tal" → "digital"; "27-" + "NQ/TW" → "27-NQ/TW" (a symbol
-    keeps its hyphen); "kinh-" + "tế" → "kinh-tế" only when both halves are whole Vietnamese syllables
-    and the right one is capitalised ("Bà Rịa-" + "Vũng Tàu"), else the hyphen was a break: "tổ chức-"
-    would not be written, so a hyphen after a whole syllable before a lower-case one is dropped with the
-    space ("Hồ Chí Minh-" + "city" keeps nothing odd).
+    "chuyên" + "viên" → "chuyên viên"; "digi-" + "tal" → "digital" (a word cut at the line end). A symbol
+    or a name keeps its hyphen, without the space: "27-" + "NQ/TW", "CB-" + "CC", "Bà Rịa-" + "Vũng Tàu",
+    and so do two whole Vietnamese syllables that do not make one ("xã-" + "phường"). A dash at the end of
+    a line ("2023 -") is no hyphenation.
     """
     left, right = left.rstrip(), right.lstrip()
     m = _HYPHEN_END.search(left)
@@ -151,6 +152,8 @@ def _continues(
         return False
     if line.left > left + INDENT * height:
         return False
+    if previous.left - line.left > SHIFT * (right - left):
+        return False  # the previous line stood in another column (a letterhead's right half)
     if previous_page is not None:
         return True
     if line.top < previous.bottom - 0.5 * height:

@@ -194,7 +194,9 @@ def image_frames(relpath: str, data: bytes) -> list[Callable[[], Image.Image]]:
     return [frame(n) for n in range(count)]
 
 
-def pdf_page_images(relpath: str, data: bytes, indices: Sequence[int]) -> Iterator[tuple[int, Callable[[], Image.Image]]]:
+def pdf_page_images(
+    relpath: str, data: bytes, indices: Sequence[int]
+) -> Iterator[tuple[int, Callable[[], Image.Image]]]:
     """Loaders of PDF pages rasterised at PDF_DPI (pypdfium2), for the pages without a usable text layer."""
     import pypdfium2 as pdfium
 

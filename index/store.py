@@ -39,8 +39,8 @@ from index.dense import ANN_ABOVE, read_vectors, vector_index
 from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_file
 from index.documents import corpus_files as all_corpus_files
 from index.errors import BadDocument, IndexCorrupt, IndexNotBuilt
-from index.ocr import DEFAULT_PAGE_TIMEOUT, LOW_CONFIDENCE
 from index.model import Document
+from index.ocr import DEFAULT_PAGE_TIMEOUT, LOW_CONFIDENCE
 from index.passages import passages_of
 from index.scans import DEFAULT_PAGE_BUDGET, OcrBudgetExceeded, OcrCache, Scanner
 from index.tokens import TOKENIZER_VERSION

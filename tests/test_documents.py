@@ -942,3 +942,44 @@ def test_supported_suffixes() -> None:
     assert SUPPORTED_SUFFIXES == (
         ".txt", ".md", ".docx", ".doc", ".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"
     )  # fmt: skip
+
+
+# --- Word 97-2003 (.doc) through antiword ----------------------------------------------------------------
+# The fixtures are written by tests/worddoc.py (`python -m tests.worddoc`); antiword must be installed
+# (Debian package antiword; .ci/run installs it). These tests fail rather than skip without it.
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_doc_in_the_administrative_layout(tmp_path: Path) -> None:
+    (tmp_path / "kh.doc").write_bytes((DATA / "word97_unicode.doc").read_bytes())
+    doc = read_document(tmp_path / "kh.doc", tmp_path)
+    assert (doc.title, doc.date, doc.agency, doc.number) == (
+        "Kế hoạch Tinh giản biên chế năm 2024 và năm 2025",
+        dt.date(2024, 3, 12),
+        "Ủy ban nhân dân tỉnh Bến Tre",
+        "12/KH-UBND",
+    )
+    assert doc.paragraphs == (
+        "Giảm tối thiểu 5% biên chế công chức so với năm 2021.",
+        "Sở Nội vụ chủ trì, báo cáo Ủy ban nhân dân tỉnh trước ngày 30/6/2024.",
+    )
+
+
+def test_doc_typed_in_tcvn3_is_converted(tmp_path: Path) -> None:
+    (tmp_path / "cu.doc").write_bytes((DATA / "word97_tcvn3.doc").read_bytes())
+    doc = read_document(tmp_path / "cu.doc", tmp_path)
+    assert (doc.title, doc.date, doc.agency) == (
+        "Kế hoạch tinh giản biên chế năm 2024",
+        dt.date(2024, 3, 12),
+        "Sở Nội vụ tỉnh Bến Tre",
+    )
+    assert doc.paragraphs[-1] == "Sở Nội vụ chủ trì, báo cáo trước ngày 30/6/2024."
+
+
+def test_doc_writer_makes_files_antiword_reads(tmp_path: Path) -> None:
+    from tests.worddoc import write_doc
+
+    write_doc(tmp_path / "a.doc", ["Một đoạn.", "Hai đoạn."])
+    assert (tmp_path / "a.doc").read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
+    assert read_document(tmp_path / "a.doc", tmp_path).paragraphs == ("Một đoạn.", "Hai đoạn.")

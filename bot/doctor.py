@@ -11,6 +11,7 @@ The checks, in the order they are printed:
 - database   reachable; migrations at the revision this version expects
 - index      present, readable, built with the configured embedding model
 - model      the configured embedding model can be found without the network
+- ocr        tesseract with its Vietnamese model (it runs once) and antiword, for scans, photos and .doc
 - corpus     every file readable; files the last build skipped, with reasons; changed since the build
 - telegram   the Bot API answers getMe with this token (and, in webhook mode, getWebhookInfo)
 """
@@ -330,6 +331,31 @@ def check_model(settings: Settings) -> Check:
     )
 
 
+def check_ocr() -> Check:
+    """tesseract, its Vietnamese model and antiword (index/ocr.py `check_tools`)."""
+    from index.ocr import check_tools
+
+    tools = check_tools()
+    if tools.ok:
+        return Check("ocr", True, f"{tools.tesseract} with the Vietnamese model; antiword at {tools.antiword}")
+    missing = [
+        what
+        for what, present in (
+            ("tesseract", tools.tesseract),
+            ("its Vietnamese model (vie)", tools.vietnamese),
+            ("a working Vietnamese model", tools.vietnamese_loads or not tools.vietnamese),
+            ("antiword", tools.antiword),
+        )
+        if not present
+    ]
+    return Check(
+        "ocr",
+        False,
+        f"missing {', '.join(missing)}: scans, photos and .doc files cannot be read",
+        "apt-get install tesseract-ocr tesseract-ocr-vie antiword",
+    )
+
+
 # --------------------------------------------------------------------------------------------- corpus
 
 
@@ -564,6 +590,7 @@ def run_checks(
     if quick:
         return checks
     checks.append(check_model(settings))
+    checks.append(check_ocr())
     checks += check_corpus(settings, manifest)
     checks += check_telegram(settings, timeout)
     return checks

@@ -122,6 +122,34 @@ def tesseract_version() -> str | None:
     return first[0].strip() if first else None
 
 
+@dataclass(frozen=True)
+class OcrTools:
+    """What the OCR and .doc readers need on this machine (for `chidao doctor`)."""
+
+    tesseract: str | None  # version line, None when missing
+    vietnamese: bool  # the `vie` model is installed
+    vietnamese_loads: bool  # and tesseract runs with it
+    antiword: str | None  # path, None when missing
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tesseract and self.vietnamese and self.vietnamese_loads and self.antiword)
+
+
+def check_tools(timeout: float = 30.0) -> OcrTools:
+    """Look for tesseract, its Vietnamese model (and run it once on a small blank page) and antiword."""
+    version = tesseract_version()
+    vietnamese = LANGUAGE in installed_languages()
+    loads = False
+    if version and vietnamese:
+        try:
+            _run_tesseract(Image.new("L", (120, 40), 255), timeout)
+            loads = True
+        except OcrError:
+            loads = False
+    return OcrTools(version, vietnamese, loads, shutil.which("antiword"))
+
+
 def _run_tesseract(image: Image.Image, timeout: float, extra: tuple[str, ...] = ()) -> str:
     exe = tesseract_path()
     if exe is None:

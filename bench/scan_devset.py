@@ -210,6 +210,17 @@ def _ws(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").strip()
 
 
+def edits(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
 def score_meta(layouts: dict[str, Layout], docs: dict[str, object], form: str) -> dict[str, object]:
     from index.model import Document
 
@@ -229,14 +240,18 @@ def score_meta(layouts: dict[str, Layout], docs: dict[str, object], form: str) -
             "agency_ci": _ws(doc.agency).casefold() == _ws(layout.agency).casefold(),
             "title": _ws(doc.title) == _ws(expected_title),
             "title_ci": _ws(doc.title).casefold() == _ws(expected_title).casefold(),
+            # OCR slips: at most 2 characters (or 3%) off, letter case aside
+            "title_near": edits(_ws(doc.title).casefold(), _ws(expected_title).casefold())
+            <= max(2, len(expected_title) * 3 // 100),
             "number": doc.number == expected_number,
             "got": {"title": doc.title, "agency": doc.agency, "date": str(doc.date), "number": doc.number},
         })  # fmt: skip
     n = len(rows)
     out: dict[str, object] = {"n": n, "read": sum(r["read"] for r in rows)}
-    for key in ("date", "agency", "agency_ci", "title", "title_ci", "number"):
+    for key in ("date", "agency", "agency_ci", "title", "title_ci", "title_near", "number"):
         out[key] = sum(bool(r.get(key)) for r in rows) / n
     out["all3_ci"] = sum(bool(r.get("date") and r.get("agency_ci") and r.get("title_ci")) for r in rows) / n
+    out["all3_near"] = sum(bool(r.get("date") and r.get("agency_ci") and r.get("title_near")) for r in rows) / n
     out["rows"] = rows
     return out
 

@@ -42,7 +42,7 @@ from index.places import PROVINCES
 from index.text import fold
 
 HEAD_MAX_LINES = 16
-TITLE_MAX_LINES = 4
+TITLE_MAX_LINES = 6
 TITLE_MAX_CHARS = 250
 
 _MOTTO = (
@@ -221,6 +221,8 @@ def parse_admin_header(lines: Sequence[str], context: str = "") -> AdminHeader |
         if not line:
             continue
         seen += 1
+        if sum(c.isalnum() for c in line) <= 2 and not _SEPARATOR.match(line):
+            continue  # OCR specks between the letterhead lines ("Ta", "3k" from a dirty scan)
         if _KIND_LINE.match(line) and head.evidence:
             kind_at = i - 1
             break
@@ -253,6 +255,9 @@ def parse_admin_header(lines: Sequence[str], context: str = "") -> AdminHeader |
     while body_start < len(lines) and _SEPARATOR.match(lines[body_start]):
         body_start += 1
     agency = combine_issuer(head.issuer, context)
+    if context:
+        title = respell(title, context) if title else title
+        agency = respell(agency, context) if agency else agency
     return AdminHeader(agency, head.number, head.place, head.date, title, body_start, tuple(cells))
 
 
@@ -341,7 +346,8 @@ _LIST_MARK = re.compile(r"^(?:\d{1,3}|[IVX]{1,4}|[a-zđ])[.)]\s")
 def _continues_title(previous: str, line: str) -> bool:
     """A wrapped title line: after a line not ending a sentence, starting in lower case or with a number
     that is no list marker."""
-    if previous.endswith((".", "!", "?", "…", ";", ":")) or _LIST_MARK.match(line):
+    ends = (".", "!", "?", "…", ";", ":")
+    if previous.endswith(ends) or line.endswith(ends) or _LIST_MARK.match(line):
         return False
     return line[:1].islower() or line[:1].isdigit() or _PERIOD_START.match(line) is not None
 
@@ -385,6 +391,51 @@ def _place_tail(name: str) -> str:
     end = units[-1].end()
     tail = " ".join(w[:1].upper() + w[1:] if w not in ("-", "–") else w for w in name[end:].split())
     return name[:end] + tail
+
+
+# ---------------------------------------------------------------------------------------------------
+# Spelling from the body
+
+
+def _pairs(text: str) -> dict[tuple[str, str], Counter[tuple[str, str]]]:
+    """Folded word pairs of the text to the spellings (lower case) they occur in."""
+    words = [_strip(w).lower() for w in text.split()]
+    out: dict[tuple[str, str], Counter[tuple[str, str]]] = {}
+    for a, b in zip(words, words[1:], strict=False):
+        if a and b and a.isalpha() and b.isalpha():
+            out.setdefault((fold(a), fold(b)), Counter())[(a, b)] += 1
+    return out
+
+
+def respell(text: str, context: str) -> str:
+    """Tone marks in a title or name read from the letterhead, taken from the body where they differ.
+
+    The letterhead is printed in bold capitals, which OCR reads worse than the body: "THỰC HIỆN" comes out
+    "thục hiện", "THI NÂNG NGẠCH" "thị nâng ngạch". A pair of words the body never writes, whose letters
+    without tone marks the body writes one way at least twice and at least twice as often, is written the
+    body's way. Text the body agrees with is left alone, so a clean letterhead never changes.
+    """
+    seen = _pairs(context)
+    words = text.split()
+    out = list(words)
+    for k in range(len(words) - 1):
+        a, b = _strip(words[k]).lower(), _strip(words[k + 1]).lower()
+        if not (a.isalpha() and b.isalpha()):
+            continue
+        forms = seen.get((fold(a), fold(b)))
+        if not forms:
+            continue
+        (best, count), *rest = forms.most_common()
+        own = forms.get((a, b), 0)  # the title itself is part of the text, and OCR may repeat its mistake
+        if best == (a, b) or count < 2 or own * 2 > count or (rest and rest[0][1] == count):
+            continue
+        for j, new in ((k, best[0]), (k + 1, best[1])):
+            old = _strip(out[j])
+            if old.lower() == new or fold(old.lower()) != fold(new):
+                continue
+            cased = new.upper() if old.isupper() and len(old) > 1 else (new[:1].upper() + new[1:] if old[:1].isupper() else new)
+            out[j] = out[j].replace(old, cased, 1)
+    return " ".join(out)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -433,8 +433,11 @@ def respell(text: str, context: str) -> str:
             old = _strip(out[j])
             if old.lower() == new or fold(old.lower()) != fold(new):
                 continue
-            cased = new.upper() if old.isupper() and len(old) > 1 else (new[:1].upper() + new[1:] if old[:1].isupper() else new)
-            out[j] = out[j].replace(old, cased, 1)
+            if old.isupper() and len(old) > 1:
+                new = new.upper()
+            elif old[:1].isupper():
+                new = new[:1].upper() + new[1:]
+            out[j] = out[j].replace(old, new, 1)
     return " ".join(out)
 
 

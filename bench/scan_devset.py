@@ -261,6 +261,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=Path("/tmp/scan-devset"))
     ap.add_argument("--docs", type=int, default=20)
     ap.add_argument("--forms", default=",".join(FORMS))
+    ap.add_argument("--reuse", action="store_true", help="keep the files of an earlier run (same bytes, cache hits)")
     ap.add_argument("--keep-cache", action="store_true", help="reuse the OCR of unchanged files (no OCR timing)")
     ap.add_argument("--no-search", action="store_true", help="metadata only, no index or Recall@5")
     ap.add_argument("--model", default=None, help="embedding model (default: the configured one)")
@@ -276,12 +277,13 @@ def main() -> int:
     for form in forms:
         rng = random.Random(f"{form}-devset")
         corpus = args.out / form
-        if corpus.exists():
-            shutil.rmtree(corpus)
-        corpus.mkdir(parents=True)
         started = time.perf_counter()
-        for source in sources:
-            write_form(form, layouts[source.stem], source, corpus, rng)
+        if not (args.reuse and corpus.is_dir() and any(corpus.iterdir())):
+            if corpus.exists():
+                shutil.rmtree(corpus)
+            corpus.mkdir(parents=True)
+            for source in sources:
+                write_form(form, layouts[source.stem], source, corpus, rng)
         made = time.perf_counter() - started
         # read once with a fresh cache, as a build would, and time the OCR
         cache = OcrCache(args.out / "ocr-cache" / form)

@@ -1,4 +1,4 @@
-"""Read corpus files (.txt, .md, .docx, .pdf) into `Document`s.
+"""Read corpus files (.txt, .md, .docx, .doc, .pdf, images) into `Document`s.
 
 Every problem with a file is raised as `BadDocument("<relpath>: <reason>")`; `scan_corpus` turns those
 into a list of skipped files so one broken file never stops the others.
@@ -19,7 +19,10 @@ Layout rules (the same for every format, applied to the normalised lines of the 
   `Cơ quan ban hành: ...`) and ended by a blank line or the first other line. The header is not a
   paragraph. An impossible date (31/02/2024) gives `date=None`. Field lines without a title line are
   a header too; the title then follows the no-header rule.
-* Without a header, a letterhead (issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/KH-UBND",
+* Without a header, the administrative layout (index/layout.py: issuer, number, motto, place and date,
+  kind and title; the two letterhead columns in any arrangement) gives title, date, agency and number;
+  the body follows.
+* Without either, a letterhead (issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/KH-UBND",
   "Hà Nội, ngày 5 tháng 6 năm 2024" in the first 8 lines, see `split_letterhead`) is dropped. Then
   the first line is the title. A short title-like line (at most 200 characters, not ending in . ! ? … ;
   :) is the title only; a longer or sentence-like line stays paragraph 1 and the title is its first 12
@@ -27,9 +30,13 @@ Layout rules (the same for every format, applied to the normalised lines of the 
   in capitals ("KẾT LUẬN") followed by a title-like line gives "Kết luận <that line>". The date is
   looked for in the letterhead and text (see `find_date_in_text`); the agency is None.
 
-Paragraphs: .txt and .docx have one paragraph per non-empty line / Word paragraph (a table row is one
-paragraph, its cells joined with " | "). In .pdf and .md hard-wrapped lines are joined first (see
-`join_wrapped_lines`).
+Paragraphs: .txt, .doc and .docx have one paragraph per non-empty line / Word paragraph (a table row is
+one paragraph, its cells joined with " | "; a letterhead table at the top gives its cells line by line,
+column by column). In .pdf and .md hard-wrapped lines are joined first (see `join_wrapped_lines`).
+
+Scans: a PDF page with fewer than PDF_MIN_LETTERS_PER_PAGE letters in its text layer, and every page of an
+image, is OCR'd (index/scans.py, index/ocr.py); the OCR'd lines are joined into paragraphs by their
+geometry (index/pages.py) and stand as paragraphs of their own. `read_file` says how each page was read.
 """
 
 from __future__ import annotations
@@ -962,19 +969,20 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def scan_corpus(
-    root: Path, max_bytes: int = DEFAULT_MAX_BYTES
+    root: Path, max_bytes: int = DEFAULT_MAX_BYTES, scanner: Scanner | None = None
 ) -> tuple[list[Document], list[tuple[str, str]]]:
     """Read every supported file under root. Returns (documents, [(relpath, reason) of skipped files]).
 
-    Files with another suffix are listed as skipped ("unsupported file type") so an admin sees why a
-    .doc or .xlsx was not indexed. A broken file never stops the others.
+    Files with another suffix are listed as skipped ("unsupported file type") so an admin sees why an
+    .xlsx was not indexed. A broken file never stops the others. Scans are OCR'd by `scanner` (pass one
+    with the index's OcrCache to reuse what the build OCR'd).
     """
     documents: list[Document] = []
     skipped: list[tuple[str, str]] = []
     for path in corpus_files(root):
         relpath = path.relative_to(root).as_posix()
         try:
-            documents.append(read_document(path, root, max_bytes))
+            documents.append(read_document(path, root, max_bytes, scanner))
         except BadDocument as exc:
             reason = str(exc)
             prefix = f"{relpath}: "

@@ -161,6 +161,11 @@ def reason_vi(message: str, max_bytes: int) -> str:
         return f"tệp vượt giới hạn {size_text(max_bytes)}."
     if "ocr found no text" in m:
         return "không nhận dạng được chữ nào trong bản quét/ảnh chụp; vui lòng chụp lại rõ hơn."
+    if "no text layer" in m:  # an index built before scans were OCR'd
+        return (
+            "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản "
+            ".docx/.pdf có chữ."
+        )
     if "ocr budget" in m:
         return "đã hết lượt nhận dạng chữ (OCR) của lần cập nhật này; tệp sẽ được đọc ở lần cập nhật sau."
     if "not a readable image" in m:

@@ -85,7 +85,7 @@ KINDS = (
     "THÔNG TRI", "CÔNG ĐIỆN", "PHƯƠNG ÁN", "DỰ ÁN", "NGHỊ ĐỊNH", "THÔNG TƯ", "LUẬT", "QUY CHẾ",
 )  # fmt: skip
 # A kind alone, or followed by a title with letters ("ĐỀ ÁN 06" in an issuer's name is no kind line).
-_KIND_LINE = re.compile(rf"^(?P<kind>{'|'.join(KINDS)})(?:\s+(?P<rest>.*[^\W\d_].*))?$")
+_KIND_LINE = re.compile(rf"^(?P<kind>{'|'.join(KINDS)})[.:,]?(?:\s+(?P<rest>.*[^\W\d_].*))?$")
 
 # Superior bodies written above the issuing one, and the words that open a place name.
 _PARTY_SUPERIOR = re.compile(r"^(?:TỈNH|THÀNH|HUYỆN|QUẬN|THỊ|ĐẢNG)\s+ỦY\b")
@@ -110,6 +110,7 @@ KNOWN_NAMES = (
     "Thủ tướng Chính phủ", "Trung ương", "xây dựng Đảng", "Hồ Chí Minh", "Việt Nam", "Bộ Nội vụ",
     "Bộ Tài chính", "Bộ Công an", "Bộ Quốc phòng",
 )  # fmt: skip
+_KNOWN_FOLDED = {tuple(fold(name.lower()).split()): name for name in KNOWN_NAMES if " " in name}
 _ROMAN = re.compile(r"^(?:X{0,3})(?:IX|IV|V?I{0,3})$")
 _ROMAN_AFTER = {"quý", "quy", "thứ", "khóa", "khoá", "phần", "chương", "mục", "kỳ", "giai"}
 _EDGE_PUNCT = "\"“”'‘’()[],.;:!?…"
@@ -187,6 +188,12 @@ def _head_like(piece: str) -> bool:
 def _is_caps(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _caps_piece(line: str) -> bool:
+    """A line of a title in capitals, also a wrapped piece with one letter ("I," after "QUÝ")."""
+    letters = [c for c in line if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
 
 
 def _clean_number(raw: str) -> str:
@@ -317,7 +324,7 @@ def _title_after_kind(lines: Sequence[str], at: int, context: str) -> tuple[str,
     if not parts and j < len(lines) and _is_caps(lines[j]) and not _SEPARATOR.match(lines[j]):
         caps = True
     if caps:
-        while j < len(lines) and _is_caps(lines[j]) and len(parts) < TITLE_MAX_LINES:
+        while j < len(lines) and _caps_piece(lines[j]) and len(parts) < TITLE_MAX_LINES:
             if _SEPARATOR.match(lines[j]):
                 break
             parts.append(lines[j].strip())
@@ -508,8 +515,11 @@ def normal_case(text: str, context: str = "", *, capitalise_first: bool = True) 
         for n in range(min(4, len(words) - k), 0, -1):
             window = words[k : k + n]
             key = tuple(_strip(w).lower() for w in window)
-            if key in table and all(key):
-                cased = table[key].split()
+            found = table.get(key) if all(key) else None
+            if found is None and n >= 2 and all(key):
+                found = _KNOWN_FOLDED.get(tuple(fold(w) for w in key))  # "ỦY BẠN NHÂN DÂN" read by OCR
+            if found is not None:
+                cased = found.split()
                 for w, c in zip(window, cased, strict=True):
                     core = _strip(w)
                     out.append(w.replace(core, c, 1) if core else w)
@@ -518,7 +528,10 @@ def normal_case(text: str, context: str = "", *, capitalise_first: bool = True) 
                 break
         if not matched:
             w = words[k]
-            out.append(w if _keep_capitals(w, previous) else w.lower())
+            if _strip(w).lower() == "quy" and k + 1 < len(words) and _ROMAN.match(_strip(words[k + 1])):
+                out.append(w.lower().replace("quy", "quý"))  # "QUY II": OCR lost the acute of "QUÝ"
+            else:
+                out.append(w if _keep_capitals(w, previous) else w.lower())
             k += 1
         previous = _strip(words[k - 1]).lower()
     result = " ".join(out)

@@ -16,7 +16,7 @@ The rules, from the geometry tesseract gives (`index.ocr.OcrLine` boxes):
   paragraph running onto the next page is joined across the page break.
 * End-of-line hyphenation is undone when lines are joined (`join_hyphenated`).
 * A hyphen with a space on both sides is a dash in print: " - " becomes " – " (tesseract reads both the
-  same).
+  same). A quarter read with digits for its roman numeral ("quý 11/2024") gets it back ("quý II/2024").
 """
 
 from __future__ import annotations
@@ -38,6 +38,15 @@ PAGE_NUMBER = re.compile(
     r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:trang|page)\s+\d{1,4}(?:\s*(?:/|of|trên)\s*\d{1,4})?)$", re.I
 )
 _SPACED_HYPHEN = re.compile(r"(?<=\S) - (?=\S)")
+# "quý 11/2024": tesseract reads the roman II of a quarter as 11 (a quarter is 1-4, so 11 is never meant)
+_QUARTER_DIGITS = re.compile(r"\b([Qq]uý|QUÝ)\s+(11|111|1V|l1|1l|ll|lI|Il|I1|1I)\b")
+_ROMAN_OF = {"11": "II", "111": "III", "1V": "IV"}
+
+
+def _quarter(m: re.Match[str]) -> str:
+    raw = m.group(2)
+    roman = _ROMAN_OF.get(raw) or raw.replace("1", "I").replace("l", "I")
+    return f"{m.group(1)} {roman}"
 _HYPHEN_END = re.compile(r"(\w+)-$")
 _FIRST_WORD = re.compile(r"^(\w+)")
 
@@ -126,7 +135,7 @@ def page_lines(pages: Sequence[OcrPage]) -> list[str]:
         geometry = _column(lines)
         left, _, height, gap = geometry
         for i, line in enumerate(lines):
-            text = _SPACED_HYPHEN.sub(" – ", line.text)
+            text = _QUARTER_DIGITS.sub(_quarter, _SPACED_HYPHEN.sub(" – ", line.text))
             if previous is not None and _continues(previous, line, geometry, prev_geometry if i == 0 else None):
                 out[-1] = join_hyphenated(out[-1], text)
             else:

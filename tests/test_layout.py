@@ -83,6 +83,15 @@ BODY = "Ngày 2/4, Ban Tổ chức Tỉnh ủy tổ chức hội nghị giao ban
             "Ban Tuyên giáo Thành ủy Hà Nội", "9-HD/BTGTU", D(2025, 2, 1),
             "Hướng dẫn tuyên truyền kỷ niệm 95 năm Ngày thành lập Đảng",
         ),
+        # the kind read with a stray full stop, a title in capitals wrapped before a one-letter piece
+        (
+            [
+                *PARTY, "Quảng Trị, ngày 27 tháng 3 năm 2024", "BÁO CÁO.", "GIAO BAN CÔNG TÁC QUÝ", "I,",
+                "TRIỂN KHAI NHIỆM VỤ QUÝ II/2024", BODY,
+            ],
+            "Ban Tổ chức Tỉnh ủy Quảng Trị", "87-BC/BTCTU", D(2024, 3, 27),
+            "Báo cáo giao ban công tác quý I, triển khai nhiệm vụ quý II/2024",
+        ),
         # a district party committee under the provincial party organisation
         (
             [
@@ -162,6 +171,9 @@ def test_combine_issuer(lines: list[str], agency: str | None) -> None:
          "Đại hội Đảng bộ tỉnh lần thứ XX"),
         ("CHẾ ĐỘ ĐỐI VỚI CB-CC DÔI DƯ", "", True, "Chế độ đối với CB-CC dôi dư"),
         ("PHÁT TRIỂN ĐẢNG VIÊN", "Công tác phát triển đảng viên năm 2024.", True, "Phát triển đảng viên"),
+        # OCR slips in capitals: a known name read with a wrong tone mark, "QUÝ" without its acute
+        ("ỦY BẠN NHÂN DÂN TỈNH HÀ TĨNH", "", True, "Ủy ban nhân dân tỉnh Hà Tĩnh"),
+        ("GIAO BAN QUY II VÀ 6 THÁNG ĐẦU NĂM", "", False, "giao ban quý II và 6 tháng đầu năm"),
     ],
 )  # fmt: skip
 def test_normal_case(caps: str, context: str, first: bool, expected: str) -> None:

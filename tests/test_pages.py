@@ -93,6 +93,14 @@ def test_page_numbers_and_running_headers_are_dropped_and_paragraphs_cross_pages
     ]
 
 
-def test_a_spaced_hyphen_is_a_dash() -> None:
-    lines = page(line("giai đoạn 2023 - 2025", 0, right=900))
-    assert page_lines([lines]) == ["giai đoạn 2023 – 2025"]
+@pytest.mark.parametrize(
+    ("read", "fixed"),
+    [
+        ("giai đoạn 2023 - 2025", "giai đoạn 2023 – 2025"),  # a spaced hyphen is a dash
+        ("nhiệm vụ quý 11/2024", "nhiệm vụ quý II/2024"),  # a quarter is never 11
+        ("QUÝ 111 NĂM 2024", "QUÝ III NĂM 2024"),
+        ("quý 1/2024 và 11 xã", "quý 1/2024 và 11 xã"),  # arabic quarters and other numbers stay
+    ],
+)
+def test_ocr_slips_fixed_in_lines(read: str, fixed: str) -> None:
+    assert page_lines([page(line(read, 0, right=900))]) == [fixed]

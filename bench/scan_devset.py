@@ -319,7 +319,7 @@ def main() -> int:
         print(form, json.dumps(entry, ensure_ascii=False), flush=True)
     if not args.no_search:
         results["recall"] = recall(args, forms, sources)
-    (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    (args.out / f"results-{'-'.join(forms)}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
 
 
@@ -341,8 +341,9 @@ def recall(args: argparse.Namespace, forms: list[str], sources: list[Path]) -> d
         index_dir = args.out / f"index-{form}"
         shutil.rmtree(index_dir, ignore_errors=True)
         # the build shares the OCR cache the reading pass filled
-        (index_dir).mkdir(parents=True)
-        shutil.copytree(args.out / "ocr-cache" / form, index_dir / "ocr-cache", dirs_exist_ok=True)
+        index_dir.mkdir(parents=True)
+        if (args.out / "ocr-cache" / form).is_dir():
+            shutil.copytree(args.out / "ocr-cache" / form, index_dir / "ocr-cache", dirs_exist_ok=True)
         summary = build_index(args.out / form, index_dir, encoder)
         searcher = Searcher(Path(index_dir / "snapshots" / (index_dir / "CURRENT").read_text().strip()), encoder)
         report = evaluate(searcher, questions, ("lexical", "dense"))

@@ -246,3 +246,11 @@ def test_ocr_line_segments_keep_letterhead_columns_apart() -> None:
     page = ocr_image(draw_page([PARAGRAPH_2]))
     texts = [line.text for line in page.lines]
     assert "UBND TỈNH BẾN TRE" in texts and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in texts
+
+
+@pytest.mark.parametrize("angle", [0.0, 1.5, -2.25, 3.0])
+def test_skew_angle_finds_the_rotation_that_straightens_the_lines(angle: float) -> None:
+    from index.ocr import skew_angle
+
+    page = draw_page([PARAGRAPH_1, PARAGRAPH_2, PARAGRAPH_3]).rotate(angle, fillcolor=255)
+    assert abs(skew_angle(page) + angle) <= 0.25

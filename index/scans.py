@@ -213,7 +213,10 @@ def pdf_page_images(
     def loader(n: int) -> Callable[[], Image.Image]:
         def load() -> Image.Image:
             page = document()[n]
-            bitmap = page.render(scale=PDF_DPI / 72, grayscale=True)
+            width, height = page.get_size()  # points
+            # 300 dpi, less for a page so large that it would pass MAX_PIXELS (a poster, an A0 plan)
+            scale = min(PDF_DPI / 72, (MAX_PIXELS / max(1.0, width * height)) ** 0.5)
+            bitmap = page.render(scale=scale, grayscale=True)
             return bitmap.to_pil()
 
         return load

@@ -5,7 +5,8 @@ against the documents' own text for variants of the page image:
   even        grey, the light evened out (index/ocr.py `even_light`)
   deskew      grey, rotated upright by a projection-profile search (−3°..3°, step 0.25°)
   sauvola     grey, tesseract's Sauvola thresholding (-c thresholding_method=2)
-  prepare     what index/ocr.py does: `even_light` only when `uneven_light` says so
+  prepare     what index/ocr.py does (`prepare`): `even_light` when `uneven_light` says so, then the deskew
+              of index/ocr.py (from 0.5°)
 
 Accuracy: difflib ratio between the OCR'd text and the document's text (letterhead, title and body), both
 with whitespace collapsed. Needs the dev set made by bench/scan_devset.py (its `poor` and `phone` forms).
@@ -27,7 +28,7 @@ from PIL import Image, ImageOps
 
 from bench.admin_layout import layout_of, motto_lines, number_line
 from bench.scan_devset import EVAL
-from index.ocr import _run_tesseract, even_light, lines_from_tsv, uneven_light
+from index.ocr import _run_tesseract, even_light, lines_from_tsv, prepare
 
 
 def deskew(grey: Image.Image) -> Image.Image:
@@ -52,7 +53,7 @@ def variants(image: Image.Image) -> dict[str, tuple[Image.Image, tuple[str, ...]
         "even": (even_light(grey), ()),
         "deskew": (deskew(grey), ()),
         "sauvola": (grey, ("-c", "thresholding_method=2")),
-        "prepare": (even_light(grey) if uneven_light(grey) else grey, ()),
+        "prepare": (prepare(image), ()),
     }
 
 

@@ -5,8 +5,9 @@ against the documents' own text for variants of the page image:
   even        grey, the light evened out (index/ocr.py `even_light`)
   deskew      grey, rotated upright by a projection-profile search (−3°..3°, step 0.25°)
   sauvola     grey, tesseract's Sauvola thresholding (-c thresholding_method=2)
-  prepare     what index/ocr.py does (`prepare`): `even_light` when `uneven_light` says so, then the deskew
-              of index/ocr.py (from 0.5°)
+  prepare     what index/ocr.py does (`prepare`): at the time of the runs in docs/RETRIEVAL.md, `even_light`
+              when the background varied by over 40 grey levels, then the deskew (from 0.5°); now the
+              deskew alone
 
 Accuracy: difflib ratio between the OCR'd text and the document's text (letterhead, title and body), both
 with whitespace collapsed. Needs the dev set made by bench/scan_devset.py (its `poor` and `phone` forms).

@@ -1,7 +1,7 @@
 """Tesseract OCR of one page image: the only module that runs tesseract.
 
-`ocr_image(image)` prepares the image (grey, upscaled when the text is small, evened out when the light is
-uneven; see `prepare`) and runs `tesseract ... -l vie tsv` as a subprocess with a timeout. The TSV gives
+`ocr_image(image)` prepares the image (grey, deskewed; see `prepare`; read again upscaled when the text
+is small) and runs `tesseract ... -l vie tsv` as a subprocess with a timeout. The TSV gives
 words with their block/paragraph/line numbers, boxes and confidences; they come back as an `OcrPage` of
 `OcrLine`s, one per printed line *segment*: a tesseract line is cut where two words stand far apart (more
 than COLUMN_GAP line heights), so the two columns of a letterhead ("TỈNH ỦY THÁI BÌNH" and "ĐẢNG CỘNG SẢN
@@ -39,7 +39,7 @@ from index.errors import ChidaoError
 LANGUAGE = "vie"
 # Bumped when preprocessing changes what tesseract is given (part of the OCR cache key; the cache keeps
 # tesseract's TSV, so the line rules below can change without it).
-OCR_VERSION = 2  # 2: deskew
+OCR_VERSION = 3  # 2: deskew; 3: no light evening
 DEFAULT_PAGE_TIMEOUT = 60.0  # seconds for one page
 LOW_CONFIDENCE = 75.0
 NOISE_CONFIDENCE = 30.0
@@ -184,7 +184,8 @@ def _run_tesseract(image: Image.Image, timeout: float, extra: tuple[str, ...] = 
 
 
 def even_light(image: Image.Image) -> Image.Image:
-    """Divide the page by its blurred background, so a photo's shadows and gradients turn white."""
+    """Divide the page by its blurred background, so a photo's shadows and gradients turn white.
+    Measured by bench/ocr_preprocessing.py; not used by `prepare` (no gain on the dev set's photos)."""
     import numpy as np
 
     grey = ImageOps.grayscale(image)
@@ -194,21 +195,6 @@ def even_light(image: Image.Image) -> Image.Image:
     b = np.maximum(np.asarray(background, dtype=np.float32), 1.0)
     out = np.clip(g / b * 255.0, 0, 255).astype(np.uint8)
     return Image.fromarray(out)
-
-
-def uneven_light(image: Image.Image) -> bool:
-    """Whether the page background varies a lot (a phone photo in room light), by the spread of the
-    brightest pixels over an 8x8 grid."""
-    import numpy as np
-
-    grey = np.asarray(ImageOps.grayscale(image).reduce(4) if min(image.size) >= 400 else image.convert("L"))
-    h, w = grey.shape
-    cells = [
-        np.percentile(grey[i * h // 8 : (i + 1) * h // 8, j * w // 8 : (j + 1) * w // 8], 90)
-        for i in range(8)
-        for j in range(8)
-    ]
-    return float(np.max(cells) - np.min(cells)) > 40
 
 
 def skew_angle(grey: Image.Image, limit: float = MAX_SKEW, step: float = SKEW_STEP) -> float:
@@ -231,15 +217,12 @@ def skew_angle(grey: Image.Image, limit: float = MAX_SKEW, step: float = SKEW_ST
 
 
 def prepare(image: Image.Image) -> Image.Image:
-    """The image tesseract gets first: grey; evened out when the light is uneven; turned upright when the
-    lines slope by MIN_SKEW degrees or more.
-
-    Each step is there because it measurably helped on the dev set (docs/RETRIEVAL.md, "OCR preprocessing").
+    """The image tesseract gets first: grey, turned upright when the lines slope by MIN_SKEW degrees or
+    more. Deskewing measurably helped on the dev set; evening out the light (`even_light`) and binarising
+    ourselves did not (docs/RETRIEVAL.md, "OCR preprocessing"), so tesseract binarises the grey page.
     """
     grey = ImageOps.exif_transpose(image) or image
     grey = ImageOps.grayscale(grey)
-    if uneven_light(grey):
-        grey = even_light(grey)
     angle = skew_angle(grey)
     if abs(angle) >= MIN_SKEW:
         grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)

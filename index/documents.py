@@ -266,7 +266,8 @@ def join_wrapped_lines(
     paragraphs: list[str] = []
     current: list[str] = []
     previous_alone = False
-    short = SHORT_LINE_SHARE * max((len(line) for line in lines), default=0)
+    # lines standing alone (OCR'd paragraphs of a mixed PDF, markdown tables) do not set the wrap width
+    short = SHORT_LINE_SHARE * max((len(line) for i, line in enumerate(lines) if not (alone and alone[i])), default=0)
     for i, line in enumerate(lines):
         is_alone = bool(alone and alone[i])
         if not line:

@@ -383,6 +383,7 @@ def test_all_green(green: Path, capsys: Any, fake_telegram: FakeTelegram) -> Non
         "✓ index",
         "✓ model",
         "✓ search",
+        "✓ ocr",
         "✓ corpus",
         "✓ freshness",
         "✓ telegram",
@@ -422,3 +423,15 @@ def test_worker_health_check_needs_no_index(green: Path, capsys: Any) -> None:
     assert main(["doctor", "--quick", "--no-index"]) == 0
     out = capsys.readouterr().out
     assert [line.split(":")[0] for line in out.splitlines()] == ["✓ settings", "✓ database", "✓ migrations"]
+
+
+def test_ocr_check_names_what_is_missing(monkeypatch: Any) -> None:
+    from bot.doctor import check_ocr
+    from index import ocr
+
+    assert check_ocr().ok is True  # tesseract, vie and antiword are installed where the tests run (.ci/run)
+    monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
+    check = check_ocr()
+    assert check.ok is False
+    assert "tesseract" in check.detail and "antiword" in check.detail
+    assert "tesseract-ocr-vie" in check.hint

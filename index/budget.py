@@ -67,7 +67,7 @@ class Budget:
     max_expanded_bytes: int = 128 * MB  # CHIDAO_MAX_EXPANDED_MB: all unpacked parts of a .docx
     max_paragraphs: int = 20_000  # CHIDAO_MAX_PARAGRAPHS
     max_passages: int = 40_000  # CHIDAO_MAX_PASSAGES
-    seconds: float = 120.0  # CHIDAO_PARSE_SECONDS: reading one file (OCR included)
+    seconds: float = 120.0  # CHIDAO_PARSE_SECONDS: reading one file in the child (OCR has a timeout a page)
     memory_bytes: int = 1024 * MB  # CHIDAO_PARSE_MEMORY_MB: memory one file's reader may add
     max_title_chars: int = 300  # a longer title is shortened at a word boundary with "…" (not refused)
 

@@ -14,6 +14,7 @@ The checks, in the order they are printed:
              stored passage's own text) finds that passage
 - model      the configured embedding model loads without the network and encodes a question
 - search     (when there is an index) the live snapshot loads and answers a question
+- ocr        tesseract with its Vietnamese model (it runs once) and antiword, for scans, photos and .doc
 - corpus     every file readable; files the last build skipped, with reasons; changed since the build
 - telegram   the Bot API answers getMe with this token (and, in webhook mode, getWebhookInfo)
 """
@@ -496,6 +497,31 @@ def check_search(settings: Settings, encoder: Any, budget: float = LOAD_BUDGET) 
     )
 
 
+def check_ocr() -> Check:
+    """tesseract, its Vietnamese model and antiword (index/ocr.py `check_tools`)."""
+    from index.ocr import check_tools
+
+    tools = check_tools()
+    if tools.ok:
+        return Check("ocr", True, f"{tools.tesseract} with the Vietnamese model; antiword at {tools.antiword}")
+    missing = [
+        what
+        for what, present in (
+            ("tesseract", tools.tesseract),
+            ("its Vietnamese model (vie)", tools.vietnamese),
+            ("a working Vietnamese model", tools.vietnamese_loads or not tools.vietnamese),
+            ("antiword", tools.antiword),
+        )
+        if not present
+    ]
+    return Check(
+        "ocr",
+        False,
+        f"missing {', '.join(missing)}: scans, photos and .doc files cannot be read",
+        "apt-get install tesseract-ocr tesseract-ocr-vie antiword",
+    )
+
+
 # --------------------------------------------------------------------------------------------- corpus
 
 
@@ -733,6 +759,7 @@ def run_checks(
     checks.append(model_check)
     if index_check.ok and encoder is not None:
         checks.append(check_search(settings, encoder, load_budget))
+    checks.append(check_ocr())
     checks += check_corpus(settings, manifest)
     checks += check_telegram(settings, timeout)
     return checks

@@ -52,6 +52,7 @@ QUEUED = "Chỉ mục đang được cập nhật; thay đổi này sẽ đượ
 
 _STAGES = {
     "read": "đọc tệp",
+    "ocr": "nhận dạng chữ (OCR) các trang",
     "embed": "tạo vector cho đoạn văn",
     "vectors": "lập chỉ mục vector",
     "lexical": "lập chỉ mục từ khoá",

@@ -195,8 +195,21 @@ def reason_vi(message: str, max_bytes: int) -> str:
         )
     if "over the" in m and "limit" in m:
         return f"tệp vượt giới hạn {size_text(max_bytes)}."
-    if "no text layer" in m:
-        return "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản .docx/.pdf có chữ."
+    if "ocr found no text" in m:
+        return "không nhận dạng được chữ nào trong bản quét/ảnh chụp; vui lòng chụp lại rõ hơn."
+    if "no text layer" in m:  # an index built before scans were OCR'd
+        return (
+            "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản "
+            ".docx/.pdf có chữ."
+        )
+    if "ocr budget" in m:
+        return "đã hết lượt nhận dạng chữ (OCR) của lần cập nhật này; tệp sẽ được đọc ở lần cập nhật sau."
+    if "not a readable image" in m:
+        return "tệp ảnh bị hỏng hoặc không đúng định dạng."
+    if "word 97-2003" in m or "needs antiword" in m:
+        return "tệp .doc bị hỏng hoặc không đọc được; vui lòng mở bằng Word và lưu thành .docx."
+    if "tesseract" in m:
+        return "máy chủ chưa cài công cụ nhận dạng chữ (tesseract, tiếng Việt); báo quản trị viên."
     if "encrypted pdf" in m:
         return "tệp PDF được đặt mật khẩu; vui lòng gửi bản không khoá."
     if "binary file" in m:

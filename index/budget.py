@@ -19,7 +19,10 @@ each refusal a `DocumentTooLarge` ("<relpath>: <reason>") raised before anything
    title once made every answer quoting its document too long to send).
 
 Plain text (.txt, .md) is parsed in the calling process: its cost is linear in its size, which step 1
-bounds. Every other reader (.docx, .pdf and any reader added later) runs in a child.
+bounds. .docx is read in a child, and so is a PDF's text layer (`run_within`). Scanned pages, images and
+.doc are OCR'd / converted in the calling process (index/documents.py), whose Scanner keeps the OCR cache
+and counts the pages: tesseract and antiword are subprocesses with their own timeouts, the Scanner has a
+page budget, and the Document they give passes `check_document` (step 4) all the same.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from index.errors import BadDocument, DocumentTooLarge
 from index.model import Document
@@ -52,6 +55,7 @@ LINEAR_SUFFIXES = frozenset({".txt", ".md"})
 ZIP_SUFFIXES = frozenset({".docx"})
 
 Reader = Callable[[str, bytes, int], Document]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class Budget:
     max_expanded_bytes: int = 128 * MB  # CHIDAO_MAX_EXPANDED_MB: all unpacked parts of a .docx
     max_paragraphs: int = 20_000  # CHIDAO_MAX_PARAGRAPHS
     max_passages: int = 40_000  # CHIDAO_MAX_PASSAGES
-    seconds: float = 120.0  # CHIDAO_PARSE_SECONDS: reading one file (OCR included)
+    seconds: float = 120.0  # CHIDAO_PARSE_SECONDS: reading one file in the child (OCR has a timeout a page)
     memory_bytes: int = 1024 * MB  # CHIDAO_PARSE_MEMORY_MB: memory one file's reader may add
     max_title_chars: int = 300  # a longer title is shortened at a word boundary with "…" (not refused)
 
@@ -145,12 +149,16 @@ def _limit_memory(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _read_in_child(reader: Reader, relpath: str, data: bytes, budget: Budget) -> tuple[str, Any]:
-    """("ok", doc), ("big", reason) or ("bad", reason): the outcome of reading, in the child."""
+def _read_in_child(
+    reader: Callable[[str, bytes, int], Any], relpath: str, data: bytes, budget: Budget
+) -> tuple[str, Any]:
+    """("ok", result), ("big", reason) or ("bad", reason): the outcome of reading, in the child. A Document
+    is checked against the budget (`check_document`) before it is sent back."""
     too_big = f"{relpath}: reading it needs more than {_size(budget.memory_bytes)}"
     _limit_memory(budget.memory_bytes)
     try:
-        return ("ok", check_document(reader(relpath, data, budget.max_file_bytes), budget))
+        out = reader(relpath, data, budget.max_file_bytes)
+        return ("ok", check_document(out, budget) if isinstance(out, Document) else out)
     except MemoryError:
         return ("big", too_big)
     except DocumentTooLarge as exc:
@@ -273,11 +281,18 @@ class _Server:
 _server = _Server()
 
 
-def run_reader(reader: Reader, relpath: str, data: bytes, budget: Budget) -> Document:
-    """`reader(relpath, data, max_file_bytes)` in a child process within the time and memory budget."""
-    kind, value = pickle.loads(_server.ask(pickle.dumps((reader, relpath, data, budget))))
+def run_within(func: Callable[[str, bytes, int], T], relpath: str, data: bytes, budget: Budget) -> T:
+    """`func(relpath, data, max_file_bytes)` in a child process within the time and memory budget. `func`
+    must be a module-level function (it is sent by reference) and its result picklable; a Document result
+    is checked against the budget in the child."""
+    kind, value = pickle.loads(_server.ask(pickle.dumps((func, relpath, data, budget))))
     if kind == "ok":
         return value  # type: ignore[no-any-return]
     if kind == "big":
         raise DocumentTooLarge(value)
     raise BadDocument(value)
+
+
+def run_reader(reader: Reader, relpath: str, data: bytes, budget: Budget) -> Document:
+    """`reader(relpath, data, max_file_bytes)` in a child process within the time and memory budget."""
+    return run_within(reader, relpath, data, budget)

@@ -1,4 +1,4 @@
-"""Read corpus files (.txt, .md, .docx, .pdf) into `Document`s.
+"""Read corpus files (.txt, .md, .docx, .doc, .pdf, images) into `Document`s.
 
 Every problem with a file is raised as `BadDocument("<relpath>: <reason>")`; `scan_corpus` turns those
 into a list of skipped files so one broken file never stops the others.
@@ -19,7 +19,10 @@ Layout rules (the same for every format, applied to the normalised lines of the 
   `Cơ quan ban hành: ...`) and ended by a blank line or the first other line. The header is not a
   paragraph. An impossible date (31/02/2024) gives `date=None`. Field lines without a title line are
   a header too; the title then follows the no-header rule.
-* Without a header, a letterhead (issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/KH-UBND",
+* Without a header, the administrative layout (index/layout.py: issuer, number, motto, place and date,
+  kind and title; the two letterhead columns in any arrangement) gives title, date, agency and number;
+  the body follows.
+* Without either, a letterhead (issuer, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/KH-UBND",
   "Hà Nội, ngày 5 tháng 6 năm 2024" in the first 8 lines, see `split_letterhead`) is dropped. Then
   the first line is the title. A short title-like line (at most 200 characters, not ending in . ! ? … ;
   :) is the title only; a longer or sentence-like line stays paragraph 1 and the title is its first 12
@@ -27,9 +30,13 @@ Layout rules (the same for every format, applied to the normalised lines of the 
   in capitals ("KẾT LUẬN") followed by a title-like line gives "Kết luận <that line>". The date is
   looked for in the letterhead and text (see `find_date_in_text`); the agency is None.
 
-Paragraphs: .txt and .docx have one paragraph per non-empty line / Word paragraph (a table row is one
-paragraph, its cells joined with " | "). In .pdf and .md hard-wrapped lines are joined first (see
-`join_wrapped_lines`).
+Paragraphs: .txt, .doc and .docx have one paragraph per non-empty line / Word paragraph (a table row is
+one paragraph, its cells joined with " | "; a letterhead table at the top gives its cells line by line,
+column by column). In .pdf and .md hard-wrapped lines are joined first (see `join_wrapped_lines`).
+
+Scans: a PDF page with fewer than PDF_MIN_LETTERS_PER_PAGE letters in its text layer, and every page of an
+image, is OCR'd (index/scans.py, index/ocr.py); the OCR'd lines are joined into paragraphs by their
+geometry (index/pages.py) and stand as paragraphs of their own. `read_file` says how each page was read.
 """
 
 from __future__ import annotations
@@ -39,9 +46,13 @@ import hashlib
 import io
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -53,15 +64,20 @@ from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
-from index.budget import Budget, read_within
+from index.budget import Budget, Reader, check_document, read_within, run_within
 from index.errors import BadDocument
+from index.layout import AdminHeader, parse_admin_header
 from index.legacy import convert, detect_legacy, looks_vietnamese
 from index.model import Document
+from index.pages import PAGE_NUMBER, page_lines
+from index.scans import IMAGE_SUFFIXES, MAX_PAGES, PDF_DPI, PageReport, Scanner, image_frames, pdf_page_images
 from index.text import normalise
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".doc", ".pdf", *IMAGE_SUFFIXES)
 # Bumped whenever the reading rules change what a file yields, so a cached index can re-read files.
-READER_VERSION = 2  # 2: titles longer than Budget.max_title_chars are shortened
+# 2: titles longer than Budget.max_title_chars are shortened.
+# 3: the administrative layout (agency, number); .doc, images and scanned PDF pages (OCR).
+READER_VERSION = 3
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 TITLE_MAX_CHARS = 200
@@ -252,7 +268,8 @@ def join_wrapped_lines(
     paragraphs: list[str] = []
     current: list[str] = []
     previous_alone = False
-    short = SHORT_LINE_SHARE * max((len(line) for line in lines), default=0)
+    # lines standing alone (OCR'd paragraphs of a mixed PDF, markdown tables) do not set the wrap width
+    short = SHORT_LINE_SHARE * max((len(line) for i, line in enumerate(lines) if not (alone and alone[i])), default=0)
     for i, line in enumerate(lines):
         is_alone = bool(alone and alone[i])
         if not line:
@@ -297,6 +314,10 @@ def build_document(
     joined by `join_wrapped_lines` (.pdf, .md), which takes the `alone` and `starts` flags.
     """
     header = parse_header(lines)
+    if header is None:
+        admin = parse_admin_header(lines, "\n".join(lines))
+        if admin is not None:
+            return _admin_document(relpath, lines, admin, wrapped, alone, starts)
     start = header.body_start if header else 0
     body = lines[start:]
     if wrapped:
@@ -320,6 +341,32 @@ def build_document(
     title, paragraphs = _title_without_header(paragraphs)
     date = find_date_in_text("\n".join([*letterhead, title, *paragraphs]))
     return Document(relpath, title, date, None, tuple(paragraphs))
+
+
+def _admin_document(
+    relpath: str,
+    lines: Sequence[str],
+    admin: AdminHeader,
+    wrapped: bool,
+    alone: Sequence[bool] | None,
+    starts: Sequence[bool] | None,
+) -> Document:
+    """A document in the administrative layout (index/layout.py): its letterhead gives the agency, the
+    number, the date and the title; the body follows the usual paragraph rules."""
+    start = admin.body_start
+    body = lines[start:]
+    if wrapped:
+        paragraphs = join_wrapped_lines(body, alone[start:] if alone else None, starts[start:] if starts else None)
+    else:
+        paragraphs = [line for line in body if line]
+    if not paragraphs:
+        raise BadDocument(f"{relpath}: no text after the letterhead")
+    if admin.title:
+        title = admin.title
+    else:
+        title, paragraphs = _title_without_header(paragraphs)
+    date = admin.date or find_date_in_text("\n".join([*admin.head, title, *paragraphs]))
+    return Document(relpath, title, date, admin.agency, tuple(paragraphs), admin.number)
 
 
 def _title_without_header(paragraphs: list[str]) -> tuple[str, list[str]]:
@@ -576,37 +623,75 @@ class _DocxReader:
                 parts.append(legacy_font_text(run.text, font))
         return "".join(parts).replace("\n", " ").replace("\t", " ")
 
-    def blocks(self, container: Any, parent: Any) -> Iterator[str]:
+    def cell_text(self, cell: Any) -> str:
+        return " ".join(block for block in self.blocks(cell._tc, cell) if block.strip()).strip()
+
+    def blocks(self, container: Any, parent: Any, top: bool = False) -> Iterator[str]:
         """Texts of the paragraphs and table rows inside a body or cell element, in document order.
 
         A table row is one block: its cells' texts joined with " | " (merged cells once, empty ones out).
+        A letterhead table at the top of the body (see `_letterhead_table`) gives its cells' paragraphs
+        one by one instead, column by column, so the issuer, the number, the motto and the date line
+        stay lines of their own.
         """
+        before = 0  # non-empty blocks so far (at the top level)
         for child in container.iterchildren():
             if child.tag == _W_P:
-                yield self.paragraph_text(Paragraph(child, parent))
+                text = self.paragraph_text(Paragraph(child, parent))
+                before += bool(text.strip())
+                yield text
             elif child.tag == _W_TBL:
-                for row in Table(child, parent).rows:
+                table = Table(child, parent)
+                if top and before < 3 and (columns := self._letterhead_table(table)):
+                    yield from columns
+                    before += 1
+                    continue
+                for row in table.rows:
                     cells: list[str] = []
                     seen: set[int] = set()
                     for cell in row.cells:
                         if id(cell._tc) in seen:
                             continue
                         seen.add(id(cell._tc))
-                        text = " ".join(block for block in self.blocks(cell._tc, cell) if block.strip())
-                        if text.strip():
-                            cells.append(text.strip())
+                        text = self.cell_text(cell)
+                        if text:
+                            cells.append(text)
                     yield " | ".join(cells)
+                    before += 1
             elif child.tag == _W_SDT:
                 content = child.find(_W_SDT_CONTENT)
                 if content is not None:
-                    yield from self.blocks(content, parent)
+                    yield from self.blocks(content, parent, top)
+
+    def _letterhead_table(self, table: Table) -> list[str] | None:
+        """The lines of a letterhead table (a motto, "Số …" or a place-and-date line in it), column by
+        column; None for any other table."""
+        try:
+            columns: list[list[str]] = []
+            for row in table.rows:
+                seen: set[int] = set()
+                k = 0
+                for cell in row.cells:
+                    if id(cell._tc) in seen:
+                        continue
+                    seen.add(id(cell._tc))
+                    while len(columns) <= k:
+                        columns.append([])
+                    columns[k].extend(b for b in self.blocks(cell._tc, cell) if b.strip())
+                    k += 1
+        except (ValueError, IndexError):
+            return None
+        lines = [line for column in columns for line in column]
+        if len(columns) > 3 or not any(_LETTERHEAD.search(line) for line in lines):
+            return None
+        return lines
 
 
 def _read_docx(relpath: str, data: bytes, max_bytes: int) -> Document:
     check_zip(relpath, data, max_bytes)
     try:
         word = open_docx(io.BytesIO(data))
-        blocks = list(_DocxReader(word).blocks(word.element.body, word))
+        blocks = list(_DocxReader(word).blocks(word.element.body, word, top=True))
     except Exception as exc:  # python-docx and lxml raise many types on hostile input
         raise BadDocument(f"{relpath}: broken .docx ({type(exc).__name__}: {exc})") from exc
     if not any(block.strip() for block in blocks):
@@ -616,43 +701,192 @@ def _read_docx(relpath: str, data: bytes, max_bytes: int) -> Document:
 
 
 # ---------------------------------------------------------------------------------------------------
-# PDF
-
-_PAGE_NUMBER = re.compile(
-    r"^(?:[-–—]?\s*\d{1,4}\s*[-–—]?|(?:trang|page)\s+\d{1,4}(?:\s*(?:/|of|trên)\s*\d{1,4})?)$", re.I
-)
+# The file being read
 
 
-def _read_pdf(relpath: str, data: bytes, max_bytes: int) -> Document:
+@dataclass
+class _Source:
+    relpath: str
+    data: bytes
+    budget: Budget
+    scanner: Scanner
+    pages: list[PageReport] = field(default_factory=list)
+
+    @property
+    def max_bytes(self) -> int:
+        return self.budget.max_file_bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A document and how its pages were read (OCR'd pages with their confidence; empty for text files)."""
+
+    document: Document
+    pages: tuple[PageReport, ...] = ()
+
+    @property
+    def ocr_pages(self) -> tuple[PageReport, ...]:
+        return tuple(p for p in self.pages if p.source == "ocr")
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean OCR confidence (0-100) of the OCR'd pages, None when no page was OCR'd."""
+        pages = self.ocr_pages
+        return sum(p.confidence or 0.0 for p in pages) / len(pages) if pages else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# PDF: page by page, the text layer where it is usable, OCR where it is not
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalpha() for c in text)
+
+
+def _pdf_texts(relpath: str, data: bytes, max_bytes: int) -> list[str]:
+    """The text layer of each page. Run in a child process within the budget (index/budget.py): pypdf's
+    cost on a hostile file is not bounded by its size."""
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise BadDocument(f"{relpath}: encrypted PDF (needs a password)")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > MAX_PAGES:
+            raise BadDocument(f"{relpath}: {len(reader.pages)} pages, over the limit of {MAX_PAGES}")
+        return [page.extract_text() or "" for page in reader.pages]
     except BadDocument:
         raise
     except Exception as exc:  # pypdf raises many types on broken or encrypted input
         if isinstance(exc, (FileNotDecryptedError, DependencyError)):
             raise BadDocument(f"{relpath}: encrypted PDF that cannot be opened ({exc})") from exc
         raise BadDocument(f"{relpath}: broken PDF ({type(exc).__name__}: {exc})") from exc
-    letters = sum(c.isalpha() for text in pages for c in text)
-    if not pages or letters < PDF_MIN_LETTERS_PER_PAGE * len(pages):
-        raise BadDocument(f"{relpath}: PDF has no text layer; needs OCR")
-    # A page break is a plain line break, so a paragraph running onto the next page is joined.
-    raw = [line for text in pages for line in text.splitlines()]
-    lines, _ = fix_legacy_lines(raw)
-    lines = [line for line in normalise_lines(lines) if not _PAGE_NUMBER.match(line)]
-    return build_document(relpath, lines, wrapped=True)
+
+
+def _read_pdf(src: _Source) -> Document:
+    """The text layer is read in a child process within the budget; the pages without one are OCR'd here,
+    in the calling process (tesseract is a subprocess with its own per-page timeout, the Scanner counts
+    the pages), so the Scanner's counters and cache stay this process's."""
+    relpath = src.relpath
+    texts = run_within(_pdf_texts, relpath, src.data, src.budget)
+    if not texts:
+        raise BadDocument(f"{relpath}: PDF has no pages")
+    scanned = [i for i, text in enumerate(texts) if _letters(text) < PDF_MIN_LETTERS_PER_PAGE]
+    ocr = src.scanner.read_pages(relpath, src.digest, list(pdf_page_images(relpath, src.data, scanned)))
+    lines: list[str] = []
+    alone: list[bool] = []
+    i = 0
+    while i < len(texts):
+        if i in ocr:
+            group: list[Any] = []
+            while i < len(texts) and i in ocr:
+                page, report = ocr[i]
+                src.pages.append(report)
+                if page is not None:
+                    group.append(page)
+                i += 1
+            read = [line for line in normalise_lines(page_lines(group)) if line]
+            lines.extend(read)
+            alone.extend([True] * len(read))
+            continue
+        # A page break is a plain line break, so a paragraph running onto the next page is joined.
+        raw, _ = fix_legacy_lines(texts[i].splitlines())
+        read = [line for line in normalise_lines(raw) if not PAGE_NUMBER.match(line)]
+        lines.extend(read)
+        alone.extend([False] * len(read))
+        src.pages.append(PageReport(i + 1, "text", None))
+        i += 1
+    if not any(lines):
+        if scanned and len(scanned) == len(texts):
+            raise BadDocument(f"{relpath}: PDF has no text layer and OCR found no text on its pages")
+        raise BadDocument(f"{relpath}: PDF has no text")
+    return build_document(relpath, lines, wrapped=True, alone=alone)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Images (scans, photos): OCR
+
+
+def _read_image(src: _Source) -> Document:
+    frames = image_frames(src.relpath, src.data)
+    ocr = src.scanner.read_pages(src.relpath, src.digest, list(enumerate(frames)))
+    pages = []
+    for n in range(len(frames)):
+        page, report = ocr[n]
+        src.pages.append(report)
+        if page is not None:
+            pages.append(page)
+    lines = [line for line in normalise_lines(page_lines(pages)) if line]
+    if not lines:
+        raise BadDocument(f"{src.relpath}: OCR found no text in the image")
+    return build_document(src.relpath, lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Word 97-2003 (.doc): antiword
+
+ANTIWORD_TIMEOUT = 60.0
+_ANTIWORD_ROW = re.compile(r"^\|(.*)\|$")
+
+
+def antiword_path() -> str | None:
+    return shutil.which("antiword")
+
+
+def _read_doc(src: _Source) -> Document:
+    """Text of a Word 97-2003 file by antiword (UTF-8, no wrapping); table rows as cells joined with " | ";
+    text typed in TCVN3/VNI fonts comes out as mojibake and is converted like .txt."""
+    exe = antiword_path()
+    if exe is None:
+        raise BadDocument(f"{src.relpath}: .doc needs antiword, which is not installed (apt-get install antiword)")
+    with tempfile.TemporaryDirectory(prefix="chidao-doc-") as tmp:
+        path = Path(tmp) / "file.doc"
+        path.write_bytes(src.data)
+        try:
+            done = subprocess.run(
+                [exe, "-w", "0", "-m", "UTF-8.txt", str(path)],
+                capture_output=True,
+                timeout=ANTIWORD_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise BadDocument(f"{src.relpath}: antiword took longer than {ANTIWORD_TIMEOUT:g} s") from None
+    text = done.stdout.decode("utf-8", "replace")
+    if done.returncode != 0 or not text.strip():
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        shown = reason[-1].replace(str(path), "the file") if reason else "no text"
+        raise BadDocument(f"{src.relpath}: not a readable Word 97-2003 .doc ({shown})")
+    lines: list[str] = []
+    for line in text.splitlines():
+        row = _ANTIWORD_ROW.match(line.strip())
+        if row:
+            cells = [cell.strip() for cell in row.group(1).split("|")]
+            line = " | ".join(cell for cell in cells if cell)
+        lines.append(line)
+    fixed, _ = fix_legacy_lines(lines)
+    return build_document(src.relpath, normalise_lines(fixed))
 
 
 # ---------------------------------------------------------------------------------------------------
 # Entry points
 
-_READERS: dict[str, Callable[[str, bytes, int], Document]] = {
+# Readers of the file's bytes alone: run by `read_within` under the budget (in a child process, but for the
+# plain text whose cost is linear in its size).
+_BYTE_READERS: dict[str, Reader] = {
     ".txt": _read_txt,
     ".md": _read_md,
     ".docx": _read_docx,
+}
+# Readers that OCR or call a program: run here, as the Scanner (its cache, counters and page budget) is
+# this process's. Their slow parts are bounded on their own: the PDF text layer is read in a child
+# (`_read_pdf`), tesseract and antiword are subprocesses with timeouts, the Scanner has a page budget.
+# What they give must still pass the budget's paragraph and passage counts (`check_document`).
+_SOURCE_READERS: dict[str, Callable[[_Source], Document]] = {
+    ".doc": _read_doc,
     ".pdf": _read_pdf,
+    **dict.fromkeys(IMAGE_SUFFIXES, _read_image),
 }
 
 
@@ -663,22 +897,28 @@ def _relpath(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
 
 
-def read_document(
-    path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES, budget: Budget | None = None
-) -> Document:
-    """Read one corpus file. `Document.path` is `path` relative to `root`, with forward slashes.
+def read_file(
+    path: Path,
+    root: Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    scanner: Scanner | None = None,
+    budget: Budget | None = None,
+) -> ReadResult:
+    """Read one corpus file: the Document and how its pages were read. `Document.path` is `path` relative
+    to `root`, with forward slashes. Scanned pages and images are OCR'd by `scanner` (its cache, budget and
+    timeout; a fresh one without a cache when None).
 
     Raises BadDocument("<relpath>: <reason>") for an unsupported type, a file over `max_bytes`
     (default 20 MB, CHIDAO_MAX_FILE_MB in the settings), an empty or binary file, an unknown text
-    encoding, a broken .docx/.pdf, a zip bomb, or a PDF without a text layer; its subclass
-    DocumentTooLarge for a file over its `budget` (index/budget.py; `max_bytes` overrides the budget's
-    file size when given without a budget).
+    encoding, a broken .docx/.doc/.pdf/image, a zip bomb, a scan in which OCR finds no text, or a file
+    over the OCR page budget; its subclass DocumentTooLarge for a file over its `budget`
+    (index/budget.py; `max_bytes` overrides the budget's file size when given without a budget).
     """
     budget = budget or Budget(max_file_bytes=max_bytes)
     max_bytes = budget.max_file_bytes
     relpath = _relpath(path, root)
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
+    suffix = path.suffix.lower()
+    if suffix not in _BYTE_READERS and suffix not in _SOURCE_READERS:
         raise BadDocument(f"{relpath}: unsupported file type {path.suffix or '(no extension)'!r}")
     try:
         size = path.stat().st_size
@@ -689,7 +929,71 @@ def read_document(
         raise BadDocument(f"{relpath}: cannot read file ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:  # the file grew since stat()
         raise BadDocument(f"{relpath}: file is over the {_size(max_bytes)} limit")
-    return read_within(reader, path.suffix.lower(), relpath, data, budget)
+    if suffix in _BYTE_READERS:
+        return ReadResult(read_within(_BYTE_READERS[suffix], suffix, relpath, data, budget))
+    src = _Source(relpath, data, budget, scanner or Scanner())
+    document = check_document(_SOURCE_READERS[suffix](src), budget)
+    return ReadResult(document, tuple(src.pages))
+
+
+def read_document(
+    path: Path,
+    root: Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    scanner: Scanner | None = None,
+    budget: Budget | None = None,
+) -> Document:
+    """`read_file(...).document`."""
+    return read_file(path, root, max_bytes, scanner, budget).document
+
+
+def read_photos(
+    images: Sequence[Path],
+    target: Path,
+    root: Path,
+    *,
+    scanner: Scanner | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    budget: Budget | None = None,
+) -> ReadResult:
+    """An uploaded photo or album (image files, pages in order) as one corpus document.
+
+    One image is copied to `target` as it is (its suffix kept: give `target` the image's suffix); several
+    are written to `target` as one PDF, a page per image (give `target` the suffix ".pdf"). The file is
+    then read like any corpus file, so the pages OCR'd here are in `scanner`'s cache under the file's hash
+    and the next index build does not OCR them again. Raises BadDocument for an unreadable image, a page
+    count over MAX_PAGES, or an album in which OCR finds no text; `target` is removed then.
+    """
+    if not images:
+        raise BadDocument(f"{target.name}: no images")
+    if len(images) > MAX_PAGES:
+        raise BadDocument(f"{target.name}: {len(images)} pages, over the limit of {MAX_PAGES}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if len(images) == 1:
+            shutil.copyfile(images[0], target)
+        else:
+            write_album_pdf(images, target)
+        return read_file(target, root, max_bytes, scanner, budget)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def write_album_pdf(images: Sequence[Path], target: Path) -> None:
+    """Images as the pages of one PDF, each page sized so that rendering it at PDF_DPI gives back the
+    image's pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    pages = []
+    try:
+        for path in images:
+            with Image.open(path) as img:
+                img.load()
+                pages.append(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise BadDocument(f"{target.name}: a page is not a readable image ({exc})") from exc
+    pages[0].save(target, "PDF", save_all=True, append_images=pages[1:], resolution=float(PDF_DPI))
 
 
 def _is_hidden(name: str) -> bool:
@@ -707,19 +1011,23 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def scan_corpus(
-    root: Path, max_bytes: int = DEFAULT_MAX_BYTES, budget: Budget | None = None
+    root: Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    scanner: Scanner | None = None,
+    budget: Budget | None = None,
 ) -> tuple[list[Document], list[tuple[str, str]]]:
     """Read every supported file under root. Returns (documents, [(relpath, reason) of skipped files]).
 
-    Files with another suffix are listed as skipped ("unsupported file type") so an admin sees why a
-    .doc or .xlsx was not indexed. A broken file never stops the others.
+    Files with another suffix are listed as skipped ("unsupported file type") so an admin sees why an
+    .xlsx was not indexed. A broken file never stops the others. Scans are OCR'd by `scanner` (pass one
+    with the index's OcrCache to reuse what the build OCR'd).
     """
     documents: list[Document] = []
     skipped: list[tuple[str, str]] = []
     for path in corpus_files(root):
         relpath = path.relative_to(root).as_posix()
         try:
-            documents.append(read_document(path, root, max_bytes, budget))
+            documents.append(read_document(path, root, max_bytes, scanner, budget))
         except BadDocument as exc:
             reason = str(exc)
             prefix = f"{relpath}: "

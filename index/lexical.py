@@ -21,6 +21,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 def meta_text(doc: Document) -> str:
     parts = [doc.title, doc.agency or ""]
+    if doc.number:
+        parts.append(f"số {doc.number}")  # "215-KL/TU" gives the symbol #kl215 (index/tokens.py)
     if doc.date:
         q = (doc.date.month - 1) // 3 + 1
         parts.append(f"ngày {doc.date.day} tháng {doc.date.month} năm {doc.date.year} quý {q}/{doc.date.year}")

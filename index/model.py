@@ -11,7 +11,8 @@ class Document:
     """One corpus file after reading and normalisation.
 
     `path` is relative to the corpus directory, with forward slashes. Paragraphs are numbered from 1 in
-    the order they appear in the body (the header block, when present, is not a paragraph).
+    the order they appear in the body (the header block, when present, is not a paragraph). `number` is
+    the document's own number from its letterhead ("215-KL/TU", "12/KH-UBND"), when it has one.
     """
 
     path: str
@@ -19,6 +20,7 @@ class Document:
     date: dt.date | None
     agency: str | None
     paragraphs: tuple[str, ...]
+    number: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class DocMeta:
     date: dt.date | None
     agency: str | None
     paragraphs: int
+    number: str | None = None
 
 
 @dataclass(frozen=True)

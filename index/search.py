@@ -106,7 +106,7 @@ class Searcher:
         self.passages = [Passage(self.docs[d].path, para, part, text) for d, para, part, text in rows]
         self.passage_doc = np.array([d for d, *_ in rows], dtype="int64")
         self.by_path = {d.path: i for i, d in enumerate(self.docs)}
-        self.meta = [DocMeta(d.path, d.title, d.date, d.agency, len(d.paragraphs)) for d in self.docs]
+        self.meta = [DocMeta(d.path, d.title, d.date, d.agency, len(d.paragraphs), number=d.number) for d in self.docs]
         self.lexical = LexicalIndex(snapshot / "bm25")
         self.doc_lexical = LexicalIndex(snapshot / "bm25_docs")
         if self.lexical.n != max(len(self.passages), 1):

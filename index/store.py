@@ -11,6 +11,8 @@ Layout of an index directory::
                                HNSW graph above 20,000 passages (index/dense.py)
         keys.json              per passage, the hash of the text that was embedded (reused on rebuild)
         bm25/                  bm25s arrays for passages;  bm25_docs/  the same for titles/metadata
+    ocr-cache/<sha256>.json    OCR'd pages of scans and images by file content (index/scans.py), shared by
+                               all snapshots, pruned to the files of the corpus
 
 A build writes a new snapshot beside the live one and then replaces CURRENT, so a reader never sees a
 half-written index and an interrupted build leaves the previous one answering. One build runs at a time
@@ -44,11 +46,13 @@ import numpy as np
 from index.budget import Budget
 from index.buildlock import build_lock
 from index.dense import ANN_ABOVE, read_vectors, vector_index
-from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_document
+from index.documents import READER_VERSION, SUPPORTED_SUFFIXES, file_hash, read_file
 from index.documents import corpus_files as all_corpus_files
 from index.errors import BadDocument, BuildLocked, CorpusNotFound, IndexCorrupt, IndexNotBuilt
 from index.model import Document
+from index.ocr import DEFAULT_PAGE_TIMEOUT, LOW_CONFIDENCE
 from index.passages import passages_of
+from index.scans import DEFAULT_PAGE_BUDGET, OcrBudgetExceeded, OcrCache, Scanner
 from index.text import shorten
 from index.tokens import TOKENIZER_VERSION
 
@@ -56,6 +60,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 KEEP_SNAPSHOTS = 2
+OCR_CACHE_DIR = "ocr-cache"
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # The files every snapshot holds (bm25/ and bm25_docs/ are directories of bm25s arrays).
 SNAPSHOT_FILES = ("docs.json", "passages.json", "keys.json", "vectors.faiss", "vocab.json", "bm25", "bm25_docs")
@@ -76,19 +81,26 @@ class BuildSummary:
     full_rebuild_reason: str | None = None
     repaired: list[str] = field(default_factory=list)  # what was damaged in the previous snapshot
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, the indexed path it repeats)
+    ocr_pages: int = 0  # pages OCR'd in this build
+    ocr_cached: int = 0  # OCR'd pages of changed files taken from the cache
+    low_confidence: list[tuple[str, int, float]] = field(default_factory=list)  # (file, page, confidence)
 
     def counts(self) -> dict[str, int | float]:
         return {
             "added": self.added, "changed": self.changed, "removed": self.removed,
             "skipped": len(self.skipped), "documents": self.documents, "passages": self.passages,
-            "embedded": self.embedded, "seconds": round(self.seconds, 1),
+            "embedded": self.embedded, "seconds": round(self.seconds, 1), "ocr_pages": self.ocr_pages,
+            "ocr_cached": self.ocr_cached, "low_confidence_pages": len(self.low_confidence),
         }  # fmt: skip
 
     def line(self) -> str:
         out = (
             f"documents: {self.added} added, {self.changed} changed, {self.removed} removed, "
             f"{len(self.skipped)} skipped, {self.unchanged} unchanged; {self.documents} documents, "
-            f"{self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f} s"
+            f"{self.passages} passages ({self.embedded} embedded), {self.ocr_pages} pages OCR'd"
+            f"{f' ({self.ocr_cached} from the OCR cache)' if self.ocr_cached else ''}"
+            f"{f', {len(self.low_confidence)} below OCR confidence {LOW_CONFIDENCE:g}' if self.low_confidence else ''}"
+            f" in {self.seconds:.1f} s"
         )
         if self.repaired:
             out += f"; repaired the damaged index ({'; '.join(self.repaired)})"
@@ -258,6 +270,7 @@ def doc_to_json(doc: Document) -> dict[str, Any]:
         "title": doc.title,
         "date": doc.date.isoformat() if doc.date else None,
         "agency": doc.agency,
+        "number": doc.number,
         "paragraphs": list(doc.paragraphs),
     }
 
@@ -271,6 +284,7 @@ def doc_from_json(d: dict[str, Any]) -> Document:
         date=dt.date.fromisoformat(d["date"]) if d["date"] else None,
         agency=d["agency"],
         paragraphs=tuple(d["paragraphs"]),
+        number=d.get("number"),  # absent in indexes written before the number was read
     )
 
 
@@ -353,15 +367,27 @@ def build_index(
     ann_above: int = ANN_ABOVE,
     budget: Budget | None = None,
     wait: float | None = None,
+    ocr_page_budget: int | None = DEFAULT_PAGE_BUDGET,
+    ocr_page_timeout: float = DEFAULT_PAGE_TIMEOUT,
 ) -> BuildSummary:
     """Build or update the index of `corpus_dir` in `index_dir`. Only changed files are read and only
     new passages are embedded; an unchanged, undamaged index writes nothing.
+
+    Scans and images are OCR'd with the cache in `index_dir/ocr-cache`, at most `ocr_page_budget` pages
+    per build (a file past it is skipped now and read at the next build) and `ocr_page_timeout` seconds
+    per page; progress reports ("ocr", pages done, pages so far).
 
     One build runs at a time: this one waits for the build lock (at most `wait` seconds when given, then
     BuildLocked names the holder)."""
     budget = budget or Budget(max_file_bytes=max_bytes)
     with build_lock(index_dir, wait=wait):
-        return _build(corpus_dir, index_dir, encoder, budget, progress, ann_above)
+        scanner = Scanner(
+            cache=OcrCache(index_dir / OCR_CACHE_DIR),
+            page_budget=ocr_page_budget,
+            page_timeout=ocr_page_timeout,
+            progress=progress,
+        )
+        return _build(corpus_dir, index_dir, encoder, budget, scanner, progress, ann_above)
 
 
 def content_key(doc: Document) -> str:
@@ -408,6 +434,7 @@ def _build(
     index_dir: Path,
     encoder: Any,
     budget: Budget,
+    scanner: Scanner,
     progress: Progress | None,
     ann_above: int,
 ) -> BuildSummary:
@@ -418,6 +445,7 @@ def _build(
     prev_skipped: dict[str, Any] = prev.manifest.get("skipped", {}) if prev else {}
 
     files = corpus_files(corpus_dir)
+    digests: set[str] = set()
     docs: list[Document] = []
     file_entries: dict[str, Any] = {}
     skipped_entries: dict[str, Any] = {}
@@ -431,6 +459,7 @@ def _build(
         except OSError as exc:
             summary.skipped.append((rel, f"unreadable: {exc.strerror}"))
             continue
+        digests.add(digest)
         old = prev_files.get(rel)
         same_reader = prev is not None and prev.manifest.get("reader_version") == READER_VERSION
         if prev and same_reader and old and old["sha256"] == digest and rel in prev.docs:
@@ -440,17 +469,26 @@ def _build(
             status[rel] = "unchanged"
             continue
         old_skip = prev_skipped.get(rel)
-        # A duplicate is looked at again: the document it repeats may have changed or gone.
-        if same_reader and old_skip and old_skip["sha256"] == digest and "duplicate_of" not in old_skip:
+        # A duplicate is looked at again: the document it repeats may have changed or gone. A file skipped
+        # because the OCR page budget was used up ("retry") is read again.
+        if (
+            same_reader
+            and old_skip
+            and old_skip["sha256"] == digest
+            and "duplicate_of" not in old_skip
+            and not old_skip.get("retry")
+        ):
             summary.skipped.append((rel, old_skip["reason"]))
             skipped_entries[rel] = old_skip
             continue
         try:
-            doc = read_document(path, corpus_dir, budget=budget)
+            doc = read_file(path, corpus_dir, scanner=scanner, budget=budget).document
         except BadDocument as exc:
             reason = str(exc).removeprefix(f"{rel}: ")
             summary.skipped.append((rel, reason))
             skipped_entries[rel] = {"sha256": digest, "reason": reason}
+            if isinstance(exc, OcrBudgetExceeded):
+                skipped_entries[rel]["retry"] = True  # read at the next build
             continue
         docs.append(doc)
         file_entries[rel] = {"sha256": digest, "size": path.stat().st_size}
@@ -463,6 +501,10 @@ def _build(
     docs = _drop_duplicates(docs, set(prev_files), file_entries, skipped_entries, status, summary)
     summary.removed = len(set(prev_files) - set(file_entries) - set(skipped_entries))
     summary.documents = len(docs)
+    summary.ocr_pages, summary.ocr_cached = scanner.ocr_pages, scanner.cached_pages
+    summary.low_confidence = list(scanner.low_confidence)
+    if scanner.cache is not None:
+        scanner.cache.prune(digests)
 
     nothing_changed = (
         prev is not None
@@ -470,6 +512,7 @@ def _build(
         and summary.full_rebuild_reason is None
         and not (summary.added or summary.changed or summary.removed)
         and set(skipped_entries) == set(prev_skipped)
+        and not any(entry.get("retry") for entry in skipped_entries.values())
         and prev.manifest.get("tokenizer", {}).get("version") == TOKENIZER_VERSION
         and prev.manifest.get("reader_version") == READER_VERSION
     )

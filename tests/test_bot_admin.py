@@ -367,7 +367,7 @@ BAD_UPLOADS = [
     ("hong.docx", b"PK\x03\x04 this is not a zip archive at all", "tệp .docx bị hỏng", True),
     ("bom.docx", zip_bomb(11 * MB), "bom nén", True),
     ("nhi-phan.txt", bytes(range(256)) * 8, "không phải văn bản", True),
-    ("ban-quet.pdf", blank_pdf(), "không có lớp chữ", True),
+    ("ban-quet.pdf", blank_pdf(), "không nhận dạng được chữ nào", True),
 ]
 
 

@@ -116,6 +116,18 @@ def test_paragraph_cap(tmp_path: Path) -> None:
         read_document(path, tmp_path, budget=Budget(max_paragraphs=50))
 
 
+def test_paragraph_cap_on_a_reader_run_in_this_process(tmp_path: Path) -> None:
+    # .doc (antiword) and scans (OCR) are read in the calling process, not the budget's child: what they
+    # give is held to the same caps.
+    from tests.worddoc import write_doc
+
+    path = tmp_path / "dai.doc"
+    write_doc(path, ["Kế hoạch năm 2024"] + [f"Đoạn số {i} của kế hoạch." for i in range(60)])
+    assert len(read_document(path, tmp_path).paragraphs) == 60
+    with pytest.raises(DocumentTooLarge, match=r"dai.doc: 60 paragraphs, over the limit of 50"):
+        read_document(path, tmp_path, budget=Budget(max_paragraphs=50))
+
+
 def test_passage_cap_on_plain_text(tmp_path: Path) -> None:
     sentence = "Ủy ban nhân dân tỉnh chỉ đạo các sở, ngành triển khai nhiệm vụ trọng tâm của quý. "
     path = tmp_path / "dai.txt"

@@ -48,7 +48,7 @@ Các chi bộ biểu dương gương người tốt, việc tốt trong sinh ho�
 
 SUMMARY_LINE = re.compile(
     r"^documents: \d+ added, \d+ changed, \d+ removed, \d+ skipped, \d+ unchanged; "
-    r"\d+ documents, \d+ passages \(\d+ embedded\) in \d+\.\d s$"
+    r"\d+ documents, \d+ passages \(\d+ embedded\), \d+ pages OCR'd in \d+\.\d s$"
 )
 RESULT_KEYS = {"doc", "title", "date", "agency", "paragraph", "text", "score"}
 

@@ -383,6 +383,7 @@ def test_all_green(green: Path, capsys: Any, fake_telegram: FakeTelegram) -> Non
         "✓ index",
         "✓ model",
         "✓ search",
+        "✓ ocr",
         "✓ corpus",
         "✓ freshness",
         "✓ telegram",
@@ -433,3 +434,15 @@ def test_index_proof_passes_on_the_shipped_corpus(tmp_path: Path) -> None:
     build_index(corpus, tmp_path / "index", HashEncoder())
     proof = doctor.prove_snapshot(current_snapshot(tmp_path / "index"))
     assert proof.problem is None, proof.problem
+
+
+def test_ocr_check_names_what_is_missing(monkeypatch: Any) -> None:
+    from bot.doctor import check_ocr
+    from index import ocr
+
+    assert check_ocr().ok is True  # tesseract, vie and antiword are installed where the tests run (.ci/run)
+    monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
+    check = check_ocr()
+    assert check.ok is False
+    assert "tesseract" in check.detail and "antiword" in check.detail
+    assert "tesseract-ocr-vie" in check.hint

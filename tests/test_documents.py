@@ -276,27 +276,34 @@ LETTERHEAD = (
 
 
 @pytest.mark.parametrize(
-    ("text", "title", "paragraphs"),
+    ("text", "title", "paragraphs", "agency"),
     [
         (
             LETTERHEAD + "KẾT LUẬN\ncủa Ban Thường vụ Tỉnh ủy về kiện toàn tổ chức\nMột.\nHai.\n",
             "Kết luận của Ban Thường vụ Tỉnh ủy về kiện toàn tổ chức",
             ("Một.", "Hai."),
+            "Ban Tổ chức Tỉnh ủy Quảng Trị",
         ),
-        (LETTERHEAD + "Kế hoạch luân chuyển cán bộ\nMột.\n", "Kế hoạch luân chuyển cán bộ", ("Một.",)),
+        (
+            LETTERHEAD + "Kế hoạch luân chuyển cán bộ\nMột.\n",
+            "Kế hoạch luân chuyển cán bộ",
+            ("Một.",),
+            "Ban Tổ chức Tỉnh ủy Quảng Trị",
+        ),
         (
             "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n-----\n"
             "QUYẾT ĐỊNH\nVề việc A\nMột.\n",
             "Quyết định Về việc A",
             ("Một.",),
+            None,
         ),
     ],
 )
 def test_letterhead_is_not_title_or_paragraph(
-    tmp_path: Path, text: str, title: str, paragraphs: tuple[str, ...]
+    tmp_path: Path, text: str, title: str, paragraphs: tuple[str, ...], agency: str | None
 ) -> None:
     doc = read(tmp_path, "a.txt", text)
-    assert (doc.title, doc.paragraphs, doc.agency) == (title, paragraphs, None)
+    assert (doc.title, doc.paragraphs, doc.agency) == (title, paragraphs, agency)
 
 
 def test_letterhead_date_is_the_document_date(tmp_path: Path) -> None:
@@ -451,7 +458,8 @@ def test_text_is_normalised(tmp_path: Path, raw: str, expected: str) -> None:
         ("cp1250.txt", "Žluťoučký kůň úpěl ďábelské ódy".encode("cp1250"), "not UTF-8 or UTF-16"),
         ("cp1252.txt", "Müller straße, Größe — Übung".encode("cp1252"), "not UTF-8 or UTF-16"),
         ("utf16.txt", codecs.BOM_UTF16_LE + b"\x00\xd8", "broken UTF-16"),
-        ("a.doc", b"\xd0\xcf\x11\xe0 old word", "unsupported file type '.doc'"),
+        ("a.doc", b"\xd0\xcf\x11\xe0 old word", "not a readable Word 97-2003 .doc"),
+        ("a.xls", b"\xd0\xcf\x11\xe0 old sheet", "unsupported file type '.xls'"),
         ("noext", b"text", "unsupported file type"),
         ("broken.docx", b"PK\x03\x04 not really a zip", "broken zip archive"),
         ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "broken zip archive"),
@@ -655,10 +663,11 @@ def test_docx_letterhead_table(tmp_path: Path) -> None:
         document.add_paragraph("Sở Nội vụ chủ trì.")
 
     doc = read(tmp_path, "a.docx", make_docx(build))
-    assert (doc.title, doc.date, doc.agency) == (
+    assert (doc.title, doc.date, doc.agency, doc.number) == (
         "Kế hoạch Tinh giản biên chế năm 2024 và năm 2025",
         dt.date(2024, 3, 12),
-        None,
+        "Ủy ban nhân dân tỉnh Bến Tre",
+        "12/KH-UBND",
     )
     assert doc.paragraphs == ("Giảm tối thiểu 5% biên chế.", "Sở Nội vụ chủ trì.")
 
@@ -865,8 +874,8 @@ def _blank_pdf(pages: int) -> bytes:
     [_blank_pdf(1), _blank_pdf(3), make_pdf([["12"], ["Page 2 of 3"], ["x"]])],
     ids=["one-blank-page", "three-blank-pages", "only-page-numbers"],
 )
-def test_pdf_without_text_layer_needs_ocr(tmp_path: Path, data: bytes) -> None:
-    assert "has no text layer; needs OCR" in bad_reason(tmp_path, "scan.pdf", data)
+def test_pdf_without_text_layer_and_nothing_to_ocr(tmp_path: Path, data: bytes) -> None:
+    assert "has no text layer and OCR found no text on its pages" in bad_reason(tmp_path, "scan.pdf", data)
 
 
 def test_encrypted_pdf_is_bad(tmp_path: Path) -> None:
@@ -930,4 +939,47 @@ def test_file_hash(tmp_path: Path) -> None:
 
 
 def test_supported_suffixes() -> None:
-    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".docx", ".pdf")
+    assert SUPPORTED_SUFFIXES == (
+        ".txt", ".md", ".docx", ".doc", ".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"
+    )  # fmt: skip
+
+
+# --- Word 97-2003 (.doc) through antiword ----------------------------------------------------------------
+# The fixtures are written by tests/worddoc.py (`python -m tests.worddoc`); antiword must be installed
+# (Debian package antiword; .ci/run installs it). These tests fail rather than skip without it.
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_doc_in_the_administrative_layout(tmp_path: Path) -> None:
+    (tmp_path / "kh.doc").write_bytes((DATA / "word97_unicode.doc").read_bytes())
+    doc = read_document(tmp_path / "kh.doc", tmp_path)
+    assert (doc.title, doc.date, doc.agency, doc.number) == (
+        "Kế hoạch Tinh giản biên chế năm 2024 và năm 2025",
+        dt.date(2024, 3, 12),
+        "Ủy ban nhân dân tỉnh Bến Tre",
+        "12/KH-UBND",
+    )
+    assert doc.paragraphs == (
+        "Giảm tối thiểu 5% biên chế công chức so với năm 2021.",
+        "Sở Nội vụ chủ trì, báo cáo Ủy ban nhân dân tỉnh trước ngày 30/6/2024.",
+    )
+
+
+def test_doc_typed_in_tcvn3_is_converted(tmp_path: Path) -> None:
+    (tmp_path / "cu.doc").write_bytes((DATA / "word97_tcvn3.doc").read_bytes())
+    doc = read_document(tmp_path / "cu.doc", tmp_path)
+    assert (doc.title, doc.date, doc.agency) == (
+        "Kế hoạch tinh giản biên chế năm 2024",
+        dt.date(2024, 3, 12),
+        "Sở Nội vụ tỉnh Bến Tre",
+    )
+    assert doc.paragraphs[-1] == "Sở Nội vụ chủ trì, báo cáo trước ngày 30/6/2024."
+
+
+def test_doc_writer_makes_files_antiword_reads(tmp_path: Path) -> None:
+    from tests.worddoc import write_doc
+
+    write_doc(tmp_path / "a.doc", ["Một đoạn.", "Hai đoạn."])
+    assert (tmp_path / "a.doc").read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")
+    assert read_document(tmp_path / "a.doc", tmp_path).paragraphs == ("Một đoạn.", "Hai đoạn.")

@@ -135,8 +135,10 @@ def test_size_text(n: int, text: str) -> None:
 def test_check_declared() -> None:
     uploads.check_declared("a.docx", 10, 100)
     uploads.check_declared("a.pdf", None, 100)  # Telegram may omit file_size: checked after download
-    with pytest.raises(Refused, match=r"định dạng \.doc không được hỗ trợ.*\.docx, \.pdf, \.txt, \.md"):
-        uploads.check_declared("cu.doc", 10, 100)
+    uploads.check_declared("cu.doc", 10, 100)  # Word 97-2003, read by antiword
+    uploads.check_declared("anh.jpg", 10, 100)  # a scan or photo sent as a file, read by OCR
+    with pytest.raises(Refused, match=r"định dạng \.xls không được hỗ trợ.*\.docx, \.pdf, \.txt, \.md, \.doc"):
+        uploads.check_declared("bang.xls", 10, 100)
     with pytest.raises(Refused, match="không có phần mở rộng"):
         uploads.check_declared("README", 10, 100)
     with pytest.raises(Refused, match="tệp nặng 25 MB, vượt giới hạn 20 MB"):
@@ -167,7 +169,7 @@ def test_validate_good_files() -> None:
         (b"PK\x03\x04 not really a zip", "hong.docx", "tệp .docx bị hỏng"),
         (b"\x00\x01\x02\x03binary" * 50, "nhi_phan.txt", "không phải văn bản"),
         (b"   \n\n", "trong.txt", "không có nội dung"),
-        (blank_pdf(), "scan.pdf", "không có lớp chữ"),
+        (blank_pdf(), "scan.pdf", "không nhận dạng được chữ nào"),  # a blank page: OCR finds nothing
         (b"%PDF-1.4 broken", "hong.pdf", "PDF bị hỏng"),
     ],
 )
@@ -197,6 +199,8 @@ def test_validate_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.Monk
         ("x.doc: unsupported file type '.doc'", "định dạng không được hỗ trợ"),
         ("x.txt: file is 30.0 MB, over the 20.0 MB limit", "vượt giới hạn 1 MB"),
         ("x.pdf: encrypted PDF (needs a password)", "mật khẩu"),
+        ("x.pdf: PDF has no text layer and OCR found no text on its pages", "chụp lại rõ hơn"),
+        ("x.doc: not a readable Word 97-2003 .doc (the file is not a Word Document.)", "lưu thành .docx"),
         ("x.txt: not UTF-8 or UTF-16 text (nor recognisable ...)", "bảng mã"),
         ("x.docx: .docx has no text", "không có nội dung"),
         ("x.md: something new", "không đọc được nội dung tệp"),

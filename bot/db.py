@@ -482,6 +482,16 @@ def table_names(url: str | URL | Engine) -> set[str]:
 REDELIVERY_WINDOW = dt.timedelta(days=1)
 
 
+def insert_ignoring_conflicts(session: Session, model: type[Base]) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` for `model` in the session's dialect (SQLite or PostgreSQL). Use it
+    instead of "read, then add when missing": two connections doing that at once both find nothing, and the
+    second insert fails (on SQLite a read then a write in one transaction can also fail as "locked")."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing()
+
+
 def update_digest(payload: dict[str, Any]) -> str:
     """A digest of an update's content (without its id): equal for a redelivery of the same update."""
     import hashlib

@@ -46,12 +46,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.access import move_allowed_chat
-from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
+from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, insert_ignoring_conflicts
 from bot.delivery import maybe_delivered
 from bot.following import UNSUBSCRIBED, all_following, concerns, following
 from bot.following import move_chat as move_units
@@ -149,10 +148,8 @@ def latest_due_offset(
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # No conflict target: any unique violation (the task key or the digest key) means "already there".
-    stmt = ins(ReminderRow).on_conflict_do_nothing().returning(ReminderRow.id)
+    stmt = insert_ignoring_conflicts(session, ReminderRow).returning(ReminderRow.id)
     return len(session.execute(stmt, rows).all())
 
 
@@ -368,12 +365,9 @@ def migrate_chat(
     be sent (False when the new chat already had it)."""
     move_allowed_chat(session, old, new, now, configured)
     sub = session.get(SubscriptionRow, old)
-    if sub is not None and session.get(SubscriptionRow, new) is None:
-        session.add(
-            SubscriptionRow(
-                chat_id=new, subscribed_by=sub.subscribed_by, created_at=sub.created_at, active=sub.active
-            )
-        )
+    if sub is not None:  # insert-or-skip: both service messages of the upgrade may get here at once
+        values = {"subscribed_by": sub.subscribed_by, "created_at": sub.created_at, "active": sub.active}
+        session.execute(insert_ignoring_conflicts(session, SubscriptionRow).values(chat_id=new, **values))
     session.flush()
     move_units(session, old, new)  # what it follows and its own tasks move with it
     move_tasks(session, old, new)

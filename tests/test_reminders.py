@@ -861,3 +861,47 @@ def test_migration_to_a_chat_that_already_has_the_reminder_sends_it_once(
     run(session_factory, send, clock)
     assert [c for c, _ in send.sent] == [new_id]
     assert sorted(r.status for r in outbox(session_factory)) == ["sent", "skipped"]
+
+
+def test_a_group_upgrade_handled_by_several_threads_at_once_moves_it_once(migrated_url: str, clock: Clock) -> None:
+    """Both service messages of an upgrade (and a send that met ChatMigrated) may move a chat at the same
+    moment. Each move must succeed: before insert-or-skip, the slower one failed on the unique key of the new
+    allowlist entry or subscription (seen as an apology instead of an answer in the bot tests)."""
+    from bot.db import AllowedChatRow
+
+    factory = make_session_factory(migrated_url)
+    pairs = [(-5000 - i, -1000000005000 - i) for i in range(6)]
+    with factory() as s:
+        for old, _ in pairs:
+            s.add(AllowedChatRow(chat_id=old, added_by=7, added_at=clock()))
+            reminders.subscribe(s, old, 7, clock())
+        s.commit()
+    factory.kw["bind"].dispose()
+    threads = 4
+    errors: list[BaseException] = []
+    for old, new in pairs:
+        start = threading.Barrier(threads)
+
+        def move(old: int = old, new: int = new, start: threading.Barrier = start) -> None:
+            engine = make_engine(migrated_url)
+            try:
+                with make_session_factory(engine)() as s:
+                    start.wait(30)
+                    reminders.migrate_chat(s, old, new, clock())
+                    s.commit()
+            except BaseException as e:  # noqa: BLE001 - collected and reported below
+                errors.append(e)
+            finally:
+                engine.dispose()
+
+        workers = [threading.Thread(target=move) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+    assert errors == []
+    with factory() as s:
+        for old, new in pairs:
+            assert s.get(AllowedChatRow, old) is None and s.get(AllowedChatRow, new) is not None
+            assert reminders.is_subscribed(s, new) and not reminders.is_subscribed(s, old)
+    factory.kw["bind"].dispose()

@@ -46,7 +46,7 @@ from telegram.ext import (
 )
 
 from bot import replies, task_replies
-from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, utcnow
+from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, insert_ignoring_conflicts, utcnow
 from bot.handlers.common import allowed, answer_button, blocking, refuse_stranger, send, sender_id, served
 from bot.logs import log_event
 from bot.services import services
@@ -257,11 +257,8 @@ def _link(session: Session, chat_id: int, message_id: int, qid: int) -> None:
     """Remember that `message_id` belongs to question `qid` (a reply to it is a follow-up). One INSERT …
     ON CONFLICT DO NOTHING, no read first: on SQLite a read then a write in one transaction fails at once
     ("database is locked") when another connection wrote in between."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     row = {"chat_id": chat_id, "message_id": message_id, "question_id": qid}
-    session.execute(insert(QuestionMessageRow).values(**row).on_conflict_do_nothing())
+    session.execute(insert_ignoring_conflicts(session, QuestionMessageRow).values(**row))
 
 
 def _link_answer(session_factory: Any, chat_id: int, message_id: int, qid: int) -> None:

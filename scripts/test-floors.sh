@@ -35,6 +35,6 @@ PY
 
 [ "$step" = test ] || install
 [ "$step" = install ] && exit 0
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider -m "not slow" \
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider -n "${CHIDAO_TEST_WORKERS:-2}" -m "not slow" \
   --ignore=tests/test_bot_ask.py --ignore=tests/test_bot_admin.py --ignore=tests/test_bot_tasks.py \
   --ignore=tests/test_bot_crash.py --ignore=tests/test_bot_run.py "$@"

@@ -32,7 +32,7 @@ TOKEN = "123456789:" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhI"  # well-formed (dig
 GROUPS = (-3001, -3002, -3003)  # every task is reminded in every subscribed group
 TASKS = 8  # 24 due reminders, 8 per group: under the bot's 20-per-minute limit for one group
 SEND_DELAY = 0.2  # seconds the fake Telegram takes to answer each sendMessage: the batch takes ~5 s
-START_TIMEOUT = 60.0  # the first start builds the index: model load and a few embeddings
+START_TIMEOUT = 180.0  # the first start builds the index: model load and a few embeddings (slow under load)
 ADMIN_ID = 1001
 CORPUS = {
     "thong_bao.txt": "Thông báo lịch tiếp công dân\nNgày: 02/01/2026\nCơ quan: Văn phòng UBND tỉnh\n\n"

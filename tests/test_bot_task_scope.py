@@ -331,6 +331,103 @@ async def test_edited_task_add_message_edits_that_task(
 
 
 # --------------------------------------------------------------------------------------------------
+# Deleting
+
+
+async def test_task_delete_asks_then_drops_the_task_everywhere(
+    app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock, settings: Any
+) -> None:
+    await say(fake_telegram, ALLOWED_GROUP, "/subscribe", ADMIN_ID)
+    await say(fake_telegram, ALLOWED_GROUP, "/task_add 10/12/2026 Gửi danh sách dự hội nghị", MEMBER)
+    clock.set(vn(2026, 12, 7, 8, 0))  # the 3-day reminder is planned, not yet sent
+    with sessions() as s:
+        assert reminders.plan_due(s, clock(), settings) == 1
+        s.commit()
+    for bad in ("/task_delete", "/task_delete abc", "/task_delete 1 2"):
+        msg = await say(fake_telegram, ALLOWED_GROUP, bad, MEMBER)
+        assert msg["text"] == "Cách dùng: /task_delete <mã công việc>, ví dụ: /task_delete 12 (mã xem trong /tasks)."
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/task_delete 1", OTHER_MEMBER)
+    assert msg["text"].startswith("Xin lỗi, chỉ người thêm công việc #1, quản trị viên của nhóm")
+
+    async def press(message: dict[str, Any], data: str, user_id: int) -> dict[str, Any]:
+        answers = len(fake_telegram.calls_of("answerCallbackQuery"))
+        fake_telegram.feed_callback(ALLOWED_GROUP, message["message_id"], data, user_id=user_id)
+        await fake_telegram.await_for("answerCallbackQuery", count=answers + 1, timeout=10)
+        return fake_telegram.calls_of("answerCallbackQuery")[answers].params
+
+    # The author asks, then keeps it.
+    question = await say(fake_telegram, ALLOWED_GROUP, "/task_delete #1", MEMBER)
+    assert question["text"].splitlines()[0] == "🗑 Xoá công việc #1: Gửi danh sách dự hội nghị?"
+    buttons = [[b["text"], b["callback_data"]] for row in question["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == [["🗑 Xoá #1", "td:y:1"], ["Không xoá", "td:n:1"]]
+    await press(question, "td:n:1", MEMBER)
+    await fake_telegram.await_for("editMessageText", count=1, timeout=10)
+    assert fake_telegram.message(ALLOWED_GROUP, question["message_id"])["text"] == "Đã giữ lại công việc #1."
+    # Asked again: another member pressing "Xoá" is refused (the presser's rights are checked).
+    question = await say(fake_telegram, ALLOWED_GROUP, "/task_delete 1", MEMBER)
+    answer = await press(question, "td:y:1", OTHER_MEMBER)
+    assert answer["text"].startswith("Xin lỗi, chỉ người thêm công việc #1")
+    with sessions() as s:
+        assert tasks.get_task(s, 1).status == "open"  # type: ignore[union-attr]
+    # A group administrator may (getChatMember).
+    answer = await press(question, "td:y:1", GROUP_ADMIN)
+    assert answer["text"] == "🗑 Đã xoá công việc #1: Gửi danh sách dự hội nghị"
+    await fake_telegram.await_for("editMessageText", count=2, timeout=10)
+    shown = fake_telegram.message(ALLOWED_GROUP, question["message_id"])
+    assert shown["text"] == "🗑 Đã xoá công việc #1: Gửi danh sách dự hội nghị" and not shown.get("reply_markup")
+    with sessions() as s:
+        [row] = reminders.outbox(s, ALLOWED_GROUP)
+        assert (row.status, row.last_error) == ("skipped", "task deleted")
+        assert [e.action for e in tasks.history(s, 1)] == ["created", "deleted"]
+    # Out of every list, export and reminder; its detail says who deleted it.
+    for chat, user in ((ALLOWED_GROUP, MEMBER), (MEMBER, MEMBER)):
+        msg = await say(fake_telegram, chat, "/tasks", user)
+        assert msg["text"] == task_replies.NO_TASKS
+        msg = await say(fake_telegram, chat, "/tasks tuần sau", user)
+        assert "Gửi danh sách" not in msg["text"]
+        msg = await say(fake_telegram, chat, "/export", user)
+        assert msg["text"] == task_replies.EXPORT_EMPTY
+    for when in (vn(2026, 12, 7, 8, 1), vn(2026, 12, 9, 8, 1), vn(2026, 12, 12, 8, 1)):  # offsets and digest
+        clock.set(when)
+        await sweep(app)
+    assert reminder_texts(fake_telegram, ALLOWED_GROUP) == []
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/task 1", OTHER_MEMBER)
+    assert "Trạng thái: đã xoá (việc của nhóm)" in msg["text"]
+    assert msg["text"].splitlines()[-1] == f"• 08:00 07/12/2026 — xoá (Người dùng {GROUP_ADMIN})"
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/task_delete 1", MEMBER)
+    assert msg["text"] == "Công việc #1 không còn mở (trạng thái: đã xoá)."
+    for command in ("/done 1", "/task_edit 1 30/12/2026"):
+        msg = await say(fake_telegram, ALLOWED_GROUP, command, MEMBER)
+        assert "không" in msg["text"] and not msg["text"].startswith(("✅", "✏️"))
+    # A stale or forged button changes nothing.
+    answer = await press(question, "td:y:99", GROUP_ADMIN)
+    assert answer["text"] == "Không tìm thấy công việc #99; anh/chị xem mã trong /tasks."
+
+
+async def test_organisation_task_deleted_by_a_bot_admin_stays_deleted_on_reimport(
+    app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock
+) -> None:
+    [districts, *_] = import_and_accept(sessions, directive(), clock())
+    msg = await say(fake_telegram, ALLOWED_GROUP, f"/task_delete {districts.id}", MEMBER)
+    assert msg["text"] == (
+        f"Xin lỗi, công việc #{districts.id} là việc chung của cơ quan, chỉ quản trị viên của trợ lý mới được "
+        "thay đổi."
+    )
+    question = await say(fake_telegram, ADMIN_ID, f"/task_delete {districts.id}")
+    fake_telegram.feed_callback(ADMIN_ID, question["message_id"], f"td:y:{districts.id}")
+    await fake_telegram.await_for("editMessageText", count=1, timeout=10)
+    with sessions() as s:
+        import_documents(s, [directive()], clock() + dt.timedelta(days=1))  # the document imported again
+        s.commit()
+        row = s.get(TaskRow, districts.id)
+        assert (row.status, row.review) == ("cancelled", "dropped")  # type: ignore[union-attr]
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/tasks", MEMBER)
+    assert f"#{districts.id} " not in msg["text"] and "Sở Nội vụ" in msg["text"]
+    msg = await say(fake_telegram, ADMIN_ID, f"/task {districts.id}")
+    assert "Trạng thái: đã xoá (việc chung của cơ quan)" in msg["text"]
+
+
+# --------------------------------------------------------------------------------------------------
 # Review by document
 
 

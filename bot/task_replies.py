@@ -52,6 +52,11 @@ GROUP_ONLY = "Lệnh /{cmd} dùng trong nhóm hoặc chat riêng cần nhận (h
 ADMIN_ONLY = "Xin lỗi, chỉ quản trị viên của trợ lý mới đăng ký hoặc huỷ nhắc hạn cho nhóm."
 UNSUBSCRIBED = "Đã huỷ nhắc hạn công việc cho nhóm này."
 NOT_SUBSCRIBED = "Nhóm này chưa đăng ký nhắc hạn công việc."
+UNSUBSCRIBED_PRIVATE = (
+    "Đã tắt mọi nhắc hạn trong chat này, kể cả việc riêng của anh/chị. Bật lại: /subscribe (kèm việc chung) "
+    "hoặc /subscribe &lt;đơn vị&gt;."
+)
+NOT_SUBSCRIBED_PRIVATE = "Nhắc hạn trong chat này đã tắt từ trước. Bật lại: /subscribe."
 GONE = "Không còn tìm thấy nhiệm vụ này; anh/chị gõ /tasks_review để xem danh sách mới."
 BTN_ACCEPT = "✅ Nhận #{id}"
 BTN_DROP = "❌ Bỏ #{id}"
@@ -386,9 +391,11 @@ def subscribed_unit_text(unit: str, new_unit: bool) -> str:
     )
 
 
-def subscriptions_text(follow: Following) -> str:
-    """/subscriptions: what the chat follows."""
-    if not follow.subscribed:
+def subscriptions_text(follow: Following | None, private: bool = False) -> str:
+    """/subscriptions: what the chat is reminded of (bot.following.reminded; None: nothing)."""
+    if private:
+        return _private_subscriptions_text(follow)
+    if follow is None or not follow.subscribed:
         return "Nhóm này chưa đăng ký nhắc hạn. Đăng ký: /subscribe (mọi việc chung) hoặc /subscribe &lt;đơn vị&gt;."
     lines = ["🔔 <b>Nhóm này được nhắc hạn:</b>", "• các việc của chính nhóm"]
     if follow.all_org:
@@ -399,9 +406,30 @@ def subscriptions_text(follow: Following) -> str:
     return "\n".join(lines)
 
 
-def unsubscribed_unit_text(unit: str, still: Following) -> str:
+def _private_subscriptions_text(follow: Following | None) -> str:
+    if follow is None:
+        return (
+            "Chat này đã tắt nhắc hạn, kể cả việc riêng của anh/chị. Bật lại: /subscribe (kèm mọi việc chung) "
+            "hoặc /subscribe &lt;đơn vị&gt;."
+        )
+    lines = ["🔔 <b>Chat này được nhắc hạn:</b>", "• việc riêng của anh/chị (thêm bằng /task_add trong chat này)"]
+    if follow.subscribed and follow.all_org:
+        lines.append("• mọi việc chung của cơ quan (trích từ văn bản)")
+    for unit in follow.units if follow.subscribed else ():
+        lines.append(f"• việc chung giao cho: {escape(unit)}")
+    lines.append("")
+    if not follow.subscribed:
+        lines.append("Nhận thêm việc chung: /subscribe hoặc /subscribe &lt;đơn vị&gt;; tắt mọi nhắc hạn: /unsubscribe.")
+    else:
+        lines.append("Bỏ một đơn vị: /unsubscribe &lt;đơn vị&gt;; tắt mọi nhắc hạn (cả việc riêng): /unsubscribe.")
+    return "\n".join(lines)
+
+
+def unsubscribed_unit_text(unit: str, still: Following, private: bool = False) -> str:
     if still.subscribed:
         return f"Đã thôi theo dõi đơn vị «{escape(unit)}». Xem: /subscriptions."
+    if private:
+        return f"Đã thôi theo dõi đơn vị «{escape(unit)}»; chat này chỉ còn nhắc hạn việc riêng của anh/chị."
     return f"Đã thôi theo dõi đơn vị «{escape(unit)}»; nhóm không còn đăng ký nhắc hạn nào."
 
 

@@ -158,6 +158,87 @@ async def test_private_task_invisible_to_a_group(
         assert s.scalars(select(ReminderRow).where(ReminderRow.chat_id == ALLOWED_GROUP)).all() == []
 
 
+async def test_personal_task_reminds_its_author_without_subscribing(
+    app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock, settings: Any
+) -> None:
+    """A personal task reminds its author's private chat with no /subscribe; /unsubscribe there turns every
+    reminder off (personal ones too) until /subscribe; the last unit unfollowed goes back to personal only;
+    a person who blocked the bot is not reminded again."""
+    org = import_and_accept(sessions, directive(), clock())  # due 10/12: not for a private chat that never asked
+    msg = await say(fake_telegram, MEMBER, "/task_add 05/12/2026 Nộp hồ sơ thi đua")
+    own = int(re.findall(r"#(\d+)", msg["text"])[0])
+    msg = await say(fake_telegram, MEMBER, "/subscriptions")
+    assert msg["text"].splitlines() == [
+        "🔔 Chat này được nhắc hạn:",
+        "• việc riêng của anh/chị (thêm bằng /task_add trong chat này)",
+        "",
+        "Nhận thêm việc chung: /subscribe hoặc /subscribe <đơn vị>; tắt mọi nhắc hạn: /unsubscribe.",
+    ]
+    for when in (vn(2026, 12, 2, 8, 1), vn(2026, 12, 3, 8, 1)):  # the 3-day reminder; the org tasks' 7-day
+        clock.set(when)
+        await sweep(app)
+    [reminder] = reminder_texts(fake_telegram, MEMBER)
+    assert reminder.startswith(f"⏰ Nhắc hạn công việc #{own}\nNộp hồ sơ thi đua\nHạn chót: 05/12/2026 — còn 3 ngày")
+    with sessions() as s:
+        assert s.get(db.SubscriptionRow, MEMBER) is None  # nothing was written to remind the author
+    # /unsubscribe: the reminder already planned is dropped and nothing more comes, not even the digest.
+    clock.set(vn(2026, 12, 4, 8, 0))
+    with sessions() as s:
+        assert reminders.plan_due(s, clock(), settings) == 1
+        s.commit()
+    msg = await say(fake_telegram, MEMBER, "/unsubscribe")
+    assert msg["text"] == task_replies.UNSUBSCRIBED_PRIVATE.replace("&lt;", "<").replace("&gt;", ">")
+    msg = await say(fake_telegram, MEMBER, "/unsubscribe")
+    assert msg["text"] == task_replies.NOT_SUBSCRIBED_PRIVATE
+    msg = await say(fake_telegram, MEMBER, "/subscriptions")
+    assert msg["text"].startswith("Chat này đã tắt nhắc hạn, kể cả việc riêng của anh/chị.")
+    for when in (vn(2026, 12, 4, 8, 1), vn(2026, 12, 6, 8, 1)):
+        clock.set(when)
+        await sweep(app)
+    assert len(reminder_texts(fake_telegram, MEMBER)) == 1
+    with sessions() as s:
+        assert [(r.kind, r.status, r.last_error) for r in reminders.outbox(s, MEMBER)][-1] == (
+            "offset-1", "skipped", "unsubscribed"
+        )
+    # /subscribe <unit> turns reminders on again (the overdue personal task's digest, the unit's task).
+    msg = await say(fake_telegram, MEMBER, "/subscribe Sở Nội vụ")
+    assert msg["text"].startswith("🔔 Đã theo dõi đơn vị «Sở Nội vụ»")
+    clock.set(vn(2026, 12, 7, 8, 1))
+    await sweep(app)
+    unit_reminder, digest = sorted(reminder_texts(fake_telegram, MEMBER)[1:])  # "⏰ …" before "📋 …"
+    assert digest.splitlines()[1].startswith(f"• #{own} Nộp hồ sơ thi đua — hạn 05/12/2026, quá hạn 2 ngày")
+    assert unit_reminder.startswith(f"⏰ Nhắc hạn công việc #{org[1].id}\nSở Nội vụ tổng hợp")
+    # Unfollowing the last unit goes back to the default: personal tasks only.
+    msg = await say(fake_telegram, MEMBER, "/unsubscribe so noi vu")
+    assert msg["text"] == "Đã thôi theo dõi đơn vị «so noi vu»; chat này chỉ còn nhắc hạn việc riêng của anh/chị."
+    msg = await say(fake_telegram, MEMBER, "/subscriptions")
+    assert msg["text"].splitlines()[1] == "• việc riêng của anh/chị (thêm bằng /task_add trong chat này)"
+    clock.set(vn(2026, 12, 8, 8, 1))
+    await sweep(app)
+    [digest] = reminder_texts(fake_telegram, MEMBER)[3:]
+    assert re.findall(r"#(\d+)", digest) == [str(own)]  # the Sở Nội vụ task (due 10/12) not any more
+    # A person who blocked the bot: the refusal is recorded, nothing is planned for them again.
+    msg = await say(fake_telegram, OUTSIDER, "/task_add 20/12/2026 Hoàn thiện bản kiểm điểm cá nhân")
+    real_send = fake_telegram._m_sendMessage
+
+    def refuse_outsider(params: dict[str, Any]) -> dict[str, Any]:
+        from tests.fake_telegram import TelegramAPIError
+
+        if params.get("chat_id") == OUTSIDER:
+            raise TelegramAPIError(403, "Forbidden: bot was blocked by the user")
+        return real_send(params)
+
+    fake_telegram._m_sendMessage = refuse_outsider  # type: ignore[method-assign]
+    clock.set(vn(2026, 12, 13, 8, 1))
+    await sweep(app)
+    clock.set(vn(2026, 12, 17, 8, 1))
+    await sweep(app)
+    with sessions() as s:
+        assert [(r.kind, r.status) for r in reminders.outbox(s, OUTSIDER)] == [("offset-7", "skipped")]
+        sub = s.get(db.SubscriptionRow, OUTSIDER)
+        assert sub is not None and sub.blocked_at is not None and not sub.active
+
+
 async def test_group_task_invisible_to_another_group(
     app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock
 ) -> None:

@@ -42,7 +42,7 @@ from bot.handlers.common import (
     sender_id,
     served,
 )
-from bot.reminders import is_subscribed, subscribe, unsubscribe
+from bot.reminders import subscribe, unsubscribe
 from bot.services import Services, services
 from bot.task_replies import ReviewPage
 from bot.tasks import (
@@ -502,6 +502,7 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if message is None:
         return
     chat_id, user_id, at = message.chat_id, sender_id(update), now(context)
+    private = message.chat.type == ChatType.PRIVATE
     unit = _argument(message)
     if unit:
         if not unit_key(unit):
@@ -514,13 +515,16 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             if removed:
                 audit(session, at, user_id, "reminders.unfollow", f"{chat_id} {unit}")
                 if follow.subscribed and not follow.keys and not following.subscribed_to_all(session, chat_id):
-                    unsubscribe(session, chat_id)
+                    if private:  # back to the default: the person's own tasks only
+                        following.own_only(session, chat_id)
+                    else:
+                        unsubscribe(session, chat_id)
                     follow = following.following(session, chat_id)
             return removed, follow
 
         removed, follow = await _db(context, one)
         text = (
-            task_replies.unsubscribed_unit_text(unit, follow)
+            task_replies.unsubscribed_unit_text(unit, follow, private)
             if removed
             else task_replies.UNIT_NOT_FOLLOWED.format(unit=task_replies.escape(unit[:100]))
         )
@@ -528,27 +532,29 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
 
     def work(session: Session) -> bool:
-        done = unsubscribe(session, chat_id)
+        was_on = following.reminded(session, chat_id) is not None  # a private chat: its personal reminders
+        done = unsubscribe(session, chat_id, at)
         following.clear_units(session, chat_id)
         if done:
             audit(session, at, user_id, "reminders.unsubscribe", str(chat_id))
-        return done
+        return done or was_on
 
     done = await _db(context, work)
-    await reply(context, message, task_replies.UNSUBSCRIBED if done else task_replies.NOT_SUBSCRIBED)
+    texts = (
+        (task_replies.UNSUBSCRIBED_PRIVATE, task_replies.NOT_SUBSCRIBED_PRIVATE)
+        if private
+        else (task_replies.UNSUBSCRIBED, task_replies.NOT_SUBSCRIBED)
+    )
+    await reply(context, message, texts[0] if done else texts[1])
 
 
 async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = await served(update, context)
     if message is None:
         return
-    chat_id = message.chat_id
-
-    def work(session: Session) -> following.Following:
-        follow = following.following(session, chat_id)
-        return follow if is_subscribed(session, chat_id) else following.UNSUBSCRIBED
-
-    await reply(context, message, task_replies.subscriptions_text(await _db(context, work)))
+    chat_id, private = message.chat_id, message.chat.type == ChatType.PRIVATE
+    follow = await _db(context, lambda s: following.reminded(s, chat_id))
+    await reply(context, message, task_replies.subscriptions_text(follow, private))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -297,7 +297,7 @@ async def test_group_following_one_unit_gets_only_that_units_reminders(
     await sweep(app)
     assert reminded_ids(fake_telegram, ALLOWED_GROUP) == [districts.id, 4]
     assert reminded_ids(fake_telegram, OTHER_GROUP) == [districts.id, home_affairs.id, finance.id]
-    # Asking for the organisation-wide ones too: "/subscribe" adds everything.
+    # A second unit is added to the first.
     msg = await say(fake_telegram, ALLOWED_GROUP, "/subscribe sở nội vụ", ADMIN_ID)
     assert "Đã theo dõi đơn vị «sở nội vụ»" in msg["text"]
     clock.set(vn(2026, 12, 7, 8, 1))
@@ -308,6 +308,17 @@ async def test_group_following_one_unit_gets_only_that_units_reminders(
     assert msg["text"] == "Đã thôi theo dõi đơn vị «Huyen uy Duc Trong». Xem: /subscriptions."
     msg = await say(fake_telegram, ALLOWED_GROUP, "/unsubscribe Sở Y tế", ADMIN_ID)
     assert msg["text"] == "Nhóm này không theo dõi đơn vị «Sở Y tế»; xem danh sách bằng /subscriptions."
+    # Asking for the organisation-wide ones too: "/subscribe" without a unit adds everything.
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/subscribe", ADMIN_ID)
+    assert msg["text"].startswith("🔔 Nhóm này đã đăng ký nhắc hạn từ trước.")
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/subscriptions", MEMBER)
+    assert "• mọi việc chung của cơ quan (trích từ văn bản)" in msg["text"].splitlines()
+    clock.set(vn(2026, 12, 9, 8, 1))  # the 1-day reminders of 10/12
+    await sweep(app)
+    texts = reminder_texts(fake_telegram, ALLOWED_GROUP)[5:]
+    assert sorted(int(re.search(r"#(\d+)", t)[1]) for t in texts) == [  # type: ignore[index]
+        districts.id, home_affairs.id, finance.id, 4
+    ]
 
 
 # --------------------------------------------------------------------------------------------------

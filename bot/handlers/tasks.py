@@ -308,28 +308,30 @@ async def _may_change(
     return task
 
 
-async def _changeable(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, task_id: int
-) -> Task | None:
-    """The task, if this user may change it here; otherwise the reply is sent and None returned."""
+async def _task_to_change(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, *, more: bool = False
+) -> tuple[Message, Task, str] | None:
+    """`_task_command`, then the task if it is open and the sender may change it here (else the reply says
+    why not and None is returned)."""
+    command = await _task_command(update, context, usage, more=more)
+    if command is None:
+        return None
+    message, task_id, rest = command
     found = await _may_change(update, context, message, task_id)
+    if isinstance(found, Task) and found.status != "open":
+        found = task_replies.not_open_text(found)
     if isinstance(found, str):
         await reply(context, message, found)
         return None
-    return found
+    return message, found, rest
 
 
 async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    command = await _task_command(update, context, task_replies.DONE_USAGE)
+    command = await _task_to_change(update, context, task_replies.DONE_USAGE)
     if command is None:
         return
-    message, task_id, _ = command
-    before = await _changeable(update, context, message, task_id)
-    if before is None:
-        return
-    if before.status != "open":
-        await reply(context, message, task_replies.not_open_text(before))
-        return
+    message, before, _ = command
+    task_id = before.id
     user_id, at, name = sender_id(update), now(context), _user_name(update)
     task = await _db(context, lambda s: close_task(s, task_id, user_id, now=at, user_name=name))
     await reply(context, message, task_replies.task_done_text(task, today(context)))
@@ -340,11 +342,11 @@ _TEXT_PREFIX = re.compile(r"(?i)^(?:text|nội dung|noi dung|nd)\s*:\s*")
 
 async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/task_edit <id> <new deadline> or /task_edit <id> text: <new text>."""
-    command = await _task_command(update, context, task_replies.EDIT_USAGE, more=True)
+    command = await _task_to_change(update, context, task_replies.EDIT_USAGE, more=True)
     if command is None:
         return
-    message, task_id, rest = command
-    day = today(context)
+    message, before, rest = command
+    task_id, day = before.id, today(context)
     new_text: str | None = None
     new_date = None
     date_text = None
@@ -363,9 +365,6 @@ async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await reply(context, message, task_replies.ADD_PAST.format(date=task_replies.fmt_date(parsed.date)))
             return
         new_date, date_text = parsed.date, parsed.text
-    before = await _changeable(update, context, message, task_id)
-    if before is None:
-        return
     user_id, at, name = sender_id(update), now(context), _user_name(update)
     try:
         task = await _db(
@@ -386,17 +385,11 @@ async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def on_task_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    command = await _task_command(update, context, task_replies.DELETE_USAGE)
+    command = await _task_to_change(update, context, task_replies.DELETE_USAGE)
     if command is None:
         return
-    message, task_id, _ = command
-    task = await _changeable(update, context, message, task_id)
-    if task is None:
-        return
-    if task.status != "open":
-        await reply(context, message, task_replies.not_open_text(task))
-        return
-    markup = _markup(ReviewPage("", task_replies.delete_buttons(task_id)))
+    message, task, _ = command
+    markup = _markup(ReviewPage("", task_replies.delete_buttons(task.id)))
     await reply(context, message, task_replies.delete_question(task), markup)
 
 

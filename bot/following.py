@@ -6,6 +6,11 @@ task its author's private chat; an organisation task every chat that follows it:
 `/subscribe` (no unit) follows all of them, one subscribed with `/subscribe <unit>` only those whose owner
 the unit selects (bot.units). A chat that is not subscribed lists every organisation task (and is
 reminded of none).
+
+Who is reminded (`reminded`, `reminded_chats`): a subscribed chat, of its own tasks and what it follows; a
+private chat that never subscribed (no subscription row), of its author's personal tasks (`OWN_ONLY`),
+without asking. `/unsubscribe` in a private chat leaves an inactive row, which turns every reminder there
+off, personal ones included; so does Telegram saying the person blocked the bot.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.db import SubscriptionRow, SubscriptionUnitRow
+from bot.db import SubscriptionRow, SubscriptionUnitRow, TaskRow
 from bot.units import follows_any, unit_key
 
 
@@ -39,6 +44,13 @@ class Following:
 
 
 UNSUBSCRIBED = Following(subscribed=False, all_org=True)
+# A private chat with no subscription row: reminded of its own (personal) tasks, of no organisation task.
+OWN_ONLY = Following(subscribed=False, all_org=False)
+
+
+def is_private(chat_id: int) -> bool:
+    """Telegram's private chats have positive ids (the user's), groups negative ones."""
+    return chat_id > 0
 
 
 def concerns(scope: str, task_chat: int | None, owner: str | None, chat_id: int, following: Following) -> bool:
@@ -63,20 +75,60 @@ def following(session: Session, chat_id: int) -> Following:
     return Following(True, bool(sub.all_org) or not keys, units, keys)
 
 
-def all_following(session: Session) -> dict[int, Following]:
-    """The Following of every active subscription, by chat id (one query per table, for the sweep)."""
+def reminded(session: Session, chat_id: int) -> Following | None:
+    """What chat `chat_id` is reminded of (`concerns` with it), None when it is reminded of nothing: its
+    subscription's Following; OWN_ONLY for a private chat that has no subscription row."""
+    sub = session.get(SubscriptionRow, chat_id)
+    if sub is None:
+        return OWN_ONLY if is_private(chat_id) else None
+    if not sub.active or sub.blocked_at is not None:
+        return None
+    return following(session, chat_id)
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """A chat the reminder planner serves: what it follows, and since when (nothing due earlier is sent;
+    None: a private chat reminded of its own tasks, bounded by each task's own start)."""
+
+    chat_id: int
+    following: Following
+    since: dt.datetime | None
+
+
+def reminded_chats(session: Session) -> list[Reminded]:
+    """Every chat that is reminded of something (`reminded`, for all chats at once, one query per table):
+    the active subscriptions, and the private chats with open personal tasks and no subscription row."""
     subs = session.scalars(
         select(SubscriptionRow).where(SubscriptionRow.active, SubscriptionRow.blocked_at.is_(None))
     ).all()
     units: dict[int, list[SubscriptionUnitRow]] = {}
     for row in session.scalars(select(SubscriptionUnitRow).order_by(SubscriptionUnitRow.created_at)):
         units.setdefault(row.chat_id, []).append(row)
-    out = {}
+    out = []
     for sub in subs:
         rows = units.get(sub.chat_id, [])
         keys = tuple(r.unit_key for r in rows)
-        out[sub.chat_id] = Following(True, bool(sub.all_org) or not keys, tuple(r.unit for r in rows), keys)
+        follow = Following(True, bool(sub.all_org) or not keys, tuple(r.unit for r in rows), keys)
+        out.append(Reminded(sub.chat_id, follow, sub.created_at))
+    own = session.scalars(
+        select(TaskRow.chat_id)
+        .where(
+            TaskRow.scope == "personal",
+            TaskRow.status == "open",
+            TaskRow.chat_id.is_not(None),
+            TaskRow.chat_id.not_in(select(SubscriptionRow.chat_id)),
+        )
+        .distinct()
+    ).all()
+    out += [Reminded(c, OWN_ONLY, None) for c in sorted(int(c) for c in own if c is not None) if is_private(c)]
     return out
+
+
+def own_only(session: Session, chat_id: int) -> None:
+    """A private chat back to its default: reminded of its personal tasks only (no subscription row)."""
+    session.execute(delete(SubscriptionRow).where(SubscriptionRow.chat_id == chat_id))
+    session.flush()
 
 
 def set_all(session: Session, chat_id: int, all_org: bool) -> None:

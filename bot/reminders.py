@@ -12,6 +12,9 @@ The database is the source of truth; the JobQueue only wakes `sweep` (every minu
 3. sends each row with the injected `send(chat_id, text)` and marks it sent right after Telegram
    accepted it. The only window for a duplicate is a crash between Telegram's answer and that commit.
 
+Who is reminded: the subscribed chats, and without subscribing the private chat of every personal task's
+author (bot.following.reminded_chats; `/unsubscribe` there turns it off).
+
 Due moments. Offset N of a task is due at `reminder_time` (local, `settings.timezone`) N days before the
 deadline, converted to UTC. Only the most recent due offset of a task is planned: a bot that was down
 across its 7-day, 3-day and 1-day moments sends one reminder (the 1-day one, marked late), not three.
@@ -52,7 +55,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot.access import move_allowed_chat
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow, insert_ignoring_conflicts
 from bot.delivery import maybe_delivered
-from bot.following import UNSUBSCRIBED, all_following, concerns, following
+from bot.following import Reminded, concerns, is_private, reminded, reminded_chats
 from bot.following import move_chat as move_units
 from bot.logs import log_event
 from bot.settings import Settings
@@ -94,11 +97,28 @@ def subscribe(session: Session, chat_id: int, user_id: int | None, now: dt.datet
     return True
 
 
-def unsubscribe(session: Session, chat_id: int) -> bool:
+def _off_row(chat_id: int, now: dt.datetime, blocked: bool = True) -> dict[str, Any]:
+    """A subscription row that turns a private chat's reminders off (its personal tasks' included)."""
+    return {"chat_id": chat_id, "created_at": now, "active": False, "all_org": False,
+            "blocked_at": now if blocked else None}  # fmt: skip
+
+
+def unsubscribe(session: Session, chat_id: int, now: dt.datetime | None = None) -> bool:
+    """End a chat's reminders; True if it had a subscription or (a private chat without one, reminded of
+    its personal tasks: bot.following.reminded) open personal tasks. A private chat without a subscription
+    row gets an inactive one: its personal reminders end too, those of tasks added later as well."""
     row = session.get(SubscriptionRow, chat_id)
-    if row is None or not row.active:
+    if row is None and is_private(chat_id):
+        _insert_ignore(session, SubscriptionRow, [_off_row(chat_id, now or dt.datetime.now(dt.UTC), False)])
+        personal = select(TaskRow.id).where(
+            TaskRow.chat_id == chat_id, TaskRow.scope == "personal", TaskRow.status == "open"
+        )
+        if session.scalar(personal.limit(1)) is None:
+            return False
+    elif row is None or not row.active:
         return False
-    row.active = False
+    else:
+        row.active = False
     session.execute(
         update(ReminderRow)
         .where(ReminderRow.chat_id == chat_id, ReminderRow.status == "pending")
@@ -111,14 +131,6 @@ def unsubscribe(session: Session, chat_id: int) -> bool:
 def is_subscribed(session: Session, chat_id: int) -> bool:
     row = session.get(SubscriptionRow, chat_id)
     return row is not None and row.active and row.blocked_at is None
-
-
-def _active_subscriptions(session: Session) -> list[SubscriptionRow]:
-    return list(
-        session.scalars(
-            select(SubscriptionRow).where(SubscriptionRow.active, SubscriptionRow.blocked_at.is_(None))
-        )
-    )
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -145,11 +157,14 @@ def latest_due_offset(
     return None
 
 
-def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> int:
+def _insert_ignore(
+    session: Session, table: type[ReminderRow] | type[SubscriptionRow], rows: list[dict[str, Any]]
+) -> int:
+    """Insert the rows that are not there yet (two processes may insert the same at once); how many were new."""
     if not rows:
         return 0
     # No conflict target: any unique violation (the task key or the digest key) means "already there".
-    stmt = insert_ignoring_conflicts(session, ReminderRow).returning(ReminderRow.id)
+    stmt = insert_ignoring_conflicts(session, table).returning(table.chat_id)
     return len(session.execute(stmt, rows).all())
 
 
@@ -162,8 +177,8 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
     now = now_utc.astimezone(dt.UTC)
     today = now.astimezone(settings.tz).date()
     roll_recurring(session, today, max(settings.reminder_days, default=0), now)
-    subs = _active_subscriptions(session)
-    if not subs:
+    chats = reminded_chats(session)
+    if not chats:
         return 0
     tasks = session.scalars(
         select(TaskRow).where(
@@ -172,30 +187,28 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
     ).all()
 
     # Which chats a task concerns: its own group or private chat, or the chats following it (bot.following).
-    follow = all_following(session)
-
-    def concerned(task: TaskRow, chat_id: int) -> bool:
-        return concerns(task.scope, task.chat_id, task.owner, chat_id, follow.get(chat_id, UNSUBSCRIBED))
+    def concerned(task: TaskRow, chat: Reminded) -> bool:
+        return concerns(task.scope, task.chat_id, task.owner, chat.chat_id, chat.following)
 
     wanted: list[dict[str, Any]] = []
     overdue_chats: set[int] = set()
     for task in tasks:
         assert task.deadline is not None
         if task.deadline < today:
-            overdue_chats.update(sub.chat_id for sub in subs if concerned(task, sub.chat_id))
+            overdue_chats.update(chat.chat_id for chat in chats if concerned(task, chat))
             continue
         found = latest_due_offset(task.deadline, now, settings)
         if found is None:
             continue
         days, due = found
         task_floor = task.accepted_at or task.created_at
-        for sub in subs:
-            if due < max(task_floor, sub.created_at) or not concerned(task, sub.chat_id):
+        for chat in chats:
+            if due < max(task_floor, chat.since or task_floor) or not concerned(task, chat):
                 continue
             wanted.append(
                 {
                     "task_id": task.id,
-                    "chat_id": sub.chat_id,
+                    "chat_id": chat.chat_id,
                     "due_at": due,
                     "kind": offset_kind(days),
                     "deadline": task.deadline,
@@ -205,12 +218,12 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
     if overdue_chats:
         digest_due = due_moment(today, settings)
         if digest_due <= now:
-            for sub in subs:
-                if digest_due >= sub.created_at and sub.chat_id in overdue_chats:
+            for chat in chats:
+                if (chat.since is None or digest_due >= chat.since) and chat.chat_id in overdue_chats:
                     wanted.append(
                         {
                             "task_id": None,
-                            "chat_id": sub.chat_id,
+                            "chat_id": chat.chat_id,
                             "due_at": digest_due,
                             "kind": OVERDUE_DIGEST,
                             "deadline": None,
@@ -239,7 +252,7 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
     ]
     for w in new:
         w.update(status="pending", created_at=now, attempts=0)
-    return _insert_ignore(session, new)
+    return _insert_ignore(session, ReminderRow, new)
 
 
 # ------------------------------------------------------------------------------------------ claiming
@@ -316,11 +329,10 @@ def _retry_after_seconds(exc: RetryAfter) -> float:
 
 def _prepare(session: Session, row: ReminderRow, today: dt.date, late: bool) -> tuple[str | None, str]:
     """(text, "") for a row to send, or (None, reason) for a row to skip."""
-    sub = session.get(SubscriptionRow, row.chat_id)
-    if sub is None or not sub.active or sub.blocked_at is not None:
+    follow = reminded(session, row.chat_id)
+    if follow is None:
         return None, "chat not subscribed"
     if row.kind == OVERDUE_DIGEST:
-        follow = following(session, row.chat_id)
         items = [
             i
             for i in list_open(session, today)
@@ -334,12 +346,14 @@ def _prepare(session: Session, row: ReminderRow, today: dt.date, late: bool) -> 
         return None, "task no longer open"
     if task.deadline != row.deadline:
         return None, "deadline changed"
-    if not concerns(task.scope, task.chat_id, task.owner, row.chat_id, following(session, row.chat_id)):
+    if not concerns(task.scope, task.chat_id, task.owner, row.chat_id, follow):
         return None, "not followed by the chat"
     return render_reminder(_to_task(task), today, late), ""
 
 
 def _block_chat(session: Session, chat_id: int, now: dt.datetime, reason: str) -> None:
+    if is_private(chat_id):  # a private chat reminded without a subscription row: the row records the block
+        _insert_ignore(session, SubscriptionRow, [_off_row(chat_id, now)])
     session.execute(
         update(SubscriptionRow)
         .where(SubscriptionRow.chat_id == chat_id, SubscriptionRow.blocked_at.is_(None))

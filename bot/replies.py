@@ -269,6 +269,7 @@ USER_COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("task_add", "Thêm một công việc có hạn", "/task_add 20/12/2026 Gửi báo cáo sơ kết quý IV"),
     CommandHelp("task_edit", "Sửa hạn hoặc nội dung một công việc", "/task_edit 12 30/12/2026"),
     CommandHelp("done", "Đánh dấu công việc đã hoàn thành", "/done 12"),
+    CommandHelp("task_delete", "Xoá một công việc (hỏi lại trước khi xoá)", "/task_delete 12"),
     CommandHelp("subscriptions", "Các đơn vị mà chat này theo dõi nhắc hạn", "/subscriptions"),
     CommandHelp("export", "Tải danh sách công việc (Excel và lịch .ics)", "/export"),
     CommandHelp("help", "Hướng dẫn sử dụng và câu hỏi mẫu", "/help"),

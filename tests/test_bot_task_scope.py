@@ -158,6 +158,87 @@ async def test_private_task_invisible_to_a_group(
         assert s.scalars(select(ReminderRow).where(ReminderRow.chat_id == ALLOWED_GROUP)).all() == []
 
 
+async def test_personal_task_reminds_its_author_without_subscribing(
+    app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock, settings: Any
+) -> None:
+    """A personal task reminds its author's private chat with no /subscribe; /unsubscribe there turns every
+    reminder off (personal ones too) until /subscribe; the last unit unfollowed goes back to personal only;
+    a person who blocked the bot is not reminded again."""
+    org = import_and_accept(sessions, directive(), clock())  # due 10/12: not for a private chat that never asked
+    msg = await say(fake_telegram, MEMBER, "/task_add 05/12/2026 Nộp hồ sơ thi đua")
+    own = int(re.findall(r"#(\d+)", msg["text"])[0])
+    msg = await say(fake_telegram, MEMBER, "/subscriptions")
+    assert msg["text"].splitlines() == [
+        "🔔 Chat này được nhắc hạn:",
+        "• việc riêng của anh/chị (thêm bằng /task_add trong chat này)",
+        "",
+        "Nhận thêm việc chung: /subscribe hoặc /subscribe <đơn vị>; tắt mọi nhắc hạn: /unsubscribe.",
+    ]
+    for when in (vn(2026, 12, 2, 8, 1), vn(2026, 12, 3, 8, 1)):  # the 3-day reminder; the org tasks' 7-day
+        clock.set(when)
+        await sweep(app)
+    [reminder] = reminder_texts(fake_telegram, MEMBER)
+    assert reminder.startswith(f"⏰ Nhắc hạn công việc #{own}\nNộp hồ sơ thi đua\nHạn chót: 05/12/2026 — còn 3 ngày")
+    with sessions() as s:
+        assert s.get(db.SubscriptionRow, MEMBER) is None  # nothing was written to remind the author
+    # /unsubscribe: the reminder already planned is dropped and nothing more comes, not even the digest.
+    clock.set(vn(2026, 12, 4, 8, 0))
+    with sessions() as s:
+        assert reminders.plan_due(s, clock(), settings) == 1
+        s.commit()
+    msg = await say(fake_telegram, MEMBER, "/unsubscribe")
+    assert msg["text"] == task_replies.UNSUBSCRIBED_PRIVATE.replace("&lt;", "<").replace("&gt;", ">")
+    msg = await say(fake_telegram, MEMBER, "/unsubscribe")
+    assert msg["text"] == task_replies.NOT_SUBSCRIBED_PRIVATE
+    msg = await say(fake_telegram, MEMBER, "/subscriptions")
+    assert msg["text"].startswith("Chat này đã tắt nhắc hạn, kể cả việc riêng của anh/chị.")
+    for when in (vn(2026, 12, 4, 8, 1), vn(2026, 12, 6, 8, 1)):
+        clock.set(when)
+        await sweep(app)
+    assert len(reminder_texts(fake_telegram, MEMBER)) == 1
+    with sessions() as s:
+        assert [(r.kind, r.status, r.last_error) for r in reminders.outbox(s, MEMBER)][-1] == (
+            "offset-1", "skipped", "unsubscribed"
+        )
+    # /subscribe <unit> turns reminders on again (the overdue personal task's digest, the unit's task).
+    msg = await say(fake_telegram, MEMBER, "/subscribe Sở Nội vụ")
+    assert msg["text"].startswith("🔔 Đã theo dõi đơn vị «Sở Nội vụ»")
+    clock.set(vn(2026, 12, 7, 8, 1))
+    await sweep(app)
+    unit_reminder, digest = sorted(reminder_texts(fake_telegram, MEMBER)[1:])  # "⏰ …" before "📋 …"
+    assert digest.splitlines()[1].startswith(f"• #{own} Nộp hồ sơ thi đua — hạn 05/12/2026, quá hạn 2 ngày")
+    assert unit_reminder.startswith(f"⏰ Nhắc hạn công việc #{org[1].id}\nSở Nội vụ tổng hợp")
+    # Unfollowing the last unit goes back to the default: personal tasks only.
+    msg = await say(fake_telegram, MEMBER, "/unsubscribe so noi vu")
+    assert msg["text"] == "Đã thôi theo dõi đơn vị «so noi vu»; chat này chỉ còn nhắc hạn việc riêng của anh/chị."
+    msg = await say(fake_telegram, MEMBER, "/subscriptions")
+    assert msg["text"].splitlines()[1] == "• việc riêng của anh/chị (thêm bằng /task_add trong chat này)"
+    clock.set(vn(2026, 12, 8, 8, 1))
+    await sweep(app)
+    [digest] = reminder_texts(fake_telegram, MEMBER)[3:]
+    assert re.findall(r"#(\d+)", digest) == [str(own)]  # the Sở Nội vụ task (due 10/12) not any more
+    # A person who blocked the bot: the refusal is recorded, nothing is planned for them again.
+    msg = await say(fake_telegram, OUTSIDER, "/task_add 20/12/2026 Hoàn thiện bản kiểm điểm cá nhân")
+    real_send = fake_telegram._m_sendMessage
+
+    def refuse_outsider(params: dict[str, Any]) -> dict[str, Any]:
+        from tests.fake_telegram import TelegramAPIError
+
+        if params.get("chat_id") == OUTSIDER:
+            raise TelegramAPIError(403, "Forbidden: bot was blocked by the user")
+        return real_send(params)
+
+    fake_telegram._m_sendMessage = refuse_outsider  # type: ignore[method-assign]
+    clock.set(vn(2026, 12, 13, 8, 1))
+    await sweep(app)
+    clock.set(vn(2026, 12, 17, 8, 1))
+    await sweep(app)
+    with sessions() as s:
+        assert [(r.kind, r.status) for r in reminders.outbox(s, OUTSIDER)] == [("offset-7", "skipped")]
+        sub = s.get(db.SubscriptionRow, OUTSIDER)
+        assert sub is not None and sub.blocked_at is not None and not sub.active
+
+
 async def test_group_task_invisible_to_another_group(
     app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock
 ) -> None:
@@ -216,7 +297,7 @@ async def test_group_following_one_unit_gets_only_that_units_reminders(
     await sweep(app)
     assert reminded_ids(fake_telegram, ALLOWED_GROUP) == [districts.id, 4]
     assert reminded_ids(fake_telegram, OTHER_GROUP) == [districts.id, home_affairs.id, finance.id]
-    # Asking for the organisation-wide ones too: "/subscribe" adds everything.
+    # A second unit is added to the first.
     msg = await say(fake_telegram, ALLOWED_GROUP, "/subscribe sở nội vụ", ADMIN_ID)
     assert "Đã theo dõi đơn vị «sở nội vụ»" in msg["text"]
     clock.set(vn(2026, 12, 7, 8, 1))
@@ -227,6 +308,17 @@ async def test_group_following_one_unit_gets_only_that_units_reminders(
     assert msg["text"] == "Đã thôi theo dõi đơn vị «Huyen uy Duc Trong». Xem: /subscriptions."
     msg = await say(fake_telegram, ALLOWED_GROUP, "/unsubscribe Sở Y tế", ADMIN_ID)
     assert msg["text"] == "Nhóm này không theo dõi đơn vị «Sở Y tế»; xem danh sách bằng /subscriptions."
+    # Asking for the organisation-wide ones too: "/subscribe" without a unit adds everything.
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/subscribe", ADMIN_ID)
+    assert msg["text"].startswith("🔔 Nhóm này đã đăng ký nhắc hạn từ trước.")
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/subscriptions", MEMBER)
+    assert "• mọi việc chung của cơ quan (trích từ văn bản)" in msg["text"].splitlines()
+    clock.set(vn(2026, 12, 9, 8, 1))  # the 1-day reminders of 10/12
+    await sweep(app)
+    texts = reminder_texts(fake_telegram, ALLOWED_GROUP)[5:]
+    assert sorted(int(re.search(r"#(\d+)", t)[1]) for t in texts) == [  # type: ignore[index]
+        districts.id, home_affairs.id, finance.id, 4
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -328,6 +420,103 @@ async def test_edited_task_add_message_edits_that_task(
             D(2026, 12, 22),
             command["message_id"],
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# Deleting
+
+
+async def test_task_delete_asks_then_drops_the_task_everywhere(
+    app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock, settings: Any
+) -> None:
+    await say(fake_telegram, ALLOWED_GROUP, "/subscribe", ADMIN_ID)
+    await say(fake_telegram, ALLOWED_GROUP, "/task_add 10/12/2026 Gửi danh sách dự hội nghị", MEMBER)
+    clock.set(vn(2026, 12, 7, 8, 0))  # the 3-day reminder is planned, not yet sent
+    with sessions() as s:
+        assert reminders.plan_due(s, clock(), settings) == 1
+        s.commit()
+    for bad in ("/task_delete", "/task_delete abc", "/task_delete 1 2"):
+        msg = await say(fake_telegram, ALLOWED_GROUP, bad, MEMBER)
+        assert msg["text"] == "Cách dùng: /task_delete <mã công việc>, ví dụ: /task_delete 12 (mã xem trong /tasks)."
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/task_delete 1", OTHER_MEMBER)
+    assert msg["text"].startswith("Xin lỗi, chỉ người thêm công việc #1, quản trị viên của nhóm")
+
+    async def press(message: dict[str, Any], data: str, user_id: int) -> dict[str, Any]:
+        answers = len(fake_telegram.calls_of("answerCallbackQuery"))
+        fake_telegram.feed_callback(ALLOWED_GROUP, message["message_id"], data, user_id=user_id)
+        await fake_telegram.await_for("answerCallbackQuery", count=answers + 1, timeout=10)
+        return fake_telegram.calls_of("answerCallbackQuery")[answers].params
+
+    # The author asks, then keeps it.
+    question = await say(fake_telegram, ALLOWED_GROUP, "/task_delete #1", MEMBER)
+    assert question["text"].splitlines()[0] == "🗑 Xoá công việc #1: Gửi danh sách dự hội nghị?"
+    buttons = [[b["text"], b["callback_data"]] for row in question["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == [["🗑 Xoá #1", "td:y:1"], ["Không xoá", "td:n:1"]]
+    await press(question, "td:n:1", MEMBER)
+    await fake_telegram.await_for("editMessageText", count=1, timeout=10)
+    assert fake_telegram.message(ALLOWED_GROUP, question["message_id"])["text"] == "Đã giữ lại công việc #1."
+    # Asked again: another member pressing "Xoá" is refused (the presser's rights are checked).
+    question = await say(fake_telegram, ALLOWED_GROUP, "/task_delete 1", MEMBER)
+    answer = await press(question, "td:y:1", OTHER_MEMBER)
+    assert answer["text"].startswith("Xin lỗi, chỉ người thêm công việc #1")
+    with sessions() as s:
+        assert tasks.get_task(s, 1).status == "open"  # type: ignore[union-attr]
+    # A group administrator may (getChatMember).
+    answer = await press(question, "td:y:1", GROUP_ADMIN)
+    assert answer["text"] == "🗑 Đã xoá công việc #1: Gửi danh sách dự hội nghị"
+    await fake_telegram.await_for("editMessageText", count=2, timeout=10)
+    shown = fake_telegram.message(ALLOWED_GROUP, question["message_id"])
+    assert shown["text"] == "🗑 Đã xoá công việc #1: Gửi danh sách dự hội nghị" and not shown.get("reply_markup")
+    with sessions() as s:
+        [row] = reminders.outbox(s, ALLOWED_GROUP)
+        assert (row.status, row.last_error) == ("skipped", "task deleted")
+        assert [e.action for e in tasks.history(s, 1)] == ["created", "deleted"]
+    # Out of every list, export and reminder; its detail says who deleted it.
+    for chat, user in ((ALLOWED_GROUP, MEMBER), (MEMBER, MEMBER)):
+        msg = await say(fake_telegram, chat, "/tasks", user)
+        assert msg["text"] == task_replies.NO_TASKS
+        msg = await say(fake_telegram, chat, "/tasks tuần sau", user)
+        assert "Gửi danh sách" not in msg["text"]
+        msg = await say(fake_telegram, chat, "/export", user)
+        assert msg["text"] == task_replies.EXPORT_EMPTY
+    for when in (vn(2026, 12, 7, 8, 1), vn(2026, 12, 9, 8, 1), vn(2026, 12, 12, 8, 1)):  # offsets and digest
+        clock.set(when)
+        await sweep(app)
+    assert reminder_texts(fake_telegram, ALLOWED_GROUP) == []
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/task 1", OTHER_MEMBER)
+    assert "Trạng thái: đã xoá (việc của nhóm)" in msg["text"]
+    assert msg["text"].splitlines()[-1] == f"• 08:00 07/12/2026 — xoá (Người dùng {GROUP_ADMIN})"
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/task_delete 1", MEMBER)
+    assert msg["text"] == "Công việc #1 không còn mở (trạng thái: đã xoá)."
+    for command in ("/done 1", "/task_edit 1 30/12/2026"):
+        msg = await say(fake_telegram, ALLOWED_GROUP, command, MEMBER)
+        assert "không" in msg["text"] and not msg["text"].startswith(("✅", "✏️"))
+    # A stale or forged button changes nothing.
+    answer = await press(question, "td:y:99", GROUP_ADMIN)
+    assert answer["text"] == "Không tìm thấy công việc #99; anh/chị xem mã trong /tasks."
+
+
+async def test_organisation_task_deleted_by_a_bot_admin_stays_deleted_on_reimport(
+    app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session], clock: Clock
+) -> None:
+    [districts, *_] = import_and_accept(sessions, directive(), clock())
+    msg = await say(fake_telegram, ALLOWED_GROUP, f"/task_delete {districts.id}", MEMBER)
+    assert msg["text"] == (
+        f"Xin lỗi, công việc #{districts.id} là việc chung của cơ quan, chỉ quản trị viên của trợ lý mới được "
+        "thay đổi."
+    )
+    question = await say(fake_telegram, ADMIN_ID, f"/task_delete {districts.id}")
+    fake_telegram.feed_callback(ADMIN_ID, question["message_id"], f"td:y:{districts.id}")
+    await fake_telegram.await_for("editMessageText", count=1, timeout=10)
+    with sessions() as s:
+        import_documents(s, [directive()], clock() + dt.timedelta(days=1))  # the document imported again
+        s.commit()
+        row = s.get(TaskRow, districts.id)
+        assert (row.status, row.review) == ("cancelled", "dropped")  # type: ignore[union-attr]
+    msg = await say(fake_telegram, ALLOWED_GROUP, "/tasks", MEMBER)
+    assert f"#{districts.id} " not in msg["text"] and "Sở Nội vụ" in msg["text"]
+    msg = await say(fake_telegram, ADMIN_ID, f"/task {districts.id}")
+    assert "Trạng thái: đã xoá (việc chung của cơ quan)" in msg["text"]
 
 
 # --------------------------------------------------------------------------------------------------

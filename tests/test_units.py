@@ -91,3 +91,17 @@ def test_follows_any() -> None:
     assert follows_any(["Sở Tài chính", "huyện ủy"], "các huyện ủy, thị ủy, thành ủy")
     assert not follows_any(["Sở Tài chính"], "Sở Nội vụ")
     assert not follows_any([], "Sở Nội vụ")
+
+
+def test_the_owner_table_in_the_docs_is_what_the_bench_prints() -> None:
+    """docs/TASKS.md shows `bench/owner_units.py` run on ../shared/eval/tasks.jsonl: a change of bot.units
+    that changes which phrasings select an owner must come with the regenerated table (`--write`)."""
+    from bench import owner_units
+
+    if not owner_units.DEFAULT_GOLD.exists():
+        pytest.skip(f"{owner_units.DEFAULT_GOLD} is not here")
+    rows, summary = owner_units.table(owner_units.owners(owner_units.DEFAULT_GOLD))
+    doc = owner_units.DOC.read_text(encoding="utf-8")
+    shown = doc[doc.index(owner_units.BEGIN) + len(owner_units.BEGIN) : doc.index(owner_units.END)]
+    assert shown.strip() == f"{rows}\n\n{summary}"
+    assert "| Sở Nội vụ | 8 | `Sở Nội vụ`, `so noi vu`, `SNV` |" in rows.splitlines()

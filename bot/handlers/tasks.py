@@ -1,11 +1,11 @@
 """Task commands: /tasks [window], /task <id>, /task_add <deadline> <text> (an edit of that message edits
-the task), /task_edit <id> <deadline> | text: <text>, /done <id>, /subscribe [unit], /unsubscribe [unit],
-/subscriptions, /export, /tasks_review and its buttons.
+the task), /task_edit <id> <deadline> | text: <text>, /done <id>, /task_delete <id> (asks first, with
+buttons), /subscribe [unit], /unsubscribe [unit], /subscriptions, /export, /tasks_review and its buttons.
 
 Handlers are thin: check access (bot.access via Services), run the store (bot.tasks, bot.following,
 bot.reminders) in a worker thread, format with bot.task_replies. Access: anyone the bot serves
 (Access.allowed) may list, read and add tasks, and sees what belongs to the chat (bot.tasks.listed); who
-may close or edit a task is bot.tasks.may_change (a group's administrators are asked of Telegram with
+may close, edit or delete a task is bot.tasks.may_change (a group's administrators are asked of Telegram with
 getChatMember); only bot admins subscribe a group, review extracted candidates and see candidates.
 
 Review buttons carry ids only ("tk:a:<task id>", "tk:A:<task id>" for the task's whole document,
@@ -17,6 +17,7 @@ Review buttons carry ids only ("tk:a:<task id>", "tk:A:<task id>" for the task's
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import re
 from collections.abc import Callable
@@ -28,9 +29,10 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot import export, following, task_replies, tasks
+from bot import export, following, replies, task_replies, tasks
 from bot.db import audit
 from bot.handlers.common import (
+    allowed,
     answer_button,
     blocking,
     is_admin,
@@ -40,7 +42,7 @@ from bot.handlers.common import (
     sender_id,
     served,
 )
-from bot.reminders import is_subscribed, subscribe, unsubscribe
+from bot.reminders import subscribe, unsubscribe
 from bot.services import Services, services
 from bot.task_replies import ReviewPage
 from bot.tasks import (
@@ -99,6 +101,24 @@ def _argument(message: Message) -> str:
 def parse_task_id(text: str) -> int | None:
     m = _ID.fullmatch(text.strip())
     return int(m[1]) if m else None
+
+
+async def _task_command(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, *, more: bool = False
+) -> tuple[Message, int, str] | None:
+    """The opening of every "/command <id> ..." handler: the served message, the task id that starts its
+    argument and the rest (`more`: text may follow the id). A missing id (or text after it, without
+    `more`) gets `usage`, and None is returned."""
+    message = await served(update, context)
+    if message is None:
+        return None
+    parts = _argument(message).split(maxsplit=1)
+    task_id = parse_task_id(parts[0]) if parts else None
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    if task_id is None or bool(rest) != more:
+        await reply(context, message, usage)
+        return None
+    return message, task_id, rest
 
 
 def _user_name(update: Update) -> str | None:
@@ -187,13 +207,10 @@ def _visible(task: Task | None, admin: bool, who: Viewer | None = None) -> Task 
 
 
 async def on_task(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await served(update, context)
-    if message is None:
+    command = await _task_command(update, context, task_replies.TASK_USAGE)
+    if command is None:
         return
-    task_id = parse_task_id(_argument(message))
-    if task_id is None:
-        await reply(context, message, task_replies.TASK_USAGE)
-        return
+    message, task_id, _ = command
     admin = is_admin(update, context)
     who = await viewer(update, context, message)
     found = await _db(context, lambda s: (get_task(s, task_id), tasks.history(s, task_id)))
@@ -273,39 +290,48 @@ async def on_task_add(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await reply(context, message, task_replies.task_edited_text(task, day, changed))
 
 
-async def _changeable(
+async def _may_change(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, task_id: int
-) -> Task | None:
-    """The task, if this user may close or edit it here; otherwise the reply is sent and None returned."""
+) -> Task | str:
+    """The task, if the sender may close, edit or delete it in `message`'s chat (bot.tasks.may_change);
+    otherwise the sentence that says why not (not found, or the refusal)."""
     admin = is_admin(update, context)
     who = await viewer(update, context, message)
     task = _visible(await _db(context, lambda s: get_task(s, task_id)), admin, who)
     if task is None:
-        await reply(context, message, task_replies.NOT_FOUND.format(id=task_id))
-        return None
+        return task_replies.NOT_FOUND.format(id=task_id)
     user_id = sender_id(update)
     group_admin = task.scope == "group" and await _group_admin(context, task.chat_id, user_id)
     if not tasks.may_change(task, user_id, bot_admin=admin, group_admin=group_admin):
         log.info("user %s may not change task %s", user_id, task_id)
-        await reply(context, message, task_replies.refusal(task))
-        return None
+        return task_replies.refusal(task)
     return task
 
 
+async def _task_to_change(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, *, more: bool = False
+) -> tuple[Message, Task, str] | None:
+    """`_task_command`, then the task if it is open and the sender may change it here (else the reply says
+    why not and None is returned)."""
+    command = await _task_command(update, context, usage, more=more)
+    if command is None:
+        return None
+    message, task_id, rest = command
+    found = await _may_change(update, context, message, task_id)
+    if isinstance(found, Task) and found.status != "open":
+        found = task_replies.not_open_text(found)
+    if isinstance(found, str):
+        await reply(context, message, found)
+        return None
+    return message, found, rest
+
+
 async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = await served(update, context)
-    if message is None:
+    command = await _task_to_change(update, context, task_replies.DONE_USAGE)
+    if command is None:
         return
-    task_id = parse_task_id(_argument(message))
-    if task_id is None:
-        await reply(context, message, task_replies.DONE_USAGE)
-        return
-    before = await _changeable(update, context, message, task_id)
-    if before is None:
-        return
-    if before.status != "open":
-        await reply(context, message, task_replies.not_open_text(before))
-        return
+    message, before, _ = command
+    task_id = before.id
     user_id, at, name = sender_id(update), now(context), _user_name(update)
     task = await _db(context, lambda s: close_task(s, task_id, user_id, now=at, user_name=name))
     await reply(context, message, task_replies.task_done_text(task, today(context)))
@@ -316,16 +342,11 @@ _TEXT_PREFIX = re.compile(r"(?i)^(?:text|nội dung|noi dung|nd)\s*:\s*")
 
 async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/task_edit <id> <new deadline> or /task_edit <id> text: <new text>."""
-    message = await served(update, context)
-    if message is None:
+    command = await _task_to_change(update, context, task_replies.EDIT_USAGE, more=True)
+    if command is None:
         return
-    parts = _argument(message).split(maxsplit=1)
-    task_id = parse_task_id(parts[0]) if parts else None
-    rest = parts[1].strip() if len(parts) > 1 else ""
-    if task_id is None or not rest:
-        await reply(context, message, task_replies.EDIT_USAGE)
-        return
-    day = today(context)
+    message, before, rest = command
+    task_id, day = before.id, today(context)
     new_text: str | None = None
     new_date = None
     date_text = None
@@ -344,9 +365,6 @@ async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await reply(context, message, task_replies.ADD_PAST.format(date=task_replies.fmt_date(parsed.date)))
             return
         new_date, date_text = parsed.date, parsed.text
-    before = await _changeable(update, context, message, task_id)
-    if before is None:
-        return
     user_id, at, name = sender_id(update), now(context), _user_name(update)
     try:
         task = await _db(
@@ -360,6 +378,57 @@ async def on_task_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(context, message, task_replies.EDIT_NOT_OPEN.format(id=task_id))
         return
     await reply(context, message, task_replies.task_edited_text(task, day, before.deadline != task.deadline))
+
+
+# --------------------------------------------------------------------------------------------------
+# /task_delete <id>: asks first; the "🗑 Xoá" button deletes (the presser's rights are checked again)
+
+
+async def on_task_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    command = await _task_to_change(update, context, task_replies.DELETE_USAGE)
+    if command is None:
+        return
+    message, task, _ = command
+    markup = _markup(ReviewPage("", task_replies.delete_buttons(task.id)))
+    await reply(context, message, task_replies.delete_question(task), markup)
+
+
+async def on_delete_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return
+    message = query.message
+    action = task_replies.decode_delete(query.data or "")
+    if not await allowed(context, message.chat_id, sender_id(update)):
+        await answer_button(query, _plain(replies.stranger_text(message.chat_id)))
+        return
+    if action is None:
+        await answer_button(query, task_replies.GONE)
+        return
+    if not action.confirm:
+        await answer_button(query)
+        await _edit(query, task_replies.DELETE_KEPT.format(id=action.task_id))
+        return
+    found = await _may_change(update, context, message, action.task_id)
+    if isinstance(found, str):
+        await answer_button(query, _plain(found))
+        return
+    user_id, at, name = sender_id(update), now(context), _user_name(update)
+    try:
+        task = await _db(context, lambda s: tasks.delete_task(s, action.task_id, user_id, at, user_name=name))
+    except TaskNotOpen:
+        text = task_replies.not_open_text(found)
+        await answer_button(query, _plain(text))
+        await _edit(query, text)
+        return
+    text = task_replies.task_deleted_text(task)
+    await answer_button(query, _plain(text))
+    await _edit(query, text)
+
+
+def _plain(html_text: str) -> str:
+    """The text of a button's notice (Telegram shows it without HTML)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -426,6 +495,7 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if message is None:
         return
     chat_id, user_id, at = message.chat_id, sender_id(update), now(context)
+    private = message.chat.type == ChatType.PRIVATE
     unit = _argument(message)
     if unit:
         if not unit_key(unit):
@@ -438,13 +508,16 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             if removed:
                 audit(session, at, user_id, "reminders.unfollow", f"{chat_id} {unit}")
                 if follow.subscribed and not follow.keys and not following.subscribed_to_all(session, chat_id):
-                    unsubscribe(session, chat_id)
+                    if private:  # back to the default: the person's own tasks only
+                        following.own_only(session, chat_id)
+                    else:
+                        unsubscribe(session, chat_id)
                     follow = following.following(session, chat_id)
             return removed, follow
 
         removed, follow = await _db(context, one)
         text = (
-            task_replies.unsubscribed_unit_text(unit, follow)
+            task_replies.unsubscribed_unit_text(unit, follow, private)
             if removed
             else task_replies.UNIT_NOT_FOLLOWED.format(unit=task_replies.escape(unit[:100]))
         )
@@ -452,27 +525,29 @@ async def on_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
 
     def work(session: Session) -> bool:
-        done = unsubscribe(session, chat_id)
+        was_on = following.reminded(session, chat_id) is not None  # a private chat: its personal reminders
+        done = unsubscribe(session, chat_id, at)
         following.clear_units(session, chat_id)
         if done:
             audit(session, at, user_id, "reminders.unsubscribe", str(chat_id))
-        return done
+        return done or was_on
 
     done = await _db(context, work)
-    await reply(context, message, task_replies.UNSUBSCRIBED if done else task_replies.NOT_SUBSCRIBED)
+    texts = (
+        (task_replies.UNSUBSCRIBED_PRIVATE, task_replies.NOT_SUBSCRIBED_PRIVATE)
+        if private
+        else (task_replies.UNSUBSCRIBED, task_replies.NOT_SUBSCRIBED)
+    )
+    await reply(context, message, texts[0] if done else texts[1])
 
 
 async def on_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = await served(update, context)
     if message is None:
         return
-    chat_id = message.chat_id
-
-    def work(session: Session) -> following.Following:
-        follow = following.following(session, chat_id)
-        return follow if is_subscribed(session, chat_id) else following.UNSUBSCRIBED
-
-    await reply(context, message, task_replies.subscriptions_text(await _db(context, work)))
+    chat_id, private = message.chat_id, message.chat.type == ChatType.PRIVATE
+    follow = await _db(context, lambda s: following.reminded(s, chat_id))
+    await reply(context, message, task_replies.subscriptions_text(follow, private))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -556,10 +631,15 @@ async def on_tasks_review(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def _show(query: Any, page: ReviewPage) -> None:
+    await _edit(query, page.text, _markup(page))
+
+
+async def _edit(query: Any, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the message whose button was pressed (in place: the review pages, the delete question)."""
     if not isinstance(query.message, Message):
         return
     try:
-        await query.edit_message_text(page.text, reply_markup=_markup(page))
+        await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             log.warning("could not update the review message: %s", exc)
@@ -600,7 +680,7 @@ async def on_review_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await answer_button(query, task_replies.GONE)
         return
     note = task_replies.review_note(task, action.accept)
-    await answer_button(query, re.sub(r"<[^>]+>", "", note))
+    await answer_button(query, _plain(note))
     await _show(query, await _review_page(context, _page_of(query), note, task.source_doc))
 
 
@@ -630,7 +710,7 @@ async def _on_doc_action(
         return
     count, doc = result
     note = task_replies.bulk_note(count, action.kind == "A", late_only)
-    await answer_button(query, re.sub(r"<[^>]+>", "", note))
+    await answer_button(query, _plain(note))
     await _show(query, await _review_page(context, _page_of(query), note, doc))
 
 
@@ -644,10 +724,12 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
         CommandHandler("task_add", on_task_add, filters=filters.UpdateType.MESSAGES),
         CommandHandler("task_edit", on_task_edit, filters=new),
         CommandHandler("done", on_done, filters=new),
+        CommandHandler("task_delete", on_task_delete, filters=new),
         CommandHandler("subscribe", on_subscribe, filters=new),
         CommandHandler("unsubscribe", on_unsubscribe, filters=new),
         CommandHandler("subscriptions", on_subscriptions, filters=new),
         CommandHandler("export", on_export, filters=new),
         CommandHandler("tasks_review", on_tasks_review, filters=new),
         CallbackQueryHandler(on_review_button, pattern=r"^tk:"),
+        CallbackQueryHandler(on_delete_button, pattern=r"^td:"),
     ]

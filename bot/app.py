@@ -22,7 +22,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from bot import reminder_job
 from bot.access import Access
 from bot.db import make_session_factory, utcnow
-from bot.handlers import admin, ask, tasks
+from bot.handlers import admin, ask, documents, tasks
 from bot.logs import install_log_redaction
 from bot.ratelimit import rate_limiter
 from bot.services import SERVICES_KEY, Clock, Services
@@ -53,6 +53,7 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         log.warning("could not set the command list: %s", exc)
     # Load the index and the model now, not on the first question.
     await asyncio.to_thread(lambda: svc.index.searcher)
+    await documents.resume(application)  # corpus changes an interrupted run did not build
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -111,7 +112,8 @@ def build_application(
     for handler in ask.handlers():  # /start /help /hoi /ask and the answer buttons
         application.add_handler(handler)
     # >>> ADMIN AND TASK HANDLERS GO HERE, before the catch-all text handlers: <<<
-    application.add_handlers(admin.handlers())  # /reindex /docs /stats /allow /deny, uploads
+    application.add_handlers(admin.handlers())  # /reindex /stats /allow /deny
+    application.add_handlers(documents.handlers())  # uploads, /docs, /docs_remove, /docs_restore, the trash
     application.add_handlers(tasks.handlers())  # /tasks /task /task_add /done /subscribe ...
     reminder_job.install(application)  # reminder sweep: once at start, then every minute
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies

@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import replies
+from bot.fit import fit
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ async def send(
     reply_to: int | None = None,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send one HTML message; a failure after the rate limiter's retries is logged, not raised."""
+    """Send one HTML message, fitted to Telegram's limit (`bot.fit.fit`, UTF-16 units after entities);
+    a failure after the rate limiter's retries is logged, not raised."""
+    text = fit(text)
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
     try:
         return await context.bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=reply)

@@ -901,3 +901,58 @@ async def test_reindexer_never_overlaps_and_coalesces_queued_requests(tmp_path: 
         for i, (chat, _) in enumerate(bot.sent)
     )
     assert any("Bước: đọc tệp 1/2." in text for _, _, text in bot.edits)
+
+
+# --------------------------------------------------------------------------------------------------
+# Texts that must still arrive (issue 15 item 6), duplicates (item 12)
+
+
+async def test_a_long_title_still_gets_its_answer_full_text_and_confirmation(
+    fake_telegram: FakeTelegram, corpus_dir: Path
+) -> None:
+    title = ("Báo cáo tổng hợp kết quả rà soát &amp; <b>đánh giá</b> phương án sơ tán dân 🌀 " * 140)[:9640]
+    body = NEW_DOC.split("\n", 1)[1]
+    reply = await reply_to_document(fake_telegram, f"{title}\n{body}".encode(), "tieu_de_dai.txt")
+    assert reply["text"].startswith("📥 Đã thêm vào kho: «Báo cáo tổng hợp kết quả rà soát &amp;")
+    assert "uploads/tieu_de_dai.txt" in reply["text"]
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    answer = await ask(fake_telegram, ADMIN_ID, NEW_DOC_QUESTION)
+    assert NEW_DOC_FACT in answer["text"] and "Báo cáo tổng hợp kết quả rà soát" in answer["text"]
+    before = len(fake_telegram.sent_messages(ADMIN_ID))
+    fake_telegram.feed_callback(ADMIN_ID, answer["message_id"], buttons(answer)["Toàn văn [1]"])
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=before + 1, timeout=10)
+    full = fake_telegram.sent_messages(ADMIN_ID)[before]
+    assert "Báo cáo tổng hợp kết quả rà soát" in full["text"] and NEW_DOC_FACT in full["text"]
+    docs = (await ask(fake_telegram, ADMIN_ID, "/docs"))["text"]
+    assert path_key("uploads/tieu_de_dai.txt") in docs
+    assert not fake_telegram.calls_of("sendMessage", status=400)
+
+
+async def test_a_reply_quoting_a_very_long_argument_is_fitted(fake_telegram: FakeTelegram) -> None:
+    """Every handler text goes through bot.fit: a reply echoing 4,000 characters the admin typed
+    (ampersands and emoji, which Telegram counts after entities, in UTF-16) still arrives."""
+    arg = "&🌀" * 1360  # 4,080 UTF-16 units: the command is within the 4,096 Telegram accepts
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {arg}")
+    assert msg["text"].startswith("Không có tài liệu «&🌀&🌀") and msg["text"].endswith("…")
+    assert not fake_telegram.calls_of("sendMessage", status=400)
+
+
+async def test_the_same_content_under_another_name_is_not_added(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+) -> None:
+    """Issue 15 item 12: a re-upload of an indexed document under another name (and format) is recognised,
+    not stored nor indexed again, and the admin is told which document it repeats."""
+    state = corpus_state(corpus_dir)
+    original = (corpus_dir / "luong_co_so.txt").read_text("utf-8")
+    reply = await reply_to_document(fake_telegram, original.encode("utf-8"), "Bản sao lương.md")
+    assert reply["text"] == (
+        "Tệp «Bản sao lương.md» có cùng nội dung với tài liệu «Hướng dẫn thực hiện mức lương cơ sở từ ngày "
+        f"01/7/2024» (luong_co_so.txt, mã {path_key('luong_co_so.txt')}) đã có trong kho; không thêm lần nữa."
+    )
+    await asyncio.sleep(0.3)
+    assert corpus_state(corpus_dir) == state and not status_messages(fake_telegram, ADMIN_ID)
+    [row] = audit_rows(bot_sessions, admin.A_UPLOAD_REFUSED)
+    assert '"duplicate_of": "luong_co_so.txt"' in (row.detail or "")
+    # Changed content under the same title is a new document.
+    reply = await reply_to_document(fake_telegram, original.replace("20/7/2024", "25/7/2024").encode(), "sua.txt")
+    assert reply["text"].startswith("📥 Đã thêm vào kho: «Hướng dẫn thực hiện mức lương cơ sở")

@@ -774,6 +774,46 @@ class FakeTelegram:
             public = _public(msg)
         return self._push_update("message", public)
 
+    def feed_photo(
+        self,
+        chat_id: int,
+        sizes: list[tuple[bytes, int, int]],
+        user_id: int | None = None,
+        *,
+        media_group_id: str | None = None,
+        caption: str | None = None,
+        chat_type: str = "private",
+    ) -> int:
+        """Queue a message carrying a photo: `sizes` are (JPEG bytes, width, height), smallest first, as
+        Telegram lists the sizes it made of one photo. Photos of one album share `media_group_id`."""
+        if user_id is None:
+            user_id = chat_id
+        photo = []
+        with self._lock:
+            for data, width, height in sizes:
+                file_id = "AgAC" + uuid.uuid4().hex
+                f = _File(file_id, uuid.uuid4().hex[:16], f"photos/file_{uuid.uuid4().hex[:8]}.jpg", data)
+                self._files[file_id] = f
+                photo.append(
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": f.file_unique_id,
+                        "width": width,
+                        "height": height,
+                        "file_size": len(data),
+                    }
+                )
+            msg = self._new_message(chat_id, from_bot=False, text="", user_id=user_id, chat_type=chat_type)
+            del msg["text"]
+            msg["photo"] = photo
+            if media_group_id is not None:
+                msg["media_group_id"] = media_group_id
+            if caption:
+                msg["caption"] = caption
+            self._messages[(chat_id, msg["message_id"])] = msg
+            public = _public(msg)
+        return self._push_update("message", public)
+
     def redeliver(self, update_id: int) -> None:
         """Offer an already confirmed update again, as Telegram does when a crash lost the confirmation."""
         with self._lock:

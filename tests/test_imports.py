@@ -115,7 +115,7 @@ LAYERS = [
     ["bot.tasks"],
     ["bot.replies", "bot.task_replies"],
     ["bot.reminders"],
-    ["bot.corpus"],
+    ["bot.corpus", "bot.albums"],
     ["bot.uploads", "bot.reindex", "bot.task_import", "bot.trash", "bot.pending"],
     ["bot.services", "bot.ratelimit"],
     ["bot.handlers", "bot.handlers.common"],

@@ -315,10 +315,19 @@ async def test_upload_txt_is_added_reindexed_and_answerable(
     fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
 ) -> None:
     reply = await reply_to_document(fake_telegram, NEW_DOC.encode(), "Kế hoạch thiên tai 2025.txt")
-    assert reply["text"] == (
+    head, *details = reply["text"].split("\n")
+    assert head == (
         "📥 Đã thêm vào kho: «Kế hoạch phòng chống thiên tai năm 2025» (ngày 12/02/2025, 6 đoạn), "
         f"lưu tại uploads/Kế_hoạch_thiên_tai_2025.txt (mã {path_key('uploads/Kế_hoạch_thiên_tai_2025.txt')})."
     )
+    # What the bot read: date, issuer, the first lines, the tasks it found.
+    assert details[:3] == [
+        "• Ngày ban hành: 12/02/2025",
+        "• Cơ quan ban hành: UBND tỉnh Quảng Trị",
+        "• Những dòng đầu:",
+    ]
+    assert details[3] == "Các xã ven biển rà soát phương án sơ tán dân khỏi vùng nguy hiểm trước mùa mưa bão."
+    assert details[-1] == "• Không tìm thấy việc cần làm có thời hạn."
     assert (corpus_dir / "uploads" / "Kế_hoạch_thiên_tai_2025.txt").read_text("utf-8") == NEW_DOC
     status = await status_message(fake_telegram, ADMIN_ID)
     text = await final_status(fake_telegram, ADMIN_ID, status["message_id"])
@@ -956,3 +965,5 @@ async def test_the_same_content_under_another_name_is_not_added(
     # Changed content under the same title is a new document.
     reply = await reply_to_document(fake_telegram, original.replace("20/7/2024", "25/7/2024").encode(), "sua.txt")
     assert reply["text"].startswith("📥 Đã thêm vào kho: «Hướng dẫn thực hiện mức lương cơ sở")
+    assert "• Việc cần làm tìm thấy: 1 (chờ duyệt sau khi lập chỉ mục, /tasks_review)" in reply["text"]
+    assert "gửi Sở Nội vụ trước ngày 25/7/2024 để tổng hợp. — hạn 25/07/2024" in reply["text"]

@@ -50,11 +50,14 @@ from bot.handlers.admin import (
 )
 from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
 from bot.reindex import QUEUED
-from bot.replies import MAX_MESSAGE, escape, format_date, shown_title, visible_len
+from bot.replies import MAX_MESSAGE, cut, escape, format_date, shown_title, visible_len
 from bot.services import SERVICES_KEY, Services, services
 from bot.uploads import reason_vi
 from index.model import DocMeta, Document
 from index.store import content_key
+from index.tasks import TaskCandidate, extract_tasks
+
+LOW_CONFIDENCE = 75  # index.ocr.LOW_CONFIDENCE: a page below it was read badly (percent)
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +252,52 @@ def upload_summary(title: str, date: dt.date | None, paragraphs: int) -> str:
     return f"«{escape(shown_title(title))}» ({when}, {paragraphs} đoạn)"
 
 
+@dataclass(frozen=True)
+class OcrSummary:
+    """How the pages of an upload were read by OCR: pages OCR'd, mean confidence (0-100), low pages."""
+
+    pages: int
+    confidence: float
+    low_pages: tuple[int, ...] = ()
+
+
+FIRST_LINES = 3
+TASKS_SHOWN = 3
+
+
+def read_text(
+    doc: Document, tasks: Sequence[TaskCandidate], ocr: OcrSummary | None = None, number: str | None = None
+) -> str:
+    """What the bot read in an upload, under the confirmation: date, issuing body, number, OCR confidence,
+    the first lines and the tasks found (HTML; the caller fits the whole message)."""
+    lines = [
+        f"• Ngày ban hành: {format_date(doc.date) if doc.date else 'chưa rõ'}",
+        f"• Cơ quan ban hành: {escape(doc.agency) if doc.agency else 'chưa rõ'}",
+    ]
+    if number:
+        lines.append(f"• Số hiệu: {escape(number)}")
+    if ocr is not None:
+        quality = f"{ocr.pages} trang nhận dạng chữ (OCR), độ tin cậy trung bình {round(ocr.confidence)}%"
+        if ocr.low_pages:
+            shown = ", ".join(str(p) for p in ocr.low_pages)
+            quality += f"; trang {shown} đọc kém (dưới {LOW_CONFIDENCE}%), nên kiểm tra lại hoặc chụp rõ hơn"
+        lines.append("• " + quality + ".")
+    first = [p for p in doc.paragraphs[:FIRST_LINES]]
+    if first:
+        lines.append("• Những dòng đầu:")
+        lines.append("<blockquote>" + "\n".join(escape(cut(p, 300)[0]) for p in first) + "</blockquote>")
+    if tasks:
+        lines.append(f"• Việc cần làm tìm thấy: {len(tasks)} (chờ duyệt sau khi lập chỉ mục, /tasks_review)")
+        for task in tasks[:TASKS_SHOWN]:
+            when = f" — hạn {format_date(task.deadline)}" if task.deadline else ""
+            lines.append(f"   – {escape(cut(task.text, 160)[0])}{when}")
+        if len(tasks) > TASKS_SHOWN:
+            lines.append(f"   – … và {len(tasks) - TASKS_SHOWN} việc khác")
+    else:
+        lines.append("• Không tìm thấy việc cần làm có thời hạn.")
+    return "\n".join(lines)
+
+
 def duplicate_of(doc: Document, indexed: Sequence[Document]) -> Document | None:
     """The indexed document with the same content as `doc` (index.store.content_key), if any."""
     key = content_key(doc)
@@ -359,6 +408,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await refuse(str(exc))
         return
     about = upload_summary(doc.title, doc.date, len(doc.paragraphs))
+    tasks = await blocking(lambda: extract_tasks(doc))
     try:
         same = await blocking(lambda: duplicate_of(doc, cast(list[Document], svc.index.searcher.docs)))
     except Exception:  # noqa: BLE001 - no index to compare with: the build will find duplicates
@@ -396,12 +446,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         A_UPLOAD,
         {"file_name": raw_name, "path": stored.path, "title": doc.title, "paragraphs": len(doc.paragraphs)},
     )
-    await send(
-        context,
-        chat_id,
-        f"📥 Đã thêm vào kho: {about}, lưu tại {where} (mã <code>{path_key(stored.path)}</code>).",
-        reply_to=message.message_id,
-    )
+    head = f"📥 Đã thêm vào kho: {about}, lưu tại {where} (mã <code>{path_key(stored.path)}</code>)."
+    await send(context, chat_id, f"{head}\n{read_text(doc, tasks)}", reply_to=message.message_id)
     await _rebuild(update, context, chat_id)
 
 

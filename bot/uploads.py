@@ -16,6 +16,7 @@ Refusals are `Refused(reason)` with a Vietnamese reason for the admin.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -212,6 +213,47 @@ def reason_vi(message: str, max_bytes: int) -> str:
     if "cannot read" in m:
         return "không đọc được tệp."
     return "không đọc được nội dung tệp."
+
+
+@dataclass(frozen=True)
+class OcrSummary:
+    """How the pages of an upload were read by OCR."""
+
+    pages: int  # pages OCR'd
+    confidence: float  # their mean confidence, 0-100
+    low_pages: tuple[int, ...] = ()  # 1-based pages below `low_threshold`
+    low_threshold: float = 75.0
+
+
+@dataclass(frozen=True)
+class Read:
+    """An upload as the index will read it, and how its scanned pages were read (None: no OCR)."""
+
+    document: Document
+    ocr: OcrSummary | None = None
+
+
+def read(data: bytes, name: str, max_bytes: int, budget: Budget | None = None) -> Read:
+    """`validate`, with what OCR made of the scanned pages (when there were any)."""
+    return Read(validate(data, name, max_bytes, budget))
+
+
+def album_pdf(images: list[bytes]) -> bytes:
+    """Photos (JPEG or PNG bytes) as the pages of one PDF, in the order given. Refused when one of them is
+    not an image."""
+    from PIL import Image, UnidentifiedImageError
+
+    pages = []
+    try:
+        for data in images:
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                pages.append(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise Refused("một trong các ảnh bị hỏng hoặc không phải ảnh.") from exc
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=300.0)
+    return out.getvalue()
 
 
 def validate(data: bytes, name: str, max_bytes: int, budget: Budget | None = None) -> Document:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -37,6 +37,7 @@ from telegram.ext import (
 )
 
 from bot import pending, trash, uploads
+from bot.albums import Albums
 from bot.corpus import KEY_RE, NEW, SKIPPED, Waiting, path_key, waiting_files
 from bot.fit import Line, fit
 from bot.handlers.admin import (
@@ -48,7 +49,7 @@ from bot.handlers.admin import (
     reindexer,
     reindexer_of,
 )
-from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
+from bot.handlers.common import answer_button, blocking, is_admin, refuse_non_admin, reply, send, sender_id, served
 from bot.reindex import QUEUED
 from bot.replies import MAX_MESSAGE, cut, escape, format_date, shown_title, visible_len
 from bot.services import SERVICES_KEY, Services, services
@@ -56,8 +57,6 @@ from bot.uploads import reason_vi
 from index.model import DocMeta, Document
 from index.store import content_key
 from index.tasks import TaskCandidate, extract_tasks
-
-LOW_CONFIDENCE = 75  # index.ocr.LOW_CONFIDENCE: a page below it was read badly (percent)
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +81,11 @@ NOT_A_POSITION = (
 )
 CANCELLED = "Đã huỷ, không xoá tài liệu nào."
 TRASH_EMPTY = "Thùng rác trống."
-TRASH_EMPTY_CANCELLED = "Đã huỷ, thùng rác giữ nguyên."
+PHOTO_NOT_ADMIN = (
+    "Tôi chỉ đọc câu hỏi gõ bằng chữ; tài liệu mới (kể cả ảnh chụp văn bản) chỉ quản trị viên thêm vào kho. "
+    "Anh/chị gõ câu hỏi để tra cứu, hoặc /help để xem hướng dẫn."
+)
+ALBUMS_KEY = "albums"  # application.bot_data: the photos of albums being gathered
 
 _STATE_VI = {NEW: "mới, chưa lập chỉ mục", "changed": "đã sửa, chưa cập nhật chỉ mục", SKIPPED: "bị bỏ qua"}
 
@@ -252,21 +255,12 @@ def upload_summary(title: str, date: dt.date | None, paragraphs: int) -> str:
     return f"«{escape(shown_title(title))}» ({when}, {paragraphs} đoạn)"
 
 
-@dataclass(frozen=True)
-class OcrSummary:
-    """How the pages of an upload were read by OCR: pages OCR'd, mean confidence (0-100), low pages."""
-
-    pages: int
-    confidence: float
-    low_pages: tuple[int, ...] = ()
-
-
 FIRST_LINES = 3
 TASKS_SHOWN = 3
 
 
 def read_text(
-    doc: Document, tasks: Sequence[TaskCandidate], ocr: OcrSummary | None = None, number: str | None = None
+    doc: Document, tasks: Sequence[TaskCandidate], ocr: uploads.OcrSummary | None = None, number: str | None = None
 ) -> str:
     """What the bot read in an upload, under the confirmation: date, issuing body, number, OCR confidence,
     the first lines and the tasks found (HTML; the caller fits the whole message)."""
@@ -280,7 +274,7 @@ def read_text(
         quality = f"{ocr.pages} trang nhận dạng chữ (OCR), độ tin cậy trung bình {round(ocr.confidence)}%"
         if ocr.low_pages:
             shown = ", ".join(str(p) for p in ocr.low_pages)
-            quality += f"; trang {shown} đọc kém (dưới {LOW_CONFIDENCE}%), nên kiểm tra lại hoặc chụp rõ hơn"
+            quality += f"; trang {shown} đọc kém (dưới {ocr.low_threshold:.0f}%), nên kiểm tra lại hoặc chụp rõ hơn"
         lines.append("• " + quality + ".")
     first = [p for p in doc.paragraphs[:FIRST_LINES]]
     if first:
@@ -379,19 +373,9 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     if message is None or message.document is None or await refuse_non_admin(update, context):
         return
-    svc = services(context)
-    settings = svc.settings
-    max_bytes = settings.max_file_bytes
-    chat_id = message.chat_id
+    max_bytes = services(context).settings.max_file_bytes
     raw_name = message.document.file_name or ""
     name = uploads.safe_name(raw_name)
-    user_id = sender_id(update)
-    shown_name = escape(raw_name or "(không tên)")
-
-    async def refuse(reason: str) -> None:
-        await send(context, chat_id, f"❌ Không thêm tệp «{shown_name}»: {escape(reason)}", reply_to=message.message_id)
-        await _audit(svc, user_id, A_UPLOAD_REFUSED, {"file_name": raw_name, "reason": reason})
-
     try:
         uploads.check_declared(name, message.document.file_size, max_bytes)
         try:
@@ -400,13 +384,38 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             data = bytes(await file.download_as_bytearray())
         except TelegramError as exc:
             log.warning("could not download %r: %s", raw_name, exc)
-            await send(context, chat_id, DOWNLOAD_FAILED, reply_to=message.message_id)
+            await send(context, message.chat_id, DOWNLOAD_FAILED, reply_to=message.message_id)
             return
-        uploads.check_downloaded(data, max_bytes)
-        doc = await blocking(lambda: uploads.validate(data, name, max_bytes, settings.budget))
     except uploads.Refused as exc:
-        await refuse(str(exc))
+        await _refuse(update, context, message, raw_name, str(exc))
         return
+    await _add_bytes(update, context, message, data, name, raw_name)
+
+
+async def _refuse(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, raw_name: str, reason: str
+) -> None:
+    shown = escape(raw_name or "(không tên)")
+    await send(context, message.chat_id, f"❌ Không thêm tệp «{shown}»: {escape(reason)}", reply_to=message.message_id)
+    await _audit(services(context), sender_id(update), A_UPLOAD_REFUSED, {"file_name": raw_name, "reason": reason})
+
+
+async def _add_bytes(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, data: bytes, name: str, raw_name: str
+) -> None:
+    """Check, read (OCR for images and scans), compare with the index, store, record, tell, rebuild."""
+    svc = services(context)
+    settings = svc.settings
+    chat_id = message.chat_id
+    user_id = sender_id(update)
+    shown_name = escape(raw_name or "(không tên)")
+    try:
+        uploads.check_downloaded(data, settings.max_file_bytes)
+        read = await blocking(lambda: uploads.read(data, name, settings.max_file_bytes, settings.budget))
+    except uploads.Refused as exc:
+        await _refuse(update, context, message, raw_name, str(exc))
+        return
+    doc = read.document
     about = upload_summary(doc.title, doc.date, len(doc.paragraphs))
     tasks = await blocking(lambda: extract_tasks(doc))
     try:
@@ -428,7 +437,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     try:
         stored = await blocking(lambda: uploads.store(data, name, settings.corpus_dir))
     except uploads.Refused as exc:
-        await refuse(str(exc))
+        await _refuse(update, context, message, raw_name, str(exc))
         return
     where = f"<code>{escape(stored.path)}</code>"
     if not stored.created:
@@ -447,8 +456,72 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         {"file_name": raw_name, "path": stored.path, "title": doc.title, "paragraphs": len(doc.paragraphs)},
     )
     head = f"📥 Đã thêm vào kho: {about}, lưu tại {where} (mã <code>{path_key(stored.path)}</code>)."
-    await send(context, chat_id, f"{head}\n{read_text(doc, tasks)}", reply_to=message.message_id)
+    details = read_text(doc, tasks, read.ocr, getattr(doc, "number", None))
+    await send(context, chat_id, f"{head}\n{details}", reply_to=message.message_id)
     await _rebuild(update, context, chat_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Photos: one photo, or an album (photos sent together) read as one document with its pages in order
+
+
+def _albums(context: ContextTypes.DEFAULT_TYPE) -> Albums[PhotoSize]:
+    found = context.application.bot_data.get(ALBUMS_KEY)
+    if isinstance(found, Albums):
+        return found
+    made: Albums[PhotoSize] = Albums()
+    context.application.bot_data[ALBUMS_KEY] = made
+    return made
+
+
+def largest(sizes: Sequence[PhotoSize]) -> PhotoSize:
+    """The largest size Telegram made of a photo (by pixels, then bytes)."""
+    return max(sizes, key=lambda p: (p.width * p.height, p.file_size or 0))
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's photo (or album) becomes a document; anyone else gets one sentence."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    if not is_admin(update, context):
+        if await served(update, context) is not None:
+            await reply(context, message, PHOTO_NOT_ADMIN)
+        return
+    photo = largest(message.photo)
+    if message.media_group_id:
+        key = (message.chat_id, message.media_group_id)
+        if not _albums(context).add(key, message.message_id, photo):
+            return  # the handler of the album's first photo reads them all
+        photos = await _albums(context).complete(key)
+    else:
+        photos = [photo]
+    await _add_photos(update, context, message, photos)
+
+
+async def _add_photos(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, photos: Sequence[PhotoSize]
+) -> None:
+    svc = services(context)
+    settings = svc.settings
+    chat_id = message.chat_id
+    stamp = message.date.astimezone(settings.tz).strftime("%Y-%m-%d")
+    name = uploads.safe_name(f"anh-{stamp}-{message.message_id}{'.pdf' if len(photos) > 1 else '.jpg'}")
+    images: list[bytes] = []
+    try:
+        for photo in photos:
+            uploads.check_declared(".jpg", photo.file_size, settings.max_file_bytes)
+            file = await photo.get_file()
+            images.append(bytes(await file.download_as_bytearray()))
+    except TelegramError as exc:
+        log.warning("could not download a photo: %s", exc)
+        await send(context, chat_id, DOWNLOAD_FAILED, reply_to=message.message_id)
+        return
+    except uploads.Refused as exc:
+        await send(context, chat_id, f"❌ Không thêm ảnh: {escape(str(exc))}", reply_to=message.message_id)
+        return
+    data = images[0] if len(images) == 1 else await blocking(lambda: uploads.album_pdf(images))
+    await _add_bytes(update, context, message, data, name, f"ảnh ({len(images)} trang)" if len(images) > 1 else "ảnh")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -682,4 +755,5 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
         CallbackQueryHandler(on_admin_button, pattern=r"^a:"),
         # Every document in a private chat: an unsupported type gets its reason, not silence.
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, on_document),
+        MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO, on_photo),
     ]

@@ -53,7 +53,6 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         log.warning("could not set the command list: %s", exc)
     # Load the index and the model now, not on the first question.
     await asyncio.to_thread(lambda: svc.index.searcher)
-    await documents.resume(application)  # corpus changes an interrupted run did not build
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -116,6 +115,7 @@ def build_application(
     application.add_handlers(documents.handlers())  # uploads, /docs, /docs_remove, /docs_restore, the trash
     application.add_handlers(tasks.handlers())  # /tasks /task /task_add /done /subscribe ...
     reminder_job.install(application)  # reminder sweep: once at start, then every minute
+    documents.schedule_resume(application)  # at start: build the corpus changes an interrupted run left
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies
         application.add_handler(handler)
     application.add_error_handler(_on_error)

@@ -13,13 +13,27 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot import db
+from bot import db, pending
 from bot.reindex import STARTED
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, running_application
+from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus and index per test
+    NEW_DOC,
+    NEW_DOC_FACT,
+    NEW_DOC_QUESTION,
+    bot_settings,
+    corpus_dir,
+    encoder,
+    final_status,
+    index_dir,
+    index_handle,
+    status_message,
+)
+from tests.test_bot_ask import ask
 from tests.test_bot_crash import ADMIN_ID, CORPUS, MODEL, START_TIMEOUT, TOKEN, _model_installed, _wait
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
@@ -42,6 +56,26 @@ def _upload() -> bytes:
 
 def _texts(fake: FakeTelegram, method: str) -> list[str]:
     return [str(c.params.get("text", "")) for c in fake.calls_of(method) if c.params.get("chat_id") == ADMIN_ID]
+
+
+async def test_changes_left_open_are_built_at_start(
+    fake_telegram: FakeTelegram, bot_settings: Any, bot_sessions: Any, index_handle: Any, corpus_dir: Path  # noqa: F811
+) -> None:
+    """A change recorded by a run that did not build it (the file is in the corpus, the index lacks it):
+    the next start builds it by itself, reports to the chat that made it, and closes the record."""
+    from bot.app import build_application
+
+    (corpus_dir / "uploads").mkdir()
+    (corpus_dir / "uploads" / "thien_tai.txt").write_text(NEW_DOC, encoding="utf-8")
+    pending.record(bot_sessions, "uploads/thien_tai.txt", pending.UPLOAD, ADMIN_ID, ADMIN_ID, db.utcnow())
+    application = build_application(bot_settings, index_handle, sessions=bot_sessions)
+    async with running_application(application):
+        status = await status_message(fake_telegram, ADMIN_ID)
+        text = await final_status(fake_telegram, ADMIN_ID, status["message_id"])
+        assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 1")
+        msg = await ask(fake_telegram, ADMIN_ID, NEW_DOC_QUESTION)
+        assert NEW_DOC_FACT in msg["text"]
+    assert pending.open_changes(bot_sessions) == []
 
 
 def test_killed_during_a_chat_reindex_the_upload_is_indexed_after_restart(tmp_path: Path, database_url: str) -> None:

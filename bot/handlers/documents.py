@@ -343,6 +343,21 @@ async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: 
         await send(context, chat_id, QUEUED)
 
 
+RESUME_JOB_NAME = "resume-corpus-changes"
+
+
+def schedule_resume(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Run `resume` as soon as the application is running (a JobQueue job, so it is awaited at shutdown)."""
+
+    async def job(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await resume(context.application)
+
+    if application.job_queue is None:
+        log.warning("no JobQueue: corpus changes an interrupted run left are built at the next /reindex")
+        return
+    application.job_queue.run_once(job, when=0, name=RESUME_JOB_NAME, job_kwargs={"misfire_grace_time": None})
+
+
 async def resume(application: Application[Any, Any, Any, Any, Any, Any]) -> bool:
     """At start-up: build the corpus changes an earlier run recorded but did not finish (kill -9 during
     the build, a cancelled build), reporting in the chats that made them. False when there were none."""

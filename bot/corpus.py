@@ -28,6 +28,21 @@ GONE = "gone"  # indexed, no longer in the corpus
 SKIPPED = "skipped"  # in the corpus, read and refused by the last build (the reason is kept)
 
 
+_HASHES: dict[tuple[str, int, int], str] = {}  # (path, size, mtime_ns) -> sha256: /docs does not re-hash
+_HASHES_MAX = 50_000
+
+
+def _hash(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    found = _HASHES.get(key)
+    if found is None:
+        if len(_HASHES) >= _HASHES_MAX:
+            _HASHES.clear()
+        found = _HASHES[key] = file_hash(path)
+    return found
+
+
 def path_key(path: str) -> str:
     """The stable key of a corpus file (its relative path, forward slashes)."""
     return hashlib.sha1(path.encode("utf-8")).hexdigest()[:8]
@@ -59,7 +74,7 @@ def waiting_files(corpus_dir: Path, manifest: Mapping[str, Any]) -> list[Waiting
             out.append(Waiting(rel, NEW))
             continue
         try:
-            same = entry.get("sha256") == file_hash(path)
+            same = entry.get("sha256") == _hash(path)
         except OSError:
             same = False
         if not same:

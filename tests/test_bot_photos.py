@@ -101,3 +101,26 @@ async def test_a_non_admin_photo_gets_one_sentence(fake_telegram: FakeTelegram, 
     assert "3003" in fake_telegram.sent_messages(3003)[0]["text"]
     assert not fake_telegram.calls_of("getFile")
     assert corpus_state(corpus_dir) == before
+
+
+async def test_an_image_file_from_an_admin_is_read_by_ocr(
+    fake_telegram: FakeTelegram, corpus_dir: Path, index_handle: Any  # noqa: F811
+) -> None:
+    """An image sent as a file (not as a photo) comes through the same handler (bot.handlers.chat.on_image)
+    to the same upload path: read by OCR, described, stored under its own name and indexed."""
+    from tests.test_ocr import PARAGRAPH_1, PARAGRAPH_2, draw_page
+
+    buf = io.BytesIO()
+    draw_page([PARAGRAPH_1, PARAGRAPH_2]).save(buf, "PNG")
+    fake_telegram.feed_document(ADMIN_ID, buf.getvalue(), "ke_hoach_bien_che.png", "image/png")
+    [call] = await fake_telegram.await_for(
+        "sendMessage", lambda c: str(c.params.get("text", "")).startswith("📥"), timeout=120
+    )
+    text = call.params["text"]
+    assert "uploads/ke_hoach_bien_che.png" in text and "• Cơ quan ban hành: Sở Nội vụ" in text
+    assert "1 trang nhận dạng chữ (OCR), độ tin cậy trung bình" in text
+    assert "• Việc cần làm tìm thấy: 1" in text and "hạn 30/04/2024" in text
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    assert (corpus_dir / "uploads" / "ke_hoach_bien_che.png").exists()
+    msg = await ask(fake_telegram, ADMIN_ID, "Các phòng chuyên môn gửi báo cáo về Sở Nội vụ trước ngày nào?")
+    assert "trước ngày 30/4/2024" in msg["text"]

@@ -29,7 +29,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from bot import reminder_job, replies
 from bot.access import Access
 from bot.db import make_session_factory, utcnow
-from bot.handlers import admin, ask, chat, errors, inbox, tasks
+from bot.handlers import admin, ask, chat, documents, errors, inbox, tasks
 from bot.logs import install_log_redaction
 from bot.ratelimit import rate_limiter
 from bot.services import SERVICES_KEY, Clock, Services
@@ -124,12 +124,14 @@ def build_application(
     for handler in ask.handlers():  # /start /help /hoi /ask and the answer buttons
         application.add_handler(handler)
     # >>> ADMIN AND TASK HANDLERS GO HERE, before the catch-all text handlers: <<<
-    application.add_handlers(admin.handlers())  # /reindex /docs /stats /allow /deny, uploads
+    application.add_handlers(admin.handlers())  # /reindex /stats /allow /deny
+    application.add_handlers(documents.handlers())  # uploads, /docs, /docs_remove, /docs_restore, the trash
     application.add_handlers(tasks.handlers())  # /tasks /task /task_add /done /subscribe ...
     reminder_job.install(application)  # reminder sweep: once at start, then every minute
-    application.add_handlers(chat.handlers())  # photos, stickers, unknown commands: a short answer
+    application.add_handlers(chat.handlers())  # photos (an admin's: an upload), stickers, unknown commands
     reminder_job.install_prune(application)  # handled updates and finished reminders, every hour
     inbox.install(application)  # updates whose replies never reached Telegram: at start, then every minute
+    documents.schedule_resume(application)  # at start: build the corpus changes an interrupted run left
     for handler in ask.text_handlers():  # free text: private questions, group mentions/replies
         application.add_handler(handler)
     application.add_handler(inbox.last_handler(), group=inbox.LAST_GROUP)  # done, or pending again

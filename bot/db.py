@@ -349,6 +349,22 @@ class ProcessedUpdateRow(Base):
     )
 
 
+class CorpusChangeRow(Base):
+    """A change to the corpus made through the bot (an upload, a removal, a restore), until an index
+    build has taken it in. Changes still open at start-up are built then (a crash or a cancelled
+    build loses none), and the build's result is reported to `chat_id`."""
+
+    __tablename__ = "corpus_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    path: Mapped[str] = mapped_column(Text)  # relative to the corpus
+    action: Mapped[str] = mapped_column(String(16))  # "upload", "remove", "restore"
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
 # --------------------------------------------------------------------------------------------- engine
 
 

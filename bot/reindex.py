@@ -11,6 +11,11 @@ flag is the lock.
 
 Progress goes to one status message, edited at most every `progress_every` seconds; the final edit is
 the summary (or the error).
+
+`cancel()` (/reindex cancel) stops a running build at its next progress step (between two files read,
+two batches embedded): the build thread raises `BuildCancelled`, the half-written snapshot is removed
+by `index.store`, the live index stays as it was and the queued requests are dropped. What the build
+would have taken in stays in the corpus and is built by the next build.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,9 +51,13 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 3.0  # seconds between two edits of the status message
 MAX_SKIPPED_SHOWN = 10
 
-BUSY = "Đang cập nhật chỉ mục, vui lòng chờ trong giây lát rồi thử lại."
+BUSY = "Đang cập nhật chỉ mục, vui lòng chờ trong giây lát rồi thử lại (dừng lượt đang chạy: /reindex cancel)."
 STARTED = "⏳ Đang cập nhật chỉ mục…"
 QUEUED = "Chỉ mục đang được cập nhật; thay đổi này sẽ được đưa vào ngay sau lượt cập nhật hiện tại."
+CANCELLED = (
+    "⏹ Đã huỷ cập nhật chỉ mục. Bot vẫn trả lời theo chỉ mục cũ; các tệp chưa được lập chỉ mục sẽ được "
+    "đưa vào ở lần cập nhật sau (/reindex)."
+)
 
 _STAGES = {
     "read": "đọc tệp",
@@ -135,14 +144,22 @@ class _Job:
     user_id: int | None
 
 
-class _Progress:
-    """The latest (stage, done, total), written from the build thread and read on the event loop."""
+class BuildCancelled(Exception):
+    """Raised in the build thread at its next progress step after `Reindexer.cancel()`."""
 
-    def __init__(self) -> None:
+
+class _Progress:
+    """The latest (stage, done, total), written from the build thread and read on the event loop; it
+    stops the build (BuildCancelled) once `cancelled` is set."""
+
+    def __init__(self, cancelled: threading.Event) -> None:
         self._lock = threading.Lock()
         self._value: tuple[str, int, int] | None = None
+        self._cancelled = cancelled
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._cancelled.is_set():
+            raise BuildCancelled
         with self._lock:
             self._value = (stage, done, total)
 
@@ -174,11 +191,20 @@ class Reindexer:
         self.on_finished = on_finished
         self._running = False
         self._queued: list[_Job] = []
+        self._cancelled = threading.Event()
         self.last: BuildSummary | None = None
 
     @property
     def busy(self) -> bool:
         return self._running
+
+    def cancel(self) -> bool:
+        """Stop the running build at its next step and drop the queued ones; False when none runs."""
+        if not self._running:
+            return False
+        self._queued.clear()
+        self._cancelled.set()
+        return True
 
     def start(
         self,
@@ -192,14 +218,26 @@ class Reindexer:
         """Begin a rebuild reported in `chat_id`: "started", "queued" (queue=True while one runs; one more
         build follows the current one) or "busy" (refused). `spawn` runs the coroutine in the background
         (Application.create_task)."""
-        job = _Job(chat_id, user_id)
+        return self.start_for(bot, [(chat_id, user_id)], spawn, queue=queue)
+
+    def start_for(
+        self,
+        bot: Bot,
+        asked: Sequence[tuple[int, int | None]],
+        spawn: Callable[[Awaitable[None]], Any],
+        *,
+        queue: bool = False,
+    ) -> str:
+        """`start` for one build reported in several chats: (chat id, user id) of each request."""
+        jobs = [_Job(chat_id, user_id) for chat_id, user_id in asked]
         if self._running:
             if not queue:
                 return "busy"
-            self._queued.append(job)
+            self._queued.extend(jobs)
             return "queued"
         self._running = True
-        spawn(self._loop(bot, [job]))
+        self._cancelled.clear()
+        spawn(self._loop(bot, jobs))
         return "started"
 
     async def _loop(self, bot: Bot, jobs: list[_Job]) -> None:
@@ -207,6 +245,7 @@ class Reindexer:
             while jobs:
                 await self._run_once(bot, jobs)
                 jobs, self._queued = self._queued, []
+                self._cancelled.clear()
         finally:
             self._running = False
 
@@ -214,7 +253,7 @@ class Reindexer:
         chats = list(dict.fromkeys(job.chat_id for job in jobs))
         status = {chat: await _send(bot, chat, STARTED) for chat in chats}
         shown = {chat: STARTED for chat in chats}
-        progress = _Progress()
+        progress = _Progress(self._cancelled)
 
         async def edit_all(text: str, final: bool = False) -> None:
             for chat in chats:
@@ -238,6 +277,9 @@ class Reindexer:
         error: str | None = None
         try:
             summary = build.result()
+        except BuildCancelled:
+            log.info("index rebuild cancelled")
+            error = CANCELLED
         except Exception as exc:  # noqa: BLE001 - reported in the chat, logged with its traceback
             log.exception("index rebuild failed")
             error = failure_text(exc)
@@ -251,7 +293,7 @@ class Reindexer:
             except Exception:  # noqa: BLE001 - the build is done; a failed follow-up must not hide that
                 log.exception("after-reindex callback failed")
         final = summary_text(summary, self.max_bytes) if summary is not None else error or ""
-        await edit_all(f"{final}\n{extra}" if extra else final, final=True)
+        await edit_all(fit([Line(final, keep=True), Line(extra)]) if extra else final, final=True)
 
     def _build(self, progress: _Progress) -> BuildSummary:
         """In the worker thread: build, then swap the new snapshot into the live handle."""
@@ -265,7 +307,7 @@ class Reindexer:
 
 async def _send(bot: Bot, chat_id: int, text: str) -> int | None:
     try:
-        message = await bot.send_message(chat_id, text)
+        message = await bot.send_message(chat_id, fit(text))
     except TelegramError as exc:
         log.error("could not send the reindex status to chat %s: %s", chat_id, exc)
         return None
@@ -274,7 +316,7 @@ async def _send(bot: Bot, chat_id: int, text: str) -> int | None:
 
 async def _edit(bot: Bot, chat_id: int, message_id: int, text: str) -> bool:
     try:
-        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        await bot.edit_message_text(fit(text), chat_id=chat_id, message_id=message_id)
     except BadRequest as exc:
         if "not modified" in str(exc).lower():
             return True

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("data/index")
+    trash_dir: Path = Path("data/trash")  # removed documents, restorable for trash_days days
+    trash_days: int = Field(default=30, ge=0)
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     max_file_mb: float = Field(default=20.0, gt=0)
     # Budgets on reading one document (index/budget.py).

@@ -1,12 +1,13 @@
 """Documents an admin sends to the bot: pure checks, safe file names, and saving into the corpus.
 
-The order of work (driven by bot.handlers.admin):
+The order of work (driven by bot.handlers.documents):
 
 1. `check_declared(name, size)` before anything is downloaded: type supported, Telegram's file_size
    within the limit.
 2. The bytes are downloaded; `check_downloaded(data)` checks their real size.
-3. `validate(data, name)` writes them to a private temporary directory and reads them there with
-   `index.documents.read_document` (size, encoding, broken files, .docx zip bombs, PDFs without text).
+3. `read(data, name)` writes them to a private temporary directory and reads them there with
+   `index.documents.read_file` (size, encoding, broken files, .docx zip bombs, budgets; scans, photos and
+   PDF pages without text are OCR'd through the index's OCR cache, and what OCR made of them is returned).
 4. Only a file that reads is saved, by `store`, into `<corpus>/uploads/` under a sanitised name; nothing
    is ever written outside the corpus directory and an existing different file is never overwritten.
 
@@ -21,13 +22,16 @@ import re
 import tempfile
 import unicodedata
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.budget import Budget
-from index.documents import SUPPORTED_SUFFIXES, read_document
+from index.documents import SUPPORTED_SUFFIXES, read_file, write_album_pdf
 from index.errors import BadDocument
 from index.model import Document
+from index.ocr import LOW_CONFIDENCE
+from index.scans import MAX_PAGES, OcrCache, PageReport, Scanner
 from index.text import fold
 
 UPLOADS_SUBDIR = "uploads"
@@ -227,19 +231,77 @@ def reason_vi(message: str, max_bytes: int) -> str:
     return "không đọc được nội dung tệp."
 
 
-def validate(data: bytes, name: str, max_bytes: int, budget: Budget | None = None) -> Document:
-    """Read the bytes as the document `name` (a safe name) from a private temporary directory.
+@dataclass(frozen=True)
+class OcrSummary:
+    """How the pages of an upload were read by OCR."""
 
-    Raises Refused with the Vietnamese reason. Nothing is left behind in the temporary directory.
-    """
+    pages: int  # pages OCR'd
+    confidence: float  # their mean confidence, 0-100
+    low_pages: tuple[int, ...] = ()  # 1-based pages below `low_threshold`
+    low_threshold: float = LOW_CONFIDENCE
+
+
+def ocr_summary(pages: Sequence[PageReport]) -> OcrSummary | None:
+    """What OCR made of the pages of one file; None when no page was OCR'd (a text file, a PDF with text)."""
+    scanned = [p for p in pages if p.source == "ocr"]
+    if not scanned:
+        return None
+    confidence = sum(p.confidence or 0.0 for p in scanned) / len(scanned)
+    return OcrSummary(len(scanned), confidence, tuple(p.page for p in scanned if p.low))
+
+
+@dataclass(frozen=True)
+class Read:
+    """An upload as the index will read it, and how its scanned pages were read (None: no OCR)."""
+
+    document: Document
+    ocr: OcrSummary | None = None
+
+
+def read(
+    data: bytes, name: str, max_bytes: int, budget: Budget | None = None, ocr_cache: Path | None = None
+) -> Read:
+    """`validate`, with what OCR made of the scanned pages (when there were any). Pages are OCR'd through
+    the index's cache `ocr_cache` (`<index>/ocr-cache`, keyed by the file's content hash), so the build that
+    follows the upload does not OCR them again."""
+    scanner = Scanner(cache=OcrCache(ocr_cache) if ocr_cache is not None else None)
     with tempfile.TemporaryDirectory(prefix="chidao-upload-") as tmp:
         root = Path(tmp)
         path = root / name
         path.write_bytes(data)
         try:
-            return read_document(path, root, budget=budget or Budget(max_file_bytes=max_bytes))
+            result = read_file(path, root, scanner=scanner, budget=budget or Budget(max_file_bytes=max_bytes))
         except BadDocument as exc:
             raise Refused(reason_vi(str(exc), max_bytes)) from exc
+    return Read(result.document, ocr_summary(result.pages))
+
+
+def album_pdf(images: Sequence[bytes]) -> bytes:
+    """Photos (JPEG or PNG bytes) as the pages of one PDF, in the order given
+    (`index.documents.write_album_pdf`: each page renders back to the photo's pixels for OCR). Refused when
+    one of them is not an image or there are more than MAX_PAGES."""
+    if len(images) > MAX_PAGES:
+        raise Refused(f"album có {len(images)} ảnh, vượt giới hạn {MAX_PAGES} trang.")
+    with tempfile.TemporaryDirectory(prefix="chidao-album-") as tmp:
+        root = Path(tmp)
+        paths = []
+        for i, data in enumerate(images):
+            paths.append(root / f"{i:03d}.img")
+            paths[-1].write_bytes(data)
+        target = root / "album.pdf"
+        try:
+            write_album_pdf(paths, target)
+        except BadDocument as exc:
+            raise Refused("một trong các ảnh bị hỏng hoặc không phải ảnh.") from exc
+        return target.read_bytes()
+
+
+def validate(data: bytes, name: str, max_bytes: int, budget: Budget | None = None) -> Document:
+    """Read the bytes as the document `name` (a safe name) from a private temporary directory.
+
+    Raises Refused with the Vietnamese reason. Nothing is left behind in the temporary directory.
+    """
+    return read(data, name, max_bytes, budget).document
 
 
 # --------------------------------------------------------------------------------------------------

@@ -138,7 +138,9 @@ def index_handle(tiny_index: Path) -> Any:
 
 
 @pytest.fixture
-def bot_settings(fake_telegram: FakeTelegram, database_url: str, tiny_corpus: Path, tiny_index: Path) -> Any:
+def bot_settings(
+    fake_telegram: FakeTelegram, database_url: str, tiny_corpus: Path, tiny_index: Path, tmp_path: Path
+) -> Any:
     from bot.settings import load_settings
     from tests.fakes import HashEncoder
 
@@ -151,6 +153,7 @@ def bot_settings(fake_telegram: FakeTelegram, database_url: str, tiny_corpus: Pa
         corpus_dir=tiny_corpus,
         index_dir=tiny_index,
         embedding_model=HashEncoder.name,
+        trash_dir=tmp_path / "trash",
     )
 
 

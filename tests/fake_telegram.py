@@ -988,13 +988,32 @@ class FakeTelegram:
         chat_type: str = "private",
         *,
         reply_to_message_id: int | None = None,
+        sizes: list[tuple[bytes, int, int]] | None = None,
+        media_group_id: str | None = None,
     ) -> int:
-        """Queue a message carrying a photo (two sizes, as Telegram sends); return its update_id."""
-        return self._feed_media(chat_id, user_id, chat_type, caption, reply_to_message_id, "photo", [
-            {"file_id": "AgAC" + uuid.uuid4().hex, "file_unique_id": uuid.uuid4().hex[:16], "width": w,
-             "height": w * 3 // 4, "file_size": w * 40}
-            for w in (320, 1280)
-        ])  # fmt: skip
+        """Queue a message carrying a photo; return its update_id. `sizes` are (JPEG bytes, width, height),
+        smallest first, as Telegram lists the sizes it made of one photo (default: two sizes of placeholder
+        bytes). Photos of one album share `media_group_id`."""
+        if sizes is None:
+            sizes = [(b"\xff\xd8\xff" + bytes(w), w, w * 3 // 4) for w in (320, 1280)]
+        photo = []
+        with self._lock:
+            for data, width, height in sizes:
+                file_id = "AgAC" + uuid.uuid4().hex
+                f = _File(file_id, uuid.uuid4().hex[:16], f"photos/file_{uuid.uuid4().hex[:8]}.jpg", data)
+                self._files[file_id] = f
+                photo.append(
+                    {
+                        "file_id": file_id,
+                        "file_unique_id": f.file_unique_id,
+                        "width": width,
+                        "height": height,
+                        "file_size": len(data),
+                    }
+                )
+        return self._feed_media(
+            chat_id, user_id, chat_type, caption, reply_to_message_id, "photo", photo, media_group_id=media_group_id
+        )
 
     def feed_sticker(self, chat_id: int, user_id: int | None = None, chat_type: str = "private") -> int:
         """Queue a message carrying a sticker; return its update_id."""
@@ -1012,6 +1031,8 @@ class FakeTelegram:
         reply_to_message_id: int | None,
         kind: str,
         payload: Any,
+        *,
+        media_group_id: str | None = None,
     ) -> int:
         with self._lock:
             msg = self._new_message(
@@ -1019,6 +1040,8 @@ class FakeTelegram:
             )
             del msg["text"]
             msg[kind] = payload
+            if media_group_id is not None:
+                msg["media_group_id"] = media_group_id
             if caption:
                 msg["caption"] = caption
                 entities = auto_entities(caption)

@@ -404,7 +404,8 @@ def test_db_copy_sqlite_to_sqlite(tmp_path: Path, capsys: Any) -> None:
     populate(src)
     assert main(["db-copy", src, dst]) == 0
     captured = capsys.readouterr()
-    assert "copied 13 rows in 12 tables" in captured.out and "tasks: 2 rows" in captured.err
+    tables = len(db.Base.metadata.sorted_tables)
+    assert f"copied 13 rows in {tables} tables" in captured.out and "tasks: 2 rows" in captured.err
     assert "task_events: 2 rows" in captured.err  # each task's "created" event
     assert dump(dst) == dump(src)
     assert main(["db-copy", src, dst]) == 1

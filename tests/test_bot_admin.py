@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import reindex, replies
+from bot.corpus import Waiting, path_key
 from bot.db import AllowedChatRow, AuditRow, TaskRow
-from bot.handlers import admin
+from bot.handlers import admin, documents
 from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.fake_telegram import FakeTelegram
@@ -118,6 +119,7 @@ def bot_settings(fake_telegram: FakeTelegram, database_url: str, corpus_dir: Pat
         index_dir=index_dir,
         embedding_model=HashEncoder.name,
         max_file_mb=MAX_FILE_MB,
+        trash_dir=corpus_dir.parent / "trash",
     )
 
 
@@ -313,10 +315,19 @@ async def test_upload_txt_is_added_reindexed_and_answerable(
     fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
 ) -> None:
     reply = await reply_to_document(fake_telegram, NEW_DOC.encode(), "Kế hoạch thiên tai 2025.txt")
-    assert reply["text"] == (
+    head, *details = reply["text"].split("\n")
+    assert head == (
         "📥 Đã thêm vào kho: «Kế hoạch phòng chống thiên tai năm 2025» (ngày 12/02/2025, 6 đoạn), "
-        "lưu tại uploads/Kế_hoạch_thiên_tai_2025.txt."
+        f"lưu tại uploads/Kế_hoạch_thiên_tai_2025.txt (mã {path_key('uploads/Kế_hoạch_thiên_tai_2025.txt')})."
     )
+    # What the bot read: date, issuer, the first lines, the tasks it found.
+    assert details[:3] == [
+        "• Ngày ban hành: 12/02/2025",
+        "• Cơ quan ban hành: UBND tỉnh Quảng Trị",
+        "• Những dòng đầu:",
+    ]
+    assert details[3] == "Các xã ven biển rà soát phương án sơ tán dân khỏi vùng nguy hiểm trước mùa mưa bão."
+    assert details[-1] == "• Không tìm thấy việc cần làm có thời hạn."
     assert (corpus_dir / "uploads" / "Kế_hoạch_thiên_tai_2025.txt").read_text("utf-8") == NEW_DOC
     status = await status_message(fake_telegram, ADMIN_ID)
     text = await final_status(fake_telegram, ADMIN_ID, status["message_id"])
@@ -328,7 +339,8 @@ async def test_upload_txt_is_added_reindexed_and_answerable(
 
     # The same file again: nothing to do. Another file under the same name: kept beside it.
     reply = await reply_to_document(fake_telegram, NEW_DOC.encode(), "Kế hoạch thiên tai 2025.txt")
-    assert "đã có trong kho với cùng nội dung" in reply["text"] and "Không cần cập nhật" in reply["text"]
+    assert "có cùng nội dung với tài liệu «Kế hoạch phòng chống thiên tai năm 2025»" in reply["text"]
+    assert "không thêm lần nữa" in reply["text"]
     other = NEW_DOC.replace("42 điểm", "57 điểm")
     reply = await reply_to_document(fake_telegram, other.encode(), "Kế hoạch thiên tai 2025.txt")
     assert "uploads/Kế_hoạch_thiên_tai_2025-2.txt" in reply["text"]
@@ -451,7 +463,8 @@ async def test_non_admins_are_refused(
     assert audit_rows(bot_sessions) == []
     # An admin's /docs buttons do nothing for someone else.
     docs = await ask(fake_telegram, ADMIN_ID, "/docs")
-    fake_telegram.feed_callback(ADMIN_ID, docs["message_id"], buttons(docs)["🗑 1"], user_id=STRANGER_ID)
+    key = path_key("an_ninh_mang.txt")
+    fake_telegram.feed_callback(ADMIN_ID, docs["message_id"], buttons(docs)[f"🗑 {key}"], user_id=STRANGER_ID)
     [answer] = await fake_telegram.await_for("answerCallbackQuery")
     assert answer.params["text"] == replies.NOT_ADMIN
     assert corpus_state(corpus_dir) == before
@@ -532,65 +545,180 @@ async def test_stats_counts(fake_telegram: FakeTelegram, index_handle: Any) -> N
 
 
 # --------------------------------------------------------------------------------------------------
-# /docs and removal
+# /docs and removal: stable keys, confirmation, the trash
+
+
+def _confirm_and_wait_removed(fake: FakeTelegram, confirm: dict[str, Any]) -> Any:
+    """Press 🗑 Xoá under a confirmation; wait for the bot to say the file went to the trash."""
+
+    def removed(c: Any) -> bool:
+        return str(c.params.get("text", "")).startswith("🗑 Đã chuyển vào thùng rác")
+
+    before = len([c for c in fake.calls_of("sendMessage") if removed(c)])
+    fake.feed_callback(ADMIN_ID, confirm["message_id"], buttons(confirm)["🗑 Xoá"])
+    return fake.await_for("sendMessage", removed, count=before + 1, timeout=10)
 
 
 async def test_docs_list_and_remove_by_button(
-    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any, bot_settings: Any
 ) -> None:
     docs = await ask(fake_telegram, ADMIN_ID, "/docs")
     text = docs["text"]
+    key = path_key("luong_co_so.txt")
     assert text.startswith("Tài liệu trong chỉ mục: 5")
-    assert "Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024 — 08/07/2024 — 3 đoạn" in text
-    assert "luong_co_so.txt" in text
-    # Numbered in path order: an_ninh_mang, chuyen_doi_so, ket_nap_dang_vien, luong_co_so, sap_xep_xa.
-    assert "1. Báo cáo công tác bảo đảm an ninh mạng quý I/2024" in text
-    assert set(buttons(docs)) == {"🗑 1", "🗑 2", "🗑 3", "🗑 4", "🗑 5"}
+    assert f"{key} Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024 — 08/07/2024 — 3 đoạn" in text
+    assert set(buttons(docs)) == {f"🗑 {path_key(p.name)}" for p in corpus_dir.glob("*.txt")}
 
-    fake_telegram.feed_callback(ADMIN_ID, docs["message_id"], buttons(docs)["🗑 4"])
+    fake_telegram.feed_callback(ADMIN_ID, docs["message_id"], buttons(docs)[f"🗑 {key}"])
     await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2)
     confirm = fake_telegram.sent_messages(ADMIN_ID)[1]
     assert confirm["text"].startswith("Xoá tài liệu «Hướng dẫn thực hiện mức lương cơ sở")
+    assert "có sẵn trong kho" in confirm["text"]  # shipped with the corpus, not uploaded: said so
     assert (corpus_dir / "luong_co_so.txt").exists()  # nothing happens before the confirmation
-    fake_telegram.feed_callback(ADMIN_ID, confirm["message_id"], buttons(confirm)["🗑 Xoá"])
-    await fake_telegram.await_for(
-        "sendMessage", lambda c: str(c.params.get("text", "")).startswith("🗑 Đã xoá khỏi kho"), timeout=10
-    )
+    await _confirm_and_wait_removed(fake_telegram, confirm)
     assert not (corpus_dir / "luong_co_so.txt").exists()
-    text = await final_status(
-        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"]
-    )
+    [trashed] = list(bot_settings.trash_dir.glob("*/luong_co_so.txt"))
+    assert trashed.read_text("utf-8").startswith("Hướng dẫn thực hiện mức lương cơ sở")
+    text = await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
     assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 0, sửa 0, xoá 1")
     msg = await ask(fake_telegram, ADMIN_ID, "Mức lương cơ sở từ 1/7/2024 là bao nhiêu?")
     assert "2.340.000" not in msg["text"]
     assert "Tài liệu trong chỉ mục: 4" in (await ask(fake_telegram, ADMIN_ID, "/docs"))["text"]
-    [row] = audit_rows(bot_sessions, admin.A_REMOVE)
+    [row] = audit_rows(bot_sessions, documents.A_REMOVE)
     assert "luong_co_so.txt" in (row.detail or "") and row.user_id == ADMIN_ID
+
+
+async def test_docs_remove_with_a_renumbered_list_and_restore(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_settings: Any
+) -> None:
+    """Issue 15 item 3: `/docs_remove 3` then `/docs_remove 4` used to delete an unintended document."""
+    shown = (await ask(fake_telegram, ADMIN_ID, "/docs"))["text"]
+    names = sorted(p.name for p in corpus_dir.glob("*.txt"))
+    keys = {name: path_key(name) for name in names}
+    assert all(key in shown for key in keys.values())
+    # An admin reads the list, removes the third document by its key...
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {keys[names[2]]}")
+    assert msg["text"].startswith("Xoá tài liệu «Hướng dẫn kết nạp đảng viên") and keys[names[2]] in msg["text"]
+    await _confirm_and_wait_removed(fake_telegram, msg)
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    # ... then types a position from the list they read: refused, nothing deleted.
+    before = corpus_state(corpus_dir)
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove 4")
+    assert msg["text"] == documents.NOT_A_POSITION.format(arg="4")
+    assert "reply_markup" not in msg or not msg["reply_markup"]
+    # The key of the fourth document of the old list still names that document, not another one.
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {keys[names[3]]}")
+    assert "Hướng dẫn thực hiện mức lương cơ sở" in msg["text"]
+    assert corpus_state(corpus_dir) == before  # asked, not done
+    fake_telegram.feed_callback(ADMIN_ID, msg["message_id"], buttons(msg)["Huỷ"])
+    await fake_telegram.await_for("editMessageText", lambda c: c.params.get("text") == documents.CANCELLED)
+    assert corpus_state(corpus_dir) == before
+    assert sorted(p.name for p in corpus_dir.glob("*.txt")) == [n for n in names if n != names[2]]
+
+    # The trash lists the removed document; /docs_restore puts it back and it is indexed again.
+    trash_list = (await ask(fake_telegram, ADMIN_ID, "/docs_trash"))["text"]
+    assert trash_list.startswith("Thùng rác: 1 tài liệu") and keys[names[2]] in trash_list
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_restore {keys[names[2]]}")
+    assert msg["text"].startswith("♻️ Đã khôi phục «Hướng dẫn kết nạp đảng viên")
+    assert (corpus_dir / names[2]).read_text("utf-8").startswith("Hướng dẫn kết nạp đảng viên")
+    text = await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID, 2))["message_id"])
+    assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 1")
+    assert (await ask(fake_telegram, ADMIN_ID, "/docs_trash"))["text"] == documents.TRASH_EMPTY
+    msg = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh sinh viên")
+    assert "150 đảng viên" in msg["text"]
+
+
+async def test_trash_is_emptied_by_command(fake_telegram: FakeTelegram, corpus_dir: Path, bot_settings: Any) -> None:
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_trash_empty")
+    assert msg["text"] == documents.TRASH_EMPTY
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {path_key('an_ninh_mang.txt')}")
+    await _confirm_and_wait_removed(fake_telegram, msg)
+    assert list(bot_settings.trash_dir.glob("*/an_ninh_mang.txt"))
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_trash_empty")
+    assert msg["text"].startswith("Xoá hẳn 1 tài liệu trong thùng rác?")
+    fake_telegram.feed_callback(ADMIN_ID, msg["message_id"], buttons(msg)["Xoá hẳn"])
+    await fake_telegram.await_for(
+        "editMessageText", lambda c: "Đã xoá hẳn 1 tài liệu" in str(c.params.get("text")), timeout=10
+    )
+    assert not list(bot_settings.trash_dir.glob("*/an_ninh_mang.txt"))
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_restore {path_key('an_ninh_mang.txt')}")
+    assert "trong thùng rác" in msg["text"] and not (corpus_dir / "an_ninh_mang.txt").exists()
 
 
 async def test_docs_remove_command(fake_telegram: FakeTelegram, corpus_dir: Path) -> None:
     msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove")
-    assert msg["text"].startswith("Cách dùng: /docs_remove <số thứ tự")
+    assert msg["text"].startswith("Cách dùng: /docs_remove <mã tài liệu>")
     msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove 99")
-    assert "Không có tài liệu «99»" in msg["text"]
+    assert "là số thứ tự" in msg["text"]
     msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove ../../etc/passwd")
     assert "Không có tài liệu" in msg["text"]
-    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove an_ninh_mang")
-    assert msg["text"].startswith("🗑 Đã xoá khỏi kho: «Báo cáo công tác bảo đảm an ninh mạng quý I/2024»")
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove an_ninh_mang")  # a file name is stable too
+    assert msg["text"].startswith("Xoá tài liệu «Báo cáo công tác bảo đảm an ninh mạng quý I/2024»")
+    await _confirm_and_wait_removed(fake_telegram, msg)
     assert not (corpus_dir / "an_ninh_mang.txt").exists()
     await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
-    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove 1")  # now chuyen_doi_so.txt
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {path_key('chuyen_doi_so.txt')}")
     assert "Kế hoạch chuyển đổi số tỉnh Thái Bình năm 2024" in msg["text"]
-    assert not (corpus_dir / "chuyen_doi_so.txt").exists()
-    text = await final_status(
-        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID, 2))["message_id"]
-    )
+    await _confirm_and_wait_removed(fake_telegram, msg)
+    text = await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID, 2))["message_id"])
     assert "xoá 1" in text and "2 việc bị huỷ do văn bản thay đổi hoặc bị xoá" in text
     assert sorted(p.name for p in corpus_dir.iterdir()) == [
         "ket_nap_dang_vien.txt",
         "luong_co_so.txt",
         "sap_xep_xa.txt",
     ]
+
+
+async def test_a_file_not_yet_indexed_is_listed_and_removable(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_settings: Any
+) -> None:
+    """Issue 15 item 1: a file in the corpus but not (yet) in the index can be listed and removed."""
+    (corpus_dir / "thien_tai.txt").write_text(NEW_DOC, encoding="utf-8")
+    (corpus_dir / "hong.docx").write_bytes(b"PK\x03\x04 not a zip")
+    key = path_key("thien_tai.txt")
+    text = (await ask(fake_telegram, ADMIN_ID, "/docs"))["text"]
+    assert "Tệp trong kho chưa có trong chỉ mục: 2" in text
+    assert f"{key} thien_tai.txt — mới, chưa lập chỉ mục" in text
+    assert "Tệp chờ lập chỉ mục: 2" in (await ask(fake_telegram, ADMIN_ID, "/stats"))["text"]
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {key}")
+    assert "Tệp này chưa có trong chỉ mục." in msg["text"]
+    await _confirm_and_wait_removed(fake_telegram, msg)
+    assert not (corpus_dir / "thien_tai.txt").exists()
+    assert list(bot_settings.trash_dir.glob("*/thien_tai.txt"))
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    # The broken file was skipped by that build: still listed (with the reason) and removable.
+    text = (await ask(fake_telegram, ADMIN_ID, "/docs"))["text"]
+    assert f"{path_key('hong.docx')} hong.docx — bị bỏ qua: tệp .docx bị hỏng" in text
+    msg = await ask(fake_telegram, ADMIN_ID, "/docs_remove hong.docx")
+    await _confirm_and_wait_removed(fake_telegram, msg)
+    assert not (corpus_dir / "hong.docx").exists()
+
+
+async def test_reindex_cancel(fake_telegram: FakeTelegram, corpus_dir: Path, encoder: SlowEncoder) -> None:
+    """Issue 15 item 1: a running reindex can be cancelled by an admin; the old index keeps answering and
+    the file waits for the next build."""
+    msg = await ask(fake_telegram, ADMIN_ID, "/reindex cancel")
+    assert msg["text"] == admin.NOTHING_TO_CANCEL
+    (corpus_dir / "thien_tai.txt").write_text(NEW_DOC, encoding="utf-8")
+    encoder.delay = 5.0  # 6 passages: 30 s unless cancelled
+    started = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    await fake_telegram.await_for(
+        "editMessageText", lambda c: "Bước: tạo vector" in str(c.params.get("text")), timeout=15
+    )
+    msg = await ask(fake_telegram, ADMIN_ID, "/reindex cancel")
+    assert msg["text"] == admin.CANCEL_ASKED
+    assert await final_status(fake_telegram, ADMIN_ID, started["message_id"], timeout=15) == reindex.CANCELLED
+    stats = (await ask(fake_telegram, ADMIN_ID, "/stats"))["text"]
+    assert "Tệp chờ lập chỉ mục: 1 (thien_tai.txt)" in stats and "Đang cập nhật" not in stats
+    msg = await ask(fake_telegram, ADMIN_ID, NEW_DOC_QUESTION)
+    assert NEW_DOC_FACT not in msg["text"]
+    encoder.delay = 0.0
+    again = await ask(fake_telegram, ADMIN_ID, "/reindex")
+    assert (await final_status(fake_telegram, ADMIN_ID, again["message_id"])).startswith(
+        "✅ Đã cập nhật chỉ mục: thêm 1"
+    )
+    assert "Tệp chờ lập chỉ mục" not in (await ask(fake_telegram, ADMIN_ID, "/stats"))["text"]
 
 
 async def test_docs_pages(fake_telegram: FakeTelegram, corpus_dir: Path) -> None:
@@ -611,9 +739,11 @@ async def test_docs_pages(fake_telegram: FakeTelegram, corpus_dir: Path) -> None
     )
     page2 = fake_telegram.message(ADMIN_ID, first["message_id"])
     assert page2["text"].startswith("Tài liệu trong chỉ mục: 30 (trang 2/3)")
-    assert "11. " in page2["text"] and {"◀ Trước", "Sau ▶", "🗑 11"} <= set(buttons(page2))
+    # Path order: an_ninh_mang, chuyen_doi_so, ket_nap_dang_vien, luong_co_so, sap_xep_xa, thong_bao_01...
+    eleventh = path_key("thong_bao_06.txt")
+    assert eleventh in page2["text"] and {"◀ Trước", "Sau ▶", f"🗑 {eleventh}"} <= set(buttons(page2))
     last = await ask(fake_telegram, ADMIN_ID, "/docs 3")
-    assert "(trang 3/3)" in last["text"] and "30. " in last["text"]
+    assert "(trang 3/3)" in last["text"] and path_key("thong_bao_25.txt") in last["text"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -629,34 +759,39 @@ def _meta(i: int, title_words: int = 60) -> DocMeta:
 
 def test_docs_pages_fit_telegram_limits() -> None:
     docs = [_meta(i) for i in range(1, 61)]
-    pages = admin.paginate(docs)
+    waiting = [Waiting(f"uploads/cho_{i:03d}_{'x' * 200}.txt", "new") for i in range(30)]
+    pages = documents.paginate(docs)
     assert [i for page in pages for i in page] == list(range(60))
     for n in range(len(pages)):
-        page = admin.docs_page(docs, n)
+        page = documents.docs_page(docs, n, waiting)
         assert replies.visible_len(page.text) <= replies.MAX_MESSAGE
         assert page.markup is not None
         for row in page.markup.inline_keyboard:
             for button in row:
                 assert len(str(button.callback_data).encode()) <= 64
-    assert "&lt;b&gt;&amp;" in admin.docs_page(docs, 0).text
-    assert admin.docs_page([], 0).text == admin.NO_DOCS
-    assert admin.docs_page(docs, 99).text == admin.docs_page(docs, len(pages) - 1).text
+    assert "&lt;b&gt;&amp;" in documents.docs_page(docs, 0).text
+    assert "Tệp trong kho chưa có trong chỉ mục: 30" in documents.docs_page(docs, 0, waiting).text
+    assert "chưa có trong chỉ mục" not in documents.docs_page(docs, 1, waiting).text
+    assert documents.docs_page([], 0).text == documents.NO_DOCS
+    assert documents.docs_page(docs, 99).text == documents.docs_page(docs, len(pages) - 1).text
 
 
-def test_find_documents() -> None:
-    docs = [
-        DocMeta("a.txt", "A", None, None, 1),
-        DocMeta("uploads/bao-cao.docx", "B", None, None, 1),
-        DocMeta("cu/bao-cao.docx", "C", None, None, 1),
-        DocMeta("uploads/ke-hoach.pdf", "D", None, None, 1),
+def test_find_targets_by_key_path_or_name_never_by_position() -> None:
+    found = [
+        documents.Target("a.txt", "A", True),
+        documents.Target("uploads/bao-cao.docx", "B", True),
+        documents.Target("cu/bao-cao.docx", "C", True),
+        documents.Target("uploads/ke-hoach.pdf", "", False),
     ]
-    assert admin.find_documents(docs, "1") == [docs[0]]
-    assert admin.find_documents(docs, "0") == [] and admin.find_documents(docs, "5") == []
-    assert admin.find_documents(docs, "uploads/bao-cao.docx") == [docs[1]]
-    assert admin.find_documents(docs, "BAO-CAO.docx") == [docs[1], docs[2]]
-    assert admin.find_documents(docs, "ke-hoach") == [docs[3]]
-    assert admin.find_documents(docs, "«ke-hoach.pdf»") == [docs[3]]
-    assert admin.find_documents(docs, "../a.txt") == []
+    assert documents.find_targets(found, path_key("cu/bao-cao.docx")) == [found[2]]
+    assert documents.find_targets(found, path_key("cu/bao-cao.docx").upper()) == [found[2]]
+    assert documents.find_targets(found, "1") == [] and documents.is_position("1")
+    assert not documents.is_position(path_key("a.txt"))
+    assert documents.find_targets(found, "uploads/bao-cao.docx") == [found[1]]
+    assert documents.find_targets(found, "BAO-CAO.docx") == [found[1], found[2]]
+    assert documents.find_targets(found, "ke-hoach") == [found[3]]
+    assert documents.find_targets(found, "«ke-hoach.pdf»") == [found[3]]
+    assert documents.find_targets(found, "../a.txt") == []
 
 
 @pytest.mark.parametrize(
@@ -780,3 +915,60 @@ async def test_reindexer_never_overlaps_and_coalesces_queued_requests(tmp_path: 
         for i, (chat, _) in enumerate(bot.sent)
     )
     assert any("Bước: đọc tệp 1/2." in text for _, _, text in bot.edits)
+
+
+# --------------------------------------------------------------------------------------------------
+# Texts that must still arrive (issue 15 item 6), duplicates (item 12)
+
+
+async def test_a_long_title_still_gets_its_answer_full_text_and_confirmation(
+    fake_telegram: FakeTelegram, corpus_dir: Path
+) -> None:
+    title = ("Báo cáo tổng hợp kết quả rà soát &amp; <b>đánh giá</b> phương án sơ tán dân 🌀 " * 140)[:9640]
+    body = NEW_DOC.split("\n", 1)[1]
+    reply = await reply_to_document(fake_telegram, f"{title}\n{body}".encode(), "tieu_de_dai.txt")
+    assert reply["text"].startswith("📥 Đã thêm vào kho: «Báo cáo tổng hợp kết quả rà soát &amp;")
+    assert "uploads/tieu_de_dai.txt" in reply["text"]
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
+    answer = await ask(fake_telegram, ADMIN_ID, NEW_DOC_QUESTION)
+    assert NEW_DOC_FACT in answer["text"] and "Báo cáo tổng hợp kết quả rà soát" in answer["text"]
+    before = len(fake_telegram.sent_messages(ADMIN_ID))
+    fake_telegram.feed_callback(ADMIN_ID, answer["message_id"], buttons(answer)["Toàn văn [1]"])
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=before + 1, timeout=10)
+    full = fake_telegram.sent_messages(ADMIN_ID)[before]
+    assert "Báo cáo tổng hợp kết quả rà soát" in full["text"] and NEW_DOC_FACT in full["text"]
+    docs = (await ask(fake_telegram, ADMIN_ID, "/docs"))["text"]
+    assert path_key("uploads/tieu_de_dai.txt") in docs
+    assert not fake_telegram.calls_of("sendMessage", status=400)
+
+
+async def test_a_reply_quoting_a_very_long_argument_is_fitted(fake_telegram: FakeTelegram) -> None:
+    """Every handler text goes through bot.fit: a reply echoing 4,000 characters the admin typed
+    (ampersands and emoji, which Telegram counts after entities, in UTF-16) still arrives."""
+    arg = "&🌀" * 1360  # 4,080 UTF-16 units: the command is within the 4,096 Telegram accepts
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {arg}")
+    assert msg["text"].startswith("Không có tài liệu «&🌀&🌀") and msg["text"].endswith("…")
+    assert not fake_telegram.calls_of("sendMessage", status=400)
+
+
+async def test_the_same_content_under_another_name_is_not_added(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+) -> None:
+    """Issue 15 item 12: a re-upload of an indexed document under another name (and format) is recognised,
+    not stored nor indexed again, and the admin is told which document it repeats."""
+    state = corpus_state(corpus_dir)
+    original = (corpus_dir / "luong_co_so.txt").read_text("utf-8")
+    reply = await reply_to_document(fake_telegram, original.encode("utf-8"), "Bản sao lương.md")
+    assert reply["text"] == (
+        "Tệp «Bản sao lương.md» có cùng nội dung với tài liệu «Hướng dẫn thực hiện mức lương cơ sở từ ngày "
+        f"01/7/2024» (luong_co_so.txt, mã {path_key('luong_co_so.txt')}) đã có trong kho; không thêm lần nữa."
+    )
+    await asyncio.sleep(0.3)
+    assert corpus_state(corpus_dir) == state and not status_messages(fake_telegram, ADMIN_ID)
+    [row] = audit_rows(bot_sessions, admin.A_UPLOAD_REFUSED)
+    assert '"duplicate_of": "luong_co_so.txt"' in (row.detail or "")
+    # Changed content under the same title is a new document.
+    reply = await reply_to_document(fake_telegram, original.replace("20/7/2024", "25/7/2024").encode(), "sua.txt")
+    assert reply["text"].startswith("📥 Đã thêm vào kho: «Hướng dẫn thực hiện mức lương cơ sở")
+    assert "• Việc cần làm tìm thấy: 1 (chờ duyệt sau khi lập chỉ mục, /tasks_review)" in reply["text"]
+    assert "gửi Sở Nội vụ trước ngày 25/7/2024 để tổng hợp. — hạn 25/07/2024" in reply["text"]

@@ -10,6 +10,7 @@ import pytest
 
 from bot import replies
 from bot.db import AllowedChatRow, utcnow
+from bot.handlers import documents
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.fake_telegram import BOT_USERNAME, FakeTelegram
 
@@ -76,14 +77,22 @@ async def test_photo_from_a_stranger_is_refused(fake_telegram: FakeTelegram) -> 
     assert str(STRANGER_ID) in msg["text"] and msg["text"] != replies.NOT_TEXT_PHOTO
 
 
-async def test_admin_images_keep_todays_behaviour(fake_telegram: FakeTelegram) -> None:
-    """Until the OCR upload is wired into bot.handlers.chat.on_image: a photo from an admin gets no
-    answer; an image file goes to the document upload, which refuses its type."""
-    assert await silent(fake_telegram, ADMIN_ID, fake_telegram.feed_photo(ADMIN_ID))
+async def test_admin_images_are_uploads(fake_telegram: FakeTelegram) -> None:
+    """An admin's photo or image file in a private chat goes to the one upload path (bot.handlers.documents:
+    downloaded, read by OCR); here the bytes are not an image, so the upload is refused with that reason.
+    In a group the admin is told to send it in private."""
+    msg = await next_message(fake_telegram, ADMIN_ID, lambda: fake_telegram.feed_photo(ADMIN_ID))
+    assert msg["text"].startswith("❌ Không thêm tệp «ảnh»") and "ảnh bị hỏng" in msg["text"]
+    assert len(fake_telegram.calls_of("getFile")) == 1  # only the largest size was fetched
     msg = await next_message(
         fake_telegram, ADMIN_ID, lambda: fake_telegram.feed_document(ADMIN_ID, b"\x89PNG", "so_do.png", "image/png")
     )
-    assert msg["text"].startswith("❌ Không thêm tệp «so_do.png»")
+    assert msg["text"].startswith("❌ Không thêm tệp «so_do.png»") and "ảnh bị hỏng" in msg["text"]
+    g = ALLOWED_GROUP
+    msg = await next_message(
+        fake_telegram, g, lambda: fake_telegram.feed_photo(g, ADMIN_ID, f"@{BOT_USERNAME} thêm văn bản", "group")
+    )
+    assert msg["text"] == documents.UPLOAD_IN_PRIVATE
 
 
 async def test_sticker_gets_a_short_answer(fake_telegram: FakeTelegram, member: int) -> None:

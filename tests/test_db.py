@@ -27,6 +27,7 @@ pytest_plugins = ["tests.dbfixtures"]
 
 APP_TABLES = {
     "tasks",
+    "corpus_changes",
     "subscriptions",
     "reminders",
     "allowed_chats",

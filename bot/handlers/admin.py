@@ -1,6 +1,7 @@
-"""Admin features: /reindex, documents sent to the bot, /docs and /docs_remove, /stats, /allow and /deny,
-/chat_subscriptions and /unsubscribe_chat (any chat's reminders, from any chat), and a group's move to a
-supergroup (its allowlist entry and subscription follow the new id).
+"""Admin features: /reindex (and /reindex cancel), /stats, /allow and /deny, /chat_subscriptions and
+/unsubscribe_chat (any chat's reminders, from any chat), and a group's move to a supergroup (its allowlist
+entry and subscription follow the new id). Documents (uploads, /docs, removal, the trash) are
+bot.handlers.documents.
 
 Access is one decision: /deny also ends the chat's reminder subscription, and /allow does not bring it
 back (the reply says how: /subscribe in the group).
@@ -9,12 +10,9 @@ Admins are the Telegram user ids in CHIDAO_ADMIN_IDS (`Access.is_admin`). Anyone
 command, presses an admin button or sends a file in a private chat gets one polite sentence and nothing
 happens. Every admin action is written to the audit_log table.
 
-Handlers are thin: the pure parts (pages of the document list, the stats message, which document an
-argument names, file names and checks in bot.uploads) are plain functions; the rebuild itself is
-bot.reindex.Reindexer, kept in `application.bot_data["reindexer"]` (created on first use).
-
-Button data (at most 64 bytes): ``a:p:<page>`` a page of /docs, ``a:r:<doc key>`` ask to remove a
-document, ``a:R:<doc key>`` remove it, ``a:c`` cancel. The doc key is bot.handlers.ask.doc_key(path).
+Handlers are thin: the pure parts (the stats message) are plain functions; the rebuild itself is
+bot.reindex.Reindexer, kept in `application.bot_data["reindexer"]` (created on first use). After each
+successful rebuild the corpus changes it took in are marked done (bot.pending).
 """
 
 from __future__ import annotations
@@ -25,55 +23,46 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import (
+    Application,
     BaseHandler,
-    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot import reminders, uploads
+from bot import pending, reminders
 from bot.access import move_allowed_chat
+from bot.corpus import unindexed, waiting_files
 from bot.db import AllowedChatRow, AuditRow, FeedbackRow, QuestionRow, SubscriptionRow, audit, utcnow
-from bot.handlers.ask import doc_key
-from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
+from bot.handlers.common import blocking, refuse_non_admin, send, sender_id
 from bot.reindex import (
     BUSY,
-    QUEUED,
     Reindexer,
     audit_detail,
     local_time,
     parse_audit_detail,
     summary_line,
 )
-from bot.replies import MAX_MESSAGE, escape, format_date, visible_len
-from bot.services import Services, services
+from bot.replies import escape
+from bot.services import SERVICES_KEY, Services, services
 from bot.task_import import TaskImportSummary, import_from_index
-from index.model import DocMeta, Document
+from index.model import Document
 from index.store import BuildSummary
 
 log = logging.getLogger(__name__)
-
-
-DOCS_PER_PAGE = 10
-TITLE_CHARS = 160
-PAGE_LIMIT = MAX_MESSAGE - 200  # room for the header and footer
 
 # Audit actions
 A_REINDEX = "reindex"
 A_UPLOAD = "upload"
 A_UPLOAD_REFUSED = "upload_refused"
-A_REMOVE = "remove_document"
 A_ALLOW = "allow_chat"
 A_DENY = "deny_chat"
 A_UNSUBSCRIBE_CHAT = "reminders.unsubscribe_chat"
@@ -81,97 +70,20 @@ A_UNSUBSCRIBE_CHAT = "reminders.unsubscribe_chat"
 # --------------------------------------------------------------------------------------------------
 # Fixed sentences
 
-NO_DOCS = "Chỉ mục chưa có tài liệu nào. Anh/chị gửi tệp .docx, .pdf, .txt hoặc .md cho bot để thêm tài liệu."
-REMOVE_USAGE = (
-    "Cách dùng: /docs_remove &lt;số thứ tự trong /docs hoặc tên tệp&gt;, ví dụ: /docs_remove 3 "
-    "hoặc /docs_remove uploads/bao-cao.docx"
-)
 ALLOW_USAGE = (
     "Cách dùng: gõ /{cmd} trong nhóm cần {what}, hoặc /{cmd} &lt;mã nhóm/người dùng&gt;, "
     "ví dụ: /{cmd} -1001234567890"
 )
-CANCELLED = "Đã huỷ, không xoá tài liệu nào."
 TASKS_FAILED = "⚠️ Chưa cập nhật được danh sách việc cần làm từ văn bản; vui lòng xem nhật ký hệ thống."
 DOWNLOAD_FAILED = "Không tải được tệp từ Telegram; anh/chị vui lòng gửi lại sau ít phút."
 NO_INDEX = "Chưa mở được chỉ mục; anh/chị thử /reindex hoặc kiểm tra nhật ký hệ thống."
+CANCEL_ASKED = "⏹ Đang dừng lượt cập nhật chỉ mục…"
+NOTHING_TO_CANCEL = "Không có lượt cập nhật chỉ mục nào đang chạy."
+REINDEX_USAGE = "Cách dùng: /reindex để cập nhật chỉ mục, /reindex cancel để dừng lượt đang chạy."
 
 
 # --------------------------------------------------------------------------------------------------
-# Pure helpers: the document list, which document an argument names, the stats message
-
-
-def doc_line(number: int, meta: DocMeta) -> str:
-    title = meta.title if len(meta.title) <= TITLE_CHARS else meta.title[: TITLE_CHARS - 1].rstrip() + "…"
-    parts = [f"<b>{number}.</b> <i>{escape(title)}</i>"]
-    if meta.date:
-        parts.append(format_date(meta.date))
-    parts.append(f"{meta.paragraphs} đoạn")
-    return " — ".join(parts) + f"\n    <code>{escape(meta.path)}</code>"
-
-
-def paginate(docs: Sequence[DocMeta], limit: int = PAGE_LIMIT, per_page: int = DOCS_PER_PAGE) -> list[range]:
-    """Index ranges of the pages of the list: at most `per_page` documents and `limit` characters each."""
-    pages: list[range] = []
-    start, used = 0, 0
-    for i, meta in enumerate(docs):
-        size = visible_len(doc_line(i + 1, meta)) + 1
-        if i > start and (i - start >= per_page or used + size > limit):
-            pages.append(range(start, i))
-            start, used = i, 0
-        used += size
-    if start < len(docs) or not pages:
-        pages.append(range(start, len(docs)))
-    return pages
-
-
-@dataclass(frozen=True)
-class DocsPage:
-    text: str
-    markup: InlineKeyboardMarkup | None
-
-
-def docs_page(docs: Sequence[DocMeta], page: int) -> DocsPage:
-    """Page `page` (0-based, clamped) of the numbered document list with its 🗑 and ◀ ▶ buttons."""
-    if not docs:
-        return DocsPage(NO_DOCS, None)
-    pages = paginate(docs)
-    page = max(0, min(page, len(pages) - 1))
-    shown = pages[page]
-    header = f"<b>Tài liệu trong chỉ mục: {len(docs)}</b>"
-    if len(pages) > 1:
-        header += f" (trang {page + 1}/{len(pages)})"
-    lines = [header, ""]
-    lines += [doc_line(i + 1, docs[i]) for i in shown]
-    lines += ["", "Xoá một tài liệu: bấm 🗑 kèm số thứ tự, hoặc gõ /docs_remove &lt;số hoặc tên tệp&gt;."]
-    remove_buttons = [
-        InlineKeyboardButton(f"🗑 {i + 1}", callback_data=f"a:r:{doc_key(docs[i].path)}") for i in shown
-    ]
-    rows = [remove_buttons[j : j + 5] for j in range(0, len(remove_buttons), 5)]
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("◀ Trước", callback_data=f"a:p:{page - 1}"))
-    if page < len(pages) - 1:
-        nav.append(InlineKeyboardButton("Sau ▶", callback_data=f"a:p:{page + 1}"))
-    if nav:
-        rows.append(nav)
-    return DocsPage("\n".join(lines), InlineKeyboardMarkup(rows))
-
-
-def find_documents(docs: Sequence[DocMeta], arg: str) -> list[DocMeta]:
-    """The documents `arg` names: a number of the /docs list, a path relative to the corpus, or a file
-    name (with or without its extension, case ignored). Several when a bare name is ambiguous."""
-    arg = arg.strip().strip("«»\"'")
-    if re.fullmatch(r"\d+", arg):
-        n = int(arg)
-        return [docs[n - 1]] if 1 <= n <= len(docs) else []
-    wanted = arg.replace("\\", "/").lstrip("/").lower()
-    exact = [d for d in docs if d.path.lower() == wanted]
-    if exact:
-        return exact
-    by_name = [d for d in docs if d.path.rsplit("/", 1)[-1].lower() == wanted]
-    if by_name:
-        return by_name
-    return [d for d in docs if Path(d.path).stem.lower() == wanted]
+# Pure helpers: the stats message
 
 
 @dataclass(frozen=True)
@@ -188,6 +100,7 @@ class Stats:
     last_reindex_at: dt.datetime | None
     last_reindex: dict[str, Any] | None
     reindex_running: bool
+    waiting: tuple[str, ...] = ()  # corpus files not (or not as they are now) in the index
 
 
 def stats_text(s: Stats, tz: dt.tzinfo) -> str:
@@ -210,6 +123,10 @@ def stats_text(s: Stats, tz: dt.tzinfo) -> str:
         lines.append(f"• Lần cập nhật chỉ mục gần nhất: {local_time(s.last_reindex_at, tz)} — {what}")
     else:
         lines.append("• Chưa cập nhật chỉ mục qua bot lần nào")
+    if s.waiting:
+        shown = ", ".join(f"<code>{escape(p)}</code>" for p in s.waiting[:5])
+        more = f" và {len(s.waiting) - 5} tệp khác" if len(s.waiting) > 5 else ""
+        lines.append(f"• Tệp chờ lập chỉ mục: {len(s.waiting)} ({shown}{more})")
     if s.reindex_running:
         lines.append("• Đang cập nhật chỉ mục…")
     return "\n".join(lines)
@@ -264,11 +181,23 @@ async def _audit(
 
 def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
     """The application's one Reindexer (created on first use)."""
-    data = context.application.bot_data
+    return reindexer_of(context.application)
+
+
+def _settle(svc: Services) -> None:
+    """Mark done the recorded corpus changes the live index now reflects."""
+    manifest: dict[str, Any] = getattr(svc.index.searcher, "manifest", {}) or {}
+    waiting = {w.path for w in waiting_files(svc.settings.corpus_dir, manifest) if w.state != "skipped"}
+    pending.settle(svc.sessions, waiting, svc.clock())
+
+
+def reindexer_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Reindexer:
+    """The application's one Reindexer (created on first use)."""
+    data = application.bot_data
     found = data.get("reindexer")
     if isinstance(found, Reindexer):
         return found
-    svc = services(context)
+    svc: Services = data[SERVICES_KEY]
 
     async def after_build(
         summary: BuildSummary | None, error: str | None, users: list[int | None]
@@ -283,6 +212,11 @@ def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
             except Exception:  # noqa: BLE001 - the index is live; the task list waits for the next build
                 log.exception("task import after the rebuild failed")
                 note = TASKS_FAILED
+        if summary is not None:
+            try:
+                await blocking(lambda: _settle(svc))
+            except Exception:  # noqa: BLE001 - the changes stay open and are built again at start-up
+                log.exception("could not mark the corpus changes done")
         detail = json.loads(audit_detail(summary, error))
         if tasks is not None:
             detail["tasks"] = {"added": tasks.added, "updated": tasks.updated, "cancelled": tasks.cancelled}
@@ -294,6 +228,7 @@ def reindexer(context: ContextTypes.DEFAULT_TYPE) -> Reindexer:
         svc.settings.index_dir,
         svc.index,
         max_bytes=svc.settings.max_file_bytes,
+        budget=svc.settings.budget,
         on_finished=after_build,
     )
     data["reindexer"] = made
@@ -315,20 +250,6 @@ def _snapshot_docs(svc: Services) -> list[Document]:
     return cast(list[Document], svc.index.searcher.docs)
 
 
-def _documents(svc: Services) -> list[DocMeta]:
-    return cast(list[DocMeta], svc.index.searcher.documents())
-
-
-async def _current_documents(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> list[DocMeta] | None:
-    svc = services(context)
-    try:
-        return await blocking(lambda: _documents(svc))
-    except Exception:  # noqa: BLE001 - no index yet, or a damaged one: say so
-        log.exception("could not open the index")
-        await send(context, chat_id, NO_INDEX)
-        return None
-
-
 # --------------------------------------------------------------------------------------------------
 # /reindex
 
@@ -337,186 +258,19 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     if message is None or await refuse_non_admin(update, context):
         return
+    arg = " ".join(context.args or []).strip().lower()
+    if arg in ("cancel", "huy", "huỷ", "hủy", "stop", "dung", "dừng"):
+        if reindexer(context).cancel():
+            log.info("user %s cancelled the running reindex", sender_id(update))
+            await send(context, message.chat_id, CANCEL_ASKED)
+        else:
+            await send(context, message.chat_id, NOTHING_TO_CANCEL)
+        return
+    if arg:
+        await send(context, message.chat_id, REINDEX_USAGE)
+        return
     if _start_reindex(update, context, message.chat_id, queue=False) == "busy":
         await send(context, message.chat_id, BUSY)
-
-
-# --------------------------------------------------------------------------------------------------
-# Documents sent to the bot
-
-
-def _document_summary(title: str, date: dt.date | None, paragraphs: int) -> str:
-    when = f"ngày {format_date(date)}" if date else "chưa rõ ngày ban hành"
-    return f"«{escape(title)}» ({when}, {paragraphs} đoạn)"
-
-
-async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or message.document is None or await refuse_non_admin(update, context):
-        return
-    svc = services(context)
-    settings = svc.settings
-    max_bytes = settings.max_file_bytes
-    chat_id = message.chat_id
-    raw_name = message.document.file_name or ""
-    name = uploads.safe_name(raw_name)
-    user_id = sender_id(update)
-
-    async def refuse(reason: str) -> None:
-        shown = escape(raw_name or "(không tên)")
-        await send(
-            context, chat_id, f"❌ Không thêm tệp «{shown}»: {escape(reason)}", reply_to=message.message_id
-        )
-        await _audit(svc, user_id, A_UPLOAD_REFUSED, {"file_name": raw_name, "reason": reason})
-
-    try:
-        uploads.check_declared(name, message.document.file_size, max_bytes)
-        try:
-            file = await message.document.get_file()
-            uploads.check_declared(name, file.file_size, max_bytes)
-            data = bytes(await file.download_as_bytearray())
-        except TelegramError as exc:
-            log.warning("could not download %r: %s", raw_name, exc)
-            await send(context, chat_id, DOWNLOAD_FAILED, reply_to=message.message_id)
-            return
-        uploads.check_downloaded(data, max_bytes)
-        doc = await blocking(lambda: uploads.validate(data, name, max_bytes))
-        stored = await blocking(lambda: uploads.store(data, name, settings.corpus_dir))
-    except uploads.Refused as exc:
-        await refuse(str(exc))
-        return
-    about = _document_summary(doc.title, doc.date, len(doc.paragraphs))
-    where = f"<code>{escape(stored.path)}</code>"
-    if not stored.created:
-        await send(
-            context,
-            chat_id,
-            f"Tệp {where} đã có trong kho với cùng nội dung: {about}. Không cần cập nhật.",
-            reply_to=message.message_id,
-        )
-        return
-    await _audit(
-        svc,
-        user_id,
-        A_UPLOAD,
-        {"file_name": raw_name, "path": stored.path, "title": doc.title, "paragraphs": len(doc.paragraphs)},
-    )
-    await send(
-        context, chat_id, f"📥 Đã thêm vào kho: {about}, lưu tại {where}.", reply_to=message.message_id
-    )
-    if _start_reindex(update, context, chat_id, queue=True) == "queued":
-        await send(context, chat_id, QUEUED)
-
-
-# --------------------------------------------------------------------------------------------------
-# /docs and removal
-
-
-async def on_docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
-        return
-    docs = await _current_documents(context, message.chat_id)
-    if docs is None:
-        return
-    page = int(context.args[0]) - 1 if context.args and context.args[0].isdigit() else 0
-    shown = docs_page(docs, page)
-    await send(context, message.chat_id, shown.text, markup=shown.markup)
-
-
-async def on_docs_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
-        return
-    chat_id = message.chat_id
-    arg = " ".join(context.args or [])
-    if not arg:
-        await send(context, chat_id, REMOVE_USAGE)
-        return
-    docs = await _current_documents(context, chat_id)
-    if docs is None:
-        return
-    found = find_documents(docs, arg)
-    if not found:
-        await send(
-            context, chat_id, f"Không có tài liệu «{escape(arg)}» trong chỉ mục; xem danh sách bằng /docs."
-        )
-        return
-    if len(found) > 1:
-        names = "\n".join(f"• <code>{escape(d.path)}</code>" for d in found)
-        await send(context, chat_id, f"Có nhiều tệp trùng tên «{escape(arg)}»; gõ đường dẫn đầy đủ:\n{names}")
-        return
-    await _remove(update, context, chat_id, found[0])
-
-
-async def _remove(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, meta: DocMeta) -> None:
-    svc = services(context)
-    try:
-        removed = await blocking(lambda: uploads.remove(svc.settings.corpus_dir, meta.path))
-    except (ValueError, OSError) as exc:
-        log.warning("could not remove %s: %s", meta.path, exc)
-        await send(context, chat_id, f"Không xoá được tệp <code>{escape(meta.path)}</code>.")
-        return
-    what = f"«{escape(meta.title)}» (<code>{escape(meta.path)}</code>)"
-    if removed:
-        await _audit(svc, sender_id(update), A_REMOVE, {"path": meta.path, "title": meta.title})
-        await send(context, chat_id, f"🗑 Đã xoá khỏi kho: {what}.")
-    else:
-        await send(context, chat_id, f"Tệp của {what} không còn trong kho; chỉ mục sẽ được cập nhật.")
-    if _start_reindex(update, context, chat_id, queue=True) == "queued":
-        await send(context, chat_id, QUEUED)
-
-
-async def on_admin_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    if query is None or query.message is None or await refuse_non_admin(update, context):
-        return
-    chat_id = query.message.chat.id
-    data = query.data or ""
-    if m := re.fullmatch(r"a:p:(\d+)", data):
-        await answer_button(query)
-        docs = await _current_documents(context, chat_id)
-        if docs is None:
-            return
-        shown = docs_page(docs, int(m[1]))
-        await _edit(query, shown.text, shown.markup)
-        return
-    if data == "a:c":
-        await answer_button(query)
-        await _edit(query, CANCELLED, None)
-        return
-    m = re.fullmatch(r"a:([rR]):([0-9a-f]{8})", data)
-    docs = await _current_documents(context, chat_id) if m else None
-    meta = next((d for d in docs or [] if doc_key(d.path) == m[2]), None) if m else None
-    if m is None or meta is None:
-        await answer_button(query, "Tài liệu này không còn trong chỉ mục; xem lại danh sách bằng /docs.")
-        return
-    await answer_button(query)
-    if m[1] == "r":
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton("🗑 Xoá", callback_data=f"a:R:{m[2]}"),
-                    InlineKeyboardButton("Huỷ", callback_data="a:c"),
-                ]
-            ]
-        )
-        text = (
-            f"Xoá tài liệu «{escape(meta.title)}» (<code>{escape(meta.path)}</code>) khỏi kho và cập nhật "
-            "chỉ mục?"
-        )
-        await send(context, chat_id, text, markup=markup)
-        return
-    if isinstance(query.message, Message):
-        await _edit(query, f"Đang xoá <code>{escape(meta.path)}</code>…", None)
-    await _remove(update, context, chat_id, meta)
-
-
-async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await query.edit_message_text(text, reply_markup=markup)
-    except TelegramError as exc:
-        log.warning("could not edit an admin message: %s", exc)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -533,6 +287,7 @@ def _gather_stats(svc: Services, running: bool) -> Stats:
         except ValueError:
             built_at = None
     docs = searcher.documents()
+    waiting = tuple(w.path for w in unindexed(waiting_files(svc.settings.corpus_dir, manifest)))
     passages = int(getattr(searcher, "passage_count", manifest.get("passages", 0)) or 0)
     with svc.sessions() as s:
         questions = s.scalar(select(func.count()).select_from(QuestionRow)) or 0
@@ -559,6 +314,7 @@ def _gather_stats(svc: Services, running: bool) -> Stats:
         last_reindex_at=last.at if last else None,
         last_reindex=parse_audit_detail(last.detail) if last else None,
         reindex_running=running,
+        waiting=waiting,
     )
 
 
@@ -792,16 +548,10 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
     """The admin handlers; bot.app adds them before the catch-all text handlers."""
     return [
         CommandHandler("reindex", on_reindex),
-        CommandHandler("docs", on_docs),
-        CommandHandler("docs_remove", on_docs_remove),
         CommandHandler("stats", on_stats),
         CommandHandler("allow", on_allow),
         CommandHandler("deny", on_deny),
         CommandHandler("chat_subscriptions", on_chat_subscriptions),
         CommandHandler("unsubscribe_chat", on_unsubscribe_chat),
         MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate),
-        CallbackQueryHandler(on_admin_button, pattern=r"^a:"),
-        # Every document in a private chat: an unsupported type gets its reason, not silence.
-        # Images (photos and image files) go through bot.handlers.chat.on_image.
-        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL & ~filters.Document.IMAGE, on_document),
     ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import os
 import re
@@ -46,6 +45,7 @@ from telegram.ext import (
 )
 
 from bot import replies, task_replies
+from bot.corpus import path_key
 from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, insert_ignoring_conflicts, utcnow
 from bot.handlers.common import allowed, answer_button, blocking, refuse_stranger, send, sender_id, served
 from bot.logs import log_event
@@ -76,7 +76,7 @@ T = TypeVar("T")
 
 
 def doc_key(path: str) -> str:
-    return hashlib.sha1(path.encode("utf-8")).hexdigest()[:8]
+    return path_key(path)  # the stable key /docs shows (bot.corpus)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,9 @@
 the bot does not have. Each gets a short Vietnamese answer, never silence (in groups: only when the
 message is addressed to the bot).
 
-Photos and images sent as files all come through `on_image`, the one place where an admin's image
-will become an upload (OCR) once that path exists. Until then an admin keeps today's behaviour: an
-image sent as a file in a private chat goes to the document upload (which says which types it takes),
-a photo gets no answer.
+Photos and images sent as files all come through `on_image`. An admin's, in a private chat, is an
+upload: bot.handlers.documents reads it by OCR (an album becomes one document), stores and indexes it,
+the one upload path. Everyone else gets one sentence saying that only admins add documents.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from telegram.constants import ChatType
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
 from bot import replies
-from bot.handlers import admin
+from bot.handlers import documents
 from bot.handlers.common import is_admin, reply, served
 
 
@@ -43,10 +42,12 @@ async def on_image(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or not _addressed(message, context):
         return
     if is_admin(update, context):
-        # The admin path (an OCR upload) slots in here. Today's behaviour meanwhile: an image file in
-        # a private chat goes to the document upload; a photo gets no answer.
-        if message.document is not None and message.chat.type == ChatType.PRIVATE:
-            await admin.on_document(update, context)
+        if message.chat.type != ChatType.PRIVATE:
+            await reply(context, message, documents.UPLOAD_IN_PRIVATE)
+        elif message.photo:
+            await documents.on_photo(update, context)
+        elif message.document is not None:
+            await documents.on_document(update, context)
         return
     if await served(update, context) is None:
         return

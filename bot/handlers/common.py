@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot import replies
 from bot.delivery import not_delivered
+from bot.fit import fit
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,10 @@ async def send(
     reply_to: int | None = None,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message | None:
-    """Send one HTML message; a failure after the transport's retries is logged, not raised. A reply that
-    never reached Telegram leaves its update pending (handled again later: bot.handlers.inbox)."""
+    """Send one HTML message, fitted to Telegram's limit (`bot.fit.fit`, UTF-16 units after entities);
+    a failure after the transport's retries is logged, not raised. A reply that never reached Telegram leaves
+    its update pending (handled again later: bot.handlers.inbox)."""
+    text = fit(text)
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to is not None else None
     try:
         return await context.bot.send_message(chat_id, text, reply_markup=markup, reply_parameters=reply)

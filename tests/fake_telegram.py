@@ -235,6 +235,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._history: dict[int, dict[str, Any]] = {}
         self._update_ids = itertools.count(1)
+        self._last_fed = 0  # the id of the newest update fed
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -351,6 +352,7 @@ class FakeTelegram:
         """Number updates from 1 again, as a Bot API server that lost its state (or a new one) does."""
         with self._lock:
             self._update_ids = itertools.count(1)
+            self._last_fed = 0
             self.confirmed_offset = 0
 
     def stop(self) -> None:
@@ -873,7 +875,7 @@ class FakeTelegram:
 
     def _push_update(self, kind: str, payload: dict[str, Any]) -> int:
         with self._lock:
-            update_id = next(self._update_ids)
+            update_id = self._last_fed = next(self._update_ids)
             update = {"update_id": update_id, kind: payload}
             self._updates.append(update)
             self._history[update_id] = update
@@ -1114,6 +1116,13 @@ class FakeTelegram:
                     raise TimeoutError(f"update {update_id} not confirmed (offset {self.confirmed_offset})")
                 self._lock.wait(min(left, 0.1))
 
+    def wait_fetched(self, timeout: float = 10.0) -> None:
+        """Block until the bot fetched every update fed so far (and confirmed them by asking for the next)."""
+        with self._lock:
+            last = self._last_fed
+        if last:
+            self.wait_confirmed(last, timeout)
+
     def calls_of(self, method: str, status: int | None = 200) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method and (status is None or c.status == status)]
@@ -1251,6 +1260,22 @@ def running_fake(**kwargs: Any) -> Iterator[FakeTelegram]:
         yield fake
     finally:
         fake.stop()
+
+
+async def handled(fake: FakeTelegram, application: Any, timeout: float = 10.0) -> None:
+    """Wait until `application` fetched every update fed to `fake` so far and finished handling each: from
+    then on a negative assertion ("nothing more was sent") means something.
+
+    The bot handles updates concurrently, so the reply to a later (marker) update proves nothing about an
+    earlier one. python-telegram-bot counts an update done on its update queue only once its handlers
+    returned (`Application.update_queue.task_done`), and the updater puts fetched updates on that queue before
+    it asks for the next ones. Work a handler left running in the background (`application.create_task`: a
+    reindex, the typing action) is not waited for.
+    """
+    import asyncio
+
+    await asyncio.to_thread(fake.wait_fetched, timeout)
+    await asyncio.wait_for(application.update_queue.join(), timeout)
 
 
 @contextlib.asynccontextmanager

@@ -1278,6 +1278,16 @@ async def handled(fake: FakeTelegram, application: Any, timeout: float = 10.0) -
     await asyncio.wait_for(application.update_queue.join(), timeout)
 
 
+async def background_done(name: str, timeout: float = 20.0) -> None:
+    """Wait until the asyncio tasks called `name` that run now have ended: work a handler left in the
+    background with `application.create_task(..., name=name)`. With `handled` first, no new one starts."""
+    import asyncio
+
+    tasks = [t for t in asyncio.all_tasks() if t.get_name() == name]
+    if tasks:
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
+
+
 @contextlib.asynccontextmanager
 async def running_application(application: Any, *, poll_timeout: int = 1) -> AsyncIterator[Any]:
     """Run a built telegram.ext.Application with long polling, the way `chidao run` does, then stop it."""

@@ -25,7 +25,7 @@ from bot.db import AllowedChatRow, AuditRow, TaskRow
 from bot.handlers import admin
 from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, background_done, handled
 from tests.fakes import HashEncoder
 from tests.test_bot_ask import ask, buttons
 
@@ -376,6 +376,7 @@ BAD_UPLOADS = [
 )
 async def test_bad_upload_refused_with_reason(
     fake_telegram: FakeTelegram,
+    bot: Any,
     corpus_dir: Path,
     bot_sessions: Any,
     name: str,
@@ -390,7 +391,8 @@ async def test_bad_upload_refused_with_reason(
     assert reply["reply_to_message"]["document"]["file_name"] == name
     # Size and type are checked before downloading.
     assert bool(fake_telegram.calls_of("getFile")) is downloaded
-    await asyncio.sleep(0.2)
+    await handled(fake_telegram, bot)
+    await background_done("reindex")
     assert corpus_state(corpus_dir) == before
     assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1  # no reindex
     [row] = audit_rows(bot_sessions, admin.A_UPLOAD_REFUSED)
@@ -425,7 +427,7 @@ async def test_upload_path_traversal_stays_inside_the_corpus(
 
 
 async def test_non_admins_are_refused(
-    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+    fake_telegram: FakeTelegram, bot: Any, corpus_dir: Path, bot_sessions: Any
 ) -> None:
     before = corpus_state(corpus_dir)
     # A stranger's chat is refused once per period, then silence: one stranger per command.
@@ -442,7 +444,8 @@ async def test_non_admins_are_refused(
     msg = await ask(fake_telegram, ALLOWED_GROUP, "/allow", user_id=501, chat_type="group")
     assert msg["text"] == replies.NOT_ADMIN
     fake_telegram.feed_message(STRANGER_ID, "/stats")  # a second admin command from the same stranger: silence
-    await asyncio.sleep(0.3)
+    await handled(fake_telegram, bot)
+    await background_done("reindex")
     assert [len(fake_telegram.sent_messages(s)) for s in strangers] == [1] * len(strangers)
     assert not fake_telegram.calls_of("getFile") and not fake_telegram.calls_of("editMessageText")
     assert corpus_state(corpus_dir) == before

@@ -14,7 +14,14 @@ from bot import replies
 from bot.app import build_application
 from bot.db import AllowedChatRow, FeedbackRow, QuestionRow
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
-from tests.fake_telegram import BOT_USERNAME, Call, FakeTelegram, handled, running_application
+from tests.fake_telegram import (
+    BOT_USERNAME,
+    Call,
+    FakeTelegram,
+    background_done,
+    handled,
+    running_application,
+)
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -396,8 +403,7 @@ async def test_failing_typing_action_does_not_delay_the_answer(
         await fake_telegram.await_for("sendChatAction", status=None)
     # Once the question is handled no action is started; once the started one is over, none is retried.
     await handled(fake_telegram, bot)
-    typing = [t for t in asyncio.all_tasks() if t.get_name() == f"typing-{ADMIN_ID}"]
-    await asyncio.wait_for(asyncio.gather(*typing, return_exceptions=True), timeout=20)
+    await background_done(f"typing-{ADMIN_ID}")
     assert len(fake_telegram.calls_of("sendChatAction", status=None)) <= 1
 
 

@@ -17,13 +17,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED  # python-telegram-bot[job-queue]
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import reminders, task_replies, tasks
 from bot.app import build_application
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
-from bot.reminder_job import run_sweep, sweep_job
+from bot.reminder_job import START_JOB_NAME, run_sweep, sweep_job
 from bot.reminders import dead_local_workers, release_dead_claims
 from bot.task_import import import_documents, import_from_index, snapshot_documents
 from bot.tasks import OpenTask, Task
@@ -70,11 +71,24 @@ def make_app(
     return make
 
 
+STARTUP_SWEPT = "test:startup-swept"  # bot_data key: an asyncio.Event set once the start-up sweep ended
+
+
 @asynccontextmanager
 async def running(make_app: Callable[[], Any]) -> AsyncIterator[Any]:
     application = make_app()
+    swept = application.bot_data[STARTUP_SWEPT] = asyncio.Event()
+    [start] = application.job_queue.get_jobs_by_name(START_JOB_NAME)
+    application.job_queue.scheduler.add_listener(
+        lambda event: event.job_id == start.id and swept.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+    )
     async with running_application(application) as app:
         yield app
+
+
+async def startup_swept(application: Any, timeout: float = 10.0) -> None:
+    """Wait until the sweep that the application runs at start has ended."""
+    await asyncio.wait_for(application.bot_data[STARTUP_SWEPT].wait(), timeout)
 
 
 @pytest.fixture
@@ -282,8 +296,8 @@ async def test_reminder_sent_once_across_sweeps_and_a_restart(
         ]
     # A new Application on the same database: its start-up sweep and another one send nothing again.
     async with running(make_app) as application:
+        await startup_swept(application)
         await sweep(application)
-        await asyncio.sleep(0.2)
         assert len(group_reminders(fake_telegram)) == 1
         clock.set(vn(2026, 12, 7, 8, 0))  # the 3-day reminder
         await sweep(application)
@@ -339,9 +353,9 @@ async def test_batch_claimed_by_a_killed_process_goes_out_on_start(
         s.execute(update(ReminderRow).where(ReminderRow.id.in_(ids[:2])).values(status="sent", sent_at=due))
         s.commit()
     clock.set(due + dt.timedelta(minutes=1))  # restarted a minute later: the claims are not stale yet
-    async with running(make_app):
+    async with running(make_app) as application:
         await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=3, timeout=10)
-        await asyncio.sleep(0.3)
+        await startup_swept(application)
     assert sorted(int(re.search(r"#(\d+)", m["text"])[1]) for m in group_reminders(fake_telegram)) == [
         3,
         4,

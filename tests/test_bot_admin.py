@@ -8,10 +8,8 @@ a rebuild lasts long enough to ask questions and send a second /reindex meanwhil
 from __future__ import annotations
 
 import asyncio
-import io
 import shutil
 import time
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,12 +25,12 @@ from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.fake_telegram import FakeTelegram, background_done, handled
 from tests.fakes import HashEncoder
+from tests.filebytes import MB, blank_pdf, docx_bytes, zip_bomb
 from tests.test_bot_ask import ask, buttons
 
 pytestmark = pytest.mark.usefixtures("bot")
 
 MAX_FILE_MB = 1.0
-MB = 1024 * 1024
 
 NEW_DOC = """Kế hoạch phòng chống thiên tai năm 2025
 Ngày: 12/02/2025
@@ -175,37 +173,6 @@ def audit_rows(sessions: Any, action: str | None = None) -> list[AuditRow]:
         if action:
             query = query.where(AuditRow.action == action)
         return list(s.scalars(query))
-
-
-def docx_bytes(*paragraphs: str) -> bytes:
-    from docx import Document
-
-    word = Document()
-    for text in paragraphs:
-        word.add_paragraph(text)
-    buf = io.BytesIO()
-    word.save(buf)
-    return buf.getvalue()
-
-
-def zip_bomb(expanded: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("word/document.xml", "w") as member:
-            for _ in range(expanded // MB + 1):
-                member.write(b"\0" * MB)
-    return buf.getvalue()
-
-
-def blank_pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------------------------------

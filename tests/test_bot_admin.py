@@ -103,20 +103,8 @@ def index_handle(index_dir: Path, encoder: SlowEncoder) -> Any:
 
 
 @pytest.fixture
-def bot_settings(fake_telegram: FakeTelegram, database_url: str, corpus_dir: Path, index_dir: Path) -> Any:
-    from bot.settings import load_settings
-
-    return load_settings(
-        telegram_token=fake_telegram.token,
-        telegram_api_url=fake_telegram.api_url,
-        admin_ids=[ADMIN_ID],
-        allowed_chats=[ALLOWED_GROUP],
-        database_url=database_url,
-        corpus_dir=corpus_dir,
-        index_dir=index_dir,
-        embedding_model=HashEncoder.name,
-        max_file_mb=MAX_FILE_MB,
-    )
+def bot_settings(make_bot_settings: Callable[..., Any], corpus_dir: Path, index_dir: Path) -> Any:
+    return make_bot_settings(corpus_dir=corpus_dir, index_dir=index_dir, max_file_mb=MAX_FILE_MB)
 
 
 # --------------------------------------------------------------------------------------------------

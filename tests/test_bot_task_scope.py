@@ -37,20 +37,8 @@ OTHER_GROUP = -3003
 
 
 @pytest.fixture
-def settings(fake_telegram: FakeTelegram, database_url: str, tiny_corpus: Path, tiny_index: Path) -> Any:
-    from bot.settings import load_settings
-    from tests.fakes import HashEncoder
-
-    return load_settings(
-        telegram_token=fake_telegram.token,
-        telegram_api_url=fake_telegram.api_url,
-        admin_ids=[ADMIN_ID],
-        allowed_chats=[ALLOWED_GROUP, OTHER_GROUP, MEMBER, OUTSIDER],
-        database_url=database_url,
-        corpus_dir=tiny_corpus,
-        index_dir=tiny_index,
-        embedding_model=HashEncoder.name,
-    )
+def settings(make_bot_settings: Callable[..., Any]) -> Any:
+    return make_bot_settings(allowed_chats=[ALLOWED_GROUP, OTHER_GROUP, MEMBER, OUTSIDER])
 
 
 @pytest.fixture

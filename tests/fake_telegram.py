@@ -1262,6 +1262,45 @@ def running_fake(**kwargs: Any) -> Iterator[FakeTelegram]:
         fake.stop()
 
 
+def to_chat(chat_id: int) -> Callable[[Call], bool]:
+    """A `wait_for` predicate: the call is addressed to `chat_id`."""
+    return lambda c: c.params.get("chat_id") == chat_id
+
+
+async def say(
+    fake: FakeTelegram,
+    chat_id: int,
+    text: str,
+    user_id: int | None = None,
+    *,
+    chat_type: str | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
+    """Feed a message to `chat_id` (a group when negative, unless `chat_type` says otherwise; `kw` as for
+    `feed_message`) and return the bot's next message in that chat."""
+    before = len(fake.sent_messages(chat_id))
+    kind = chat_type or ("group" if chat_id < 0 else "private")
+    fake.feed_message(chat_id, text, user_id=user_id, chat_type=kind, **kw)
+    await fake.await_for("sendMessage", to_chat(chat_id), count=before + 1, timeout=10)
+    return fake.sent_messages(chat_id)[before]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """A message's inline keyboard: button text -> callback data."""
+    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    """Wait (bounded) until `predicate()` holds; it runs in a thread, so it may query the database."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(predicate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
 async def handled(fake: FakeTelegram, application: Any, timeout: float = 10.0) -> None:
     """Wait until `application` fetched every update fed to `fake` so far and finished handling each: from
     then on a negative assertion ("nothing more was sent") means something.

@@ -23,10 +23,10 @@ from bot.db import AllowedChatRow, AuditRow, TaskRow
 from bot.handlers import admin
 from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
-from tests.fake_telegram import FakeTelegram, background_done, handled
+from tests.fake_telegram import FakeTelegram, background_done, buttons, handled, until
+from tests.fake_telegram import say as ask
 from tests.fakes import HashEncoder
 from tests.filebytes import MB, blank_pdf, docx_bytes, zip_bomb
-from tests.test_bot_ask import ask, buttons
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -113,14 +113,6 @@ def bot_settings(make_bot_settings: Callable[..., Any], corpus_dir: Path, index_
 
 def _to(chat_id: int) -> Any:
     return lambda c: c.params.get("chat_id") == chat_id
-
-
-async def until(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 def corpus_state(root: Path) -> dict[str, bytes]:

@@ -19,35 +19,17 @@ from tests.fake_telegram import (
     Call,
     FakeTelegram,
     background_done,
+    buttons,
     handled,
     running_application,
 )
+from tests.fake_telegram import say as ask
 
 pytestmark = pytest.mark.usefixtures("bot")
 
 
 def _to(chat_id: int) -> Any:
     return lambda c: c.params.get("chat_id") == chat_id
-
-
-async def ask(
-    fake: FakeTelegram,
-    chat_id: int,
-    text: str,
-    *,
-    user_id: int | None = None,
-    chat_type: str = "private",
-    **kw: Any,
-) -> dict[str, Any]:
-    """Feed a message and return the bot's next message in that chat."""
-    before = len(fake.sent_messages(chat_id))
-    fake.feed_message(chat_id, text, user_id=user_id, chat_type=chat_type, **kw)
-    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
-    return fake.sent_messages(chat_id)[before]
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
 
 
 async def test_how_much_question_quotes_only_passages_stating_an_amount(fake_telegram: FakeTelegram) -> None:

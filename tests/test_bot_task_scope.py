@@ -24,7 +24,7 @@ from bot.task_import import import_documents
 from index.model import Document
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP
 from tests.dbfixtures import Clock, vn
-from tests.fake_telegram import FakeTelegram, running_application
+from tests.fake_telegram import FakeTelegram, running_application, say
 
 pytest_plugins = ["tests.dbfixtures"]
 
@@ -61,14 +61,6 @@ async def app(
 
 def _to(chat_id: int) -> Callable[[Any], bool]:
     return lambda c: c.params.get("chat_id") == chat_id
-
-
-async def say(fake: FakeTelegram, chat_id: int, text: str, user_id: int | None = None) -> dict[str, Any]:
-    """Feed a message (a group for negative ids); return the bot's next message in that chat."""
-    before = len(fake.sent_messages(chat_id))
-    fake.feed_message(chat_id, text, user_id=user_id, chat_type="group" if chat_id < 0 else "private")
-    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
-    return fake.sent_messages(chat_id)[before]
 
 
 async def sweep(application: Any) -> None:

@@ -31,7 +31,7 @@ from bot.tasks import OpenTask, Task
 from index.model import DocMeta, Document
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP
 from tests.dbfixtures import Clock, vn
-from tests.fake_telegram import FakeTelegram, running_application
+from tests.fake_telegram import FakeTelegram, buttons, running_application, say
 
 pytest_plugins = ["tests.dbfixtures"]
 
@@ -43,22 +43,8 @@ def _to(chat_id: int) -> Callable[[Any], bool]:
     return lambda c: c.params.get("chat_id") == chat_id
 
 
-async def say(
-    fake: FakeTelegram, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
-) -> dict[str, Any]:
-    """Feed a message; return the bot's next message in that chat."""
-    before = len(fake.sent_messages(chat_id))
-    fake.feed_message(chat_id, text, user_id=user_id, chat_type=chat_type)
-    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
-    return fake.sent_messages(chat_id)[before]
-
-
 async def in_group(fake: FakeTelegram, text: str, user_id: int = ADMIN_ID) -> dict[str, Any]:
     return await say(fake, ALLOWED_GROUP, text, user_id=user_id, chat_type="group")
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
 
 
 @pytest.fixture

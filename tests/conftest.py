@@ -5,13 +5,15 @@
 - `tiny_index`: a real index of a tiny temp corpus, built once with the deterministic HashEncoder.
 - `database_url`: an empty database, SQLite or (CHIDAO_TEST_DATABASE=postgres) PostgreSQL: see
   tests/dbfixtures.py. Tests that use it are marked `shared_db`; .ci/run runs them again on PostgreSQL.
-- `bot_settings`, `bot_sessions`, `index_handle`: what build_application needs, all temporary.
+- `bot_settings` (`make_bot_settings(**overrides)` for others, `webhook_settings`), `bot_sessions`,
+  `index_handle`: what build_application needs, all temporary.
 - `bot`: the real Application from bot.app.build_application, long polling against the fake server.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,22 +140,56 @@ def index_handle(tiny_index: Path) -> Any:
 
 
 @pytest.fixture
-def bot_settings(
+def make_bot_settings(
     fake_telegram: FakeTelegram, database_url: str, tiny_corpus: Path, tiny_index: Path, tmp_path: Path
-) -> Any:
+) -> Callable[..., Any]:
+    """Settings for the bot: the fake server, the test's database, the tiny corpus and index, one admin
+    and one allowed group; keyword arguments override any of them (or set other settings)."""
     from bot.settings import load_settings
     from tests.fakes import HashEncoder
 
-    return load_settings(
-        telegram_token=fake_telegram.token,
-        telegram_api_url=fake_telegram.api_url,
-        admin_ids=[ADMIN_ID],
-        allowed_chats=[ALLOWED_GROUP],
-        database_url=database_url,
-        corpus_dir=tiny_corpus,
-        index_dir=tiny_index,
-        embedding_model=HashEncoder.name,
-        trash_dir=tmp_path / "trash",
+    def make(**overrides: Any) -> Any:
+        defaults: dict[str, Any] = {
+            "telegram_token": fake_telegram.token,
+            "telegram_api_url": fake_telegram.api_url,
+            "admin_ids": [ADMIN_ID],
+            "allowed_chats": [ALLOWED_GROUP],
+            "database_url": database_url,
+            "corpus_dir": tiny_corpus,
+            "index_dir": tiny_index,
+            "embedding_model": HashEncoder.name,
+            "trash_dir": tmp_path / "trash",
+        }
+        return load_settings(**(defaults | overrides))
+
+    return make
+
+
+@pytest.fixture
+def bot_settings(make_bot_settings: Callable[..., Any]) -> Any:
+    return make_bot_settings()
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free right now (the kernel's choice, so parallel workers do not collide)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def webhook_settings(bot_settings: Any) -> Any:
+    """bot_settings in webhook mode: public URL https://bot.example.org/hook, secret "right_secret", the
+    server listening on a free port of 127.0.0.1."""
+    from pydantic import SecretStr
+
+    return bot_settings.model_copy(
+        update={
+            "webhook_url": "https://bot.example.org/hook",
+            "webhook_secret": SecretStr("right_secret"),
+            "webhook_listen": "127.0.0.1",
+            "webhook_port": free_port(),
+        }
     )
 
 

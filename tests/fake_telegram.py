@@ -235,6 +235,7 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._history: dict[int, dict[str, Any]] = {}
         self._update_ids = itertools.count(1)
+        self._last_fed = 0  # the id of the newest update fed
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -351,6 +352,7 @@ class FakeTelegram:
         """Number updates from 1 again, as a Bot API server that lost its state (or a new one) does."""
         with self._lock:
             self._update_ids = itertools.count(1)
+            self._last_fed = 0
             self.confirmed_offset = 0
 
     def stop(self) -> None:
@@ -873,7 +875,7 @@ class FakeTelegram:
 
     def _push_update(self, kind: str, payload: dict[str, Any]) -> int:
         with self._lock:
-            update_id = next(self._update_ids)
+            update_id = self._last_fed = next(self._update_ids)
             update = {"update_id": update_id, kind: payload}
             self._updates.append(update)
             self._history[update_id] = update
@@ -1137,6 +1139,13 @@ class FakeTelegram:
                     raise TimeoutError(f"update {update_id} not confirmed (offset {self.confirmed_offset})")
                 self._lock.wait(min(left, 0.1))
 
+    def wait_fetched(self, timeout: float = 10.0) -> None:
+        """Block until the bot fetched every update fed so far (and confirmed them by asking for the next)."""
+        with self._lock:
+            last = self._last_fed
+        if last:
+            self.wait_confirmed(last, timeout)
+
     def calls_of(self, method: str, status: int | None = 200) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method and (status is None or c.status == status)]
@@ -1274,6 +1283,71 @@ def running_fake(**kwargs: Any) -> Iterator[FakeTelegram]:
         yield fake
     finally:
         fake.stop()
+
+
+def to_chat(chat_id: int) -> Callable[[Call], bool]:
+    """A `wait_for` predicate: the call is addressed to `chat_id`."""
+    return lambda c: c.params.get("chat_id") == chat_id
+
+
+async def say(
+    fake: FakeTelegram,
+    chat_id: int,
+    text: str,
+    user_id: int | None = None,
+    *,
+    chat_type: str | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
+    """Feed a message to `chat_id` (a group when negative, unless `chat_type` says otherwise; `kw` as for
+    `feed_message`) and return the bot's next message in that chat."""
+    before = len(fake.sent_messages(chat_id))
+    kind = chat_type or ("group" if chat_id < 0 else "private")
+    fake.feed_message(chat_id, text, user_id=user_id, chat_type=kind, **kw)
+    await fake.await_for("sendMessage", to_chat(chat_id), count=before + 1, timeout=10)
+    return fake.sent_messages(chat_id)[before]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """A message's inline keyboard: button text -> callback data."""
+    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    """Wait (bounded) until `predicate()` holds; it runs in a thread, so it may query the database."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(predicate):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def handled(fake: FakeTelegram, application: Any, timeout: float = 10.0) -> None:
+    """Wait until `application` fetched every update fed to `fake` so far and finished handling each: from
+    then on a negative assertion ("nothing more was sent") means something.
+
+    The bot handles updates concurrently, so the reply to a later (marker) update proves nothing about an
+    earlier one. python-telegram-bot counts an update done on its update queue only once its handlers
+    returned (`Application.update_queue.task_done`), and the updater puts fetched updates on that queue before
+    it asks for the next ones. Work a handler left running in the background (`application.create_task`: a
+    reindex, the typing action) is not waited for.
+    """
+    import asyncio
+
+    await asyncio.to_thread(fake.wait_fetched, timeout)
+    await asyncio.wait_for(application.update_queue.join(), timeout)
+
+
+async def background_done(name: str, timeout: float = 20.0) -> None:
+    """Wait until the asyncio tasks called `name` that run now have ended: work a handler left in the
+    background with `application.create_task(..., name=name)`. With `handled` first, no new one starts."""
+    import asyncio
+
+    tasks = [t for t in asyncio.all_tasks() if t.get_name() == name]
+    if tasks:
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout)
 
 
 @contextlib.asynccontextmanager

@@ -8,10 +8,8 @@ a rebuild lasts long enough to ask questions and send a second /reindex meanwhil
 from __future__ import annotations
 
 import asyncio
-import io
 import shutil
 import time
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,14 +24,14 @@ from bot.db import AllowedChatRow, AuditRow, TaskRow
 from bot.handlers import admin, documents
 from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, background_done, buttons, handled, until
+from tests.fake_telegram import say as ask
 from tests.fakes import HashEncoder
-from tests.test_bot_ask import ask, buttons
+from tests.filebytes import MB, blank_pdf, docx_bytes, zip_bomb
 
 pytestmark = pytest.mark.usefixtures("bot")
 
 MAX_FILE_MB = 1.0
-MB = 1024 * 1024
 
 NEW_DOC = """Kế hoạch phòng chống thiên tai năm 2025
 Ngày: 12/02/2025
@@ -106,20 +104,9 @@ def index_handle(index_dir: Path, encoder: SlowEncoder) -> Any:
 
 
 @pytest.fixture
-def bot_settings(fake_telegram: FakeTelegram, database_url: str, corpus_dir: Path, index_dir: Path) -> Any:
-    from bot.settings import load_settings
-
-    return load_settings(
-        telegram_token=fake_telegram.token,
-        telegram_api_url=fake_telegram.api_url,
-        admin_ids=[ADMIN_ID],
-        allowed_chats=[ALLOWED_GROUP],
-        database_url=database_url,
-        corpus_dir=corpus_dir,
-        index_dir=index_dir,
-        embedding_model=HashEncoder.name,
-        max_file_mb=MAX_FILE_MB,
-        trash_dir=corpus_dir.parent / "trash",
+def bot_settings(make_bot_settings: Callable[..., Any], corpus_dir: Path, index_dir: Path) -> Any:
+    return make_bot_settings(
+        corpus_dir=corpus_dir, index_dir=index_dir, max_file_mb=MAX_FILE_MB, trash_dir=corpus_dir.parent / "trash"
     )
 
 
@@ -129,14 +116,6 @@ def bot_settings(fake_telegram: FakeTelegram, database_url: str, corpus_dir: Pat
 
 def _to(chat_id: int) -> Any:
     return lambda c: c.params.get("chat_id") == chat_id
-
-
-async def until(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 def corpus_state(root: Path) -> dict[str, bytes]:
@@ -177,37 +156,6 @@ def audit_rows(sessions: Any, action: str | None = None) -> list[AuditRow]:
         if action:
             query = query.where(AuditRow.action == action)
         return list(s.scalars(query))
-
-
-def docx_bytes(*paragraphs: str) -> bytes:
-    from docx import Document
-
-    word = Document()
-    for text in paragraphs:
-        word.add_paragraph(text)
-    buf = io.BytesIO()
-    word.save(buf)
-    return buf.getvalue()
-
-
-def zip_bomb(expanded: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("word/document.xml", "w") as member:
-            for _ in range(expanded // MB + 1):
-                member.write(b"\0" * MB)
-    return buf.getvalue()
-
-
-def blank_pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -388,6 +336,7 @@ BAD_UPLOADS = [
 )
 async def test_bad_upload_refused_with_reason(
     fake_telegram: FakeTelegram,
+    bot: Any,
     corpus_dir: Path,
     bot_sessions: Any,
     name: str,
@@ -402,7 +351,8 @@ async def test_bad_upload_refused_with_reason(
     assert reply["reply_to_message"]["document"]["file_name"] == name
     # Size and type are checked before downloading.
     assert bool(fake_telegram.calls_of("getFile")) is downloaded
-    await asyncio.sleep(0.2)
+    await handled(fake_telegram, bot)
+    await background_done("reindex")
     assert corpus_state(corpus_dir) == before
     assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1  # no reindex
     [row] = audit_rows(bot_sessions, admin.A_UPLOAD_REFUSED)
@@ -437,7 +387,7 @@ async def test_upload_path_traversal_stays_inside_the_corpus(
 
 
 async def test_non_admins_are_refused(
-    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+    fake_telegram: FakeTelegram, bot: Any, corpus_dir: Path, bot_sessions: Any
 ) -> None:
     before = corpus_state(corpus_dir)
     # A stranger's chat is refused once per period, then silence: one stranger per command.
@@ -454,7 +404,8 @@ async def test_non_admins_are_refused(
     msg = await ask(fake_telegram, ALLOWED_GROUP, "/allow", user_id=501, chat_type="group")
     assert msg["text"] == replies.NOT_ADMIN
     fake_telegram.feed_message(STRANGER_ID, "/stats")  # a second admin command from the same stranger: silence
-    await asyncio.sleep(0.3)
+    await handled(fake_telegram, bot)
+    await background_done("reindex")
     assert [len(fake_telegram.sent_messages(s)) for s in strangers] == [1] * len(strangers)
     assert not fake_telegram.calls_of("getFile") and not fake_telegram.calls_of("editMessageText")
     assert corpus_state(corpus_dir) == before
@@ -952,7 +903,7 @@ async def test_a_reply_quoting_a_very_long_argument_is_fitted(fake_telegram: Fak
 
 
 async def test_the_same_content_under_another_name_is_not_added(
-    fake_telegram: FakeTelegram, corpus_dir: Path, bot_sessions: Any
+    fake_telegram: FakeTelegram, bot: Any, corpus_dir: Path, bot_sessions: Any
 ) -> None:
     """Issue 15 item 12: a re-upload of an indexed document under another name (and format) is recognised,
     not stored nor indexed again, and the admin is told which document it repeats."""
@@ -963,7 +914,8 @@ async def test_the_same_content_under_another_name_is_not_added(
         "Tệp «Bản sao lương.md» có cùng nội dung với tài liệu «Hướng dẫn thực hiện mức lương cơ sở từ ngày "
         f"01/7/2024» (luong_co_so.txt, mã {path_key('luong_co_so.txt')}) đã có trong kho; không thêm lần nữa."
     )
-    await asyncio.sleep(0.3)
+    await handled(fake_telegram, bot)
+    await background_done("reindex")
     assert corpus_state(corpus_dir) == state and not status_messages(fake_telegram, ADMIN_ID)
     [row] = audit_rows(bot_sessions, admin.A_UPLOAD_REFUSED)
     assert '"duplicate_of": "luong_co_so.txt"' in (row.detail or "")

@@ -14,33 +14,22 @@ from bot import replies
 from bot.app import build_application
 from bot.db import AllowedChatRow, FeedbackRow, QuestionRow
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
-from tests.fake_telegram import BOT_USERNAME, Call, FakeTelegram, running_application
+from tests.fake_telegram import (
+    BOT_USERNAME,
+    Call,
+    FakeTelegram,
+    background_done,
+    buttons,
+    handled,
+    running_application,
+)
+from tests.fake_telegram import say as ask
 
 pytestmark = pytest.mark.usefixtures("bot")
 
 
 def _to(chat_id: int) -> Any:
     return lambda c: c.params.get("chat_id") == chat_id
-
-
-async def ask(
-    fake: FakeTelegram,
-    chat_id: int,
-    text: str,
-    *,
-    user_id: int | None = None,
-    chat_type: str = "private",
-    **kw: Any,
-) -> dict[str, Any]:
-    """Feed a message and return the bot's next message in that chat."""
-    before = len(fake.sent_messages(chat_id))
-    fake.feed_message(chat_id, text, user_id=user_id, chat_type=chat_type, **kw)
-    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
-    return fake.sent_messages(chat_id)[before]
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
 
 
 async def test_how_much_question_quotes_only_passages_stating_an_amount(fake_telegram: FakeTelegram) -> None:
@@ -73,7 +62,7 @@ async def test_question_without_diacritics(fake_telegram: FakeTelegram) -> None:
     assert "từ ngày 01/7/2024 <b>mức lương</b> cơ <b>sở</b> là" in msg["html"]
 
 
-async def test_group_mention_reply_and_command(fake_telegram: FakeTelegram) -> None:
+async def test_group_mention_reply_and_command(fake_telegram: FakeTelegram, bot: Any) -> None:
     g = ALLOWED_GROUP
     # Not addressed: ignored (privacy mode would not even deliver it; if it comes, stay silent).
     fake_telegram.feed_message(g, "kết nạp đảng viên học sinh", user_id=501, chat_type="group")
@@ -97,7 +86,7 @@ async def test_group_mention_reply_and_command(fake_telegram: FakeTelegram) -> N
     assert "chuyển đổi số" in msg["text"]
     msg = await ask(fake_telegram, g, "/hoi", user_id=503, chat_type="group")
     assert msg["text"].startswith("Anh/chị gõ câu hỏi ngay sau lệnh, ví dụ: /hoi ")
-    await asyncio.sleep(0.3)
+    await handled(fake_telegram, bot)
     assert len(fake_telegram.sent_messages(g)) == 5
 
 
@@ -204,20 +193,20 @@ async def test_a_vote_counts_once_per_user_per_answer(fake_telegram: FakeTelegra
     assert [(r.user_id, r.vote) for r in rows] == [(501, 1), (502, 1)]
 
 
-async def test_double_tap_on_more_sends_the_page_once(fake_telegram: FakeTelegram) -> None:
+async def test_double_tap_on_more_sends_the_page_once(fake_telegram: FakeTelegram, bot: Any) -> None:
     first = await ask(fake_telegram, ADMIN_ID, "chuyển đổi số")
     more = buttons(first)["Xem thêm"]
     fake_telegram.feed_callback(ADMIN_ID, first["message_id"], more)
     fake_telegram.feed_callback(ADMIN_ID, first["message_id"], more)
     calls = await fake_telegram.await_for("answerCallbackQuery", count=2, timeout=10)
     await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2, timeout=10)
-    await asyncio.sleep(0.5)
+    await handled(fake_telegram, bot)
     sent = fake_telegram.sent_messages(ADMIN_ID)
     assert len(sent) == 2 and "<b>[4]</b>" in sent[1]["html"]
     assert sorted(str(c.params.get("text")) for c in calls) == sorted(["None", replies.PAGE_SENT])
 
 
-async def test_more_only_in_the_chat_that_asked(fake_telegram: FakeTelegram) -> None:
+async def test_more_only_in_the_chat_that_asked(fake_telegram: FakeTelegram, bot: Any) -> None:
     """A "Xem thêm" for another chat's question (forged data, or a forwarded keyboard) shows nothing."""
     private = await ask(fake_telegram, ADMIN_ID, "chuyển đổi số")
     in_group = await ask(fake_telegram, ALLOWED_GROUP, "/hoi chuyển đổi số", user_id=501, chat_type="group")
@@ -227,19 +216,19 @@ async def test_more_only_in_the_chat_that_asked(fake_telegram: FakeTelegram) -> 
     fake_telegram.feed_callback(ALLOWED_GROUP, in_group["message_id"], buttons(private)["👍"], user_id=501)
     calls = await fake_telegram.await_for("answerCallbackQuery", count=2)
     assert calls[1].params["text"] == replies.GONE
-    await asyncio.sleep(0.3)
+    await handled(fake_telegram, bot)
     assert len(fake_telegram.sent_messages(ALLOWED_GROUP)) == 1
     assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1
 
 
-async def test_stranger_cannot_press_buttons(fake_telegram: FakeTelegram) -> None:
+async def test_stranger_cannot_press_buttons(fake_telegram: FakeTelegram, bot: Any) -> None:
     first = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
     fake_telegram.feed_callback(
         ADMIN_ID, first["message_id"], buttons(first)["Toàn văn [1]"], user_id=STRANGER_ID
     )
     [call] = await fake_telegram.await_for("answerCallbackQuery")
     assert str(ADMIN_ID) in call.params["text"]
-    await asyncio.sleep(0.2)
+    await handled(fake_telegram, bot)
     assert len(fake_telegram.sent_messages(ADMIN_ID)) == 1
 
 
@@ -349,7 +338,7 @@ async def test_restart_keeps_buttons_and_skips_handled_updates(
     again = build_application(bot_settings, index_handle, sessions=bot_sessions)
     async with running_application(again):
         await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2, timeout=10)
-        await asyncio.sleep(0.3)
+        await handled(fake_telegram, again)
     sent = fake_telegram.sent_messages(ADMIN_ID)
     assert len(sent) == 2 and "<b>[4]</b>" in sent[1]["html"]
     with bot_sessions() as s:
@@ -382,7 +371,7 @@ def slow_searcher(index_handle: Any, seconds: float) -> Any:
 
 @pytest.mark.parametrize("fault", ["500", "drop", "delay"])
 async def test_failing_typing_action_does_not_delay_the_answer(
-    fake_telegram: FakeTelegram, index_handle: Any, fault: str
+    fake_telegram: FakeTelegram, bot: Any, index_handle: Any, fault: str
 ) -> None:
     """sendChatAction failing (an error, a dropped connection, an answer 3 s late): the answer goes out
     within a second of the search, and the action is tried once, never retried."""
@@ -394,7 +383,9 @@ async def test_failing_typing_action_does_not_delay_the_answer(
     assert "2.340.000" in sent.params["text"]
     if fault != "delay":
         await fake_telegram.await_for("sendChatAction", status=None)
-    await asyncio.sleep(0.3)
+    # Once the question is handled no action is started; once the started one is over, none is retried.
+    await handled(fake_telegram, bot)
+    await background_done(f"typing-{ADMIN_ID}")
     assert len(fake_telegram.calls_of("sendChatAction", status=None)) <= 1
 
 

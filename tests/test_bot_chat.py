@@ -3,7 +3,6 @@ the command menus per scope and /help, through the real Application and the fake
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from bot import replies
 from bot.db import AllowedChatRow, utcnow
 from bot.handlers import documents
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
-from tests.fake_telegram import BOT_USERNAME, FakeTelegram
+from tests.fake_telegram import BOT_USERNAME, FakeTelegram, handled
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -37,17 +36,12 @@ async def next_message(fake: FakeTelegram, chat_id: int, feed: Any) -> dict[str,
     return fake.sent_messages(chat_id)[before]
 
 
-async def silent(fake: FakeTelegram, chat_id: int, update_id: int) -> bool:
-    """True when the bot handled `update_id` and sent nothing to `chat_id`: a /help in another chat,
-    fed after it, is answered first (updates run concurrently, so a short grace period follows)."""
+async def silent(fake: FakeTelegram, application: Any, chat_id: int, feed: Any) -> bool:
+    """True when the bot, once it handled what `feed()` fed (and every update before it), sent nothing to
+    `chat_id`."""
     before = len(fake.sent_messages(chat_id))
-    await asyncio.to_thread(fake.wait_confirmed, update_id, 10)
-    fence_chat = ALLOWED_GROUP if chat_id == ADMIN_ID else ADMIN_ID
-    fence_count = len(fake.sent_messages(fence_chat))
-    fake.feed_message(fence_chat, f"/help@{BOT_USERNAME}", user_id=ADMIN_ID,
-                      chat_type="group" if fence_chat < 0 else "private")  # fmt: skip
-    await fake.await_for("sendMessage", _to(fence_chat), count=fence_count + 1, timeout=10)
-    await asyncio.sleep(0.3)
+    feed()
+    await handled(fake, application)
     return len(fake.sent_messages(chat_id)) == before
 
 
@@ -62,10 +56,11 @@ async def test_photo_from_a_non_admin_gets_a_short_answer(fake_telegram: FakeTel
     assert msg["text"] == replies.NOT_TEXT_PHOTO
 
 
-async def test_photo_in_a_group_answered_only_when_addressed(fake_telegram: FakeTelegram) -> None:
+async def test_photo_in_a_group_answered_only_when_addressed(fake_telegram: FakeTelegram, bot: Any) -> None:
     g = ALLOWED_GROUP
-    quiet = fake_telegram.feed_photo(g, user_id=501, chat_type="group", caption="ảnh hội nghị")
-    assert await silent(fake_telegram, g, quiet)
+    assert await silent(
+        fake_telegram, bot, g, lambda: fake_telegram.feed_photo(g, 501, caption="ảnh hội nghị", chat_type="group")
+    )
     msg = await next_message(
         fake_telegram, g, lambda: fake_telegram.feed_photo(g, 501, f"@{BOT_USERNAME} xem giúp", "group")
     )
@@ -95,10 +90,12 @@ async def test_admin_images_are_uploads(fake_telegram: FakeTelegram) -> None:
     assert msg["text"] == documents.UPLOAD_IN_PRIVATE
 
 
-async def test_sticker_gets_a_short_answer(fake_telegram: FakeTelegram, member: int) -> None:
+async def test_sticker_gets_a_short_answer(fake_telegram: FakeTelegram, bot: Any, member: int) -> None:
     msg = await next_message(fake_telegram, member, lambda: fake_telegram.feed_sticker(member))
     assert msg["text"] == replies.NOT_TEXT_STICKER
-    assert await silent(fake_telegram, ALLOWED_GROUP, fake_telegram.feed_sticker(ALLOWED_GROUP, 501, "group"))
+    assert await silent(
+        fake_telegram, bot, ALLOWED_GROUP, lambda: fake_telegram.feed_sticker(ALLOWED_GROUP, 501, "group")
+    )
 
 
 async def test_unknown_command_lists_the_commands(fake_telegram: FakeTelegram, member: int) -> None:
@@ -111,10 +108,12 @@ async def test_unknown_command_lists_the_commands(fake_telegram: FakeTelegram, m
     assert "Không có lệnh /xoa." in msg["text"] and "/reindex" in msg["text"] and "/allow" in msg["text"]
 
 
-async def test_unknown_command_in_a_group_only_when_addressed(fake_telegram: FakeTelegram) -> None:
+async def test_unknown_command_in_a_group_only_when_addressed(fake_telegram: FakeTelegram, bot: Any) -> None:
     g = ALLOWED_GROUP
     for text in ("/baocao", "/baocao@other_bot", "/hoi@other_bot lương cơ sở"):
-        assert await silent(fake_telegram, g, fake_telegram.feed_message(g, text, user_id=501, chat_type="group"))
+        assert await silent(
+            fake_telegram, bot, g, lambda t=text: fake_telegram.feed_message(g, t, user_id=501, chat_type="group")
+        ), text
     msg = await next_message(
         fake_telegram, g, lambda: fake_telegram.feed_message(g, f"/baocao@{BOT_USERNAME}", 501, "group")
     )

@@ -20,6 +20,7 @@ from bot import replies
 from bot.handlers import admin
 from tests.conftest import ADMIN_ID
 from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import say as ask
 from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus and index per test
     audit_rows,
     bot_settings,
@@ -31,7 +32,6 @@ from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus an
     index_handle,
     status_message,
 )
-from tests.test_bot_ask import ask
 
 pytestmark = [
     pytest.mark.usefixtures("bot"),

@@ -5,11 +5,9 @@ in CI's second pass)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +22,7 @@ from bot.db import AllowedChatRow, ProcessedUpdateRow, ReminderRow
 from bot.reminder_job import sweep_job
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.dbfixtures import Clock, vn
-from tests.fake_telegram import FakeTelegram, running_application
+from tests.fake_telegram import FakeTelegram, running_application, say, until
 
 D = dt.date
 QUESTION = "mức lương cơ sở từ ngày 01/7/2024 là bao nhiêu?"
@@ -46,15 +44,6 @@ async def running(
     application = build_application(settings, index_handle, sessions=sessions, clock=clock)
     async with running_application(application) as app:
         yield app
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    """Wait (bounded) until `predicate()` holds."""
-    deadline = time.monotonic() + timeout
-    while not await asyncio.to_thread(predicate):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 def outbox(sessions: sessionmaker[Session]) -> list[reminders.OutboxItem]:
@@ -236,16 +225,6 @@ async def test_pending_update_of_a_crashed_process_is_answered_at_the_next_start
 
 
 MEMBER = 501
-
-
-async def say(
-    fake: FakeTelegram, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
-) -> dict[str, Any]:
-    """Feed a message; return the bot's next message in that chat."""
-    before = len(fake.sent_messages(chat_id))
-    fake.feed_message(chat_id, text, user_id=user_id, chat_type=chat_type)
-    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
-    return fake.sent_messages(chat_id)[before]
 
 
 def reminders_to(fake: FakeTelegram, chat_id: int) -> list[str]:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.cli import main
 from bot.cli.run_cmd import open_index
 from bot.settings import load_settings, webhook_options
-from tests.conftest import ADMIN_ID, TINY_CORPUS
+from tests.conftest import ADMIN_ID, TINY_CORPUS, free_port
 from tests.fake_telegram import FakeTelegram
 from tests.fakes import HashEncoder
 
@@ -114,23 +112,10 @@ def test_webhook_options() -> None:
         webhook_options(load_settings(webhook_url="https://x.org", webhook_secret="bad secret!"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_webhook_mode_checks_the_secret(
-    fake_telegram: FakeTelegram, bot_settings: Any, index_handle: Any, bot_sessions: Any
+    fake_telegram: FakeTelegram, webhook_settings: Any, index_handle: Any, bot_sessions: Any
 ) -> None:
-    settings = bot_settings.model_copy(
-        update={
-            "webhook_url": "https://bot.example.org/hook",
-            "webhook_secret": SecretStr("right_secret"),
-            "webhook_listen": "127.0.0.1",
-            "webhook_port": _free_port(),
-        }
-    )
+    settings = webhook_settings
     options = webhook_options(settings)
     application = build_application(settings, index_handle, sessions=bot_sessions)
     update = {
@@ -188,7 +173,7 @@ def test_unreachable_telegram_is_one_line(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, tiny_index: Path
 ) -> None:
     monkeypatch.setenv("CHIDAO_TELEGRAM_TOKEN", GOOD_TOKEN)
-    monkeypatch.setenv("CHIDAO_TELEGRAM_API_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("CHIDAO_TELEGRAM_API_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("CHIDAO_INDEX_DIR", str(tiny_index))
     monkeypatch.setenv("CHIDAO_EMBEDDING_MODEL", HashEncoder.name)
     code, err = _run(["run"], capsys)

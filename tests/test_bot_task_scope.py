@@ -24,7 +24,7 @@ from bot.task_import import import_documents
 from index.model import Document
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP
 from tests.dbfixtures import Clock, vn
-from tests.fake_telegram import FakeTelegram, running_application
+from tests.fake_telegram import FakeTelegram, running_application, say
 
 pytest_plugins = ["tests.dbfixtures"]
 
@@ -37,20 +37,8 @@ OTHER_GROUP = -3003
 
 
 @pytest.fixture
-def settings(fake_telegram: FakeTelegram, database_url: str, tiny_corpus: Path, tiny_index: Path) -> Any:
-    from bot.settings import load_settings
-    from tests.fakes import HashEncoder
-
-    return load_settings(
-        telegram_token=fake_telegram.token,
-        telegram_api_url=fake_telegram.api_url,
-        admin_ids=[ADMIN_ID],
-        allowed_chats=[ALLOWED_GROUP, OTHER_GROUP, MEMBER, OUTSIDER],
-        database_url=database_url,
-        corpus_dir=tiny_corpus,
-        index_dir=tiny_index,
-        embedding_model=HashEncoder.name,
-    )
+def settings(make_bot_settings: Callable[..., Any]) -> Any:
+    return make_bot_settings(allowed_chats=[ALLOWED_GROUP, OTHER_GROUP, MEMBER, OUTSIDER])
 
 
 @pytest.fixture
@@ -73,14 +61,6 @@ async def app(
 
 def _to(chat_id: int) -> Callable[[Any], bool]:
     return lambda c: c.params.get("chat_id") == chat_id
-
-
-async def say(fake: FakeTelegram, chat_id: int, text: str, user_id: int | None = None) -> dict[str, Any]:
-    """Feed a message (a group for negative ids); return the bot's next message in that chat."""
-    before = len(fake.sent_messages(chat_id))
-    fake.feed_message(chat_id, text, user_id=user_id, chat_type="group" if chat_id < 0 else "private")
-    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
-    return fake.sent_messages(chat_id)[before]
 
 
 async def sweep(application: Any) -> None:

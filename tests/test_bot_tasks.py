@@ -17,20 +17,21 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED  # python-telegram-bot[job-queue]
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import reminders, task_replies, tasks
 from bot.app import build_application
 from bot.db import OVERDUE_DIGEST, ReminderRow, SubscriptionRow, TaskRow
-from bot.reminder_job import run_sweep, sweep_job
+from bot.reminder_job import START_JOB_NAME, run_sweep, sweep_job
 from bot.reminders import dead_local_workers, release_dead_claims
 from bot.task_import import import_documents, import_from_index, snapshot_documents
 from bot.tasks import OpenTask, Task
 from index.model import DocMeta, Document
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP
 from tests.dbfixtures import Clock, vn
-from tests.fake_telegram import FakeTelegram, running_application
+from tests.fake_telegram import FakeTelegram, buttons, running_application, say
 
 pytest_plugins = ["tests.dbfixtures"]
 
@@ -42,22 +43,8 @@ def _to(chat_id: int) -> Callable[[Any], bool]:
     return lambda c: c.params.get("chat_id") == chat_id
 
 
-async def say(
-    fake: FakeTelegram, chat_id: int, text: str, *, user_id: int | None = None, chat_type: str = "private"
-) -> dict[str, Any]:
-    """Feed a message; return the bot's next message in that chat."""
-    before = len(fake.sent_messages(chat_id))
-    fake.feed_message(chat_id, text, user_id=user_id, chat_type=chat_type)
-    await fake.await_for("sendMessage", _to(chat_id), count=before + 1, timeout=10)
-    return fake.sent_messages(chat_id)[before]
-
-
 async def in_group(fake: FakeTelegram, text: str, user_id: int = ADMIN_ID) -> dict[str, Any]:
     return await say(fake, ALLOWED_GROUP, text, user_id=user_id, chat_type="group")
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
 
 
 @pytest.fixture
@@ -70,11 +57,24 @@ def make_app(
     return make
 
 
+STARTUP_SWEPT = "test:startup-swept"  # bot_data key: an asyncio.Event set once the start-up sweep ended
+
+
 @asynccontextmanager
 async def running(make_app: Callable[[], Any]) -> AsyncIterator[Any]:
     application = make_app()
+    swept = application.bot_data[STARTUP_SWEPT] = asyncio.Event()
+    [start] = application.job_queue.get_jobs_by_name(START_JOB_NAME)
+    application.job_queue.scheduler.add_listener(
+        lambda event: event.job_id == start.id and swept.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+    )
     async with running_application(application) as app:
         yield app
+
+
+async def startup_swept(application: Any, timeout: float = 10.0) -> None:
+    """Wait until the sweep that the application runs at start has ended."""
+    await asyncio.wait_for(application.bot_data[STARTUP_SWEPT].wait(), timeout)
 
 
 @pytest.fixture
@@ -282,8 +282,8 @@ async def test_reminder_sent_once_across_sweeps_and_a_restart(
         ]
     # A new Application on the same database: its start-up sweep and another one send nothing again.
     async with running(make_app) as application:
+        await startup_swept(application)
         await sweep(application)
-        await asyncio.sleep(0.2)
         assert len(group_reminders(fake_telegram)) == 1
         clock.set(vn(2026, 12, 7, 8, 0))  # the 3-day reminder
         await sweep(application)
@@ -339,9 +339,9 @@ async def test_batch_claimed_by_a_killed_process_goes_out_on_start(
         s.execute(update(ReminderRow).where(ReminderRow.id.in_(ids[:2])).values(status="sent", sent_at=due))
         s.commit()
     clock.set(due + dt.timedelta(minutes=1))  # restarted a minute later: the claims are not stale yet
-    async with running(make_app):
+    async with running(make_app) as application:
         await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=3, timeout=10)
-        await asyncio.sleep(0.3)
+        await startup_swept(application)
     assert sorted(int(re.search(r"#(\d+)", m["text"])[1]) for m in group_reminders(fake_telegram)) == [
         3,
         4,

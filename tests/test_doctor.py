@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from bot.doctor import (
     check_telegram,
     check_token,
 )
-from tests.conftest import ADMIN_ID, TINY_CORPUS
+from tests.conftest import ADMIN_ID, TINY_CORPUS, free_port
 from tests.dbfixtures import make_settings
 from tests.fake_telegram import FakeTelegram
 from tests.fakes import HashEncoder
@@ -34,12 +33,6 @@ from tests.fakes import HashEncoder
 pytest_plugins = ["tests.dbfixtures"]
 
 GOOD_TOKEN = "123456789:AAEfakeTokenForTestsOnly_abcdefghijkl"
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _by_name(checks: list[Check]) -> dict[str, Check]:
@@ -112,7 +105,7 @@ def test_bad_timezone_is_a_settings_error(env: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_unreachable_postgres() -> None:
-    url = f"postgresql+psycopg://chidao:secretpw@127.0.0.1:{_closed_port()}/chidao"
+    url = f"postgresql+psycopg://chidao:secretpw@127.0.0.1:{free_port()}/chidao"
     database, migrations = check_database(make_settings(database_url=url), timeout=2)
     assert database.ok is False and "cannot connect" in database.detail
     assert "secretpw" not in database.line() and "***" in database.detail
@@ -288,7 +281,7 @@ def test_missing_corpus_dir(tmp_path: Path) -> None:
 
 
 def test_telegram_unreachable() -> None:
-    api = f"http://127.0.0.1:{_closed_port()}"
+    api = f"http://127.0.0.1:{free_port()}"
     [check] = check_telegram(make_settings(telegram_token=GOOD_TOKEN, telegram_api_url=api), timeout=2)
     assert check.ok is False and f"cannot reach {api}" in check.detail
     assert GOOD_TOKEN not in check.line() and GOOD_TOKEN.split(":")[1] not in check.line()
@@ -403,7 +396,7 @@ def test_one_failure_makes_the_exit_code(green: Path, capsys: Any) -> None:
 def test_quick_needs_no_network_and_no_corpus(
     green: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.setenv("CHIDAO_TELEGRAM_API_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("CHIDAO_TELEGRAM_API_URL", f"http://127.0.0.1:{free_port()}")
     shutil.rmtree(green / "corpus")
     assert main(["doctor", "--quick"]) == 0
     out = capsys.readouterr().out

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from bot.app import build_application
 from bot.db import make_session_factory
 from bot.health import enable_healthz, health
 from bot.settings import webhook_options
+from tests.conftest import free_port
 from tests.fake_telegram import FakeTelegram
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _get(url: str, timeout: float = 10.0) -> httpx.Response:
@@ -34,16 +27,9 @@ async def _get(url: str, timeout: float = 10.0) -> httpx.Response:
 
 
 async def test_healthz_in_webhook_mode(
-    fake_telegram: FakeTelegram, bot_settings: Any, index_handle: Any, bot_sessions: Any
+    fake_telegram: FakeTelegram, webhook_settings: Any, index_handle: Any, bot_sessions: Any
 ) -> None:
-    settings = bot_settings.model_copy(
-        update={
-            "webhook_url": "https://bot.example.org/hook",
-            "webhook_secret": SecretStr("right_secret"),
-            "webhook_listen": "127.0.0.1",
-            "webhook_port": _free_port(),
-        }
-    )
+    settings = webhook_settings
     options = webhook_options(settings)
     application = build_application(settings, index_handle, sessions=bot_sessions)
     enable_healthz(application)
@@ -68,7 +54,7 @@ async def test_healthz_in_webhook_mode(
 
 
 async def test_unhealthy_when_the_database_is_gone(bot_settings: Any, index_handle: Any) -> None:
-    broken = make_session_factory(f"postgresql+psycopg://x:y@127.0.0.1:{_free_port()}/nope")
+    broken = make_session_factory(f"postgresql+psycopg://x:y@127.0.0.1:{free_port()}/nope")
     application = build_application(bot_settings, index_handle, sessions=broken)
     async with application:
         await application.start()

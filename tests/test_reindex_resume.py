@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bot import db, pending
 from bot.reindex import STARTED
 from tests.fake_telegram import FakeTelegram, running_application
+from tests.fake_telegram import say as ask
 from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus and index per test
     NEW_DOC,
     NEW_DOC_FACT,
@@ -33,7 +34,6 @@ from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus an
     index_handle,
     status_message,
 )
-from tests.test_bot_ask import ask
 from tests.test_bot_crash import ADMIN_ID, CORPUS, MODEL, START_TIMEOUT, TOKEN, _model_installed, _wait
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")

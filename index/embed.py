@@ -659,8 +659,16 @@ def _build_lock(root: Path, key: str) -> Iterator[None]:
         return
     try:
         folder = root / ".locks"
-        folder.mkdir(exist_ok=True)
-        handle = open(folder / f"{key}.lock", "a+b")  # noqa: SIM115 - closed below, after the build
+        path = folder / f"{key}.lock"
+        if not path.exists():
+            # Readable by all, like the rest of the cache (an image makes it as root for another user);
+            # flock needs only a read handle.
+            folder.mkdir(exist_ok=True)
+            path.touch()
+            for made, mode in ((folder, 0o755), (path, 0o644)):
+                with contextlib.suppress(OSError):
+                    made.chmod(mode)
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the build
     except OSError as exc:
         log.warning("cannot lock %s in %s (%s): building without a lock", key, root, exc)
         yield

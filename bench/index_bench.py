@@ -43,12 +43,13 @@ sys.path.insert(0, str(ROOT))
 
 from bot.settings import DEFAULT_EMBEDDING_MODEL  # noqa: E402
 from index.documents import read_document  # noqa: E402
+from index.embed import BACKENDS, DEFAULT_BACKEND  # noqa: E402
 from index.store import build_index, corpus_files, current_snapshot  # noqa: E402
 from index.text import fold, split_sentences  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 SHIPPED = ROOT / "corpus"
-QUESTIONS = Path("/work/shared/eval/questions.jsonl")
+EVAL = ROOT.parent / "shared" / "eval"  # the project's eval set, beside the worktree (../shared/eval)
 PARAS_PER_DOC = 50
 
 
@@ -152,7 +153,8 @@ def make_corpus(passages: int, seed: int) -> Path:
 
 def make_queries(n: int, seed: int) -> list[str]:
     """Eval questions cycled, interleaved with sentence fragments (half of them without diacritics)."""
-    questions = [json.loads(line)["q"] for line in QUESTIONS.read_text("utf-8").splitlines() if line.strip()]
+    lines = (EVAL / "questions.jsonl").read_text("utf-8").splitlines()
+    questions = [json.loads(line)["q"] for line in lines if line.strip()]
     _, sentences, _ = shipped_material()
     rng = random.Random(seed + 1)
     out: list[str] = []
@@ -177,7 +179,7 @@ def build_phase(args: argparse.Namespace, corpus: Path, index_dir: Path) -> dict
 
     result_file = index_dir.parent / f"{index_dir.name}.build.json"
     t = time.perf_counter()
-    real = load_encoder(args.model)
+    real = load_encoder(args.model, args.backend)
     load_s = time.perf_counter() - t
     if args.vectors == "random":
         encoder: Any = TimedEncoder(RandomEncoder(real.dim, f"bench-random-{real.dim}"))
@@ -213,6 +215,7 @@ def build_phase(args: argparse.Namespace, corpus: Path, index_dir: Path) -> dict
             "rss_before_build_mb": rss0,
             "vectors": args.vectors,
             "model": args.model,
+            "backend": args.backend,
         }
         if args.vectors == "model":
             result["encode_passages_per_s"] = encoder.count / encoder.seconds
@@ -264,15 +267,27 @@ def pct(xs: list[float], p: float) -> float:
     return float(np.percentile(np.array(xs), p))
 
 
-def query_phase(args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
-    import torch
+def eval_figures(encoder: Any) -> dict[str, float]:
+    """`chidao eval`'s hybrid figures on the project's eval set (../shared/eval), with `encoder`."""
+    import tempfile
 
+    from index.evaluate import evaluate, load_questions
+    from index.search import Searcher
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build_index(EVAL / "docs", Path(tmp) / "index", encoder)
+        searcher = Searcher(current_snapshot(Path(tmp) / "index"), encoder)
+        return evaluate(searcher, load_questions(EVAL)).figures()
+
+
+def query_phase(args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
     from index.embed import load_encoder
     from index.search import Searcher, Tuning
 
-    default_threads = torch.get_num_threads()
     rss_start = maxrss_mb()
-    encoder = load_encoder(args.model)
+    t = time.perf_counter()
+    encoder = load_encoder(args.model, args.backend)
+    model_load_s = time.perf_counter() - t
     rss_model = maxrss_mb()
     t = time.perf_counter()
     # Opened directly: with --vectors random the manifest names the stand-in, the questions use the model.
@@ -318,24 +333,14 @@ def query_phase(args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
         flat.search(qvecs[q], 10)
 
     res: dict[str, Any] = {
+        "backend": args.backend,
+        "model_load_s": model_load_s,
         "queries": len(queries),
         "open_s": open_s,
-        "torch_default_threads": default_threads,
+        "encoder_threads": os.environ.get("OMP_NUM_THREADS", "one per core"),
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
         "search_py_sha1": hashlib.sha1((ROOT / "index" / "search.py").read_bytes()).hexdigest()[:10],
     }
-    # Encoding one short question with torch's default intra-op threads suffers badly on a busy machine;
-    # measured on a subset at the default, then everything else at --query-threads.
-    sub = queries[:200]
-    xs = []
-    for q in sub:
-        t0 = time.perf_counter()
-        encoder.embed([q], kind="query")
-        xs.append((time.perf_counter() - t0) * 1000)
-    res["query_encoding_default_threads"] = {"p50_ms": pct(xs, 50), "p95_ms": pct(xs, 95), "n": len(xs)}
-    if args.query_threads:
-        torch.set_num_threads(args.query_threads)
-    res["query_threads"] = torch.get_num_threads()
     for q in queries[:20]:
         searcher.search(q, k=10)
     # The same index scored exactly (every passage), for the candidates' cost and agreement.
@@ -367,6 +372,10 @@ def query_phase(args: argparse.Namespace, index_dir: Path) -> dict[str, Any]:
     res["rss_after_model_mb"] = rss_model
     res["rss_after_searcher_mb"] = rss_searcher
     res["query_maxrss_mb"] = maxrss_mb()
+    if args.eval:
+        t = time.perf_counter()
+        res["eval_hybrid"] = eval_figures(encoder)
+        res["eval_s"] = time.perf_counter() - t
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
@@ -392,12 +401,17 @@ def main() -> int:
     p.add_argument("--queries", type=int, default=1000)
     p.add_argument("--seed", type=int, default=20241)
     p.add_argument("--model", default=os.environ.get("CHIDAO_EMBEDDING_MODEL", DEFAULT_EMBEDDING_MODEL))
+    p.add_argument("--backend", default=os.environ.get("CHIDAO_EMBEDDING_BACKEND") or DEFAULT_BACKEND,
+                   choices=BACKENDS, help="the encoder backend (vectors agree across backends: one cached index)")
+    p.add_argument("--index-backend", choices=BACKENDS, default=None,
+                   help="query the index built by this backend (default: --backend); the build is then cached")
     p.add_argument("--vectors", choices=["model", "random"], default="model",
                    help="fill the index with the real model's vectors or with random stand-ins (see above)")
     p.add_argument("--rebuilds", type=int, default=3, help="no-change rebuilds to time (median reported)")
     p.add_argument("--profile", action="store_true", help="cProfile 200 hybrid queries")
-    p.add_argument("--query-threads", type=int, default=1,
-                   help="torch threads while timing queries (0: torch's default)")
+    p.add_argument("--query-threads", type=int, default=0,
+                   help="OMP_NUM_THREADS for the query process: the encoder's threads (0: one per core)")
+    p.add_argument("--eval", action="store_true", help="also chidao eval's hybrid figures with this backend")
     p.add_argument("--blas-threads", type=int, default=0,
                    help="OPENBLAS_NUM_THREADS for the query process (0: numpy's default, one per core)")
     p.add_argument("--skip-queries", action="store_true")
@@ -407,7 +421,9 @@ def main() -> int:
     corpus = make_corpus(args.passages, args.seed)
     # Random stand-in vectors do not depend on the model (only on its dimension, 384 for the models in
     # use), so that index is shared by every model; the questions are still encoded by --model.
-    tag = f"model-{args.model.replace('/', '_')}" if args.vectors == "model" else "random-384"
+    # Real vectors agree across backends (tests/test_embed.py), so one backend's index is queried by the others.
+    built_by = args.index_backend or args.backend
+    tag = f"model-{args.model.replace('/', '_')}-{built_by}" if args.vectors == "model" else "random-384"
     index_dir = CACHE / f"index-{args.passages}-s{args.seed}-{tag}"
 
     if args.query_only:
@@ -431,14 +447,20 @@ def main() -> int:
 
     if not args.skip_queries:
         cmd = [sys.executable, __file__, "--query-only", "--passages", str(args.passages), "--seed", str(args.seed),
+               "--index-backend", built_by,
                "--queries", str(args.queries), "--model", args.model, "--vectors", args.vectors,
-               "--query-threads", str(args.query_threads)]
+               "--backend", args.backend]
         if args.profile:
             cmd.append("--profile")
+        if args.eval:
+            cmd.append("--eval")
         env = dict(os.environ)
+        if args.query_threads:
+            env["OMP_NUM_THREADS"] = str(args.query_threads)
         if args.blas_threads:
             env["OPENBLAS_NUM_THREADS"] = str(args.blas_threads)
         report["blas_threads"] = args.blas_threads or "default"
+        report["load_average_before_queries"] = os.getloadavg()
         out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
         report["query"] = json.loads(out.stdout.strip().splitlines()[-1])
         prof = report["query"].pop("profile_top", None)

@@ -448,7 +448,7 @@ def check_model(settings: Settings, budget: float = LOAD_BUDGET) -> tuple[Check,
     name = settings.embedding_model.strip()
 
     def load() -> Any:
-        encoder = embed.load_encoder(name)
+        encoder = embed.load_encoder(name, settings.embedding_backend)
         encoder.embed(["kiểm tra mô hình"], kind="query")
         return encoder
 
@@ -470,7 +470,14 @@ def check_model(settings: Settings, budget: float = LOAD_BUDGET) -> tuple[Check,
         else:
             hint = "check CHIDAO_EMBEDDING_MODEL, and that the bot's (non-root) user may read the model files"
         return Check("model", False, _one_line(error), hint), None
-    return Check("model", True, f"{source}: loaded in {seconds:.1f} s, {encoder.dim} dimensions"), encoder
+    return (
+        Check(
+            "model",
+            True,
+            f"{source}, {encoder.backend} backend: loaded in {seconds:.1f} s, {encoder.dim} dimensions",
+        ),
+        encoder,
+    )
 
 
 def check_search(settings: Settings, encoder: Any, budget: float = LOAD_BUDGET) -> Check:

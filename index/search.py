@@ -143,7 +143,11 @@ class Searcher:
         *,
         load_model: bool = True,
         tuning: Tuning = DEFAULT_TUNING,
+        backend: str | None = None,
     ) -> Searcher:
+        """The searcher of the current snapshot in `index_dir`, which must have been built with `model_name`
+        (checked before any model is loaded). Without `encoder`, the model is loaded with `backend`
+        (index.embed.load_encoder) unless `load_model` is False."""
         snapshot = current_snapshot(Path(index_dir))
         manifest = read_manifest(snapshot)
         if manifest.get("model") != model_name:
@@ -154,7 +158,7 @@ class Searcher:
         if encoder is None and load_model:
             from index.embed import load_encoder
 
-            encoder = load_encoder(model_name)
+            encoder = load_encoder(model_name, backend)
         return cls(snapshot, encoder, tuning)
 
     @property

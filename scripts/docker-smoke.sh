@@ -65,7 +65,7 @@ echo "uid $uid"
 [ "$uid" = 10001 ] || { echo "docker-smoke: the image runs as uid $uid, not 10001" >&2; exit 1; }
 
 step "chidao doctor (no index yet): the model loads"
-doctor_ok settings model corpus
+doctor_ok settings model ocr corpus
 
 step "chidao index build"
 run chidao index build

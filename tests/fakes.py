@@ -12,6 +12,7 @@ from index.tokens import words
 
 class HashEncoder:
     name = "test-hash-encoder"
+    backend = "hash"  # index.embed.Encoder.backend: which backend runs the model
 
     def __init__(self, dim: int = 64, name: str | None = None) -> None:
         self.dim = dim

@@ -53,7 +53,7 @@ SUMMARY_LINE = re.compile(
 RESULT_KEYS = {"doc", "title", "date", "agency", "paragraph", "text", "score"}
 
 
-def fake_load_encoder(name: str) -> HashEncoder:
+def fake_load_encoder(name: str, backend: str | None = None) -> HashEncoder:
     if name != MODEL:
         raise ModelNotFound(f"embedding model {name!r} is not installed")
     return HashEncoder(name=name)

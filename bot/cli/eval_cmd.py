@@ -22,6 +22,7 @@ def register(sub: Any) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from bot.cli.index_cmd import run_build
+    from index.embed import load_encoder
     from index.evaluate import evaluate, format_report, load_questions, misses
     from index.search import Searcher
 
@@ -33,8 +34,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     # The eval folder gets an index of its own, kept beside the main one and updated incrementally.
     tag = hashlib.sha1(str(docs.resolve()).encode()).hexdigest()[:10]
     index_dir = s.index_dir.parent / f"eval-index-{tag}"
-    run_build(docs, index_dir, s.embedding_model, s.budget)
-    searcher = Searcher.open(index_dir, s.embedding_model)
+    encoder = load_encoder(s.embedding_model, s.embedding_backend)
+    run_build(docs, index_dir, s.embedding_model, s.budget, encoder=encoder)
+    searcher = Searcher.open(index_dir, s.embedding_model, encoder)
     modes: list[tuple[str, ...]] = [("lexical", "dense")]
     if args.all_modes:
         modes += [("lexical",), ("dense",), ("bm25",)]

@@ -57,13 +57,17 @@ class TerminalProgress:
             self.bar = None
 
 
-def run_build(corpus: Path, index: Path, model_name: str, budget: Budget) -> BuildSummary:
+def run_build(
+    corpus: Path, index: Path, model_name: str, budget: Budget, backend: str | None = None, encoder: Any = None
+) -> BuildSummary:
+    """Build or update the index at `index`; the encoder is loaded here unless one is given."""
     from index.embed import load_encoder
     from index.store import build_index
 
     progress = TerminalProgress()
     try:
-        return build_index(corpus, index, load_encoder(model_name), budget=budget, progress=progress)
+        encoder = encoder or load_encoder(model_name, backend)
+        return build_index(corpus, index, encoder, budget=budget, progress=progress)
     finally:
         progress.close()
 
@@ -72,7 +76,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     s = settings_or_exit()
     corpus = args.corpus or s.corpus_dir
     index = args.index or s.index_dir
-    summary = run_build(corpus, index, s.embedding_model, s.budget)
+    summary = run_build(corpus, index, s.embedding_model, s.budget, s.embedding_backend)
     for path, reason in summary.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if summary.full_rebuild_reason:

@@ -88,6 +88,12 @@ def open_index(
     from index.store import build_index
 
     out = out or sys.stderr
+    if encoder_factory is None:
+        from index.embed import load_encoder
+
+        def encoder_factory() -> Any:
+            return load_encoder(settings.embedding_model, settings.embedding_backend)
+
     handle = IndexHandle(settings.index_dir, settings.embedding_model, encoder_factory)
     if not index_present(settings):
         if not build_missing:

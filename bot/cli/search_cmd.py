@@ -12,6 +12,7 @@ from typing import Any
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
 from index.model import Answer
+from index.store import current_snapshot
 
 
 def register(sub: Any) -> None:
@@ -69,7 +70,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     s = settings_or_exit()
     from index.search import Searcher
 
-    searcher = Searcher.open(args.index or s.index_dir, s.embedding_model)
+    index_dir = args.index or s.index_dir
+    current_snapshot(index_dir)  # no index: say so before loading the model
+    # The index's model is checked before the model is loaded.
+    searcher = Searcher.open(index_dir, s.embedding_model, backend=s.embedding_backend)
     for query in _queries(args):
         ans = searcher.search(query, k=args.k)
         if args.json:

@@ -104,3 +104,18 @@ def test_page_numbers_and_running_headers_are_dropped_and_paragraphs_cross_pages
 )
 def test_ocr_slips_fixed_in_lines(read: str, fixed: str) -> None:
     assert page_lines([page(line(read, 0, right=900))]) == [fixed]
+
+
+def test_two_line_paragraphs_keep_their_indents() -> None:
+    """A body of two-line paragraphs: half the long lines are indented first lines. A last line that
+    nearly fills the column is followed by the next paragraph's indented first line, not joined to it."""
+    rows = []
+    for n in range(4):
+        rows.append(line(f"Đoạn {n + 1} mở đầu bằng một dòng thụt vào và chạy tới lề phải của trang", 2 * n,
+                         left=LEFT + 150))  # fmt: skip
+        rows.append(line(f"rồi kết thúc ở dòng thứ hai gần chạm lề phải, đoạn {n + 1}.", 2 * n + 1, right=RIGHT - 50))
+    assert page_lines([page(*rows)]) == [
+        f"Đoạn {n + 1} mở đầu bằng một dòng thụt vào và chạy tới lề phải của trang rồi kết thúc ở dòng thứ hai "
+        f"gần chạm lề phải, đoạn {n + 1}."
+        for n in range(4)
+    ]

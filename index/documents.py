@@ -69,7 +69,7 @@ from index.errors import BadDocument
 from index.layout import AdminHeader, parse_admin_header
 from index.legacy import convert, detect_legacy, looks_vietnamese
 from index.model import Document
-from index.pages import PAGE_NUMBER, page_lines
+from index.pages import PAGE_NUMBER, opens_with_continuation, page_lines
 from index.scans import IMAGE_SUFFIXES, MAX_PAGES, PDF_DPI, PageReport, Scanner, image_frames, pdf_page_images
 from index.text import normalise
 
@@ -253,7 +253,10 @@ def _is_heading(line: str) -> bool:
 
 
 def join_wrapped_lines(
-    lines: Sequence[str], alone: Sequence[bool] | None = None, starts: Sequence[bool] | None = None
+    lines: Sequence[str],
+    alone: Sequence[bool] | None = None,
+    starts: Sequence[bool] | None = None,
+    carried: Sequence[bool] | None = None,
 ) -> list[str]:
     """Join hard-wrapped lines (PDF, markdown) into paragraphs.
 
@@ -264,6 +267,9 @@ def join_wrapped_lines(
     bullet, or either line is a heading in capitals.
     Lines flagged in `alone` (markdown headings, table rows) are paragraphs of their own; lines
     flagged in `starts` (markdown list items) always start a paragraph but take continuation lines.
+    A line flagged in `alone` and in `carried` (the first OCR'd paragraph after a text-layer page of a
+    mixed PDF, when it is not indented) is joined to the line before by the wrap rules, and stands alone
+    towards the line after.
     """
     paragraphs: list[str] = []
     current: list[str] = []
@@ -272,6 +278,7 @@ def join_wrapped_lines(
     short = SHORT_LINE_SHARE * max((len(line) for i, line in enumerate(lines) if not (alone and alone[i])), default=0)
     for i, line in enumerate(lines):
         is_alone = bool(alone and alone[i])
+        opens_alone = is_alone and not (carried and carried[i])
         if not line:
             if current:
                 paragraphs.append(" ".join(current))
@@ -279,7 +286,7 @@ def join_wrapped_lines(
             continue
         starts_new = (
             not current
-            or is_alone
+            or opens_alone
             or previous_alone
             or bool(starts and starts[i])
             or _BULLET.match(line) is not None
@@ -307,6 +314,7 @@ def build_document(
     wrapped: bool = False,
     alone: Sequence[bool] | None = None,
     starts: Sequence[bool] | None = None,
+    carried: Sequence[bool] | None = None,
 ) -> Document:
     """Apply the header and title rules to normalised lines.
 
@@ -317,12 +325,15 @@ def build_document(
     if header is None:
         admin = parse_admin_header(lines, "\n".join(lines))
         if admin is not None:
-            return _admin_document(relpath, lines, admin, wrapped, alone, starts)
+            return _admin_document(relpath, lines, admin, wrapped, alone, starts, carried)
     start = header.body_start if header else 0
     body = lines[start:]
     if wrapped:
         paragraphs = join_wrapped_lines(
-            body, alone[start:] if alone else None, starts[start:] if starts else None
+            body,
+            alone[start:] if alone else None,
+            starts[start:] if starts else None,
+            carried[start:] if carried else None,
         )
     else:
         paragraphs = [line for line in body if line]
@@ -350,13 +361,19 @@ def _admin_document(
     wrapped: bool,
     alone: Sequence[bool] | None,
     starts: Sequence[bool] | None,
+    carried: Sequence[bool] | None = None,
 ) -> Document:
     """A document in the administrative layout (index/layout.py): its letterhead gives the agency, the
     number, the date and the title; the body follows the usual paragraph rules."""
     start = admin.body_start
     body = lines[start:]
     if wrapped:
-        paragraphs = join_wrapped_lines(body, alone[start:] if alone else None, starts[start:] if starts else None)
+        paragraphs = join_wrapped_lines(
+            body,
+            alone[start:] if alone else None,
+            starts[start:] if starts else None,
+            carried[start:] if carried else None,
+        )
     else:
         paragraphs = [line for line in body if line]
     if not paragraphs:
@@ -777,6 +794,7 @@ def _read_pdf(src: _Source) -> Document:
     ocr = src.scanner.read_pages(relpath, src.digest, list(pdf_page_images(relpath, src.data, scanned)))
     lines: list[str] = []
     alone: list[bool] = []
+    carried: set[int] = set()
     i = 0
     while i < len(texts):
         if i in ocr:
@@ -790,6 +808,9 @@ def _read_pdf(src: _Source) -> Document:
             read = [line for line in normalise_lines(page_lines(group)) if line]
             lines.extend(read)
             alone.extend([True] * len(read))
+            if read and len(alone) > len(read) and not alone[-len(read) - 1] and opens_with_continuation(group):
+                # the first OCR'd line may continue the text page's last paragraph
+                carried.add(len(lines) - len(read))
             continue
         # A page break is a plain line break, so a paragraph running onto the next page is joined.
         raw, _ = fix_legacy_lines(texts[i].splitlines())
@@ -802,7 +823,7 @@ def _read_pdf(src: _Source) -> Document:
         if scanned and len(scanned) == len(texts):
             raise BadDocument(f"{relpath}: PDF has no text layer and OCR found no text on its pages")
         raise BadDocument(f"{relpath}: PDF has no text")
-    return build_document(relpath, lines, wrapped=True, alone=alone)
+    return build_document(relpath, lines, wrapped=True, alone=alone, carried=[i in carried for i in range(len(lines))])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from PIL import Image, ImageFilter, ImageOps
 
+from index import ocr_words
 from index.errors import ChidaoError
 
 LANGUAGE = "vie"
@@ -272,7 +273,7 @@ def _segment(words: list[_Word], block: int, paragraph: int) -> OcrLine:
     weights = [len(w.text) for w in words]
     conf = sum(w.conf * n for w, n in zip(words, weights, strict=True)) / max(1, sum(weights))
     return OcrLine(
-        " ".join(w.text for w in words),
+        " ".join(ocr_words.correct_words([(w.text, w.conf) for w in words])),
         min(w.left for w in words),
         min(w.top for w in words),
         max(w.left + w.width for w in words),

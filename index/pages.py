@@ -148,6 +148,18 @@ def page_lines(pages: Sequence[OcrPage]) -> list[str]:
     return out
 
 
+def opens_with_continuation(pages: Sequence[OcrPage]) -> bool:
+    """Whether the first line of the OCR'd pages starts at the body's left edge like a wrapped line (not
+    indented, not centred, no heading): it may continue a paragraph from the page before them (a text-layer page of
+    a mixed PDF)."""
+    for lines in drop_furniture(pages):
+        if not lines:
+            continue
+        left, _, height, _ = _column(lines)
+        return lines[0].left <= left + INDENT * height
+    return False
+
+
 def _continues(
     previous: OcrLine,
     line: OcrLine,

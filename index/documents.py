@@ -77,7 +77,8 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".doc", ".pdf", *IMAGE_SUFFIXES)
 # Bumped whenever the reading rules change what a file yields, so a cached index can re-read files.
 # 2: titles longer than Budget.max_title_chars are shortened.
 # 3: the administrative layout (agency, number); .doc, images and scanned PDF pages (OCR).
-READER_VERSION = 3
+# 4: OCR'd text: marks corrected (index/ocr_words.py), the body's left edge, mixed PDFs' carried paragraph.
+READER_VERSION = 4
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 TITLE_MAX_CHARS = 200

@@ -23,7 +23,7 @@ of bench/scan_devset.py with `--eval` on eval/train, 10,344 words each), every d
 counts of the other two training groups only (bench/ocr_words.py --folds): the wrong marks went from 49 to
 11 (poor scans) and from 43 to 7 (photos), no right word made wrong. The slips tesseract makes come with a
 lower confidence (55-94) than its right readings (96-97), so the confidence term does most of the work: a
-weight of 0.10 instead of 0.15 would fix 8 more words and break 60.
+weight of 0.10 instead of 0.15 would fix 8 more words and break 34.
 """
 
 from __future__ import annotations

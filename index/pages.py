@@ -176,7 +176,8 @@ def _continues(
         return False
     if line.left > left + INDENT * height:
         return False
-    if previous.left - line.left > SHIFT * (right - left):
+    # where each line starts in its page's column (pages of one document may differ in scale: photos)
+    if (previous.left - p_left) / max(1.0, p_right - p_left) - (line.left - left) / max(1.0, right - left) > SHIFT:
         return False  # the previous line stood in another column (a letterhead's right half)
     if previous_page is not None:
         return True

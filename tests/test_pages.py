@@ -119,3 +119,21 @@ def test_two_line_paragraphs_keep_their_indents() -> None:
         f"gần chạm lề phải, đoạn {n + 1}."
         for n in range(4)
     ]
+
+
+def test_paragraph_runs_onto_a_page_photographed_at_another_scale() -> None:
+    """Photos of one document differ in scale: the indented first line at the foot of page 1 (left 500
+    of a 2480-pixel page) continues on page 2 at left 150 of a 1076-pixel page."""
+    first = page(
+        line("Đoạn trước đó kết thúc ở đây với một dòng đầy đủ chạy đến lề phải của trang.", 0),
+        line("Kinh phí thực hiện kế hoạch năm 2024 là 38,5 tỷ đồng từ ngân sách tỉnh,", 40, left=LEFT + 150),
+    )
+    small = OcrPage(1076, 1504, (OcrLine("được bố trí trong dự toán chi thường xuyên.", 150, 134, 780, 158, 1, 1, 95.0),
+                                 OcrLine("Đoạn tiếp theo thụt đầu dòng ở trang hai.", 210, 170, 990, 194, 1, 1, 95.0),
+                                 OcrLine("và dòng thứ hai của nó.", 150, 206, 500, 230, 1, 1, 95.0)), 95.0)  # fmt: skip
+    assert page_lines([first, small]) == [
+        "Đoạn trước đó kết thúc ở đây với một dòng đầy đủ chạy đến lề phải của trang.",
+        "Kinh phí thực hiện kế hoạch năm 2024 là 38,5 tỷ đồng từ ngân sách tỉnh, được bố trí trong dự toán chi "
+        "thường xuyên.",
+        "Đoạn tiếp theo thụt đầu dòng ở trang hai. và dòng thứ hai của nó.",
+    ]

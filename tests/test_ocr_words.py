@@ -26,7 +26,9 @@ def _line(text: str, confidence: float) -> list[tuple[str, float]]:
         ("(công chúc),", 80, "(công chức),"),
         # a word tesseract is sure of stays, even where the model leans the other way
         ("trường hợp có vấn đề", 96, "trường hợp có vấn đề"),
-        # right words stay
+        # right words stay; a name the model does not know is never "corrected" ("nguyên văn" is a word)
+        ("Nguyễn Văn Nam", 60, "Nguyễn Văn Nam"),
+        ("huyện Krông Pa", 60, "huyện Krông Pa"),
         ("Tỉnh ủy Quảng Trị kết nạp 412 đảng viên mới", 70, "Tỉnh ủy Quảng Trị kết nạp 412 đảng viên mới"),
         ("Nghị quyết số 27-NQ/TW, quý I/2024", 60, "Nghị quyết số 27-NQ/TW, quý I/2024"),
         # not syllables: symbols, numbers, foreign words are left alone

@@ -269,7 +269,13 @@ def main() -> int:
     ap.add_argument("--model", default=None, help="embedding model (default: the configured one)")
     ap.add_argument("--eval", type=Path, default=EVAL, help="docs/ and questions.jsonl (%(default)s)")
     ap.add_argument("--seed", default="", help="varies the degradations (skew, noise, light); empty: the runs' in docs")
+    ap.add_argument("--no-correction", action="store_true",
+                    help="read the OCR'd words as tesseract gave them (index/ocr_words.py off), to measure it")
     args = ap.parse_args()
+    if args.no_correction:
+        from index import ocr_words
+
+        ocr_words.correct_words = lambda words, model=None: [w for w, _ in words]  # type: ignore[assignment]
 
     from index.documents import read_file
     from index.scans import OcrCache, Scanner
@@ -319,11 +325,14 @@ def main() -> int:
             **{k: v for k, v in meta.items() if k != "rows"},
         }
         results[form] = entry
-        (args.out / f"{form}.meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str))
+        tag = "-raw" if args.no_correction else ""
+        meta_text = json.dumps(meta, ensure_ascii=False, indent=1, default=str)
+        (args.out / f"{form}{tag}.meta.json").write_text(meta_text)
         print(form, json.dumps(entry, ensure_ascii=False), flush=True)
     if not args.no_search:
         results["recall"] = recall(args, forms, sources)
-    (args.out / f"results-{'-'.join(forms)}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    tag = "-raw" if args.no_correction else ""
+    (args.out / f"results-{'-'.join(forms)}{tag}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
 
 
@@ -376,7 +385,7 @@ def recall(args: argparse.Namespace, forms: list[str], sources: list[Path]) -> d
     for form in forms:
         if form == "webp":
             continue
-        index_dir = args.out / f"index-{form}"
+        index_dir = args.out / f"index-{form}{'-raw' if args.no_correction else ''}"
         shutil.rmtree(index_dir, ignore_errors=True)
         # the build shares the OCR cache the reading pass filled
         index_dir.mkdir(parents=True)

@@ -14,9 +14,10 @@ letter a, b or c), each document is corrected with the counts of the other two g
 counts never saw the document (out of sample). --grid tries margins around the shipped ones.
 
 Metrics, over the body paragraphs (the original's lines after its header against the document's
-paragraphs as read): words right (difflib alignment of lower-case words without punctuation), words
-whose only fault is a mark ("tỉnh" for "tinh": the same base letters), and how many words the correction
-changed from right to wrong and from wrong to right.
+paragraphs as read): characters right (difflib's matching blocks of the texts), words right (difflib
+alignment of lower-case words without punctuation), words whose only fault is a mark ("tỉnh" for "tinh":
+the same base letters), and how many words the correction changed from right to wrong and from wrong to
+right.
 """
 
 from __future__ import annotations
@@ -109,14 +110,17 @@ def measure(devset: Path, eval_dir: Path, forms: list[str], folds: bool) -> dict
         if folds:
             bodies: dict[str, list[str]] = {}
             for group, model in models.items():
-                ocr_words.default_model = lambda m=model: m  # type: ignore[misc]
+                ocr_words.default_model = lambda m=model: m  # type: ignore[assignment,misc]
                 bodies |= {k: v for k, v in read_bodies(devset, eval_dir, form).items() if k.startswith(group)}
         else:
             bodies = read_bodies(devset, eval_dir, form)
-        total = {"words": 0, "right": 0, "marks": 0}
+        total = {"words": 0, "right": 0, "marks": 0, "chars": 0, "chars_right": 0}
         for stem, paragraphs in bodies.items():
             lines = (eval_dir / "docs" / f"{stem}.txt").read_text("utf-8").splitlines()
             got = compare(_words(" ".join(lines[4:])), _words(" ".join(paragraphs)))
+            reference, read = " ".join(lines[4:]), " ".join(paragraphs)
+            blocks = difflib.SequenceMatcher(None, reference, read, autojunk=False).get_matching_blocks()
+            got |= {"chars": len(reference), "chars_right": sum(b.size for b in blocks)}
             for k in total:
                 total[k] += got[k]
         totals[form] = total

@@ -25,10 +25,12 @@ of bench/scan_devset.py with `--eval` on eval/train, 10,344 words each), every d
 counts of the other two training groups only (bench/ocr_words.py --folds): the wrong marks went from 49 to
 11 (poor scans) and from 43 to 7 (photos), no right word made wrong. The slips tesseract makes come with a
 lower confidence (55-94) than its right readings (96-97), so the confidence term does most of the work: a
-weight of 0.10 instead of 0.15 would fix 8 more words and break 34. Not adopted: interpolating the
+weight of 0.10 instead of 0.15 would fix 8 more words and break 34. A word that is no syllable because a
+vowel stands twice with different marks ("ĐẢẲNG", "TRIỂẾN": tesseract's reading of some marked capitals)
+loses one of the two, the one whose loss leaves the likelier syllable. Not adopted: interpolating the
 bigram with the unigram at a fixed weight (Jelinek-Mercer) separated right from wrong changes less well
-(36 fixed for none broken), and correcting words with marks that are no syllable ("ĐẢẲNG") by leaving out
-a letter fixed none and would have broken 26 names such as "Đắk", "H'leo", "Dêr" (no syllables either).
+(36 fixed for none broken), and correcting every word with marks that is no syllable by leaving out any
+one letter fixed none and would have broken 26 names such as "Đắk", "H'leo", "Dêr" (no syllables either).
 """
 
 from __future__ import annotations
@@ -179,6 +181,34 @@ def _recase(candidate: str, like: str) -> str:
     return candidate
 
 
+def _base(letter: str) -> str:
+    return fold(letter.lower())
+
+
+def _undoubled(core: str, model: SyllableModel) -> list[str]:
+    """For a word that is no syllable because one vowel stands twice with different marks ("ĐẢẲNG",
+    "TRIỂẾN", "THỰỤC": tesseract reads a marked capital as two letters), the known syllables left when one
+    of the two is dropped; empty for anything else."""
+    if not core.isalpha() or not (core.islower() or core.isupper() or core.istitle()):
+        return []
+    word = core.lower()
+    out: list[str] = []
+    for i, (a, b) in enumerate(zip(word, word[1:], strict=False)):
+        if a != b and _base(a) == _base(b) and _base(a) in "aeiouy":
+            for dropped in (word[:i] + word[i + 1 :], word[: i + 1] + word[i + 2 :]):
+                if dropped in model.unigrams and is_vietnamese_syllable(dropped) and dropped not in out:
+                    out.append(dropped)
+    return out
+
+
+def _neighbours(tokens: Sequence[Token], syllables: Sequence[str | None], i: int) -> tuple[str | None, str | None]:
+    """The syllables before and after word i when nothing stands between them (no punctuation)."""
+    token = tokens[i]
+    left = syllables[i - 1] if i > 0 and not tokens[i - 1].trail and not token.lead else None
+    right = syllables[i + 1] if i + 1 < len(tokens) and not token.trail and not tokens[i + 1].lead else None
+    return left, right
+
+
 def correct_words(words: Sequence[tuple[str, float]], model: SyllableModel | None = None) -> list[str]:
     """The words of one OCR'd line (text, tesseract's confidence 0-100), marks corrected where the
     model is clearly more confident than tesseract (see the module docstring)."""
@@ -186,18 +216,23 @@ def correct_words(words: Sequence[tuple[str, float]], model: SyllableModel | Non
     tokens = [Token.parse(unicodedata.normalize("NFC", w)) for w, _ in words]
     syllables = [t.syllable for t in tokens]
     out = [w for w, _ in words]
+    doubled: set[int] = set()
+    for i, token in enumerate(tokens):
+        if syllables[i] is None and (undoubled := _undoubled(token.core, model)):
+            left, right = _neighbours(tokens, syllables, i)
+            syllables[i] = max(undoubled, key=lambda c: model.score(c, left, right))
+            out[i] = token.lead + _recase(syllables[i] or "", token.core) + token.trail
+            doubled.add(i)
     for i, (token, syllable) in enumerate(zip(tokens, syllables, strict=True)):
-        if syllable is None:
+        if syllable is None or i in doubled:
             continue
         if syllable not in model.unigrams:
             continue  # a syllable the model never saw is a name or a rare word ("Nguyễn", "Krông"), no slip
         candidates = model.variants.get(fold(syllable), ())
         if len(candidates) < 2:
             continue
-        # neighbours joined to this word: no punctuation between them
-        left = syllables[i - 1] if i > 0 and not tokens[i - 1].trail and not token.lead else None
-        right = syllables[i + 1] if i + 1 < len(tokens) and not token.trail and not tokens[i + 1].lead else None
-        if left is not None and i > 0 and out[i - 1] != words[i - 1][0]:
+        left, right = _neighbours(tokens, syllables, i)
+        if left is not None and out[i - 1] != words[i - 1][0]:
             left = Token.parse(out[i - 1]).core.lower()  # the word before as corrected
         own = model.score(syllable, left, right)
         best, best_score = syllable, own

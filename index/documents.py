@@ -269,8 +269,8 @@ def join_wrapped_lines(
     Lines flagged in `alone` (markdown headings, table rows) are paragraphs of their own; lines
     flagged in `starts` (markdown list items) always start a paragraph but take continuation lines.
     A line flagged in `alone` and in `carried` (the first OCR'd paragraph after a text-layer page of a
-    mixed PDF, when it is not indented) is joined to the line before by the wrap rules, and stands alone
-    towards the line after.
+    mixed PDF, when its page indents paragraphs and it is not indented) is joined to the line before
+    (unless that is a heading), whatever the wrap rules say, and stands alone towards the line after.
     """
     paragraphs: list[str] = []
     current: list[str] = []
@@ -279,15 +279,18 @@ def join_wrapped_lines(
     short = SHORT_LINE_SHARE * max((len(line) for i, line in enumerate(lines) if not (alone and alone[i])), default=0)
     for i, line in enumerate(lines):
         is_alone = bool(alone and alone[i])
-        opens_alone = is_alone and not (carried and carried[i])
         if not line:
             if current:
                 paragraphs.append(" ".join(current))
             current = []
             continue
+        if carried and carried[i] and current and not previous_alone and not _is_heading(current[-1]):
+            current.append(line)  # the scanned page shows the line continues: no wrap rule to apply
+            previous_alone = True
+            continue
         starts_new = (
             not current
-            or opens_alone
+            or is_alone
             or previous_alone
             or bool(starts and starts[i])
             or _BULLET.match(line) is not None

@@ -7,11 +7,13 @@ The rules, from the geometry tesseract gives (`index.ocr.OcrLine` boxes):
 * Running headers and footers: a line in the top or bottom band of a page after the first that reads the
   same (digits aside) as a line in the same band of another page is dropped.
 * The body column is measured on the page: its left edge L is the 20th-percentile left of the long lines
-  (LEFT_QUANTILE), its right edge R their 90th-percentile right.
+  (LEFT_QUANTILE) or of all lines when that is further left (a page of few lines), its right edge R the
+  long lines' 90th-percentile right.
 * A line is joined to the one before when that one reaches the right edge (within WRAP_SLACK of the
   column width: a wrapped line fills it), the line is not indented (starts within INDENT line heights of
   L) nor far left of the previous line's start (SHIFT: that one stood in another column), and the vertical
-  gap is an ordinary line gap (not over PARAGRAPH_GAP times the median gap). Anything else starts a new
+  gap is an ordinary line gap (not over PARAGRAPH_GAP times the median gap; on a page that indents its
+  paragraphs the gap is no sign, since a gap there is a page break inside one image). Anything else starts a new
   line of the output: a first-line indent, a short last line, a blank gap, a centred title line. A
   paragraph running onto the next page is joined across the page break.
 * End-of-line hyphenation is undone when lines are joined (`join_hyphenated`).
@@ -115,11 +117,12 @@ def _column(lines: Sequence[OcrLine]) -> tuple[float, float, float, float]:
     widest = max(ln.right - ln.left for ln in lines)
     long = [ln for ln in lines if ln.right - ln.left >= 0.6 * widest] or list(lines)
     lefts = sorted(ln.left for ln in long)
+    every = sorted(ln.left for ln in lines)  # a page of few lines may have one long line, and indented
     rights = sorted(ln.right for ln in long)
     heights = sorted(ln.height for ln in lines)
     gaps = sorted(b.top - a.bottom for a, b in zip(lines, lines[1:], strict=False) if b.top > a.bottom)
     return (
-        float(lefts[int(LEFT_QUANTILE * len(lefts))]),
+        float(min(lefts[int(LEFT_QUANTILE * len(lefts))], every[int(LEFT_QUANTILE * len(every))])),
         float(rights[min(len(rights) - 1, int(0.9 * len(rights)))]),
         float(heights[len(heights) // 2]),
         float(gaps[len(gaps) // 2]) if gaps else float(heights[len(heights) // 2]) * 0.5,
@@ -136,10 +139,12 @@ def page_lines(pages: Sequence[OcrPage]) -> list[str]:
         if not lines:
             continue
         geometry = _column(lines)
-        left, _, height, gap = geometry
+        indents = _indents(lines, geometry)
         for i, line in enumerate(lines):
             text = _QUARTER_DIGITS.sub(_quarter, _SPACED_HYPHEN.sub(" – ", line.text))
-            if previous is not None and _continues(previous, line, geometry, prev_geometry if i == 0 else None):
+            if previous is not None and _continues(
+                previous, line, geometry, prev_geometry if i == 0 else None, gaps_break=not indents
+            ):
                 out[-1] = join_hyphenated(out[-1], text)
             else:
                 out.append(text)
@@ -149,15 +154,23 @@ def page_lines(pages: Sequence[OcrPage]) -> list[str]:
 
 
 def opens_with_continuation(pages: Sequence[OcrPage]) -> bool:
-    """Whether the first line of the OCR'd pages starts at the body's left edge like a wrapped line (not
-    indented, not centred, no heading): it may continue a paragraph from the page before them (a text-layer page of
-    a mixed PDF)."""
+    """Whether the first line of the OCR'd pages continues a paragraph from the page before them (a
+    text-layer page of a mixed PDF): the page indents the first lines of its paragraphs (a line of it
+    starts indented) and this line starts at the body's left edge like a wrapped line."""
     for lines in drop_furniture(pages):
         if not lines:
             continue
-        left, _, height, _ = _column(lines)
-        return lines[0].left <= left + INDENT * height
+        geometry = _column(lines)
+        left, _, height, _ = geometry
+        return _indents(lines[1:], geometry) and lines[0].left <= left + INDENT * height
     return False
+
+
+def _indents(lines: Sequence[OcrLine], geometry: tuple[float, float, float, float]) -> bool:
+    """Whether the page indents the first lines of its paragraphs: a line starts indented (not as far in
+    as a centred title)."""
+    left, right, height, _ = geometry
+    return any(left + INDENT * height < ln.left < left + 0.25 * (right - left) for ln in lines)
 
 
 def _continues(
@@ -165,10 +178,13 @@ def _continues(
     line: OcrLine,
     geometry: tuple[float, float, float, float],
     previous_page: tuple[float, float, float, float] | None,
+    gaps_break: bool = True,
 ) -> bool:
     """Whether `line` continues the paragraph `previous` ends (see the module docstring).
 
-    `previous_page` is the geometry of the page `previous` is on when `line` opens the next page.
+    `previous_page` is the geometry of the page `previous` is on when `line` opens the next page. On a
+    page that indents its paragraphs (`gaps_break` false) a blank gap alone does not end a paragraph: it
+    is a page break inside one image (a screenshot of several pages, a long scroll capture).
     """
     left, right, height, gap = geometry
     p_left, p_right, _, _ = previous_page or geometry
@@ -183,4 +199,4 @@ def _continues(
         return True
     if line.top < previous.bottom - 0.5 * height:
         return False  # the same row (another column) or above
-    return line.top - previous.bottom <= max(PARAGRAPH_GAP * gap, gap + 0.5 * height)
+    return not gaps_break or line.top - previous.bottom <= max(PARAGRAPH_GAP * gap, gap + 0.5 * height)

@@ -143,18 +143,22 @@ def test_mixed_pdf_reads_the_text_layer_and_ocrs_the_scanned_page(tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    ("head", "tail", "paragraphs"),
+    ("head", "tail", "continued", "paragraphs"),
     [
         # the paragraph runs from the text page onto the scanned page: one paragraph
         ("Thực hiện Nghị quyết số 39-NQ/TW của Bộ Chính trị, Sở Nội vụ xây dựng kế hoạch",
-         "rà soát biên chế năm 2024 như sau.", (PARAGRAPH_1, PARAGRAPH_3)),
-        # the text page ends a sentence and the scanned page opens a new one at the margin: two
-        (PARAGRAPH_2, "Các phòng chuyên môn gửi báo cáo về Văn phòng Sở.",
+         "rà soát biên chế năm 2024 như sau.", True, (PARAGRAPH_1, PARAGRAPH_3)),
+        # a sentence ends at the foot of the text page, the next starts on the scan without an indent: the
+        # scanned page indents its paragraphs, so this one goes on
+        ("Các phòng chuyên môn gửi báo cáo.", "Văn phòng Sở theo dõi việc gửi báo cáo.", True,
+         ("Các phòng chuyên môn gửi báo cáo. Văn phòng Sở theo dõi việc gửi báo cáo.", PARAGRAPH_3)),
+        # the scanned page opens with an indented paragraph: two
+        (PARAGRAPH_2, "Các phòng chuyên môn gửi báo cáo về Văn phòng Sở.", False,
          (PARAGRAPH_2, "Các phòng chuyên môn gửi báo cáo về Văn phòng Sở.", PARAGRAPH_3)),
     ],
 )  # fmt: skip
 def test_mixed_pdf_paragraph_running_onto_the_scanned_page(
-    tmp_path: Path, head: str, tail: str, paragraphs: tuple[str, ...]
+    tmp_path: Path, head: str, tail: str, continued: bool, paragraphs: tuple[str, ...]
 ) -> None:
     from fpdf import FPDF
     from pypdf import PdfReader, PdfWriter
@@ -167,7 +171,9 @@ def test_mixed_pdf_paragraph_running_onto_the_scanned_page(
                  head):  # fmt: skip
         pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
     scan = io.BytesIO()
-    draw_page([tail, PARAGRAPH_3], letterhead=False, title=False, continued=True).save(scan, "PDF", resolution=150.0)
+    draw_page([tail, PARAGRAPH_3], letterhead=False, title=False, continued=continued).save(
+        scan, "PDF", resolution=150.0
+    )
     writer = PdfWriter()
     writer.add_page(PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0])
     writer.add_page(PdfReader(scan).pages[0])

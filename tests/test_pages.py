@@ -137,3 +137,17 @@ def test_paragraph_runs_onto_a_page_photographed_at_another_scale() -> None:
         "thường xuyên.",
         "Đoạn tiếp theo thụt đầu dòng ở trang hai. và dòng thứ hai của nó.",
     ]
+
+
+@pytest.mark.parametrize(("indented_page", "paragraphs"), [(True, 2), (False, 3)])
+def test_a_page_break_inside_one_image(indented_page: bool, paragraphs: int) -> None:
+    """A screenshot of two pages in one image: the paragraph crossing the gap between the pages goes on
+    when the page indents its paragraphs; in a layout without indents the gap is the paragraph break."""
+    first_left = LEFT + 150 if indented_page else LEFT
+    rows = page(
+        line("Việc chi trả chế độ cho người nghỉ hưu trước tuổi, thôi việc đợt 1 phải thực", 0, left=first_left),
+        line("hiện xong trước 31/12/2024.", 9, right=800),  # after the gap between the two pages
+        line("Người giữ chức danh bí thư, chủ tịch không được bố trí lại chức vụ cũ thì được", 10, left=first_left),
+        line("bảo lưu phụ cấp chức vụ theo quy định.", 11, right=1200),
+    )
+    assert len(page_lines([rows])) == paragraphs

@@ -1,13 +1,13 @@
 """Tesseract OCR of one page image: the only module that runs tesseract.
 
-`ocr_image(image)` prepares the image (grey, a photographed sheet flattened, deskewed; see `prepare`;
-read again upscaled when the text is small) and runs `tesseract ... -l vie tsv` as a subprocess with a timeout. The TSV gives
-words with their block/paragraph/line numbers, boxes and confidences; they come back as an `OcrPage` of
-`OcrLine`s, one per printed line *segment*: a tesseract line is cut where two words stand far apart (more
-than COLUMN_GAP line heights), so the two columns of a letterhead ("TỈNH ỦY THÁI BÌNH" and "ĐẢNG CỘNG SẢN
-VIỆT NAM") are never read as one line. The words of each segment go through `index.ocr_words.correct_words`
-(tone and vowel marks tesseract misread, when a syllable model is clearly surer than tesseract); it runs
-on the cached TSV too, so it needs no new OCR.
+`ocr_image(image)` prepares the image (grey, a photographed sheet flattened, deskewed; see `prepare`; read
+again upscaled when the text is small) and runs `tesseract ... -l vie tsv` as a subprocess with a timeout.
+The TSV gives words with their block/paragraph/line numbers, boxes and confidences; they come back as an
+`OcrPage` of `OcrLine`s, one per printed line *segment*: a tesseract line is cut where two words stand far
+apart (more than COLUMN_GAP line heights), so the two columns of a letterhead ("TỈNH ỦY THÁI BÌNH" and
+"ĐẢNG CỘNG SẢN VIỆT NAM") are never read as one line. The words of each segment go through
+`index.ocr_words.correct_words` (tone and vowel marks tesseract misread, when a syllable model is clearly
+surer than tesseract); it runs on the cached TSV too, so it needs no new OCR.
 
 Noise is dropped: words much flatter than the text (rules, underlines read as letters), line segments whose
 mean confidence is below NOISE_CONFIDENCE and segments with fewer than two letters or digits (a "*" read as

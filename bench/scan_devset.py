@@ -221,7 +221,9 @@ def edits(a: str, b: str) -> int:
     return previous[-1]
 
 
-def score_meta(layouts: dict[str, Layout], docs: dict[str, object], form: str) -> dict[str, object]:
+def score_meta(
+    layouts: dict[str, Layout], docs: dict[str, object], form: str, eval_dir: Path = EVAL
+) -> dict[str, object]:
     from index.model import Document
 
     rows = []
@@ -230,7 +232,7 @@ def score_meta(layouts: dict[str, Layout], docs: dict[str, object], form: str) -
         if not isinstance(doc, Document):
             rows.append({"doc": stem, "read": False})
             continue
-        original = (EVAL / "docs" / layout.name).read_text("utf-8").splitlines()[0]
+        original = (eval_dir / "docs" / layout.name).read_text("utf-8").splitlines()[0]
         expected_title = _ws(original) if form == "text" else layout.title
         expected_number = None if form == "text" else layout.number
         rows.append({
@@ -265,17 +267,25 @@ def main() -> int:
     ap.add_argument("--keep-cache", action="store_true", help="reuse the OCR of unchanged files (no OCR timing)")
     ap.add_argument("--no-search", action="store_true", help="metadata only, no index or Recall@5")
     ap.add_argument("--model", default=None, help="embedding model (default: the configured one)")
+    ap.add_argument("--eval", type=Path, default=EVAL, help="docs/ and questions.jsonl (%(default)s)")
+    ap.add_argument("--seed", default="", help="varies the degradations (skew, noise, light); empty: the runs' in docs")
+    ap.add_argument("--no-correction", action="store_true",
+                    help="read the OCR'd words as tesseract gave them (index/ocr_words.py off), to measure it")
     args = ap.parse_args()
+    if args.no_correction:
+        from index import ocr_words
+
+        ocr_words.correct_words = lambda words, model=None: [w for w, _ in words]  # type: ignore[assignment]
 
     from index.documents import read_file
     from index.scans import OcrCache, Scanner
 
-    sources = sorted((EVAL / "docs").glob("*.txt"))[: args.docs]
+    sources = sorted((args.eval / "docs").glob("*.txt"))[: args.docs]
     layouts = {s.stem: layout_of(s, i) for i, s in enumerate(sources)}
     forms = [f for f in args.forms.split(",") if f]
     results: dict[str, object] = {}
     for form in forms:
-        rng = random.Random(f"{form}-devset")
+        rng = random.Random(f"{form}-devset{args.seed}")
         corpus = args.out / form
         started = time.perf_counter()
         if not (args.reuse and corpus.is_dir() and any(corpus.iterdir())):
@@ -303,7 +313,7 @@ def main() -> int:
             docs[path.stem] = read.document
             confidences.extend(p.confidence or 0.0 for p in read.ocr_pages)
         seconds = time.perf_counter() - started
-        meta = score_meta(layouts, docs, form)
+        meta = score_meta(layouts, docs, form, args.eval)
         entry: dict[str, object] = {
             "files_seconds": round(made, 1),
             "read_seconds": round(seconds, 1),
@@ -315,11 +325,14 @@ def main() -> int:
             **{k: v for k, v in meta.items() if k != "rows"},
         }
         results[form] = entry
-        (args.out / f"{form}.meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str))
+        tag = "-raw" if args.no_correction else ""
+        meta_text = json.dumps(meta, ensure_ascii=False, indent=1, default=str)
+        (args.out / f"{form}{tag}.meta.json").write_text(meta_text)
         print(form, json.dumps(entry, ensure_ascii=False), flush=True)
     if not args.no_search:
         results["recall"] = recall(args, forms, sources)
-    (args.out / f"results-{'-'.join(forms)}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
+    tag = "-raw" if args.no_correction else ""
+    (args.out / f"results-{'-'.join(forms)}{tag}.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     return 0
 
 
@@ -367,12 +380,12 @@ def recall(args: argparse.Namespace, forms: list[str], sources: list[Path]) -> d
     model = args.model or Settings().embedding_model
     encoder = QueryMemo(load_encoder(model))
     names = {s.name for s in sources}
-    questions = [q for q in load_questions(EVAL) if q["gold"] and all(g["doc"] in names for g in q["gold"])]
+    questions = [q for q in load_questions(args.eval) if q["gold"] and all(g["doc"] in names for g in q["gold"])]
     out: dict[str, object] = {"questions": len(questions)}
     for form in forms:
         if form == "webp":
             continue
-        index_dir = args.out / f"index-{form}"
+        index_dir = args.out / f"index-{form}{'-raw' if args.no_correction else ''}"
         shutil.rmtree(index_dir, ignore_errors=True)
         # the build shares the OCR cache the reading pass filled
         index_dir.mkdir(parents=True)

@@ -69,7 +69,7 @@ from index.errors import BadDocument
 from index.layout import AdminHeader, parse_admin_header
 from index.legacy import convert, detect_legacy, looks_vietnamese
 from index.model import Document
-from index.pages import PAGE_NUMBER, page_lines
+from index.pages import PAGE_NUMBER, opens_with_continuation, page_lines
 from index.scans import IMAGE_SUFFIXES, MAX_PAGES, PDF_DPI, PageReport, Scanner, image_frames, pdf_page_images
 from index.text import normalise
 
@@ -77,7 +77,8 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".doc", ".pdf", *IMAGE_SUFFIXES)
 # Bumped whenever the reading rules change what a file yields, so a cached index can re-read files.
 # 2: titles longer than Budget.max_title_chars are shortened.
 # 3: the administrative layout (agency, number); .doc, images and scanned PDF pages (OCR).
-READER_VERSION = 3
+# 4: OCR'd text: marks corrected (index/ocr_words.py), the body's left edge, mixed PDFs' carried paragraph.
+READER_VERSION = 4
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 TITLE_MAX_CHARS = 200
@@ -253,7 +254,10 @@ def _is_heading(line: str) -> bool:
 
 
 def join_wrapped_lines(
-    lines: Sequence[str], alone: Sequence[bool] | None = None, starts: Sequence[bool] | None = None
+    lines: Sequence[str],
+    alone: Sequence[bool] | None = None,
+    starts: Sequence[bool] | None = None,
+    carried: Sequence[bool] | None = None,
 ) -> list[str]:
     """Join hard-wrapped lines (PDF, markdown) into paragraphs.
 
@@ -264,6 +268,9 @@ def join_wrapped_lines(
     bullet, or either line is a heading in capitals.
     Lines flagged in `alone` (markdown headings, table rows) are paragraphs of their own; lines
     flagged in `starts` (markdown list items) always start a paragraph but take continuation lines.
+    A line flagged in `alone` and in `carried` (the first OCR'd paragraph after a text-layer page of a
+    mixed PDF, when its page indents paragraphs and it is not indented) is joined to the line before
+    (unless that is a heading), whatever the wrap rules say, and stands alone towards the line after.
     """
     paragraphs: list[str] = []
     current: list[str] = []
@@ -276,6 +283,10 @@ def join_wrapped_lines(
             if current:
                 paragraphs.append(" ".join(current))
             current = []
+            continue
+        if carried and carried[i] and current and not previous_alone and not _is_heading(current[-1]):
+            current.append(line)  # the scanned page shows the line continues: no wrap rule to apply
+            previous_alone = True
             continue
         starts_new = (
             not current
@@ -307,6 +318,7 @@ def build_document(
     wrapped: bool = False,
     alone: Sequence[bool] | None = None,
     starts: Sequence[bool] | None = None,
+    carried: Sequence[bool] | None = None,
 ) -> Document:
     """Apply the header and title rules to normalised lines.
 
@@ -317,12 +329,15 @@ def build_document(
     if header is None:
         admin = parse_admin_header(lines, "\n".join(lines))
         if admin is not None:
-            return _admin_document(relpath, lines, admin, wrapped, alone, starts)
+            return _admin_document(relpath, lines, admin, wrapped, alone, starts, carried)
     start = header.body_start if header else 0
     body = lines[start:]
     if wrapped:
         paragraphs = join_wrapped_lines(
-            body, alone[start:] if alone else None, starts[start:] if starts else None
+            body,
+            alone[start:] if alone else None,
+            starts[start:] if starts else None,
+            carried[start:] if carried else None,
         )
     else:
         paragraphs = [line for line in body if line]
@@ -350,13 +365,19 @@ def _admin_document(
     wrapped: bool,
     alone: Sequence[bool] | None,
     starts: Sequence[bool] | None,
+    carried: Sequence[bool] | None = None,
 ) -> Document:
     """A document in the administrative layout (index/layout.py): its letterhead gives the agency, the
     number, the date and the title; the body follows the usual paragraph rules."""
     start = admin.body_start
     body = lines[start:]
     if wrapped:
-        paragraphs = join_wrapped_lines(body, alone[start:] if alone else None, starts[start:] if starts else None)
+        paragraphs = join_wrapped_lines(
+            body,
+            alone[start:] if alone else None,
+            starts[start:] if starts else None,
+            carried[start:] if carried else None,
+        )
     else:
         paragraphs = [line for line in body if line]
     if not paragraphs:
@@ -777,6 +798,7 @@ def _read_pdf(src: _Source) -> Document:
     ocr = src.scanner.read_pages(relpath, src.digest, list(pdf_page_images(relpath, src.data, scanned)))
     lines: list[str] = []
     alone: list[bool] = []
+    carried: set[int] = set()
     i = 0
     while i < len(texts):
         if i in ocr:
@@ -790,6 +812,9 @@ def _read_pdf(src: _Source) -> Document:
             read = [line for line in normalise_lines(page_lines(group)) if line]
             lines.extend(read)
             alone.extend([True] * len(read))
+            if read and len(alone) > len(read) and not alone[-len(read) - 1] and opens_with_continuation(group):
+                # the first OCR'd line may continue the text page's last paragraph
+                carried.add(len(lines) - len(read))
             continue
         # A page break is a plain line break, so a paragraph running onto the next page is joined.
         raw, _ = fix_legacy_lines(texts[i].splitlines())
@@ -802,7 +827,7 @@ def _read_pdf(src: _Source) -> Document:
         if scanned and len(scanned) == len(texts):
             raise BadDocument(f"{relpath}: PDF has no text layer and OCR found no text on its pages")
         raise BadDocument(f"{relpath}: PDF has no text")
-    return build_document(relpath, lines, wrapped=True, alone=alone)
+    return build_document(relpath, lines, wrapped=True, alone=alone, carried=[i in carried for i in range(len(lines))])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -51,10 +51,18 @@ _MOTTO = (
     r"|Độc\s+lập\s*[-–—]\s*Tự\s+do\s*[-–—]\s*Hạnh\s+phúc)"
 )
 _MOTTO_RE = re.compile(_MOTTO, re.IGNORECASE)
-# The same without diacritics, for OCR that misreads a tone mark ("ĐẲNG CỘNG SẢN"); matched on fold(line).
+# The same without diacritics, for OCR that misreads a tone mark ("ĐẲNG CỘNG SẢN") or reads a letter twice
+# ("ĐẢẲNG": a marked letter read as two); matched on fold(line).
+def _folded_phrase(phrase: str) -> str:
+    words = [r"\s*[-–—]\s*" if w == "-" else "".join(f"{re.escape(c)}+" for c in w) for w in phrase.split()]
+    return r"\s+".join(words).replace(r"\s+\s*[-–—]\s*\s+", r"\s*[-–—]\s*")
+
+
 _MOTTO_FOLDED = re.compile(
-    r"cong\s+hoa\s+xa\s+hoi\s+chu\s+nghia\s+viet\s+nam|dang\s+cong\s+san\s+viet\s+nam"
-    r"|doc\s+lap\s*[-–—]\s*tu\s+do\s*[-–—]\s*hanh\s+phuc",
+    "|".join(
+        _folded_phrase(p)
+        for p in ("cong hoa xa hoi chu nghia viet nam", "dang cong san viet nam", "doc lap - tu do - hanh phuc")
+    ),
     re.IGNORECASE,
 )
 

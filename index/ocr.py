@@ -1,11 +1,13 @@
 """Tesseract OCR of one page image: the only module that runs tesseract.
 
-`ocr_image(image)` prepares the image (grey, deskewed; see `prepare`; read again upscaled when the text
-is small) and runs `tesseract ... -l vie tsv` as a subprocess with a timeout. The TSV gives
-words with their block/paragraph/line numbers, boxes and confidences; they come back as an `OcrPage` of
-`OcrLine`s, one per printed line *segment*: a tesseract line is cut where two words stand far apart (more
-than COLUMN_GAP line heights), so the two columns of a letterhead ("TỈNH ỦY THÁI BÌNH" and "ĐẢNG CỘNG SẢN
-VIỆT NAM") are never read as one line.
+`ocr_image(image)` prepares the image (grey, a photographed sheet flattened, deskewed; see `prepare`; read
+again upscaled when the text is small) and runs `tesseract ... -l vie tsv` as a subprocess with a timeout.
+The TSV gives words with their block/paragraph/line numbers, boxes and confidences; they come back as an
+`OcrPage` of `OcrLine`s, one per printed line *segment*: a tesseract line is cut where two words stand far
+apart (more than COLUMN_GAP line heights), so the two columns of a letterhead ("TỈNH ỦY THÁI BÌNH" and
+"ĐẢNG CỘNG SẢN VIỆT NAM") are never read as one line. The words of each segment go through
+`index.ocr_words.correct_words` (tone and vowel marks tesseract misread, when a syllable model is clearly
+surer than tesseract); it runs on the cached TSV too, so it needs no new OCR.
 
 Noise is dropped: words much flatter than the text (rules, underlines read as letters), line segments whose
 mean confidence is below NOISE_CONFIDENCE and segments with fewer than two letters or digits (a "*" read as
@@ -34,12 +36,13 @@ from pathlib import Path
 
 from PIL import Image, ImageFilter, ImageOps
 
+from index import ocr_words
 from index.errors import ChidaoError
 
 LANGUAGE = "vie"
 # Bumped when preprocessing changes what tesseract is given (part of the OCR cache key; the cache keeps
 # tesseract's TSV, so the line rules below can change without it).
-OCR_VERSION = 3  # 2: deskew; 3: no light evening
+OCR_VERSION = 4  # 2: deskew; 3: no light evening; 4: a photographed sheet flattened (perspective)
 DEFAULT_PAGE_TIMEOUT = 60.0  # seconds for one page
 LOW_CONFIDENCE = 75.0
 NOISE_CONFIDENCE = 30.0
@@ -52,6 +55,11 @@ MIN_SKEW = 0.5
 # Text this small (median word height in pixels) is upscaled before OCR; tesseract reads best at 25-40 px.
 SMALL_TEXT_PX = 22
 TARGET_TEXT_PX = 32
+# A photographed sheet: the paper is at least PAGE_CONTRAST grey levels brighter than what lies around it
+# and covers at least PAGE_MIN_SHARE of the photo.
+PAGE_CONTRAST = 60.0
+PAGE_MIN_SHARE = 0.25
+MIN_WARP = 0.01  # a sheet whose corners are this share of the image off a rectangle is flattened
 
 
 class OcrError(ChidaoError):
@@ -216,13 +224,87 @@ def skew_angle(grey: Image.Image, limit: float = MAX_SKEW, step: float = SKEW_ST
     return best_angle
 
 
+def _perspective_coefficients(
+    corners: list[tuple[float, float]], width: int, height: int
+) -> list[float]:
+    """PIL's PERSPECTIVE coefficients mapping the output rectangle (width x height) onto `corners` of the
+    input (top left, top right, bottom right, bottom left)."""
+    import numpy as np
+
+    target = [(0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height))]
+    rows = []
+    for (x, y), (u, v) in zip(target, corners, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    b = [c for pt in corners for c in pt]
+    return [float(c) for c in np.linalg.solve(np.array(rows, dtype=float), np.array(b, dtype=float))]
+
+
+def page_corners(grey: Image.Image) -> list[tuple[float, float]] | None:
+    """The four corners (top left, top right, bottom right, bottom left) of a sheet of paper photographed
+    on a darker background, or None when the image is the page itself (a scan, a screenshot) or no clear
+    sheet stands out.
+
+    The sheet is the bright area of a reduced copy (threshold halfway between the background's and the
+    paper's brightness, specks removed); its corners are the extreme points along the two diagonals.
+    """
+    import numpy as np
+
+    scale = max(1, max(grey.size) // 400)
+    small = grey.reduce(scale) if scale > 1 else grey
+    small = small.filter(ImageFilter.MedianFilter(5))
+    a = np.asarray(small, dtype=np.float32)
+    h, w = a.shape
+    border = np.concatenate([a[:2].ravel(), a[-2:].ravel(), a[:, :2].ravel(), a[:, -2:].ravel()])
+    centre = a[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4]
+    dark, paper = float(np.median(border)), float(np.percentile(centre, 90))
+    if paper - dark < PAGE_CONTRAST:
+        return None  # the border is paper too: a scan or a screenshot, or no contrast to go by
+    mask = a > (dark + paper) / 2
+    mask_img = Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.MinFilter(5))
+    mask = np.asarray(mask_img.filter(ImageFilter.MaxFilter(5))) > 0
+    ys, xs = np.nonzero(mask)
+    if len(xs) < PAGE_MIN_SHARE * w * h:
+        return None
+    diag, anti = xs + ys, xs - ys
+    picks = [np.argmin(diag), np.argmax(anti), np.argmax(diag), np.argmin(anti)]
+    corners = [(float(xs[i] + 0.5) * scale, float(ys[i] + 0.5) * scale) for i in picks]
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = corners
+    area = 0.5 * abs((x0 * y1 - x1 * y0) + (x1 * y2 - x2 * y1) + (x2 * y3 - x3 * y2) + (x3 * y0 - x0 * y3))
+    if area < PAGE_MIN_SHARE * grey.width * grey.height:
+        return None
+    return corners
+
+
+def flatten_page(grey: Image.Image) -> Image.Image:
+    """A photographed sheet cut out of its background and its perspective undone (`page_corners`); the
+    image as it is when no sheet stands out."""
+    corners = page_corners(grey)
+    if corners is None:
+        return grey
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = corners
+    if max(abs(x0 - x3), abs(x1 - x2), abs(y0 - y1), abs(y3 - y2)) < MIN_WARP * max(grey.size):
+        return grey  # upright already (a screenshot's pages on the viewer's grey): left as it is
+    width = round(max(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, ((x2 - x3) ** 2 + (y2 - y3) ** 2) ** 0.5))
+    height = round(max(((x3 - x0) ** 2 + (y3 - y0) ** 2) ** 0.5, ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5))
+    coefficients = _perspective_coefficients(corners, width, height)
+    return grey.transform(
+        (width, height), Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BICUBIC, fillcolor=255
+    )
+
+
 def prepare(image: Image.Image) -> Image.Image:
-    """The image tesseract gets first: grey, turned upright when the lines slope by MIN_SKEW degrees or
+    """The image tesseract gets first: grey, a photographed sheet cut out of its background with its
+    perspective undone (`flatten_page`), turned upright when the lines slope by MIN_SKEW degrees or
     more. Deskewing measurably helped on the dev set; evening out the light (`even_light`) and binarising
     ourselves did not (docs/RETRIEVAL.md, "OCR preprocessing"), so tesseract binarises the grey page.
     """
-    grey = ImageOps.exif_transpose(image) or image
-    grey = ImageOps.grayscale(grey)
+    grey = ImageOps.grayscale(ImageOps.exif_transpose(image) or image)
+    flat = flatten_page(grey)
+    if flat is not grey:
+        # without the dark desk around it, tesseract's global threshold cuts the photo's shading instead
+        # of the ink: the light is evened out
+        grey = even_light(flat)
     angle = skew_angle(grey)
     if abs(angle) >= MIN_SKEW:
         grey = grey.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
@@ -272,7 +354,7 @@ def _segment(words: list[_Word], block: int, paragraph: int) -> OcrLine:
     weights = [len(w.text) for w in words]
     conf = sum(w.conf * n for w, n in zip(words, weights, strict=True)) / max(1, sum(weights))
     return OcrLine(
-        " ".join(w.text for w in words),
+        " ".join(ocr_words.correct_words([(w.text, w.conf) for w in words])),
         min(w.left for w in words),
         min(w.top for w in words),
         max(w.left + w.width for w in words),

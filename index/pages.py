@@ -6,12 +6,14 @@ The rules, from the geometry tesseract gives (`index.ocr.OcrLine` boxes):
 * Page numbers (a number alone, "- 2 -", "Trang 2/5") in the top or bottom band of a page are dropped.
 * Running headers and footers: a line in the top or bottom band of a page after the first that reads the
   same (digits aside) as a line in the same band of another page is dropped.
-* The body column is measured on the page: its left edge L is the median left of the long lines, its right
-  edge R their 90th-percentile right.
+* The body column is measured on the page: its left edge L is the 20th-percentile left of the long lines
+  (LEFT_QUANTILE) or of all lines when that is further left (a page of few lines), its right edge R the
+  long lines' 90th-percentile right.
 * A line is joined to the one before when that one reaches the right edge (within WRAP_SLACK of the
   column width: a wrapped line fills it), the line is not indented (starts within INDENT line heights of
   L) nor far left of the previous line's start (SHIFT: that one stood in another column), and the vertical
-  gap is an ordinary line gap (not over PARAGRAPH_GAP times the median gap). Anything else starts a new
+  gap is an ordinary line gap (not over PARAGRAPH_GAP times the median gap; on a page that indents its
+  paragraphs the gap is no sign, since a gap there is a page break inside one image). Anything else starts a new
   line of the output: a first-line indent, a short last line, a blank gap, a centred title line. A
   paragraph running onto the next page is joined across the page break.
 * End-of-line hyphenation is undone when lines are joined (`join_hyphenated`).
@@ -32,6 +34,9 @@ WRAP_SLACK = 0.08
 INDENT = 1.5
 PARAGRAPH_GAP = 1.7
 SHIFT = 0.15  # a continuation line starts at most this share of the column width left of the line before
+# The left edge is this quantile of the long lines' lefts, not their median: in a body of two-line
+# paragraphs half the long lines are indented first lines, and the median made the indent invisible.
+LEFT_QUANTILE = 0.2
 BAND = 0.12  # top and bottom share of the page where page numbers and running headers live
 
 PAGE_NUMBER = re.compile(
@@ -112,11 +117,12 @@ def _column(lines: Sequence[OcrLine]) -> tuple[float, float, float, float]:
     widest = max(ln.right - ln.left for ln in lines)
     long = [ln for ln in lines if ln.right - ln.left >= 0.6 * widest] or list(lines)
     lefts = sorted(ln.left for ln in long)
+    every = sorted(ln.left for ln in lines)  # a page of few lines may have one long line, and indented
     rights = sorted(ln.right for ln in long)
     heights = sorted(ln.height for ln in lines)
     gaps = sorted(b.top - a.bottom for a, b in zip(lines, lines[1:], strict=False) if b.top > a.bottom)
     return (
-        float(lefts[len(lefts) // 2]),
+        float(min(lefts[int(LEFT_QUANTILE * len(lefts))], every[int(LEFT_QUANTILE * len(every))])),
         float(rights[min(len(rights) - 1, int(0.9 * len(rights)))]),
         float(heights[len(heights) // 2]),
         float(gaps[len(gaps) // 2]) if gaps else float(heights[len(heights) // 2]) * 0.5,
@@ -133,10 +139,12 @@ def page_lines(pages: Sequence[OcrPage]) -> list[str]:
         if not lines:
             continue
         geometry = _column(lines)
-        left, _, height, gap = geometry
+        indents = _indents(lines, geometry)
         for i, line in enumerate(lines):
             text = _QUARTER_DIGITS.sub(_quarter, _SPACED_HYPHEN.sub(" – ", line.text))
-            if previous is not None and _continues(previous, line, geometry, prev_geometry if i == 0 else None):
+            if previous is not None and _continues(
+                previous, line, geometry, prev_geometry if i == 0 else None, gaps_break=not indents
+            ):
                 out[-1] = join_hyphenated(out[-1], text)
             else:
                 out.append(text)
@@ -145,15 +153,38 @@ def page_lines(pages: Sequence[OcrPage]) -> list[str]:
     return out
 
 
+def opens_with_continuation(pages: Sequence[OcrPage]) -> bool:
+    """Whether the first line of the OCR'd pages continues a paragraph from the page before them (a
+    text-layer page of a mixed PDF): the page indents the first lines of its paragraphs (a line of it
+    starts indented) and this line starts at the body's left edge like a wrapped line."""
+    for lines in drop_furniture(pages):
+        if not lines:
+            continue
+        geometry = _column(lines)
+        left, _, height, _ = geometry
+        return _indents(lines[1:], geometry) and lines[0].left <= left + INDENT * height
+    return False
+
+
+def _indents(lines: Sequence[OcrLine], geometry: tuple[float, float, float, float]) -> bool:
+    """Whether the page indents the first lines of its paragraphs: a line starts indented (not as far in
+    as a centred title)."""
+    left, right, height, _ = geometry
+    return any(left + INDENT * height < ln.left < left + 0.25 * (right - left) for ln in lines)
+
+
 def _continues(
     previous: OcrLine,
     line: OcrLine,
     geometry: tuple[float, float, float, float],
     previous_page: tuple[float, float, float, float] | None,
+    gaps_break: bool = True,
 ) -> bool:
     """Whether `line` continues the paragraph `previous` ends (see the module docstring).
 
-    `previous_page` is the geometry of the page `previous` is on when `line` opens the next page.
+    `previous_page` is the geometry of the page `previous` is on when `line` opens the next page. On a
+    page that indents its paragraphs (`gaps_break` false) a blank gap alone does not end a paragraph: it
+    is a page break inside one image (a screenshot of several pages, a long scroll capture).
     """
     left, right, height, gap = geometry
     p_left, p_right, _, _ = previous_page or geometry
@@ -161,10 +192,11 @@ def _continues(
         return False
     if line.left > left + INDENT * height:
         return False
-    if previous.left - line.left > SHIFT * (right - left):
+    # where each line starts in its page's column (pages of one document may differ in scale: photos)
+    if (previous.left - p_left) / max(1.0, p_right - p_left) - (line.left - left) / max(1.0, right - left) > SHIFT:
         return False  # the previous line stood in another column (a letterhead's right half)
     if previous_page is not None:
         return True
     if line.top < previous.bottom - 0.5 * height:
         return False  # the same row (another column) or above
-    return line.top - previous.bottom <= max(PARAGRAPH_GAP * gap, gap + 0.5 * height)
+    return not gaps_break or line.top - previous.bottom <= max(PARAGRAPH_GAP * gap, gap + 0.5 * height)

@@ -83,6 +83,15 @@ BODY = "Ngày 2/4, Ban Tổ chức Tỉnh ủy tổ chức hội nghị giao ban
             "Ban Tuyên giáo Thành ủy Hà Nội", "9-HD/BTGTU", D(2025, 2, 1),
             "Hướng dẫn tuyên truyền kỷ niệm 95 năm Ngày thành lập Đảng",
         ),
+        # a letter of the motto read twice ("ĐẢẲNG"): still the motto, not part of the issuing body
+        (
+            [
+                "TỈNH ỦY PHÚ THỌ", "ĐẢẲNG CỘNG SẢN VIỆT NAM", "BAN TỔ CHỨC", "*", "Số 115-BC/BTCTU",
+                "Phú Thọ, ngày 16 tháng 8 năm 2024", "BÁO CÁO", "giao ban công tác bảo vệ chính trị nội bộ", BODY,
+            ],
+            "Ban Tổ chức Tỉnh ủy Phú Thọ", "115-BC/BTCTU", D(2024, 8, 16),
+            "Báo cáo giao ban công tác bảo vệ chính trị nội bộ",
+        ),
         # the kind read with a stray full stop, a title in capitals wrapped before a one-letter piece
         (
             [

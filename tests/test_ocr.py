@@ -49,8 +49,11 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
     return lines
 
 
-def draw_page(paragraphs: list[str], *, letterhead: bool = True, title: bool = True) -> Image.Image:
-    """A page of about 1300 x 1000 pixels: the two-column letterhead, kind and title, indented paragraphs."""
+def draw_page(
+    paragraphs: list[str], *, letterhead: bool = True, title: bool = True, continued: bool = False
+) -> Image.Image:
+    """A page of about 1300 x 1000 pixels: the two-column letterhead, kind and title, indented paragraphs
+    (the first one not indented when it is `continued` from the page before)."""
     font, bold = ImageFont.truetype(FONT, SIZE), ImageFont.truetype(BOLD, SIZE)
     img = Image.new("L", (1300, 1000), 255)
     draw = ImageDraw.Draw(img)
@@ -66,9 +69,9 @@ def draw_page(paragraphs: list[str], *, letterhead: bool = True, title: bool = T
             draw.text((650 - draw.textlength(text, font=bold) / 2, y), text, font=bold, fill=0)
             y += 42
         y += 30
-    for paragraph in paragraphs:
+    for n, paragraph in enumerate(paragraphs):
         for i, line in enumerate(_wrap(draw, paragraph, font, 1040)):
-            draw.text((100 + (60 if i == 0 else 0), y), line, font=font, fill=0)
+            draw.text((100 + (60 if i == 0 and not (continued and n == 0) else 0), y), line, font=font, fill=0)
             y += 40
         y += 12
     return img
@@ -137,6 +140,47 @@ def test_mixed_pdf_reads_the_text_layer_and_ocrs_the_scanned_page(tmp_path: Path
     assert read.document.title == "Kế hoạch rà soát biên chế năm 2024"
     assert read.document.paragraphs == (PARAGRAPH_1, PARAGRAPH_3)
     assert [(p.page, p.source) for p in read.pages] == [(1, "text"), (2, "ocr")]
+
+
+@pytest.mark.parametrize(
+    ("head", "tail", "continued", "paragraphs"),
+    [
+        # the paragraph runs from the text page onto the scanned page: one paragraph
+        ("Thực hiện Nghị quyết số 39-NQ/TW của Bộ Chính trị, Sở Nội vụ xây dựng kế hoạch",
+         "rà soát biên chế năm 2024 như sau.", True, (PARAGRAPH_1, PARAGRAPH_3)),
+        # a sentence ends at the foot of the text page, the next starts on the scan without an indent: the
+        # scanned page indents its paragraphs, so this one goes on
+        ("Các phòng chuyên môn gửi báo cáo.", "Văn phòng Sở theo dõi việc gửi báo cáo.", True,
+         ("Các phòng chuyên môn gửi báo cáo. Văn phòng Sở theo dõi việc gửi báo cáo.", PARAGRAPH_3)),
+        # the scanned page opens with an indented paragraph: two
+        (PARAGRAPH_2, "Các phòng chuyên môn gửi báo cáo về Văn phòng Sở.", False,
+         (PARAGRAPH_2, "Các phòng chuyên môn gửi báo cáo về Văn phòng Sở.", PARAGRAPH_3)),
+    ],
+)  # fmt: skip
+def test_mixed_pdf_paragraph_running_onto_the_scanned_page(
+    tmp_path: Path, head: str, tail: str, continued: bool, paragraphs: tuple[str, ...]
+) -> None:
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("serif", "", FONT)
+    pdf.set_font("serif", "", 12)
+    pdf.add_page()
+    for text in ("Kế hoạch rà soát biên chế năm 2024", "Ngày: 05/03/2024", "Cơ quan: Sở Nội vụ tỉnh Bến Tre", "",
+                 head):  # fmt: skip
+        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    scan = io.BytesIO()
+    draw_page([tail, PARAGRAPH_3], letterhead=False, title=False, continued=continued).save(
+        scan, "PDF", resolution=150.0
+    )
+    writer = PdfWriter()
+    writer.add_page(PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0])
+    writer.add_page(PdfReader(scan).pages[0])
+    path = tmp_path / "mixed.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    assert read_file(path, tmp_path).document.paragraphs == paragraphs
 
 
 def test_ocr_cache_reads_an_unchanged_scan_once(tmp_path: Path) -> None:

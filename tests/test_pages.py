@@ -104,3 +104,50 @@ def test_page_numbers_and_running_headers_are_dropped_and_paragraphs_cross_pages
 )
 def test_ocr_slips_fixed_in_lines(read: str, fixed: str) -> None:
     assert page_lines([page(line(read, 0, right=900))]) == [fixed]
+
+
+def test_two_line_paragraphs_keep_their_indents() -> None:
+    """A body of two-line paragraphs: half the long lines are indented first lines. A last line that
+    nearly fills the column is followed by the next paragraph's indented first line, not joined to it."""
+    rows = []
+    for n in range(4):
+        rows.append(line(f"Đoạn {n + 1} mở đầu bằng một dòng thụt vào và chạy tới lề phải của trang", 2 * n,
+                         left=LEFT + 150))  # fmt: skip
+        rows.append(line(f"rồi kết thúc ở dòng thứ hai gần chạm lề phải, đoạn {n + 1}.", 2 * n + 1, right=RIGHT - 50))
+    assert page_lines([page(*rows)]) == [
+        f"Đoạn {n + 1} mở đầu bằng một dòng thụt vào và chạy tới lề phải của trang rồi kết thúc ở dòng thứ hai "
+        f"gần chạm lề phải, đoạn {n + 1}."
+        for n in range(4)
+    ]
+
+
+def test_paragraph_runs_onto_a_page_photographed_at_another_scale() -> None:
+    """Photos of one document differ in scale: the indented first line at the foot of page 1 (left 500
+    of a 2480-pixel page) continues on page 2 at left 150 of a 1076-pixel page."""
+    first = page(
+        line("Đoạn trước đó kết thúc ở đây với một dòng đầy đủ chạy đến lề phải của trang.", 0),
+        line("Kinh phí thực hiện kế hoạch năm 2024 là 38,5 tỷ đồng từ ngân sách tỉnh,", 40, left=LEFT + 150),
+    )
+    small = OcrPage(1076, 1504, (OcrLine("được bố trí trong dự toán chi thường xuyên.", 150, 134, 780, 158, 1, 1, 95.0),
+                                 OcrLine("Đoạn tiếp theo thụt đầu dòng ở trang hai.", 210, 170, 990, 194, 1, 1, 95.0),
+                                 OcrLine("và dòng thứ hai của nó.", 150, 206, 500, 230, 1, 1, 95.0)), 95.0)  # fmt: skip
+    assert page_lines([first, small]) == [
+        "Đoạn trước đó kết thúc ở đây với một dòng đầy đủ chạy đến lề phải của trang.",
+        "Kinh phí thực hiện kế hoạch năm 2024 là 38,5 tỷ đồng từ ngân sách tỉnh, được bố trí trong dự toán chi "
+        "thường xuyên.",
+        "Đoạn tiếp theo thụt đầu dòng ở trang hai. và dòng thứ hai của nó.",
+    ]
+
+
+@pytest.mark.parametrize(("indented_page", "paragraphs"), [(True, 2), (False, 3)])
+def test_a_page_break_inside_one_image(indented_page: bool, paragraphs: int) -> None:
+    """A screenshot of two pages in one image: the paragraph crossing the gap between the pages goes on
+    when the page indents its paragraphs; in a layout without indents the gap is the paragraph break."""
+    first_left = LEFT + 150 if indented_page else LEFT
+    rows = page(
+        line("Việc chi trả chế độ cho người nghỉ hưu trước tuổi, thôi việc đợt 1 phải thực", 0, left=first_left),
+        line("hiện xong trước 31/12/2024.", 9, right=800),  # after the gap between the two pages
+        line("Người giữ chức danh bí thư, chủ tịch không được bố trí lại chức vụ cũ thì được", 10, left=first_left),
+        line("bảo lưu phụ cấp chức vụ theo quy định.", 11, right=1200),
+    )
+    assert len(page_lines([rows])) == paragraphs

@@ -421,7 +421,12 @@ def _drop_duplicates(
             dropped.add(doc.path)
             entry = file_entries.pop(doc.path)
             reason = f"same content as {keep}"
-            skipped_entries[doc.path] = {"sha256": entry["sha256"], "reason": reason, "duplicate_of": keep}
+            skipped_entries[doc.path] = {
+                "sha256": entry["sha256"],
+                "reason": reason,
+                "duplicate_of": keep,
+                "content": content_key(doc),  # the next build skips it unread while `keep` still reads so
+            }
             summary.skipped.append((doc.path, reason))
             summary.duplicates.append((doc.path, keep))
             kind = status.pop(doc.path)
@@ -450,6 +455,23 @@ def _build(
     file_entries: dict[str, Any] = {}
     skipped_entries: dict[str, Any] = {}
     status: dict[str, str] = {}  # relpath -> "added", "changed" or "unchanged"
+    deferred: list[tuple[str, Path, str, dict[str, Any]]] = []  # unchanged duplicates of the last build
+
+    def read_one(rel: str, path: Path, digest: str, old: Any) -> None:
+        try:
+            doc = read_file(path, corpus_dir, scanner=scanner, budget=budget).document
+        except BadDocument as exc:
+            reason = str(exc).removeprefix(f"{rel}: ")
+            summary.skipped.append((rel, reason))
+            skipped_entries[rel] = {"sha256": digest, "reason": reason}
+            if isinstance(exc, OcrBudgetExceeded):
+                skipped_entries[rel]["retry"] = True  # read at the next build
+            return
+        docs.append(doc)
+        file_entries[rel] = {"sha256": digest, "size": path.stat().st_size}
+        status[rel] = "changed" if old else "added"
+        setattr(summary, status[rel], getattr(summary, status[rel]) + 1)
+
     for i, path in enumerate(files):
         rel = path.relative_to(corpus_dir).as_posix()
         if progress:
@@ -469,8 +491,12 @@ def _build(
             status[rel] = "unchanged"
             continue
         old_skip = prev_skipped.get(rel)
-        # A duplicate is looked at again: the document it repeats may have changed or gone. A file skipped
-        # because the OCR page budget was used up ("retry") is read again.
+        # An unchanged duplicate is decided after the loop, once the document it repeats has been read: it
+        # stays skipped (unread: no OCR, no parse) while that document still has the same content.
+        if same_reader and old_skip and old_skip["sha256"] == digest and "content" in old_skip:
+            deferred.append((rel, path, digest, old_skip))
+            continue
+        # A file skipped because the OCR page budget was used up ("retry") is read again.
         if (
             same_reader
             and old_skip
@@ -481,23 +507,16 @@ def _build(
             summary.skipped.append((rel, old_skip["reason"]))
             skipped_entries[rel] = old_skip
             continue
-        try:
-            doc = read_file(path, corpus_dir, scanner=scanner, budget=budget).document
-        except BadDocument as exc:
-            reason = str(exc).removeprefix(f"{rel}: ")
-            summary.skipped.append((rel, reason))
-            skipped_entries[rel] = {"sha256": digest, "reason": reason}
-            if isinstance(exc, OcrBudgetExceeded):
-                skipped_entries[rel]["retry"] = True  # read at the next build
-            continue
-        docs.append(doc)
-        file_entries[rel] = {"sha256": digest, "size": path.stat().st_size}
-        if old:
-            summary.changed += 1
-            status[rel] = "changed"
-        else:
-            summary.added += 1
-            status[rel] = "added"
+        read_one(rel, path, digest, old)
+    kept = {d.path: d for d in docs}
+    for rel, path, digest, old_skip in deferred:
+        original = kept.get(old_skip["duplicate_of"])
+        if original is not None and content_key(original) == old_skip["content"]:
+            summary.skipped.append((rel, old_skip["reason"]))
+            summary.duplicates.append((rel, original.path))
+            skipped_entries[rel] = old_skip
+        else:  # the document it repeated changed or went: read it again
+            read_one(rel, path, digest, None)
     docs = _drop_duplicates(docs, set(prev_files), file_entries, skipped_entries, status, summary)
     summary.removed = len(set(prev_files) - set(file_entries) - set(skipped_entries))
     summary.documents = len(docs)

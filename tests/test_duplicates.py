@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import docx
+import pytest
 
 from bot.reindex import summary_text
 from index.search import Searcher
@@ -59,3 +60,32 @@ def test_a_copy_under_another_name_is_not_indexed_twice(tmp_path: Path) -> None:
     third = build_index(corpus, index_dir, HashEncoder())
     assert third.duplicates == [("uploads/ke-hoach.docx", "uploads/a-ban-sao.txt")]
     assert {doc for doc, _ in _passages_of(index_dir)} == {"uploads/a-ban-sao.txt"}
+
+
+def test_an_unchanged_duplicate_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A no-change rebuild does not read (parse, or OCR) a duplicate again while the document it repeats
+    keeps its content; when that document changes, the duplicate is read and indexed in its own right."""
+    import index.store
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "a-goc.txt").write_text(TEXT, encoding="utf-8")
+    (corpus / "b-ban-sao.txt").write_text(TEXT, encoding="utf-8")
+    assert build_index(corpus, index_dir, HashEncoder()).duplicates == [("b-ban-sao.txt", "a-goc.txt")]
+
+    reads: list[str] = []
+    real_read = index.store.read_file
+
+    def counting_read(path: Path, *args: object, **kwargs: object) -> object:
+        reads.append(path.name)
+        return real_read(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index.store, "read_file", counting_read)
+    again = build_index(corpus, index_dir, HashEncoder())
+    assert again.snapshot is None and reads == []  # nothing read, nothing to do
+    assert again.duplicates == [("b-ban-sao.txt", "a-goc.txt")]
+
+    (corpus / "a-goc.txt").write_text(TEXT.replace("30/6/2024", "15/7/2024"), encoding="utf-8")
+    changed = build_index(corpus, index_dir, HashEncoder())
+    assert sorted(reads) == ["a-goc.txt", "b-ban-sao.txt"]
+    assert changed.duplicates == [] and changed.documents == 2 and changed.added == 1

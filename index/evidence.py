@@ -224,7 +224,9 @@ def features(s: Searcher, r: Ranked) -> dict[str, float]:
     for k in order[1:3]:
         idx = int(r.cand[int(k)])
         if r.fits[int(k)]:
-            best3 = max(best3, cov.share(_terms_of(s.passages[idx].text) | _terms_of(s.docs[int(s.passage_doc[idx])].title)))
+            best3 = max(
+                best3, cov.share(_terms_of(s.passages[idx].text) | _terms_of(s.docs[int(s.passage_doc[idx])].title))
+            )
     f["topic_best3"] = best3
     f["topic_unknown"] = cov.unknown()
     folded_q = " ".join(words(lex_text))

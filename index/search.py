@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from index.dense import ANN_ABOVE, DenseSide, read_vectors
 from index.answerability import AnswerModel
+from index.dense import ANN_ABOVE, DenseSide, read_vectors
 from index.errors import ChidaoError, IndexCorrupt, ModelMismatch
 from index.evidence import Ranked, features
 from index.lexical import LexicalIndex
@@ -112,7 +112,11 @@ class Searcher:
     """A loaded index snapshot. Thread-safe for concurrent `search` calls."""
 
     def __init__(
-        self, snapshot: Path, encoder: Any | None, tuning: Tuning = DEFAULT_TUNING, answer_model: AnswerModel | None = None
+        self,
+        snapshot: Path,
+        encoder: Any | None,
+        tuning: Tuning = DEFAULT_TUNING,
+        answer_model: AnswerModel | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.answer_model = answer_model or default_answer_model()

@@ -292,13 +292,16 @@ def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool 
     ]
     if in_group:
         mention = f"@{escape(bot_username)} " if bot_username else ""
-        lines.append(f"• Trong nhóm: gõ /hoi kèm câu hỏi, nhắc tên {mention}hoặc trả lời (reply) tin nhắn của tôi.")
+        lines.append(
+            f"• Trong nhóm: gõ /hoi kèm câu hỏi, nhắc tên {mention}hoặc trả lời (reply) tin nhắn của tôi."
+        )
     else:
         lines.append("• Gõ thẳng câu hỏi, có dấu hay không dấu, viết tắt đều được.")
         lines.append("• Trong nhóm: gõ /hoi kèm câu hỏi, hoặc nhắc tên tôi.")
     lines.append("• Nêu rõ tỉnh, số hiệu văn bản, quý hoặc năm để kết quả chính xác hơn.")
     lines.append(
-        "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; 👍/👎 để góp ý."
+        "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; "
+        "👍/👎 để góp ý."
     )
     if examples:
         lines += ["", "<b>Ví dụ</b>"]

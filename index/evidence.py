@@ -83,6 +83,10 @@ FEATURES: tuple[str, ...] = (
     "asks_where",
     "no_diacritics",
     "same_doc_top3",  # how many of the three best passages share the first one's document
+    "dense_rank",  # log(1 + how many candidates the dense side alone puts above the top passage)
+    "bm25_rank",  # the same for BM25 alone
+    "dense_max_gap",  # best raw cosine over all candidates minus the top passage's
+    "dense_neighbour",  # best raw cosine of the top passage's neighbouring paragraphs
     "rule",  # the hand-set rule of earlier releases (`Tuning.min_coverage`, `dense_alone`, `substitute`)
 )
 
@@ -236,6 +240,12 @@ def features(s: Searcher, r: Ranked) -> dict[str, float]:
     f["asks_where"] = float(bool(_ASKS_WHERE.search(folded_q)))
     f["no_diacritics"] = float(not has_diacritics(r.query))
     f["same_doc_top3"] = float(sum(int(s.passage_doc[int(r.cand[int(k)])]) == doc_i for k in order[1:3]))
+    dense_raw = np.asarray(info["dense_raw"])
+    bm25 = np.asarray(info["bm25"])
+    f["dense_rank"] = math.log1p(float(np.count_nonzero(dense_raw > dense_raw[best_at])))
+    f["bm25_rank"] = math.log1p(float(np.count_nonzero(bm25 > bm25[best_at])))
+    f["dense_max_gap"] = float(dense_raw.max() - dense_raw[best_at]) if len(dense_raw) else 0.0
+    f["dense_neighbour"] = _neighbour_dense(s, info, best, f["dense_raw_top"])
     t = s.tuning
     f["rule"] = float(
         bool(r.fits[first])
@@ -245,6 +255,22 @@ def features(s: Searcher, r: Ranked) -> dict[str, float]:
         and (f["coverage"] >= t.min_coverage or f["dense_raw_top"] >= t.dense_alone)
     )
     return f
+
+
+def _neighbour_dense(s: Searcher, info: dict[str, Any], best: int, default: float) -> float:
+    """The best raw cosine of the paragraphs before and after passage `best` (over `info["rows"]`)."""
+    rows = info["rows"]
+    out = []
+    for j in (int(s.prev_idx[best]), int(s.next_idx[best])):
+        if j < 0:
+            continue
+        if rows is None:
+            out.append(float(info["dense_raw"][j]))
+        else:
+            pos = int(np.searchsorted(rows, j))
+            if pos < len(rows) and rows[pos] == j:
+                out.append(float(info["dense_raw"][pos]))
+    return max(out) if out else default
 
 
 def vector(f: dict[str, float]) -> np.ndarray:

@@ -6,6 +6,10 @@ its probability that give three levels:
 - ``low``: say that no passage surely answers, and quote the closest one or two under that caveat;
 - ``none``: nothing related was found.
 
+The model is fitted to say whether a gold passage is among the five passages ranked first (`TOP_K`):
+an answerable question whose answer the search did not retrieve is not a confident answer either. The
+thresholds are held to budgets over questions with and without an answer in the corpus.
+
 The fitted parameters live in `index/answerability.json` (plain numbers, read without pickle), written by
 one command: ``chidao eval --fit`` (docs/RETRIEVAL.md). Fitting needs scikit-learn; answering does not.
 
@@ -34,9 +38,10 @@ FORMAT = 1
 # The budgets the thresholds are chosen for, on out-of-fold probabilities of the training rows. They sit
 # below the targets of issue 9 (negatives answered high <= 15%, contrast variants <= 10%, answerable
 # questions answered none <= 1%) to leave room for the drift from training folds to unseen documents.
-NEG_HIGH_BUDGET = 0.10
-CONTRAST_HIGH_BUDGET = 0.06
+NEG_HIGH_BUDGET = 0.12
+CONTRAST_HIGH_BUDGET = 0.08
 ANSWERABLE_NONE_BUDGET = 0.005
+TOP_K = 5  # the fitted label: a gold passage among this many of the best
 C = 0.5  # inverse L2 strength of the logistic regression (standardised features)
 
 
@@ -167,7 +172,8 @@ class Thresholds:
 def choose_thresholds(p: np.ndarray, y: np.ndarray, contrast: np.ndarray) -> Thresholds:
     """`high`: the lowest probability at which at most NEG_HIGH_BUDGET of the written negatives and
     CONTRAST_HIGH_BUDGET of the contrast variants would be answered high; `none`: the highest (not
-    above `high`) at which at most ANSWERABLE_NONE_BUDGET of the answerable rows would fall below."""
+    above `high`) at which at most ANSWERABLE_NONE_BUDGET of the answerable rows would fall below.
+    `y`: whether the row's question has an answer in the corpus (not whether it was retrieved)."""
     p, y, contrast = np.asarray(p, float), np.asarray(y, bool), np.asarray(contrast, bool)
     neg, con, pos = p[~y & ~contrast], p[~y & contrast], p[y]
     cands = np.unique(np.r_[p, 0.0, 1.0 + 1e-9])
@@ -218,13 +224,15 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, folds: Sequence[int]) -> np.ndarra
 
 def fit_model(
     x: np.ndarray, y: np.ndarray, contrast: np.ndarray, groups: Sequence[Sequence[str]], k: int = 5,
-    about: dict[str, Any] | None = None,
+    about: dict[str, Any] | None = None, answerable: np.ndarray | None = None,
 ) -> AnswerModel:  # fmt: skip
-    """Coefficients fitted on all rows; thresholds chosen on the out-of-fold probabilities of an inner
-    k-fold cross-validation over documents of the same rows."""
+    """Coefficients fitted on all rows (label `y`: the top passages answer); thresholds chosen on the
+    out-of-fold probabilities of an inner k-fold cross-validation over documents of the same rows,
+    against the budgets over questions with and without an answer (`answerable`, default `y`)."""
     y = np.asarray(y, bool)
+    answerable = y if answerable is None else np.asarray(answerable, bool)
     inner = out_of_fold(x, y, document_folds(groups, k))
-    t = choose_thresholds(inner, y, np.asarray(contrast, bool))
+    t = choose_thresholds(inner, answerable, np.asarray(contrast, bool))
     m = _raw_model(x, y)
     info = {"fitted": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "rows": int(len(y)),
             "answerable": int(y.sum()), "C": C, **(about or {})}  # fmt: skip
@@ -232,8 +240,9 @@ def fit_model(
 
 
 def cross_validate(
-    x: np.ndarray, y: np.ndarray, contrast: np.ndarray, groups: Sequence[Sequence[str]], k: int = 5
-) -> tuple[np.ndarray, list[str], list[int]]:
+    x: np.ndarray, y: np.ndarray, contrast: np.ndarray, groups: Sequence[Sequence[str]], k: int = 5,
+    answerable: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[str], list[int]]:  # fmt: skip
     """Out-of-sample probabilities and levels: each row is scored by a model (coefficients and
     thresholds) fitted by `fit_model` on the folds that do not hold its documents."""
     folds = document_folds(groups, k)
@@ -241,13 +250,16 @@ def cross_validate(
     p = np.zeros(len(y))
     levels = [""] * len(y)
     y = np.asarray(y, bool)
+    answerable = y if answerable is None else np.asarray(answerable, bool)
     contrast = np.asarray(contrast, bool)
     for f in range(k):
         test = folds_a == f
         if not test.any():
             continue
         train = np.flatnonzero(~test)
-        m = fit_model(x[train], y[train], contrast[train], [groups[i] for i in train], k)
+        m = fit_model(
+            x[train], y[train], contrast[train], [groups[int(i)] for i in train], k, answerable=answerable[train]
+        )
         p[test] = m.probabilities(x[test])
         for i in np.flatnonzero(test):
             levels[i] = m.level(float(p[i]))

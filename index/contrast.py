@@ -119,7 +119,8 @@ class ContrastMaker:
         whether it also states what else the question pins down (its other province, period, year):
         only such a document could answer the variant."""
         free = [v for v in values if not any(stated(g, v) for g in gold)]
-        tempting, unused = [], []
+        tempting: list[str] = []
+        unused: list[str] = []
         for v in free:
             holders = [d for d in self.docs if stated(d, v)]
             could = [d for d in holders if keeps is None or keeps(d)]

@@ -142,6 +142,10 @@ class Report:
         contrast = np.array([r.kind == CONTRAST for r in self.rows])
         return x, y, contrast, [r.docs for r in self.rows]
 
+    def retrieved(self, k: int) -> np.ndarray:
+        """Per row, whether a gold passage is among the `k` best (False for negatives)."""
+        return np.array([r.gold > 0 and r.recall(k) > 0 for r in self.rows])
+
 
 def evaluate(searcher: Any, questions: list[dict[str, Any]], modes: tuple[str, ...] = ("lexical", "dense")) -> Report:
     report = Report()
@@ -182,11 +186,11 @@ def format_report(reports: dict[str, Report]) -> str:
                 v = f.get(c)
                 cells.append(f"{'-':>10}" if v is None else (f"{int(v):>10}" if c == "n" else f"{v:>10.3f}"))
             lines.append(f"{kind or 'overall':<14}" + "".join(cells))
-        c = rep.counts()
+        cnt = rep.counts()
         lines.append(
-            f"answerable {c.get('ans', 0)}: high {c.get('ans_high', 0)}, low {c.get('ans_low', 0)}, "
-            f"none {c.get('ans_none', 0)}; negatives {c.get('neg', 0)}: high {c.get('neg_high', 0)}, "
-            f"low {c.get('neg_low', 0)}, none {c.get('neg_none', 0)}"
+            f"answerable {cnt.get('ans', 0)}: high {cnt.get('ans_high', 0)}, low {cnt.get('ans_low', 0)}, "
+            f"none {cnt.get('ans_none', 0)}; negatives {cnt.get('neg', 0)}: high {cnt.get('neg_high', 0)}, "
+            f"low {cnt.get('neg_low', 0)}, none {cnt.get('neg_none', 0)}"
         )
         if CONTRAST in rep.kinds():
             cc = rep.counts(CONTRAST)

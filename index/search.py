@@ -5,8 +5,9 @@ The score of a passage mixes, each normalised per query:
 - BM25 over its document's title, issuing body and date (province, quarter, kind of document);
 - cosine similarity of the question (diacritics restored, acronyms read) and the passage with its title;
 - a little of the best neighbouring paragraph (a question often spans two adjacent paragraphs).
-Whether the best passage is good enough is decided on how much of the question's weight it covers and
-on its dense similarity (see `Tuning`), calibrated on the eval set (docs/RETRIEVAL.md).
+How surely the best passages answer (`Answer.confidence`, `Answer.p_answer`) is decided by the
+answerability model (`index/answerability.py`) over the evidence of `index/evidence.py`, fitted on the
+project's training questions (docs/RETRIEVAL.md).
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def _index(docs: list[Path], root: Path, model: str, max_bytes: int) -> Path:
 def cmd_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from index.answerability import MODEL_PATH, AnswerModel, cross_validate, fit_model
+    from index.answerability import MODEL_PATH, TOP_K, AnswerModel, cross_validate, fit_model
     from index.contrast import contrast_set
     from index.evaluate import (
         evaluate,
@@ -106,7 +106,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         contrast = contrast_set(questions, searcher.docs)
         report = evaluate(searcher, questions + contrast)
         x, y, is_contrast, groups = report.matrix()
-        p, levels, _ = cross_validate(x, y, is_contrast, groups, args.folds)
+        found = report.retrieved(TOP_K)  # the fitted label; `y` (an answer exists) sets the budgets
+        p, levels, _ = cross_validate(x, found, is_contrast, groups, args.folds, answerable=y)
         oos = report.with_levels(p, levels)
         n_docs = len({d for g in groups for d in g})
         print(
@@ -114,13 +115,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
             f"{len(questions)} questions, {len(contrast)} contrast variants; index {len(searcher.docs)} documents)"
         )
         print(format_report({"hybrid, out of fold": oos}))
-        print(format_calibration(p, y))
+        print(f"calibration against the fitted label (a gold passage in the top {TOP_K}):")
+        print(format_calibration(p, found))
         if args.wrong:
             print("\n".join(wrong_levels(oos, questions + contrast)))
         if args.misses:
             print("\n".join(misses(oos, questions)))
         if args.fit:
-            model = fit_model(x, y, is_contrast, groups, args.folds, about={
+            model = fit_model(x, found, is_contrast, groups, args.folds, answerable=y, about={
                 "training": [str(d) for d in train_dirs], "questions": len(questions), "contrast": len(contrast),
                 "documents": n_docs, "corpus": str(args.corpus),
             })  # fmt: skip
@@ -148,8 +150,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     print(format_report(reports))
     hyb = reports["hybrid"]
-    _, y, _, _ = hyb.matrix()
-    print(format_calibration(np.array([r.p_answer for r in hyb.rows]), y))
+    print(f"calibration against the fitted label (a gold passage in the top {TOP_K}):")
+    print(format_calibration(np.array([r.p_answer for r in hyb.rows]), hyb.retrieved(TOP_K)))
     if args.wrong:
         print("\n".join(wrong_levels(hyb, questions + contrast)))
     if args.misses:

@@ -27,6 +27,7 @@ def main() -> None:
     ap.add_argument("--eval", type=Path, default=Path("../shared/eval"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--label", default="")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N questions (0: all)")
     args = ap.parse_args()
 
     import index.search as search_mod
@@ -34,7 +35,7 @@ def main() -> None:
     from index.search import Searcher
 
     lines = (args.eval / "questions.jsonl").read_text("utf-8").splitlines()
-    queries = [json.loads(x)["q"] for x in lines if x.strip()]
+    queries = [json.loads(x)["q"] for x in lines if x.strip()][: args.limit or None]
     searcher = Searcher.open(args.index, DEFAULT_EMBEDDING_MODEL)
     feature_ms: list[float] = []
     if hasattr(search_mod, "features"):
@@ -47,7 +48,7 @@ def main() -> None:
             return out
 
         search_mod.features = timed  # type: ignore[attr-defined]
-    for q in queries:  # warm-up: model, caches
+    for q in queries[:10]:  # warm-up: model, caches
         searcher.search(q, k=10)
     feature_ms.clear()
     ms: list[float] = []

@@ -386,7 +386,10 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Searcher, Path, obje
     index_dir = tmp_path_factory.mktemp("real-index")
     summary = build_index(SHIPPED, index_dir, encoder)
     assert summary.embedded == summary.passages > 100 and not summary.skipped
-    return Searcher.open(index_dir, DEFAULT_EMBEDDING_MODEL, encoder), index_dir, encoder
+    from index.answerability import AnswerModel
+
+    searcher = Searcher.open(index_dir, DEFAULT_EMBEDDING_MODEL, encoder, answer_model=AnswerModel.load())
+    return searcher, index_dir, encoder
 
 
 @pytest.mark.slow

@@ -208,6 +208,72 @@ def full_text_messages(
 
 
 # --------------------------------------------------------------------------------------------------
+# The three levels of an answer (`Answer.confidence`): "high" quotes the passages (`answer_message`),
+# "low" quotes the closest one or two under a caveat (`uncertain_message`), "none" says nothing related
+# was found and offers what it can (`not_found_message`).
+
+UNCERTAIN_PASSAGES = 2  # passages quoted under the caveat
+NOT_FOUND_DOCS = 8  # documents listed in the not-found reply
+UNCERTAIN_ONE = (
+    "⚠️ <b>Chưa tìm thấy đoạn nào chắc chắn trả lời câu hỏi này.</b> Đoạn gần nhất dưới đây có thể chưa đúng "
+    "ý anh/chị, xin đối chiếu trước khi sử dụng:"
+)
+UNCERTAIN_MANY = (
+    "⚠️ <b>Chưa tìm thấy đoạn nào chắc chắn trả lời câu hỏi này.</b> Hai đoạn gần nhất dưới đây có thể chưa "
+    "đúng ý anh/chị, xin đối chiếu trước khi sử dụng:"
+)
+NOTHING_RELATED = "Không tìm thấy đoạn nào liên quan đến câu hỏi này trong {n} tài liệu hiện có."
+REPHRASE = (
+    "Anh/chị thử hỏi lại bằng từ ngữ khác (dùng cách gọi trong văn bản), hoặc nêu rõ tên tỉnh, số hiệu "
+    "văn bản, quý hoặc năm."
+)
+DOCS_HEADER = "<b>Các tài liệu đang có</b> (mới nhất trước):"
+DOCS_MORE = "… và {n} tài liệu khác."
+
+
+def uncertain_message(hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE) -> tuple[str, list[bool]]:
+    """The "low" reply: the caveat, then the closest one or two passages quoted under it (as
+    `answer_message` quotes them). Returns the HTML and, per quoted hit, whether it was cut."""
+    quoted = list(hits[:UNCERTAIN_PASSAGES])
+    caveat = UNCERTAIN_MANY if len(quoted) > 1 else UNCERTAIN_ONE
+    if not quoted:
+        return caveat, []
+    body, was_cut = answer_message(quoted, first_number, limit - visible_len(caveat) - 2)
+    return f"{caveat}\n\n{body}", was_cut
+
+
+def not_found_message(docs: Sequence[DocMeta], limit: int = MAX_MESSAGE) -> str:
+    """The "none" reply: nothing related was found, a suggestion to rephrase, and the newest documents
+    of the index (titles and dates) so the user sees what can be asked about."""
+    lines = [NOTHING_RELATED.format(n=len(docs)), REPHRASE]
+    if not docs:
+        return "\n".join(lines)
+    ordered = sorted(docs, key=lambda d: (d.date or dt.date.min, d.path), reverse=True)
+    listed = [
+        "• " + escape(cut(d.title, 200)[0]) + (f" ({format_date(d.date)})" if d.date else "")
+        for d in ordered[:NOT_FOUND_DOCS]
+    ]
+    rest = len(ordered) - len(listed)
+    tail = [DOCS_MORE.format(n=rest)] if rest else []
+    while listed and visible_len("\n".join([*lines, "", DOCS_HEADER, *listed, *tail])) > limit:
+        listed.pop()
+        rest += 1
+        tail = [DOCS_MORE.format(n=rest)]
+    return "\n".join([*lines, "", DOCS_HEADER, *listed, *tail])
+
+
+def quoted_hits(hits: Sequence[Hit], confidence: str, floor: float = 0.3) -> list[Hit]:
+    """The hits a reply quotes, best first: for "high", those scoring at least `floor` of the best;
+    for "low", the closest `UNCERTAIN_PASSAGES`; for "none", none."""
+    if confidence == "high" and hits:
+        best = hits[0].score
+        return [h for h in hits if best <= 0 or h.score >= floor * best]
+    if confidence == "low":
+        return list(hits[:UNCERTAIN_PASSAGES])
+    return []
+
+
+# --------------------------------------------------------------------------------------------------
 # Fixed sentences
 
 NOT_FOUND = (

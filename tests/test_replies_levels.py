@@ -61,7 +61,7 @@ def test_not_found_message_suggests_and_lists_newest_documents(n_docs: int, list
     docs = [meta(i, dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(n_docs)]
     text = replies.not_found_message(docs)
     plain = parse_html(text)
-    assert plain.startswith(f"Không tìm thấy đoạn nào liên quan đến câu hỏi này trong {n_docs} tài liệu")
+    assert plain.startswith(replies.NOT_FOUND + "\n")  # today's sentence first
     assert "hỏi lại bằng từ ngữ khác" in plain and "tên tỉnh" in plain
     assert text.count("• ") == listed
     if listed:
@@ -107,3 +107,37 @@ def test_answer_confidence_agrees_with_answerable(answerable: bool, confidence: 
     else:
         with pytest.raises(ValueError):
             Answer("q", answerable, (), confidence)
+
+
+@pytest.mark.parametrize(
+    ("n_docs", "page", "shown", "items", "header"),
+    [
+        (0, 0, 0, 0, "Tài liệu đang có: 0"),
+        (3, 0, 0, 3, "Tài liệu đang có: 3"),
+        (15, 0, 0, 15, "Tài liệu đang có: 15"),
+        (16, 0, 0, 15, "Tài liệu đang có: 16 (trang 1/2)"),
+        (16, 1, 1, 1, "Tài liệu đang có: 16 (trang 2/2)"),
+        (16, 9, 1, 1, "Tài liệu đang có: 16 (trang 2/2)"),  # clamped
+        (40, -1, 0, 15, "Tài liệu đang có: 40 (trang 1/3)"),
+    ],
+)
+def test_documents_page(n_docs: int, page: int, shown: int, items: int, header: str) -> None:
+    docs = [meta(i, dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(n_docs)]
+    text, got = replies.documents_page(docs, page)
+    plain = parse_html(text)
+    assert got == shown and plain.split("\n")[0] == header
+    assert plain.count("• ") == items
+    if items:  # newest first; title escaped, agency and date after it
+        newest = n_docs - 1 - shown * replies.DOCS_PER_PAGE
+        first = text.split("• ", 1)[1].split("\n")[0]
+        assert first == (
+            f"<i>Báo cáo &lt;số {newest}&gt; &amp; kế hoạch</i> — Ban Tổ chức Tỉnh ủy — "
+            f"{dt.date(2024, 1, 1) + dt.timedelta(days=newest):%d/%m/%Y}"
+        )
+    assert replies.documents_pages(n_docs) == max(1, -(-n_docs // replies.DOCS_PER_PAGE))
+
+
+def test_the_caveat_is_one_sentence() -> None:
+    for caveat in (replies.UNCERTAIN_ONE, replies.UNCERTAIN_MANY):
+        plain = parse_html(caveat)
+        assert plain.count(".") == 0 and plain.endswith(":") and "chắc chắn trả lời" in plain

@@ -107,6 +107,14 @@ class AnswerModel:
         return model
 
     @classmethod
+    def untrained(cls) -> AnswerModel:
+        """p_answer 0.5 for every question, all "low": what `chidao eval --fit` scores the training
+        questions with while the shipped model was fitted on other features (their levels are then
+        recomputed out of fold)."""
+        n = len(FEATURES)
+        return cls(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 1.0, 0.0, {"note": "untrained"})
+
+    @classmethod
     def load(cls, path: Path = MODEL_PATH) -> AnswerModel:
         try:
             text = path.read_text(encoding="utf-8")

@@ -203,6 +203,15 @@ def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
         AnswerModel.load(tmp_path / "nope.json")
 
 
+def test_untrained_model_is_unsure_of_everything() -> None:
+    """What `chidao eval --fit` scores with while the shipped model was fitted on other features."""
+    m = AnswerModel.untrained()
+    x = np.random.default_rng(0).normal(size=(5, len(FEATURES))) * 10
+    assert np.allclose(m.probabilities(x), 0.5)
+    assert {m.level(float(p)) for p in m.probabilities(x)} == {"low"}
+    assert AnswerModel.from_json(m.to_json()) == m
+
+
 def test_shipped_model_loads() -> None:
     m = AnswerModel.load()
     assert m.features == FEATURES and 0 <= m.none <= m.high <= 1

@@ -81,7 +81,7 @@ def _index(docs: list[Path], root: Path, model: str, budget: Budget) -> Path:
 def cmd_eval(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from index.answerability import MODEL_PATH, TOP_K, AnswerModel, cross_validate, fit_model
+    from index.answerability import MODEL_PATH, TOP_K, AnswerModel, BadAnswerModel, cross_validate, fit_model
     from index.contrast import contrast_set
     from index.evaluate import (
         evaluate,
@@ -101,11 +101,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     train_dirs = args.train or ([DEFAULT_TRAIN] if DEFAULT_TRAIN.is_dir() else [])
     if args.fit and not train_dirs:
         raise ChidaoError(f"--fit needs training folders (--train; {DEFAULT_TRAIN} not found)")
-    model: AnswerModel = default_answer_model()
+    try:
+        model: AnswerModel = default_answer_model()
+    except BadAnswerModel:
+        if not args.fit:
+            raise
+        model = AnswerModel.untrained()  # refitting after a change of features
     if train_dirs:
         docs, questions = load_train(train_dirs)
         corpus = sorted(p for p in args.corpus.iterdir() if p.is_file()) if args.corpus.is_dir() else []
-        searcher = Searcher.open(_index(docs + corpus, root, s.embedding_model, s.budget), s.embedding_model)
+        searcher = Searcher.open(
+            _index(docs + corpus, root, s.embedding_model, s.budget), s.embedding_model, answer_model=model
+        )
         contrast = contrast_set(questions, searcher.docs)
         report = evaluate(searcher, questions + contrast)
         x, y, is_contrast, groups = report.matrix()

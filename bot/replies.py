@@ -208,6 +208,102 @@ def full_text_messages(
 
 
 # --------------------------------------------------------------------------------------------------
+# The three levels of an answer (`Answer.confidence`): "high" quotes the passages (`answer_message`),
+# "low" quotes the closest one or two under a caveat (`uncertain_message`), "none" says nothing related
+# was found and offers what it can (`not_found_message`).
+
+UNCERTAIN_PASSAGES = 2  # passages quoted under the caveat
+NOT_FOUND_DOCS = 8  # documents listed in the not-found reply
+DOCS_PER_PAGE = 15  # documents per page of the list behind the "Danh sách tài liệu" button
+UNCERTAIN_ONE = (
+    "⚠️ <b>Chưa tìm thấy đoạn nào chắc chắn trả lời câu hỏi này</b>; đoạn gần nhất dưới đây có thể chưa đúng "
+    "ý anh/chị, xin đối chiếu trước khi sử dụng:"
+)
+UNCERTAIN_MANY = (
+    "⚠️ <b>Chưa tìm thấy đoạn nào chắc chắn trả lời câu hỏi này</b>; hai đoạn gần nhất dưới đây có thể chưa "
+    "đúng ý anh/chị, xin đối chiếu trước khi sử dụng:"
+)
+REPHRASE = (
+    "Anh/chị cũng có thể hỏi lại bằng từ ngữ khác, dùng cách gọi trong văn bản (ví dụ «tinh giản biên chế», "
+    "«dôi dư»), hoặc xem các tài liệu đang có dưới đây."
+)
+DOCS_HEADER = "<b>Các tài liệu đang có</b> (mới nhất trước):"
+DOCS_MORE = "… và {n} tài liệu khác."
+BTN_DOCS = "📄 Danh sách tài liệu"
+BTN_PREV = "◀ Trước"
+BTN_NEXT = "Sau ▶"
+
+
+def uncertain_message(
+    hits: Sequence[Hit], first_number: int = 1, limit: int = MAX_MESSAGE, *, question: str | None = None
+) -> tuple[str, list[bool]]:
+    """The "low" reply: the caveat, then the closest one or two passages quoted under it (as
+    `answer_message` quotes them). Returns the HTML and, per quoted hit, whether it was cut."""
+    quoted = list(hits[:UNCERTAIN_PASSAGES])
+    caveat = UNCERTAIN_MANY if len(quoted) > 1 else UNCERTAIN_ONE
+    if not quoted:
+        return caveat, []
+    body, was_cut = answer_message(quoted, first_number, limit - visible_len(caveat) - 2, question=question)
+    return f"{caveat}\n\n{body}", was_cut
+
+
+def newest_first(docs: Sequence[DocMeta]) -> list[DocMeta]:
+    return sorted(docs, key=lambda d: (d.date or dt.date.min, d.path), reverse=True)
+
+
+def _doc_item(d: DocMeta) -> str:
+    return "• " + escape(cut(d.title, 200)[0]) + (f" ({format_date(d.date)})" if d.date else "")
+
+
+def not_found_message(docs: Sequence[DocMeta], limit: int = MAX_MESSAGE) -> str:
+    """The "none" reply: the not-found sentence (`NOT_FOUND`), a suggestion to rephrase, and the newest
+    documents of the index (titles and dates) so the user sees what can be asked about; the whole list
+    is behind the `BTN_DOCS` button (`documents_page`)."""
+    lines = [NOT_FOUND, REPHRASE]
+    if not docs:
+        return "\n".join(lines)
+    ordered = newest_first(docs)
+    listed = [_doc_item(d) for d in ordered[:NOT_FOUND_DOCS]]
+    rest = len(ordered) - len(listed)
+    tail = [DOCS_MORE.format(n=rest)] if rest else []
+    while listed and visible_len("\n".join([*lines, "", DOCS_HEADER, *listed, *tail])) > limit:
+        listed.pop()
+        rest += 1
+        tail = [DOCS_MORE.format(n=rest)]
+    return "\n".join([*lines, "", DOCS_HEADER, *listed, *tail])
+
+
+def documents_pages(n_docs: int, per_page: int | None = None) -> int:
+    return max(1, -(-n_docs // (per_page or DOCS_PER_PAGE)))
+
+
+def documents_page(docs: Sequence[DocMeta], page: int, per_page: int | None = None) -> tuple[str, int]:
+    """Page `page` (0-based, clamped) of the documents list, newest first: the HTML and the page shown.
+    Each item: title, agency and date."""
+    per_page = per_page or DOCS_PER_PAGE
+    pages = documents_pages(len(docs), per_page)
+    page = max(0, min(page, pages - 1))
+    ordered = newest_first(docs)[page * per_page : (page + 1) * per_page]
+    header = f"<b>Tài liệu đang có: {len(docs)}</b>" + (f" (trang {page + 1}/{pages})" if pages > 1 else "")
+    items = []
+    for d in ordered:
+        extra = " — ".join(x for x in (escape(d.agency) if d.agency else "", format_date(d.date)) if x)
+        items.append(f"• <i>{escape(shown_title(d.title))}</i>" + (f" — {extra}" if extra else ""))
+    return fit([Line(x) for x in [header, "", *items]], MAX_MESSAGE), page
+
+
+def quoted_hits(hits: Sequence[Hit], confidence: str, floor: float = 0.3) -> list[Hit]:
+    """The hits a reply quotes, best first: for "high", those scoring at least `floor` of the best;
+    for "low", the closest `UNCERTAIN_PASSAGES`; for "none", none."""
+    if confidence == "high" and hits:
+        best = hits[0].score
+        return [h for h in hits if best <= 0 or h.score >= floor * best]
+    if confidence == "low":
+        return list(hits[:UNCERTAIN_PASSAGES])
+    return []
+
+
+# --------------------------------------------------------------------------------------------------
 # Fixed sentences
 
 NOT_FOUND = (
@@ -300,14 +396,11 @@ def commands_for(admin: bool) -> tuple[CommandHelp, ...]:
 def command_lines(admin: bool) -> list[str]:
     """One line per command: the command, what it does, an example."""
     return [
-        f"• /{c.name} — {escape(c.description)}; ví dụ: <code>{escape(c.example)}</code>"
-        for c in commands_for(admin)
+        f"• /{c.name} — {escape(c.description)}; ví dụ: <code>{escape(c.example)}</code>" for c in commands_for(admin)
     ]
 
 
-def help_text(
-    docs: Sequence[DocMeta], bot_username: str | None, in_group: bool = False, admin: bool = False
-) -> str:
+def help_text(docs: Sequence[DocMeta], bot_username: str | None, in_group: bool = False, admin: bool = False) -> str:
     examples = example_questions(docs)
     lines = [
         "<b>Xin chào! Tôi là trợ lý tra cứu văn bản.</b>",
@@ -321,9 +414,7 @@ def help_text(
     ]
     if in_group:
         mention = f"@{escape(bot_username)} " if bot_username else ""
-        lines.append(
-            f"• Trong nhóm: gõ /hoi kèm câu hỏi, nhắc tên {mention}hoặc trả lời (reply) tin nhắn của tôi."
-        )
+        lines.append(f"• Trong nhóm: gõ /hoi kèm câu hỏi, nhắc tên {mention}hoặc trả lời (reply) tin nhắn của tôi.")
     else:
         lines.append("• Gõ thẳng câu hỏi, có dấu hay không dấu, viết tắt đều được.")
         lines.append("• Trong nhóm: gõ /hoi kèm câu hỏi, hoặc nhắc tên tôi.")
@@ -333,8 +424,7 @@ def help_text(
         "«thế còn quý III?»: tôi giữ nguyên phần còn lại của câu hỏi trước."
     )
     lines.append(
-        "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; "
-        "👍/👎 để góp ý."
+        "• Nút «Xem thêm» cho các đoạn tiếp theo, «Toàn văn» cho cả đoạn kèm đoạn trước và sau; 👍/👎 để góp ý."
     )
     if examples:
         lines += ["", "<b>Ví dụ</b>"]

@@ -53,6 +53,27 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
+    """The passages found for a question and how surely they answer it.
+
+    `confidence` is "high" (quote them as the answer), "low" (the closest passages, none surely
+    answers) or "none" (nothing related); `answerable` is `confidence == "high"`. `p_answer` is the
+    answerability model's probability that the best passages answer (None when no model judged it).
+    Built with `answerable` alone, the confidence is "high" or "none".
+    """
+
     query: str
     answerable: bool
     hits: tuple[Hit, ...]
+    confidence: str = ""
+    p_answer: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.confidence:
+            object.__setattr__(self, "confidence", "high" if self.answerable else "none")
+        if self.confidence not in CONFIDENCE_LEVELS:
+            raise ValueError(f"confidence must be one of {CONFIDENCE_LEVELS}, not {self.confidence!r}")
+        if self.answerable != (self.confidence == "high"):
+            raise ValueError("answerable means confidence == 'high'")
+
+
+CONFIDENCE_LEVELS = ("high", "low", "none")

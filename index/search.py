@@ -5,8 +5,9 @@ The score of a passage mixes, each normalised per query:
 - BM25 over its document's title, issuing body and date (province, quarter, kind of document);
 - cosine similarity of the question (diacritics restored, acronyms read) and the passage with its title;
 - a little of the best neighbouring paragraph (a question often spans two adjacent paragraphs).
-Whether the best passage is good enough is decided on how much of the question's weight it covers and
-on its dense similarity (see `Tuning`), calibrated on the eval set (docs/RETRIEVAL.md).
+How surely the best passages answer (`Answer.confidence`, `Answer.p_answer`) is decided by the
+answerability model (`index/answerability.py`) over the evidence of `index/evidence.py`, fitted on the
+project's training questions (docs/RETRIEVAL.md).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from index.answerability import AnswerModel
 from index.dense import ANN_ABOVE, DenseSide, read_vectors
 from index.errors import ChidaoError, IndexCorrupt, ModelMismatch
+from index.evidence import Ranked, features
 from index.lexical import LexicalIndex
 from index.model import Answer, DocMeta, Document, Hit, Passage
 from index.places import PROVINCES
@@ -43,9 +46,11 @@ class Tuning:
     w_dense: float = 0.7
     w_neighbour: float = 0.05
     w_spec: float = 0.8
-    # Abstain unless the best passage (with its neighbours and title) covers this share of the
+    # The rule earlier releases abstained by, now one feature of the answerability model
+    # (`index/evidence.py`): the best passage (with its neighbours and title) covers this share of the
     # question's IDF weight (words, symbols, word pairs), or its dense similarity is high on its own
-    # (on multilingual-e5-small's scale, where unrelated texts still score about 0.8).
+    # (on multilingual-e5-small's scale, where unrelated texts still score about 0.8), and a fitting
+    # substitute for an unfit top candidate scores `substitute` of the way up to it.
     min_coverage: float = 0.25
     dense_alone: float = 0.93
     # How many of the best candidates are checked against the question's period, province and
@@ -81,17 +86,41 @@ _STATES_WHEN = re.compile(
     + r"|\bthang\s+\d{1,2}\b|\bquy\s+(?:iv|iii|ii|i|[1-4])\b|\bnam\s+(?:19|20)\d\d\b"
     + r"|\bhang\s+(?:ngay|tuan|thang|quy|nam)\b"
 )
+# A four-digit year, and one that belongs to a document number ("178/2024/NĐ-CP", "35/2023/UBTVQH15").
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_NUMBERED_YEAR = re.compile(
+    r"\d{1,4}\s*/\s*(?:19|20)\d\d\s*/\s*[a-z]"
+    r"|\b(?:nghi dinh|nghi quyet|quyet dinh|thong tu|chi thi|ket luan|luat|nd|nq|qd|tt|ct|kl)\s*(?:so\s*)?"
+    r"\d{1,4}\s*/\s*(?:19|20)\d\d"
+)
 _STOP = frozenset(
     "la cua va cac nhung co khong gi nao bao nhieu khi may thi o tai voi cho de duoc da se dang "
     "ai vay a ha nhe oi roi sao the nay do phai can".split()
 )
 
 
+_DEFAULT_MODEL: list[AnswerModel] = []
+
+
+def default_answer_model() -> AnswerModel:
+    """The shipped answerability model (`index/answerability.json`), read once per process."""
+    if not _DEFAULT_MODEL:
+        _DEFAULT_MODEL.append(AnswerModel.load())
+    return _DEFAULT_MODEL[0]
+
+
 class Searcher:
     """A loaded index snapshot. Thread-safe for concurrent `search` calls."""
 
-    def __init__(self, snapshot: Path, encoder: Any | None, tuning: Tuning = DEFAULT_TUNING) -> None:
+    def __init__(
+        self,
+        snapshot: Path,
+        encoder: Any | None,
+        tuning: Tuning = DEFAULT_TUNING,
+        answer_model: AnswerModel | None = None,
+    ) -> None:
         self.snapshot = snapshot
+        self.answer_model = answer_model or default_answer_model()
         self.manifest = read_manifest(snapshot)
         self.tuning = tuning
         self.encoder = encoder
@@ -144,6 +173,7 @@ class Searcher:
         load_model: bool = True,
         tuning: Tuning = DEFAULT_TUNING,
         backend: str | None = None,
+        answer_model: AnswerModel | None = None,
     ) -> Searcher:
         """The searcher of the current snapshot in `index_dir`, which must have been built with `model_name`
         (checked before any model is loaded). Without `encoder`, the model is loaded with `backend`
@@ -159,7 +189,7 @@ class Searcher:
             from index.embed import load_encoder
 
             encoder = load_encoder(model_name, backend)
-        return cls(snapshot, encoder, tuning)
+        return cls(snapshot, encoder, tuning, answer_model)
 
     @property
     def passage_count(self) -> int:
@@ -190,8 +220,10 @@ class Searcher:
         n = len(self.passages)
         zeros = np.zeros(n, dtype="float32")
         bm25, doc, spec = zeros, zeros, zeros
+        bm25_raw_max = 0.0
         if "lexical" in modes or "bm25" in modes:
             s = self.lexical.scores(tokens)
+            bm25_raw_max = float(s.max()) if len(s) else 0.0
             bm25 = s / s.max() if s.max() > 0 else s
         if "lexical" in modes:
             d = self.doc_lexical.scores(tokens)
@@ -208,6 +240,8 @@ class Searcher:
             rows = np.union1d(core, nb[nb >= 0])
         out: dict[str, Any] = {"tokens": an, "lex_text": lex_text, "dense_text": dense_text, "modes": modes}
         out["rows"] = rows
+        out["bm25_raw_max"] = bm25_raw_max
+        out["dense_median"] = 0.0
         pick = (lambda a: a) if rows is None else (lambda a: a[rows])
         out["bm25"], out["doc"], out["spec"] = pick(bm25), pick(doc), pick(spec)
         m = n if rows is None else len(rows)
@@ -217,6 +251,7 @@ class Searcher:
             median = self.dense.median(qv, raw)
             spread = float(raw.max() - median) or 1.0
             out["dense_raw"] = raw
+            out["dense_median"] = float(median)
             out["dense"] = (raw - median) / spread
         return out
 
@@ -305,16 +340,47 @@ class Searcher:
         numbered = [s for s in an.symbols if s[1:2] not in {"q", "h", "m"} or s.startswith("#qd")]
         return any(s not in self.known_symbols for s in numbered)
 
+    @staticmethod
+    def periods_named(an: Any) -> set[str]:
+        """The quarters, half-years and months (with their year) the question names: `#q3y2024`."""
+        return {s for s in an.symbols if s[1:2] in {"q", "h", "m"} and "y" in s and not s.startswith("#qd")}
+
+    def period_where(self, periods: set[str], idx: int) -> tuple[bool, bool, bool]:
+        """Where the periods named (`periods_named`) are stated for passage `idx`: (in the passage
+        itself, in its document's title, by its document's own date). The date counts for a month
+        only ("kế hoạch tháng 6/2024" issued 05/6/2024); a quarterly report is often dated in the
+        first days of the next quarter."""
+        if not periods:
+            return True, True, True
+        have = set(analyse(self.passages[idx].text, bigrams=False).symbols)
+        title = self.title_symbols[int(self.passage_doc[idx])]
+        date = self.docs[int(self.passage_doc[idx])].date
+        dated = {f"#m{date.month}y{date.year}"} if date else set()
+
+        def states(symbols: set[str]) -> bool:
+            return all(p in symbols or p.split("y")[0] in symbols for p in periods)
+
+        return states(have), states(title), all(p in dated for p in periods)
+
     def period_ok(self, an: Any, idx: int) -> bool:
         """A question about a quarter, half-year or month ("quý III/2024") is answered only by a passage
-        whose text or document title names that period: a look-alike report of another quarter is
-        not an answer."""
-        periods = {s for s in an.symbols if s[1:2] in {"q", "h", "m"} and "y" in s and not s.startswith("#qd")}
-        if not periods:
-            return True
-        have = set(analyse(self.passages[idx].text, bigrams=False).symbols)
-        have |= self.title_symbols[int(self.passage_doc[idx])]
-        return all(p in have or p.split("y")[0] in have for p in periods)
+        whose text, document title or (for a month) document date names that period: a look-alike
+        report of another quarter is not an answer."""
+        return any(self.period_where(self.periods_named(an), idx))
+
+    def years_named(self, lex_text: str) -> set[str]:
+        """Years the question names as a period ("năm 2025", "2025", "quý I/2025"), not those inside
+        a document number ("178/2024/NĐ-CP", "35/2023/UBTVQH15")."""
+        folded = fold(lex_text).lower()
+        folded = _NUMBERED_YEAR.sub(" ", folded)
+        return set(_YEAR.findall(folded))
+
+    def year_stated(self, years: set[str], idx: int) -> bool:
+        """Whether the document of passage `idx` states every year in `years` (in its text, title or
+        date)."""
+        doc_i = int(self.passage_doc[idx])
+        date = self.docs[doc_i].date
+        return all((date is not None and str(date.year) == y) or self._docs_with_token(y)[doc_i] for y in years)
 
     def fits(self, an: Any, places: list[str], asks: frozenset[str], idx: int) -> bool:
         """Whether passage `idx` can answer at all: right period, one of the provinces named
@@ -326,6 +392,11 @@ class Searcher:
         """The provinces the corpus knows that the question names (folded)."""
         folded_q = " " + " ".join(words(lex_text)) + " "
         return [p for p in self.known_provinces if f" {p} " in folded_q]
+
+    def provinces_named_any(self, lex_text: str) -> list[str]:
+        """Every province the question names (folded), whether the corpus knows it or not."""
+        folded_q = " " + " ".join(words(lex_text)) + " "
+        return [p for p in (*self.known_provinces, *self.unknown_provinces) if f" {p} " in folded_q]
 
     @staticmethod
     def answer_types(lex_text: str, dense_text: str) -> frozenset[str]:
@@ -398,9 +469,16 @@ class Searcher:
         return have / total if total else 0.0
 
     def search(self, query: str, k: int = 10, modes: tuple[str, ...] = ("lexical", "dense")) -> Answer:
+        return self.search_explained(query, k, modes)[0]
+
+    def search_explained(
+        self, query: str, k: int = 10, modes: tuple[str, ...] = ("lexical", "dense")
+    ) -> tuple[Answer, dict[str, float] | None]:
+        """The answer and the evidence the answerability model judged it on (`index/evidence.py`;
+        None when there was nothing to judge)."""
         query = " ".join(query.split())
         if not query or not self.passages:
-            return Answer(query, False, ())
+            return Answer(query, False, (), "none", 0.0), None
         total, info = self.scores(query, modes)
         an = info["tokens"]
         rows = info["rows"]
@@ -419,31 +497,20 @@ class Searcher:
         scores = total[at].astype("float64")
         if rerank and not fits.all():
             scores[~fits] -= float(scores.max() - scores.min()) + 1.0
-        ranked = np.argsort(-scores, kind="stable")[:k]
-        best_at, best = int(at[ranked[0]]), int(cand[ranked[0]])
-        # A fitting passage that replaces an unfit top one must score nearly as well, measured above
-        # the last candidate checked; far below, the question is about what the corpus says only of
-        # another province or period, or without the date or amount asked for, and the fitting
-        # passage is about something else.
-        base = float(total[at[-1]])
-        close = fits[0] or (total[best_at] - base) >= self.tuning.substitute * (total[at[0]] - base)
-        answerable = (
-            bool(fits[ranked[0]])
-            and bool(close)
-            and bool(total[best_at] > 0)
-            and not self.out_of_corpus(query, an)
-            and (
-                self.coverage(an, best) >= self.tuning.min_coverage
-                or float(info["dense_raw"][best_at]) >= self.tuning.dense_alone
-            )
+        ranked = np.argsort(-scores, kind="stable")
+        evidence = features(
+            self, Ranked(query, info, total, at, cand, fits, ranked, places, asks, self.out_of_corpus(query, an))
         )
+        p_answer = self.answer_model.probability(evidence)
+        confidence = self.answer_model.level(p_answer) if float(total[at[ranked[0]]]) > 0 else "none"
+        ranked = ranked[:k]
         order, scores = cand[ranked], scores[ranked]
         matched = self._matched_terms(an)
         hits = tuple(
             Hit(self.passages[i], self.meta[int(self.passage_doc[i])], float(sc), matched)
             for i, sc in zip(order, scores, strict=True)
         )
-        return Answer(query, answerable, hits)
+        return Answer(query, confidence == "high", hits, confidence, round(p_answer, 4)), evidence
 
     def _matched_terms(self, an: Any) -> tuple[str, ...]:
         """Folded query words worth highlighting (content words only)."""

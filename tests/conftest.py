@@ -213,3 +213,18 @@ async def bot(
     application = build_application(bot_settings, index_handle, sessions=bot_sessions)
     async with running_application(application) as running:
         yield running
+
+
+
+@pytest.fixture(autouse=True, scope="session")
+def answer_model_for_fake_encoder() -> Iterator[None]:
+    """Searchers opened without an explicit answerability model judge by the earlier rule
+    (`tests.fakes.rule_answer_model`): the HashEncoder has not the real model's dense scale. Tests of the
+    real model pass the shipped, fitted model explicitly (`AnswerModel.load()`)."""
+    import index.search
+    from tests.fakes import rule_answer_model
+
+    saved = list(index.search._DEFAULT_MODEL)
+    index.search._DEFAULT_MODEL[:] = [rule_answer_model()]
+    yield
+    index.search._DEFAULT_MODEL[:] = saved

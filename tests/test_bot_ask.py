@@ -90,10 +90,87 @@ async def test_group_mention_reply_and_command(fake_telegram: FakeTelegram, bot:
     assert len(fake_telegram.sent_messages(g)) == 5
 
 
-async def test_not_found(fake_telegram: FakeTelegram) -> None:
+def unsure_of_everything() -> Any:
+    """An answerability model that judges every answer "low" (p_answer 0.5 between the thresholds 0.1 and
+    0.9): what the bot does with the closest passages, whatever the question."""
+    from index.answerability import AnswerModel
+    from index.evidence import FEATURES
+
+    n = len(FEATURES)
+    return AnswerModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.9, 0.1)
+
+
+async def test_not_found_suggests_rephrasing_and_lists_the_documents(
+    fake_telegram: FakeTelegram, bot_sessions: Any
+) -> None:
+    """Level "none": today's sentence, a suggestion to rephrase, the newest documents; no quote, no button
+    when the reply lists every document."""
     msg = await ask(fake_telegram, ADMIN_ID, "giá vàng thế giới hôm nay")
-    assert msg["text"] == replies.NOT_FOUND
+    lines = msg["text"].split("\n")
+    assert lines[0] == replies.NOT_FOUND
+    assert "hỏi lại bằng từ ngữ khác" in lines[1]
+    assert "<blockquote>" not in msg["html"] and "Các tài liệu đang có" in msg["text"]
+    items = [x for x in lines if x.startswith("• ")]
+    assert len(items) == 5 and "• Hướng dẫn thực hiện mức lương cơ sở từ ngày 01/7/2024 (08/07/2024)" in items
     assert "reply_markup" not in msg
+    with bot_sessions() as s:
+        [row] = s.scalars(select(QuestionRow)).all()
+        assert not row.answered and row.hits == 0
+
+
+async def test_not_found_button_pages_the_documents_list(
+    fake_telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the reply lists only the newest documents, its button sends the whole list, page by page."""
+    monkeypatch.setattr(replies, "NOT_FOUND_DOCS", 2)
+    monkeypatch.setattr(replies, "DOCS_PER_PAGE", 3)
+    msg = await ask(fake_telegram, ADMIN_ID, "giá vàng thế giới hôm nay")
+    assert msg["text"].count("\n• ") == 2 and "… và 3 tài liệu khác." in msg["text"]
+    assert buttons(msg) == {replies.BTN_DOCS: "l:0"}
+    fake_telegram.feed_callback(ADMIN_ID, msg["message_id"], "l:0")
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2)
+    page = fake_telegram.sent_messages(ADMIN_ID)[1]
+    assert page["text"].startswith("Tài liệu đang có: 5 (trang 1/2)") and page["text"].count("\n• ") == 3
+    assert "Sở Nội vụ tỉnh Quảng Ngãi — 08/07/2024" in page["text"]
+    assert buttons(page) == {replies.BTN_NEXT: "L:1"}
+    fake_telegram.feed_callback(ADMIN_ID, page["message_id"], "L:1")
+    await fake_telegram.await_for("editMessageText")
+    turned = fake_telegram.message(ADMIN_ID, page["message_id"])
+    assert turned["text"].startswith("Tài liệu đang có: 5 (trang 2/2)") and turned["text"].count("\n• ") == 2
+    assert buttons(turned) == {replies.BTN_PREV: "L:0"}
+    assert len(fake_telegram.sent_messages(ADMIN_ID)) == 2  # turned in place
+
+
+async def test_uncertain_answer_quotes_the_closest_two_under_the_caveat(
+    fake_telegram: FakeTelegram, index_handle: Any, bot_sessions: Any
+) -> None:
+    """Level "low": one sentence saying no passage surely answers, then the two closest passages quoted
+    with their sources, "Toàn văn" and 👍/👎, no "Xem thêm"."""
+    index_handle.searcher.answer_model = unsure_of_everything()
+    msg = await ask(fake_telegram, ADMIN_ID, "chuyển đổi số")
+    html = msg["html"]
+    assert html.startswith(replies.UNCERTAIN_MANY + "\n\n<blockquote>")
+    assert msg["text"].split("\n")[0].startswith("⚠️ Chưa tìm thấy đoạn nào chắc chắn trả lời câu hỏi này;")
+    assert html.count("<blockquote>") == 2 and "<b>[1]</b>" in html and "<b>[2]</b>" in html
+    assert "<b>[3]</b>" not in html and "<b>chuyển đổi số</b>" in html  # quoted as answers are: matches in bold
+    assert " — đoạn " in msg["text"]  # the sources
+    data = buttons(msg)
+    assert set(data) == {"Toàn văn [1]", "Toàn văn [2]", "👍", "👎"}
+    fake_telegram.feed_callback(ADMIN_ID, msg["message_id"], data["Toàn văn [1]"])
+    await fake_telegram.await_for("sendMessage", _to(ADMIN_ID), count=2)
+    assert fake_telegram.sent_messages(ADMIN_ID)[1]["html"].startswith("📄 <i>")
+    with bot_sessions() as s:
+        [row] = s.scalars(select(QuestionRow)).all()
+        assert not row.answered and row.hits == 2  # quoted, but not as an answer
+
+
+async def test_confident_answer_has_no_caveat(fake_telegram: FakeTelegram, index_handle: Any) -> None:
+    """Level "high" (the same question, the tests' rule model): quoted as an answer, three passages and
+    "Xem thêm"."""
+    assert index_handle.searcher.search("chuyển đổi số", 12).confidence == "high"
+    msg = await ask(fake_telegram, ADMIN_ID, "chuyển đổi số")
+    assert msg["html"].startswith("<blockquote>") and "chắc chắn" not in msg["text"]
+    assert msg["html"].count("<blockquote>") == 3 and "Xem thêm" in buttons(msg)
 
 
 async def test_start_and_help_use_the_corpus(fake_telegram: FakeTelegram) -> None:

@@ -225,6 +225,10 @@ def test_shown_hits() -> None:
     assert [h.passage.text for h in shown_hits(Answer("q", True, hits))] == ["a", "b"]
     assert shown_hits(Answer("q", False, hits)) == []
     assert shown_hits(Answer("q", True, ())) == []
+    # "low": the closest two, whatever their scores; "none": nothing
+    weak = (hit("a", score=2.0), hit("b", score=0.1), hit("c", score=0.05))
+    assert [h.passage.text for h in shown_hits(Answer("q", False, weak, "low", 0.3))] == ["a", "b"]
+    assert shown_hits(Answer("q", False, weak, "none", 0.01)) == []
 
 
 @pytest.mark.parametrize(

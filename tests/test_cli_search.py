@@ -168,9 +168,10 @@ def test_search_json_contract(built: dict[str, Path], capsys: pytest.CaptureFixt
     lines = out.splitlines()
     assert len(lines) == 1
     obj = json.loads(lines[0])
-    assert list(obj) == ["query", "answerable", "results"]
+    assert list(obj) == ["query", "answerable", "confidence", "p_answer", "results"]
     assert obj["query"] == "Quảng Trị quý I/2024 kết nạp bao nhiêu"
-    assert obj["answerable"] is True
+    assert obj["answerable"] is True and obj["confidence"] == "high"
+    assert type(obj["p_answer"]) is float and 0 <= obj["p_answer"] <= 1
     assert 1 <= len(obj["results"]) <= 3  # --k defaults to 3
     for r in obj["results"]:
         assert set(r) == RESULT_KEYS
@@ -226,7 +227,8 @@ def test_search_json_unanswerable(built: dict[str, Path], capsys: pytest.Capture
     code, out, _ = run(capsys, "search", "--json", "Cà Mau quý II/2024 kết nạp bao nhiêu đảng viên")
     assert code == 0
     obj = json.loads(out)
-    assert obj["answerable"] is False
+    assert obj["answerable"] is False and obj["confidence"] in {"low", "none"}
+    assert obj["p_answer"] < 0.5
     assert isinstance(obj["results"], list)  # the nearest passages are still listed
 
 
@@ -270,11 +272,12 @@ def test_search_k_out_of_range_is_one_line_error(
 def test_search_text_output(built: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "search", "--k", "1", "mức lương cơ sở 2.340.000")
     assert code == 0
-    assert out.startswith("? mức lương cơ sở 2.340.000\n")
+    assert out.startswith("? mức lương cơ sở 2.340.000\n  độ tin cậy: cao (high, p_answer 0.")
     assert "[1] Từ ngày 01/7/2024, mức lương cơ sở là 2.340.000 đồng/tháng" in out
     assert "— Hướng dẫn thực hiện mức lương cơ sở, Sở Nội vụ tỉnh Quảng Ngãi, 08/07/2024, đoạn 1" in out
     code, out, _ = run(capsys, "search", "giá vé máy bay tết")
-    assert "Không tìm thấy" in out
+    assert "độ tin cậy: không có (none, p_answer 0." in out
+    assert "Không tìm thấy" in out and "[1]" not in out
 
 
 # ---------------------------------------------------------------------------------------------

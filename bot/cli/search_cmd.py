@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.cli import UsageError
 from bot.cli.common import settings_or_exit
+from bot.replies import UNCERTAIN_PASSAGES
 from index.model import Answer
 from index.store import current_snapshot
 
@@ -28,6 +29,8 @@ def answer_json(ans: Answer) -> dict[str, Any]:
     return {
         "query": ans.query,
         "answerable": ans.answerable,
+        "confidence": ans.confidence,
+        "p_answer": ans.p_answer,
         "results": [
             {
                 "doc": h.passage.doc,
@@ -43,11 +46,22 @@ def answer_json(ans: Answer) -> dict[str, Any]:
     }
 
 
+LEVEL_WORDS = {"high": "cao", "low": "thấp", "none": "không có"}
+
+
 def answer_text(ans: Answer) -> str:
-    if not ans.answerable:
-        return f"? {ans.query}\nKhông tìm thấy đoạn văn bản nào trả lời câu hỏi này."
-    lines = [f"? {ans.query}"]
-    for n, h in enumerate(ans.hits, 1):
+    """Readable: the question, the confidence level and p_answer, then the passages a reply of that level
+    quotes (all for "high", the closest one or two under a caveat for "low", none for "none")."""
+    p = f", p_answer {ans.p_answer:.2f}" if ans.p_answer is not None else ""
+    lines = [f"? {ans.query}", f"  độ tin cậy: {LEVEL_WORDS[ans.confidence]} ({ans.confidence}{p})"]
+    if ans.confidence == "none" or not ans.hits:
+        lines.append("Không tìm thấy đoạn văn bản nào liên quan đến câu hỏi này.")
+        return "\n".join(lines)
+    hits = ans.hits
+    if ans.confidence == "low":
+        hits = hits[:UNCERTAIN_PASSAGES]
+        lines.append("Chưa tìm thấy đoạn nào chắc chắn trả lời câu hỏi này; các đoạn gần nhất:")
+    for n, h in enumerate(hits, 1):
         m = h.meta
         date = m.date.strftime("%d/%m/%Y") if m.date else None
         source = ", ".join(x for x in (m.title, m.agency, date, f"đoạn {h.passage.paragraph}") if x)

@@ -6,6 +6,12 @@ with `bot.replies`. Button data is short and self-contained, so buttons keep wor
 - ``m:<question id>:<start>``                 "Xem thêm": the next passages (the question is in the DB)
 - ``t:<doc key>:<paragraph>``                 "Toàn văn": the whole paragraph with its neighbours
 - ``f:<question id>:<+|->:<key>.<para>,…``    👍/👎 with the passages that were shown
+- ``l:<page>`` / ``L:<page>``                  the documents list (under a "none" reply): send page / turn to it
+
+An answer has one of three levels (`Answer.confidence`, see index/answerability.py): "high" quotes the
+passages; "low" says no passage surely answers and quotes the closest one or two under that caveat (with the
+same buttons, without "Xem thêm"); "none" says nothing was found, suggests rephrasing and lists the newest
+documents, with a button to the whole list when it is longer.
 
 A doc key is the first 8 hex digits of the SHA-1 of the document's path.
 """
@@ -92,6 +98,12 @@ class FullText:
 
 
 @dataclass(frozen=True)
+class DocList:
+    page: int
+    edit: bool  # turn the pressed list message to the page (else send the page as a new message)
+
+
+@dataclass(frozen=True)
 class Vote:
     question_id: int
     vote: int  # +1 / -1
@@ -117,7 +129,11 @@ def _checked(data: str) -> str:
     return data
 
 
-def decode_callback(data: str) -> More | FullText | Vote | None:
+def encode_docs(page: int, edit: bool) -> str:
+    return _checked(f"{'L' if edit else 'l'}:{page}")
+
+
+def decode_callback(data: str) -> More | FullText | Vote | DocList | None:
     """Parse button data; None for anything malformed (old or forged buttons). Numbers have at most 9
     digits: a larger one is no row id (the database would refuse it)."""
     if m := re.fullmatch(r"m:(\d{1,9}):(\d{1,9})", data):
@@ -127,20 +143,18 @@ def decode_callback(data: str) -> More | FullText | Vote | None:
     if m := re.fullmatch(r"f:(\d{1,9}):([+-]):((?:[0-9a-f]{8}\.\d{1,9})(?:,[0-9a-f]{8}\.\d{1,9})*)?", data):
         refs = tuple((k, int(p)) for k, p in (r.split(".") for r in m[3].split(","))) if m[3] else ()
         return Vote(int(m[1]), 1 if m[2] == "+" else -1, refs)
+    if m := re.fullmatch(r"([lL]):(\d{1,9})", data):
+        return DocList(int(m[2]), m[1] == "L")
     return None
 
 
 def shown_hits(answer: Answer) -> list[Hit]:
-    """The hits worth quoting, best first: none when the search abstained."""
-    if not answer.answerable or not answer.hits:
-        return []
-    best = answer.hits[0].score
-    return [h for h in answer.hits if best <= 0 or h.score >= RELATIVE_FLOOR * best]
+    """The hits worth quoting, best first, by the answer's level: for "high" those scoring at least
+    RELATIVE_FLOOR of the best, for "low" the closest one or two, for "none" none."""
+    return replies.quoted_hits(answer.hits, answer.confidence, RELATIVE_FLOOR)
 
 
-def answer_keyboard(
-    question_id: int, page: Sequence[Hit], start: int, has_more: bool
-) -> InlineKeyboardMarkup:
+def answer_keyboard(question_id: int, page: Sequence[Hit], start: int, has_more: bool) -> InlineKeyboardMarkup:
     full_row = [
         InlineKeyboardButton(
             f"{replies.BTN_FULL} [{start + i + 1}]",
@@ -156,6 +170,22 @@ def answer_keyboard(
     last_row.append(InlineKeyboardButton(replies.BTN_UP, callback_data=encode_vote(question_id, 1, page)))
     last_row.append(InlineKeyboardButton(replies.BTN_DOWN, callback_data=encode_vote(question_id, -1, page)))
     return InlineKeyboardMarkup([full_row, last_row])
+
+
+def docs_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(replies.BTN_PREV, callback_data=encode_docs(page - 1, edit=True)))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton(replies.BTN_NEXT, callback_data=encode_docs(page + 1, edit=True)))
+    return InlineKeyboardMarkup([nav]) if nav else None
+
+
+def not_found_keyboard(n_docs: int) -> InlineKeyboardMarkup | None:
+    """The "none" reply's button to the whole documents list, when the reply lists only the newest."""
+    if n_docs <= replies.NOT_FOUND_DOCS:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(replies.BTN_DOCS, callback_data=encode_docs(0, edit=False))]])
 
 
 def without_more(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
@@ -319,7 +349,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         return
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     hits = shown_hits(answer)
-    log_event("answer", chat=chat_id, hits=len(hits), answered=bool(hits), ms=elapsed_ms, question=question)
+    level = answer.confidence if hits else "none"
+    log_event(
+        "answer", chat=chat_id, hits=len(hits), answered=level == "high", confidence=level,
+        p_answer=answer.p_answer, ms=elapsed_ms, question=question,
+    )  # fmt: skip
     # Open tasks that match the question (deadlines, "what is due this week") go under the quotes.
     day = svc.today()
     viewer = Viewer(chat_id, user, message.chat.type == ChatType.PRIVATE)  # only the tasks this chat lists
@@ -327,16 +361,26 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     block = task_replies.tasks_block(found, day)
     qid = await blocking(
         lambda: _save_question(
-            svc.sessions, chat_id, user, question, bool(hits), len(hits), elapsed_ms, message.message_id
+            svc.sessions, chat_id, user, question, level == "high", len(hits), elapsed_ms, message.message_id
         )
     )
     if not hits:
-        text_out = block or replies.NOT_FOUND
-        sent = await send(context, chat_id, f"{lead}\n\n{text_out}" if lead else text_out, reply_to=reply_to)
+        markup = None
+        if block:  # the question is about open tasks: they are the answer
+            text_out = block
+        else:
+            docs = await blocking(lambda: svc.index.searcher.documents())
+            text_out = replies.not_found_message(
+                docs, replies.MAX_MESSAGE - (replies.visible_len(lead) + 2 if lead else 0)
+            )
+            markup = not_found_keyboard(len(docs))
+        text_out = f"{lead}\n\n{text_out}" if lead else text_out
+        sent = await send(context, chat_id, text_out, reply_to=reply_to, markup=markup)
     else:
         sent = await send_page(
-            context, chat_id, qid, hits, 0, reply_to=reply_to, extra=block, question=question, lead=lead
-        )
+            context, chat_id, qid, hits, 0, reply_to=reply_to, extra=block, question=question, lead=lead,
+            uncertain=level == "low",
+        )  # fmt: skip
     if sent is not None:
         await blocking(lambda: _link_answer(svc.sessions, chat_id, sent.message_id, qid))
 
@@ -352,13 +396,18 @@ async def send_page(
     extra: str | None = None,
     question: str | None = None,
     lead: str | None = None,
+    uncertain: bool = False,
 ) -> Message | None:
     """One page of quoted passages, with `lead` above them (what the question was understood as) and
-    `extra` below (the tasks it is about)."""
+    `extra` below (the tasks it is about). `uncertain`: the passages are the closest, not a sure answer
+    (a "low" answer): quoted under the caveat."""
     per = services(context).passages_per_answer
     page = list(hits[start : start + per])
     limit = replies.MAX_MESSAGE - sum(replies.visible_len(t) + 2 for t in (extra, lead) if t)
-    text, _ = replies.answer_message(page, first_number=start + 1, limit=limit, question=question)
+    if uncertain:
+        text, _ = replies.uncertain_message(page, first_number=start + 1, limit=limit, question=question)
+    else:
+        text, _ = replies.answer_message(page, first_number=start + 1, limit=limit, question=question)
     if extra:
         text = f"{text}\n\n{extra}"
     if lead:
@@ -433,9 +482,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     chat_id = query.message.chat.id
     if not await allowed(context, chat_id, query.from_user.id):
-        await answer_button(
-            query, replies.stranger_text(chat_id).replace("<code>", "").replace("</code>", "")
-        )
+        await answer_button(query, replies.stranger_text(chat_id).replace("<code>", "").replace("</code>", ""))
         return
     action = decode_callback(query.data or "")
     if isinstance(action, More):
@@ -444,8 +491,25 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _on_full(query, context, action)
     elif isinstance(action, Vote):
         await _on_vote(query, context, action)
+    elif isinstance(action, DocList):
+        await _on_docs(query, context, action)
     else:
         await answer_button(query, replies.GONE)
+
+
+async def _on_docs(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, action: DocList) -> None:
+    """A page of the documents list: sent as a new message from a "none" reply, turned in place from the
+    list's own ◀ ▶ buttons."""
+    assert query.message is not None
+    docs = await blocking(lambda: services(context).index.searcher.documents())
+    text, page = replies.documents_page(docs, action.page)
+    markup = docs_keyboard(page, replies.documents_pages(len(docs)))
+    await answer_button(query)
+    if action.edit:
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_text(text, reply_markup=markup)
+        return
+    await send(context, query.message.chat.id, text, reply_to=query.message.message_id, markup=markup)
 
 
 def _load_question(session_factory: Any, qid: int, chat_id: int) -> str | None:
@@ -603,7 +667,7 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
     return [
         CommandHandler(["start", "help"], on_help),
         CommandHandler(["hoi", "ask"], on_ask_command),
-        CallbackQueryHandler(on_button, pattern=r"^[mtf]:"),
+        CallbackQueryHandler(on_button, pattern=r"^[mtflL]:"),
     ]
 
 

@@ -188,7 +188,7 @@ def fit(
                 out.append(cut_markup(line.html, spare - 1))
                 room = 0
                 continue
-        if not out or out[-1] is not None:
+        if None not in out:  # one line says what was left out (its room is reserved once), at the first gap
             out.append(None)
         dropped += 1
     texts = [item if item is not None else more(dropped) for item in out]

@@ -115,6 +115,21 @@ class AnswerModel:
         return cls(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 1.0, 0.0, {"note": "untrained"})
 
     @classmethod
+    def rule(cls) -> AnswerModel:
+        """The hand-set abstention rule of earlier releases as a model (all weight on the `rule` feature:
+        high or none, no low). What a search uses when the fitted model does not apply: its dense features
+        are on the scale of the embedding model it was fitted with (`fitted_for`)."""
+        n = len(FEATURES)
+        coef = [0.0] * n
+        coef[FEATURES.index("rule")] = 6.0
+        return cls(FEATURES, (0.0,) * n, (1.0,) * n, tuple(coef), -3.0, 0.5, 0.5, {"note": "the earlier rule"})
+
+    def applies_to(self, embedding_model: str | None) -> bool:
+        """Whether this model was fitted on the dense scores of `embedding_model` (or says nothing of it)."""
+        fitted_for = self.about.get("embedding_model")
+        return fitted_for is None or embedding_model is None or fitted_for == embedding_model
+
+    @classmethod
     def load(cls, path: Path = MODEL_PATH) -> AnswerModel:
         try:
             text = path.read_text(encoding="utf-8")

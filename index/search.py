@@ -120,8 +120,16 @@ class Searcher:
         answer_model: AnswerModel | None = None,
     ) -> None:
         self.snapshot = snapshot
-        self.answer_model = answer_model or default_answer_model()
         self.manifest = read_manifest(snapshot)
+        self.answer_model = answer_model or default_answer_model()
+        if not self.answer_model.applies_to(self.manifest.get("model")):
+            log.warning(
+                "the answerability model was fitted for %s, the index uses %s: answering by the earlier rule "
+                "(refit with `chidao eval --fit`)",
+                self.answer_model.about.get("embedding_model"),
+                self.manifest.get("model"),
+            )
+            self.answer_model = AnswerModel.rule()
         self.tuning = tuning
         self.encoder = encoder
         try:

@@ -38,13 +38,8 @@ class HashEncoder:
 
 
 def rule_answer_model() -> Any:
-    """The earlier hand-set abstention rule as an answerability model (all weight on the `rule`
-    feature): what tests on the HashEncoder judge by. The fitted model (`index/answerability.json`)
-    reads dense features on multilingual-e5-small's scale, which a hash encoder does not have."""
+    """The earlier hand-set abstention rule (index.answerability.AnswerModel.rule): what tests on the
+    HashEncoder judge by. The fitted model reads dense features on multilingual-e5-small's scale."""
     from index.answerability import AnswerModel
-    from index.evidence import FEATURES
 
-    n = len(FEATURES)
-    coef = [0.0] * n
-    coef[FEATURES.index("rule")] = 6.0
-    return AnswerModel(FEATURES, (0.0,) * n, (1.0,) * n, tuple(coef), -3.0, 0.5, 0.5, {"note": "tests"})
+    return AnswerModel.rule()

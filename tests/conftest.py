@@ -204,16 +204,13 @@ def bot_sessions(bot_settings: Any) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-async def bot(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session]
-) -> AsyncIterator[Any]:
+async def bot(bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session]) -> AsyncIterator[Any]:
     """The real Application, built by bot.app.build_application and long polling the fake server."""
     from bot.app import build_application
 
     application = build_application(bot_settings, index_handle, sessions=bot_sessions)
     async with running_application(application) as running:
         yield running
-
 
 
 @pytest.fixture(autouse=True, scope="session")

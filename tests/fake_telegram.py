@@ -81,9 +81,7 @@ _TAGS: dict[str, set[str]] = {
     "tg-emoji": {"emoji-id"},
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_TAG_RE = re.compile(
-    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>"
-)
+_TAG_RE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
 _ATTR_RE = re.compile(r"\s+([^\s=>/]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
 _ENTITY_RE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);")
 
@@ -182,9 +180,7 @@ def _check_start_tag(name: str, attrs: str, stack: list[str], offset: int) -> No
 _BROKEN: dict[str, bytes] = {
     "garbage": b"<html><body>502 Bad Gateway (proxy)</body></html>",
     "not-ok": b'{"status": "up", "message": "emulator ready"}',
-    "not-a-bot": json.dumps(
-        {"ok": True, "result": {"id": 7, "is_bot": False, "first_name": "not a bot"}}
-    ).encode(),
+    "not-a-bot": json.dumps({"ok": True, "result": {"id": 7, "is_bot": False, "first_name": "not a bot"}}).encode(),
 }
 
 
@@ -497,9 +493,7 @@ class FakeTelegram:
 
     # ---------------------------------------------------------------- fault injection
 
-    def inject(
-        self, method: str, kind: str, count: int = 1, *, retry_after: int = 1, seconds: float = 0.0
-    ) -> None:
+    def inject(self, method: str, kind: str, count: int = 1, *, retry_after: int = 1, seconds: float = 0.0) -> None:
         """Make the next `count` calls of `method` fail: kind "429", "500", "502", "delay", "drop", or
         an answer with status 200 that is not the Bot API's: "garbage" (not JSON), "not-ok" (JSON
         without "ok"), "not-a-bot" (a getMe result that is not a bot); or
@@ -562,9 +556,7 @@ class FakeTelegram:
             msg["_html"] = params.get("text")
             if markup:
                 msg["reply_markup"] = markup
-            reply_to = (params.get("reply_parameters") or {}).get("message_id") or params.get(
-                "reply_to_message_id"
-            )
+            reply_to = (params.get("reply_parameters") or {}).get("message_id") or params.get("reply_to_message_id")
             if reply_to is not None:
                 original = self._messages.get((chat_id, int(reply_to)))
                 if original is not None:
@@ -834,9 +826,7 @@ class FakeTelegram:
         for row in markup.get("inline_keyboard", []):
             for button in row:
                 if not button.get("text"):
-                    raise TelegramAPIError(
-                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
-                    )
+                    raise TelegramAPIError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
                 if "callback_data" in button:
                     size = len(str(button["callback_data"]).encode("utf-8"))
                     if not 1 <= size <= MAX_CALLBACK_DATA:
@@ -859,9 +849,7 @@ class FakeTelegram:
         chat_type: str | None = None,
     ) -> dict[str, Any]:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
-        chat = self._chats.setdefault(
-            chat_id, _chat(chat_id, chat_type or ("private" if chat_id > 0 else "group"))
-        )
+        chat = self._chats.setdefault(chat_id, _chat(chat_id, chat_type or ("private" if chat_id > 0 else "group")))
         sender = self._bot_user() if from_bot else _user(user_id or chat_id)
         return {
             "message_id": next(counter),
@@ -911,11 +899,7 @@ class FakeTelegram:
             if reply_to_message_id is not None:
                 target = self._messages.get((chat_id, reply_to_message_id))
             elif reply_to_bot:
-                mine = [
-                    m
-                    for (c, _), m in self._messages.items()
-                    if c == chat_id and m["from"]["id"] == self.bot_id
-                ]
+                mine = [m for (c, _), m in self._messages.items() if c == chat_id and m["from"]["id"] == self.bot_id]
                 target = (
                     mine[-1]
                     if mine
@@ -1037,9 +1021,7 @@ class FakeTelegram:
         media_group_id: str | None = None,
     ) -> int:
         with self._lock:
-            msg = self._new_message(
-                chat_id, from_bot=False, text="", user_id=user_id or chat_id, chat_type=chat_type
-            )
+            msg = self._new_message(chat_id, from_bot=False, text="", user_id=user_id or chat_id, chat_type=chat_type)
             del msg["text"]
             msg[kind] = payload
             if media_group_id is not None:
@@ -1054,7 +1036,6 @@ class FakeTelegram:
             self._messages[(chat_id, msg["message_id"])] = msg
             public = _public(msg)
         return self._push_update("message", public)
-
 
     def feed_migration(self, old_chat_id: int, new_chat_id: int, user_id: int) -> tuple[int, int]:
         """A group upgraded to a supergroup, as Telegram reports it: a service message with
@@ -1156,11 +1137,7 @@ class FakeTelegram:
         with self._lock:
             out = []
             for (c, _), m in sorted(self._messages.items()):
-                if (
-                    m["from"]["id"] == self.bot_id
-                    and (chat_id is None or c == chat_id)
-                    and m["message_id"] > 0
-                ):
+                if m["from"]["id"] == self.bot_id and (chat_id is None or c == chat_id) and m["message_id"] > 0:
                     out.append(_public(m) | {"html": m.get("_html")})
             return out
 

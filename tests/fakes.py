@@ -21,8 +21,14 @@ class HashEncoder:
             self.name = name
         self.calls: list[int] = []
 
-    def embed(self, texts: Sequence[str], *, kind: str = "passage", batch_size: int = 32,
-              progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        kind: str = "passage",
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
         self.calls.append(len(texts))
         out = np.zeros((len(texts), self.dim), dtype="float32")
         for i, text in enumerate(texts):

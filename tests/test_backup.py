@@ -150,8 +150,7 @@ def test_upgrade_from_the_first_release_keeps_tasks_and_reminders(db_url: str) -
         )
         conn.execute(
             text(
-                "INSERT INTO subscriptions (chat_id, subscribed_by, created_at, active)"
-                " VALUES (-2002, 1001, :at, :t)"
+                "INSERT INTO subscriptions (chat_id, subscribed_by, created_at, active) VALUES (-2002, 1001, :at, :t)"
             ),
             {"at": created, "t": True},
         )
@@ -332,9 +331,7 @@ def test_manifest_only_backup(tmp_path: Path, index_dir: Path) -> None:
     populate(url)
     summary = backup(url, index_dir, tmp_path / "bk", manifest_only=True)
     assert summary.index_files == 1
-    assert [p.name for p in (tmp_path / "bk" / "index" / "snapshots").rglob("*") if p.is_file()] == [
-        "manifest.json"
-    ]
+    assert [p.name for p in (tmp_path / "bk" / "index" / "snapshots").rglob("*") if p.is_file()] == ["manifest.json"]
     done = restore(tmp_path / "bk", _sqlite(tmp_path, "b.db"), tmp_path / "i2")
     assert done.snapshot is None and any("chidao index build" in n for n in done.notes)
     assert not (tmp_path / "i2").exists()
@@ -357,9 +354,7 @@ def test_backup_and_restore_commands(
     assert "restored the sqlite database" in capsys.readouterr().out
 
 
-def test_pg_dump_missing_is_a_clear_error(
-    tmp_path: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pg_dump_missing_is_a_clear_error(tmp_path: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BackupError, match="pg_dump not found: install the PostgreSQL client tools"):
         backup("postgresql://u:p@127.0.0.1:1/x", index_dir, tmp_path / "bk")
@@ -440,8 +435,6 @@ def test_backup_json_lists_every_file(tmp_path: Path, index_dir: Path) -> None:
     populate(url)
     backup(url, index_dir, tmp_path / "bk")
     info = json.loads((tmp_path / "bk" / "backup.json").read_text("utf-8"))
-    on_disk = sorted(
-        p.relative_to(tmp_path / "bk").as_posix() for p in (tmp_path / "bk").rglob("*") if p.is_file()
-    )
+    on_disk = sorted(p.relative_to(tmp_path / "bk").as_posix() for p in (tmp_path / "bk").rglob("*") if p.is_file())
     assert sorted(info["sha256"]) == [p for p in on_disk if p != "backup.json"]
     assert os.path.basename(info["database"]["file"]) == "chidao.db"

@@ -134,9 +134,7 @@ async def reply_to_document(
 
 async def final_status(fake: FakeTelegram, chat_id: int, status_id: int, timeout: float = 30) -> str:
     """Wait until the reindex status message `status_id` shows its result; return its text."""
-    await until(
-        lambda: not fake.message(chat_id, status_id)["text"].startswith("⏳"), timeout, "reindex summary"
-    )
+    await until(lambda: not fake.message(chat_id, status_id)["text"].startswith("⏳"), timeout, "reindex summary")
     return str(fake.message(chat_id, status_id)["text"])
 
 
@@ -173,9 +171,7 @@ async def test_reindex_runs_in_background_once_at_a_time(
     busy = await ask(fake_telegram, ADMIN_ID, "/reindex")
     assert busy["text"] == reindex.BUSY
     # Other chats are answered meanwhile, from the old index.
-    msg = await ask(
-        fake_telegram, ALLOWED_GROUP, "/hoi lương cơ sở bao nhiêu", user_id=501, chat_type="group"
-    )
+    msg = await ask(fake_telegram, ALLOWED_GROUP, "/hoi lương cơ sở bao nhiêu", user_id=501, chat_type="group")
     assert "2.340.000" in msg["text"]
     msg = await ask(fake_telegram, ALLOWED_GROUP, f"/hoi {NEW_DOC_QUESTION}", user_id=501, chat_type="group")
     assert NEW_DOC_FACT not in msg["text"]
@@ -186,9 +182,7 @@ async def test_reindex_runs_in_background_once_at_a_time(
     assert summary.endswith("\n📋 Việc cần làm: 4 việc mới chờ duyệt (/tasks_review).")
     with bot_sessions() as s:
         assert s.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.review == "candidate")) == 4
-    assert summary.startswith(
-        "✅ Đã cập nhật chỉ mục: thêm 1, sửa 0, xoá 0, bỏ qua 0, giữ nguyên 5 tệp; 6 tài liệu"
-    )
+    assert summary.startswith("✅ Đã cập nhật chỉ mục: thêm 1, sửa 0, xoá 0, bỏ qua 0, giữ nguyên 5 tệp; 6 tài liệu")
     # Progress was shown by editing the one status message, at most every PROGRESS_EVERY seconds.
     edits = fake_telegram.calls_of("editMessageText")
     assert edits and all(e.params["message_id"] == started["message_id"] for e in edits)
@@ -293,9 +287,7 @@ async def test_upload_txt_is_added_reindexed_and_answerable(
     reply = await reply_to_document(fake_telegram, other.encode(), "Kế hoạch thiên tai 2025.txt")
     assert "uploads/Kế_hoạch_thiên_tai_2025-2.txt" in reply["text"]
     assert (corpus_dir / "uploads" / "Kế_hoạch_thiên_tai_2025.txt").read_text("utf-8") == NEW_DOC
-    text = await final_status(
-        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID, 2))["message_id"]
-    )
+    text = await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID, 2))["message_id"])
     assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 1,") and "7 tài liệu" in text
 
 
@@ -311,8 +303,7 @@ async def test_upload_docx(fake_telegram: FakeTelegram, corpus_dir: Path) -> Non
     mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     reply = await reply_to_document(fake_telegram, data, "ket-luan.docx", mime=mime)
     assert reply["text"].startswith(
-        "📥 Đã thêm vào kho: «Kết luận của Ban Thường vụ Tỉnh ủy về công tác cán bộ» "
-        "(ngày 05/03/2025, 2 đoạn)"
+        "📥 Đã thêm vào kho: «Kết luận của Ban Thường vụ Tỉnh ủy về công tác cán bộ» (ngày 05/03/2025, 2 đoạn)"
     )
     assert (corpus_dir / "uploads" / "ket-luan.docx").read_bytes() == data
     await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
@@ -331,9 +322,7 @@ BAD_UPLOADS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "reason", "downloaded"), BAD_UPLOADS, ids=[b[0] for b in BAD_UPLOADS]
-)
+@pytest.mark.parametrize(("name", "data", "reason", "downloaded"), BAD_UPLOADS, ids=[b[0] for b in BAD_UPLOADS])
 async def test_bad_upload_refused_with_reason(
     fake_telegram: FakeTelegram,
     bot: Any,
@@ -376,9 +365,7 @@ async def test_upload_path_traversal_stays_inside_the_corpus(
     assert (corpus_dir / "uploads" / "x.txt").read_text("utf-8") == NEW_DOC
     assert not (tmp_path / "etc").exists() and not (corpus_dir.parent / "etc").exists()
     assert set(tmp_path.rglob("x.txt")) == {corpus_dir / "uploads" / "x.txt"}
-    text = await final_status(
-        fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"]
-    )
+    text = await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
     assert text.startswith("✅ Đã cập nhật chỉ mục: thêm 1,")
 
 
@@ -775,12 +762,10 @@ def test_summary_text_lists_skipped_files_in_vietnamese() -> None:
     )
     text = reindex.summary_text(summary, MB)
     assert text.startswith(
-        "✅ Đã cập nhật chỉ mục: thêm 1, sửa 0, xoá 0, bỏ qua 2, giữ nguyên 4 tệp; "
-        "5 tài liệu, 40 đoạn; 2,2 giây."
+        "✅ Đã cập nhật chỉ mục: thêm 1, sửa 0, xoá 0, bỏ qua 2, giữ nguyên 4 tệp; 5 tài liệu, 40 đoạn; 2,2 giây."
     )
     assert (
-        "<code>cu.docx</code>: tệp .docx bị hỏng" in text
-        and "<code>scan.pdf</code>: tệp PDF không có lớp chữ" in text
+        "<code>cu.docx</code>: tệp .docx bị hỏng" in text and "<code>scan.pdf</code>: tệp PDF không có lớp chữ" in text
     )
 
 
@@ -862,8 +847,7 @@ async def test_reindexer_never_overlaps_and_coalesces_queued_requests(tmp_path: 
     assert [chat for chat, _ in bot.sent] == [1, 2, 3]
     finals = {(chat, mid): text for chat, mid, text in bot.edits}
     assert all(
-        finals[(chat, i + 1)].startswith("✅ Đã cập nhật chỉ mục: thêm 1")
-        for i, (chat, _) in enumerate(bot.sent)
+        finals[(chat, i + 1)].startswith("✅ Đã cập nhật chỉ mục: thêm 1") for i, (chat, _) in enumerate(bot.sent)
     )
     assert any("Bước: đọc tệp 1/2." in text for _, _, text in bot.edits)
 

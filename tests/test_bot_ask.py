@@ -66,9 +66,7 @@ async def test_group_mention_reply_and_command(fake_telegram: FakeTelegram, bot:
     g = ALLOWED_GROUP
     # Not addressed: ignored (privacy mode would not even deliver it; if it comes, stay silent).
     fake_telegram.feed_message(g, "kết nạp đảng viên học sinh", user_id=501, chat_type="group")
-    msg = await ask(
-        fake_telegram, g, f"@{BOT_USERNAME} kết nạp đảng viên học sinh", user_id=501, chat_type="group"
-    )
+    msg = await ask(fake_telegram, g, f"@{BOT_USERNAME} kết nạp đảng viên học sinh", user_id=501, chat_type="group")
     assert "150 đảng viên" in msg["text"]
     assert msg["reply_to_message"]["text"].startswith(f"@{BOT_USERNAME}")
     msg = await ask(
@@ -300,9 +298,7 @@ async def test_more_only_in_the_chat_that_asked(fake_telegram: FakeTelegram, bot
 
 async def test_stranger_cannot_press_buttons(fake_telegram: FakeTelegram, bot: Any) -> None:
     first = await ask(fake_telegram, ADMIN_ID, "kết nạp đảng viên học sinh")
-    fake_telegram.feed_callback(
-        ADMIN_ID, first["message_id"], buttons(first)["Toàn văn [1]"], user_id=STRANGER_ID
-    )
+    fake_telegram.feed_callback(ADMIN_ID, first["message_id"], buttons(first)["Toàn văn [1]"], user_id=STRANGER_ID)
     [call] = await fake_telegram.await_for("answerCallbackQuery")
     assert str(ADMIN_ID) in call.params["text"]
     await handled(fake_telegram, bot)

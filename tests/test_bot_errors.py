@@ -74,9 +74,7 @@ async def test_failing_handler_apologises_and_tells_admins_once(
         user = 5550001
         fake_telegram.feed_message(ALLOWED_GROUP, "/hoi lương cơ sở", user_id=user, chat_type="group")
         await fake_telegram.await_for("sendMessage", lambda c: c.params.get("chat_id") == ADMIN_ID, timeout=10)
-        await fake_telegram.await_for(
-            "sendMessage", lambda c: c.params.get("chat_id") == ALLOWED_GROUP, timeout=10
-        )
+        await fake_telegram.await_for("sendMessage", lambda c: c.params.get("chat_id") == ALLOWED_GROUP, timeout=10)
         # A second failure of the same kind soon after: an apology again, no second notice.
         fake_telegram.feed_message(ALLOWED_GROUP, "/hoi phụ cấp", user_id=user, chat_type="group")
         await fake_telegram.await_for(

@@ -53,7 +53,10 @@ def _sizes(img: Image.Image) -> list[tuple[bytes, int, int]]:
 
 
 async def test_an_album_becomes_one_document_with_its_pages_in_order(
-    fake_telegram: FakeTelegram, corpus_dir: Path, index_handle: Any, bot_sessions: Any  # noqa: F811
+    fake_telegram: FakeTelegram,
+    corpus_dir: Path,  # noqa: F811
+    index_handle: Any,  # noqa: F811
+    bot_sessions: Any,
 ) -> None:
     from tests.test_ocr import PARAGRAPH_1, PARAGRAPH_3, draw_page
 
@@ -104,7 +107,9 @@ async def test_a_non_admin_photo_gets_one_sentence(fake_telegram: FakeTelegram, 
 
 
 async def test_an_image_file_from_an_admin_is_read_by_ocr(
-    fake_telegram: FakeTelegram, corpus_dir: Path, index_handle: Any  # noqa: F811
+    fake_telegram: FakeTelegram,
+    corpus_dir: Path,  # noqa: F811
+    index_handle: Any,  # noqa: F811
 ) -> None:
     """An image sent as a file (not as a photo) comes through the same handler (bot.handlers.chat.on_image)
     to the same upload path: read by OCR, described, stored under its own name and indexed."""

@@ -75,8 +75,12 @@ def test_highlight(text: str, terms: tuple[str, ...], expected: str) -> None:
         # a word with and a word without diacritics in one question, each by its own rule
         ("dang vien mới", "Đảng viên mới, mọi đảng", ("dang", "moi"), "<b>Đảng</b> viên <b>mới</b>, mọi <b>đảng</b>"),
         # an abbreviation is read as its full form, with its diacritics
-        ("đk kết nạp đv", "điều kiện của đảng viên đang công tác", ("dang", "vien", "dieu", "kien"),
-         "<b>điều kiện</b> của <b>đảng viên</b> đang công tác"),
+        (
+            "đk kết nạp đv",
+            "điều kiện của đảng viên đang công tác",
+            ("dang", "vien", "dieu", "kien"),
+            "<b>điều kiện</b> của <b>đảng viên</b> đang công tác",
+        ),
         # a term the question does not hold (an acronym the search read) marks every spelling
         ("kết quả ở QT", "tỉnh Quảng Trị", ("quang", "tri"), "tỉnh <b>Quảng Trị</b>"),
     ],
@@ -110,9 +114,7 @@ def test_cut(text: str, limit: int, expected: str, was_cut: bool) -> None:
     assert replies.cut(text, limit) == (expected, was_cut)
 
 
-@given(
-    st.text(alphabet=st.sampled_from(list("abc đ. ABC!?")), min_size=1, max_size=400), st.integers(10, 300)
-)
+@given(st.text(alphabet=st.sampled_from(list("abc đ. ABC!?")), min_size=1, max_size=400), st.integers(10, 300))
 def test_cut_fits(text: str, limit: int) -> None:
     out, was_cut = replies.cut(text, limit)
     assert len(out) <= limit
@@ -121,9 +123,7 @@ def test_cut_fits(text: str, limit: int) -> None:
         assert out.endswith(replies.ELLIPSIS)
 
 
-@given(
-    st.text(alphabet=st.sampled_from(list("abc đ. ABC!?")), min_size=1, max_size=600), st.integers(20, 200)
-)
+@given(st.text(alphabet=st.sampled_from(list("abc đ. ABC!?")), min_size=1, max_size=600), st.integers(20, 200))
 def test_split_to_fit_keeps_every_word(text: str, limit: int) -> None:
     pieces = replies.split_to_fit(text, limit)
     assert all(len(p) <= limit for p in pieces)
@@ -134,11 +134,7 @@ def test_split_to_fit_keeps_every_word(text: str, limit: int) -> None:
 
 def test_source_line_escaped_and_dated() -> None:
     line = replies.source_line(META, 7, 2)
-    assert (
-        line
-        == "<b>[2]</b> <i>Báo cáo &lt;quý I&gt; &amp; kế hoạch</i> — Ban Tổ chức Tỉnh ủy — 27/03/2024"
-        " — đoạn 7"
-    )
+    assert line == "<b>[2]</b> <i>Báo cáo &lt;quý I&gt; &amp; kế hoạch</i> — Ban Tổ chức Tỉnh ủy — 27/03/2024 — đoạn 7"
     bare = DocMeta("x.txt", "Tiêu đề", None, None, 1)
     assert replies.source_line(bare, 1) == "📄 <i>Tiêu đề</i> — đoạn 1"
 

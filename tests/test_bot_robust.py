@@ -56,7 +56,10 @@ def outbox(sessions: sessionmaker[Session]) -> list[reminders.OutboxItem]:
 
 
 async def test_reminder_read_timeout_after_acceptance_is_delivered_once(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     settings = bot_settings.model_copy(update={"telegram_read_timeout": 1.0})
@@ -89,7 +92,10 @@ def answers_to(fake: FakeTelegram, chat_id: int) -> list[dict[str, Any]]:
 
 
 async def test_update_ids_restarting_with_an_old_database_every_update_answered(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     questions = ["mức lương cơ sở", "kết nạp đảng viên học sinh"] * 4
@@ -115,7 +121,10 @@ async def test_update_ids_restarting_with_an_old_database_every_update_answered(
 
 
 async def test_prune_on_a_schedule_deletes_old_update_ids_and_finished_reminders(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     from bot.reminder_job import prune_job
@@ -162,7 +171,10 @@ class _Retries(logging.Handler):
 
 
 async def test_questions_fetched_before_an_outage_are_answered_once_after_it(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     members = [601, 602, 603, 604, 605]
@@ -197,7 +209,10 @@ def _all_done(sessions: sessionmaker[Session], update_ids: list[int]) -> bool:
 
 
 async def test_pending_update_of_a_crashed_process_is_answered_at_the_next_start(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     """A process fetched and confirmed a question, could not deliver its answer, and died: the next start
@@ -232,7 +247,10 @@ def reminders_to(fake: FakeTelegram, chat_id: int) -> list[str]:
 
 
 async def test_deny_ends_the_chats_reminders_and_allow_does_not_bring_them_back(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     group = -4004
@@ -259,7 +277,10 @@ async def test_deny_ends_the_chats_reminders_and_allow_does_not_bring_them_back(
 
 
 async def test_admins_list_and_end_any_chats_subscription_from_anywhere(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     with bot_sessions() as s:
@@ -287,8 +308,12 @@ async def test_admins_list_and_end_any_chats_subscription_from_anywhere(
 
 @pytest.mark.parametrize("allowed_by", ["allow", "settings"])
 async def test_group_upgraded_to_a_supergroup_keeps_its_access_and_reminders(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
-    clock: Clock, allowed_by: str,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
+    clock: Clock,
+    allowed_by: str,
 ) -> None:
     from bot.access import chat_allowed
 
@@ -302,9 +327,10 @@ async def test_group_upgraded_to_a_supergroup_keeps_its_access_and_reminders(
         s.commit()
     async with running(bot_settings, index_handle, bot_sessions, clock) as app:
         # The group is used before its upgrade (its access is cached by the bot).
-        assert "2.340.000" in (await say(fake_telegram, old, f"/hoi {QUESTION}", user_id=MEMBER, chat_type="group"))[
-            "text"
-        ]
+        assert (
+            "2.340.000"
+            in (await say(fake_telegram, old, f"/hoi {QUESTION}", user_id=MEMBER, chat_type="group"))["text"]
+        )
         fake_telegram.feed_migration(old, new, user_id=MEMBER)
 
         def moved() -> bool:
@@ -328,7 +354,10 @@ async def test_group_upgraded_to_a_supergroup_keeps_its_access_and_reminders(
 
 
 async def test_stranger_flood_during_a_real_question(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     strangers = [STRANGER_ID, STRANGER_ID + 1, -7007]
@@ -357,7 +386,10 @@ async def test_stranger_flood_during_a_real_question(
 
 
 async def test_changed_reminder_time_and_restart_the_same_day_sends_nothing_again(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     with bot_sessions() as s:
@@ -396,7 +428,10 @@ class _Errors(logging.Handler):
 
 
 async def test_inputs_that_crashed_handlers_get_a_clear_reply(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     errors = _Errors()
@@ -420,7 +455,10 @@ async def test_inputs_that_crashed_handlers_get_a_clear_reply(
 
 
 async def test_debug_logs_keep_only_a_prefix_of_message_texts(
-    bot_settings: Any, index_handle: Any, bot_sessions: sessionmaker[Session], fake_telegram: FakeTelegram,
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
     clock: Clock,
 ) -> None:
     import io

@@ -91,9 +91,7 @@ def test_missing_index_is_built_on_start(env: Path, capsys: Any) -> None:
 
 
 def test_webhook_options() -> None:
-    s = load_settings(
-        webhook_url="https://bot.example.org/tg/hook", webhook_secret="s3cret_-X", webhook_port=8443
-    )
+    s = load_settings(webhook_url="https://bot.example.org/tg/hook", webhook_secret="s3cret_-X", webhook_port=8443)
     assert webhook_options(s) == {
         "listen": "0.0.0.0",
         "port": 8443,

@@ -178,7 +178,9 @@ async def test_personal_task_reminds_its_author_without_subscribing(
     assert len(reminder_texts(fake_telegram, MEMBER)) == 1
     with sessions() as s:
         assert [(r.kind, r.status, r.last_error) for r in reminders.outbox(s, MEMBER)][-1] == (
-            "offset-1", "skipped", "unsubscribed"
+            "offset-1",
+            "skipped",
+            "unsubscribed",
         )
     # /subscribe <unit> turns reminders on again (the overdue personal task's digest, the unit's task).
     msg = await say(fake_telegram, MEMBER, "/subscribe Sở Nội vụ")
@@ -297,7 +299,10 @@ async def test_group_following_one_unit_gets_only_that_units_reminders(
     await sweep(app)
     texts = reminder_texts(fake_telegram, ALLOWED_GROUP)[5:]
     assert sorted(int(re.search(r"#(\d+)", t)[1]) for t in texts) == [  # type: ignore[index]
-        districts.id, home_affairs.id, finance.id, 4
+        districts.id,
+        home_affairs.id,
+        finance.id,
+        4,
     ]
 
 
@@ -321,8 +326,7 @@ async def test_non_creator_done_refused(
     assert msg["text"].startswith("Xin lỗi, chỉ người thêm công việc")
     msg = await say(fake_telegram, ALLOWED_GROUP, f"/done {org_task.id}", MEMBER)
     assert msg["text"] == (
-        f"Xin lỗi, công việc #{org_task.id} là việc chung của cơ quan, chỉ quản trị viên của trợ lý mới được "
-        "thay đổi."
+        f"Xin lỗi, công việc #{org_task.id} là việc chung của cơ quan, chỉ quản trị viên của trợ lý mới được thay đổi."
     )
     with sessions() as s:
         assert tasks.get_task(s, own).status == "open"  # type: ignore[union-attr]
@@ -385,9 +389,7 @@ async def test_edited_task_add_message_edits_that_task(
     app: Any, fake_telegram: FakeTelegram, sessions: sessionmaker[Session]
 ) -> None:
     await say(fake_telegram, ALLOWED_GROUP, "/task_add 20/12/2026 Gửi danh sách đề nghị khen thưởng", MEMBER)
-    [command] = [
-        m for (c, _), m in fake_telegram._messages.items() if c == ALLOWED_GROUP and m["from"]["id"] == MEMBER
-    ]
+    [command] = [m for (c, _), m in fake_telegram._messages.items() if c == ALLOWED_GROUP and m["from"]["id"] == MEMBER]
     before = len(fake_telegram.sent_messages(ALLOWED_GROUP))
     fake_telegram.feed_edit(ALLOWED_GROUP, command["message_id"], "/task_add 22/12/2026 Gửi danh sách khen thưởng")
     await fake_telegram.await_for("sendMessage", _to(ALLOWED_GROUP), count=before + 1, timeout=10)
@@ -482,8 +484,7 @@ async def test_organisation_task_deleted_by_a_bot_admin_stays_deleted_on_reimpor
     [districts, *_] = import_and_accept(sessions, directive(), clock())
     msg = await say(fake_telegram, ALLOWED_GROUP, f"/task_delete {districts.id}", MEMBER)
     assert msg["text"] == (
-        f"Xin lỗi, công việc #{districts.id} là việc chung của cơ quan, chỉ quản trị viên của trợ lý mới được "
-        "thay đổi."
+        f"Xin lỗi, công việc #{districts.id} là việc chung của cơ quan, chỉ quản trị viên của trợ lý mới được thay đổi."
     )
     question = await say(fake_telegram, ADMIN_ID, f"/task_delete {districts.id}")
     fake_telegram.feed_callback(ADMIN_ID, question["message_id"], f"td:y:{districts.id}")
@@ -758,10 +759,7 @@ def test_upgrade_from_0001_keeps_tasks_and_subscriptions_meaningful(database_url
         engine.dispose()
 
 
-
-def test_group_upgraded_to_supergroup_keeps_its_tasks_and_units(
-    sessions: sessionmaker[Session], clock: Clock
-) -> None:
+def test_group_upgraded_to_supergroup_keeps_its_tasks_and_units(sessions: sessionmaker[Session], clock: Clock) -> None:
     import asyncio
 
     from telegram.error import ChatMigrated

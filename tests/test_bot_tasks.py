@@ -189,9 +189,7 @@ async def test_task_shows_the_source_quote(
     assert msg["text"] == f"Không tìm thấy công việc #{task_id}; anh/chị xem mã trong /tasks."
     msg = await say(fake_telegram, ADMIN_ID, f"/task {task_id}")
     text, html = msg["text"], msg["html"]
-    assert text.startswith(
-        f"📌 Công việc #{task_id}\nCác cơ quan, đơn vị rà soát danh sách người hưởng lương"
-    )
+    assert text.startswith(f"📌 Công việc #{task_id}\nCác cơ quan, đơn vị rà soát danh sách người hưởng lương")
     assert "QUÁ HẠN 864 ngày (hạn 20/07/2024, thứ Bảy)" in text
     assert "Văn bản ghi: «trước ngày 20/7/2024»" in text
     assert "Phụ trách: Các cơ quan, đơn vị" in text and "Trạng thái: đang mở, chờ duyệt" in text
@@ -224,9 +222,7 @@ async def test_subscribe_by_admin_refused_for_others(
     with session_factory() as s:
         assert not reminders.is_subscribed(s, ALLOWED_GROUP)
     msg = await in_group(fake_telegram, "/subscribe")
-    assert msg["text"].startswith(
-        "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này. Nhắc lúc 08:00 trước hạn 7, 3, 1"
-    )
+    assert msg["text"].startswith("🔔 Đã đăng ký nhắc hạn công việc cho nhóm này. Nhắc lúc 08:00 trước hạn 7, 3, 1")
     assert "đúng ngày hạn chót" in msg["text"]
     msg = await in_group(fake_telegram, "/subscribe")
     assert msg["text"].startswith("🔔 Nhóm này đã đăng ký nhắc hạn từ trước.")
@@ -266,9 +262,7 @@ async def test_reminder_sent_once_across_sweeps_and_a_restart(
 ) -> None:
     async with running(make_app) as application:
         await in_group(fake_telegram, "/subscribe")
-        await in_group(
-            fake_telegram, "/task_add 10/12/2026 Gửi phương án bố trí cán bộ dôi dư", user_id=MEMBER
-        )
+        await in_group(fake_telegram, "/task_add 10/12/2026 Gửi phương án bố trí cán bộ dôi dư", user_id=MEMBER)
         await sweep(application)
         assert group_reminders(fake_telegram) == []  # nothing due yet
         clock.set(vn(2026, 12, 3, 8, 1))  # the 7-day reminder is due at 08:00
@@ -307,9 +301,7 @@ async def test_reminder_due_during_downtime_goes_out_on_start_marked_late(
     # Down from 1/12 to 3/12 11:00; the 7-day reminder fell due at 08:00 on 3/12.
     clock.set(vn(2026, 12, 3, 11, 0))
     async with running(make_app):
-        await fake_telegram.await_for(
-            "sendMessage", lambda c: "Nhắc hạn" in str(c.params.get("text")), timeout=10
-        )
+        await fake_telegram.await_for("sendMessage", lambda c: "Nhắc hạn" in str(c.params.get("text")), timeout=10)
         [late] = group_reminders(fake_telegram)
         assert late["text"].startswith("⏰ Nhắc hạn công việc #1 (nhắc muộn)\nNộp hồ sơ đại hội chi bộ")
     with session_factory() as s:
@@ -325,9 +317,7 @@ async def test_batch_claimed_by_a_killed_process_goes_out_on_start(
 ) -> None:
     """A process of this host was killed in the middle of a batch: its claimed rows are sent on the next
     start at once, not after CLAIM_STALE_AFTER; rows it had marked sent are not sent again."""
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
-    )
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_worker = f"{socket.gethostname()}:{int(dead.stdout)}"
     with session_factory() as s:
         reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
@@ -415,9 +405,7 @@ async def test_reminders_throttled_retried_and_blocked_group_skipped(
         assert not reminders.is_subscribed(s, gone)
         statuses = {(r.chat_id, r.status) for r in reminders.outbox(s)}
     assert statuses == {(ALLOWED_GROUP, "sent"), (gone, "skipped")}
-    sent_to_gone = len(
-        [c for c in fake_telegram.calls_of("sendMessage", status=None) if c.params["chat_id"] == gone]
-    )
+    sent_to_gone = len([c for c in fake_telegram.calls_of("sendMessage", status=None) if c.params["chat_id"] == gone])
     clock.set(vn(2026, 12, 7, 8, 0))
     await sweep(app)
     assert len(group_reminders(fake_telegram)) == 6
@@ -500,9 +488,7 @@ async def test_review_accept_plans_reminders_drop_does_not(
         (1, "offset-0", "sent"),
         (None, OVERDUE_DIGEST, "sent"),  # on 20/12 #1 is overdue
     }
-    texts = [
-        m["text"] for m in fake_telegram.sent_messages(ALLOWED_GROUP) if m["text"].startswith(("⏰", "📋"))
-    ]
+    texts = [m["text"] for m in fake_telegram.sent_messages(ALLOWED_GROUP) if m["text"].startswith(("⏰", "📋"))]
     assert len(texts) == 4 and all("#1" in t and "#2" not in t for t in texts)
     # The buttons carry only the task id: pressing an old one again is harmless.
     fake_telegram.feed_callback(ADMIN_ID, page["message_id"], data["✅ Nhận #1"])
@@ -532,7 +518,6 @@ async def test_review_pages_and_stale_buttons(
 # Questions about deadlines
 
 
-
 async def test_question_about_deadlines_shows_the_tasks_block_pure(
     session_factory: sessionmaker[Session], clock: Clock
 ) -> None:
@@ -552,9 +537,7 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         assert block is not None
         lines = block.splitlines()
         assert lines[0] == "📌 <b>Công việc đến hạn trong tuần này</b>"
-        assert lines[1].startswith(
-            "• <b>#3</b> Họp chi bộ tháng 12 — hạn <b>04/12/2026</b> (thứ Sáu), còn 3 ngày"
-        )
+        assert lines[1].startswith("• <b>#3</b> Họp chi bộ tháng 12 — hạn <b>04/12/2026</b> (thứ Sáu), còn 3 ngày")
         # The overdue one is apart, with how late it is.
         assert lines[2] == "⚠️ <b>Đã quá hạn: 1</b>"
         assert re.match(r"• <b>#4</b> Nộp báo cáo tháng 11 — ⚠️ <b>QUÁ HẠN 1 ngày</b>", lines[3])
@@ -563,9 +546,7 @@ async def test_question_about_deadlines_shows_the_tasks_block_pure(
         block = tasks_block("Hạn gửi phương án bố trí cán bộ dôi dư là khi nào?")
         assert block is not None
         assert block.splitlines()[0] == "📌 <b>Công việc liên quan</b>"
-        assert (
-            "<b>#1</b> Ban Thường vụ Tỉnh ủy yêu cầu các huyện ủy gửi phương án bố trí cán bộ dôi dư" in block
-        )
+        assert "<b>#1</b> Ban Thường vụ Tỉnh ủy yêu cầu các huyện ủy gửi phương án bố trí cán bộ dôi dư" in block
         assert "hạn <b>15/12/2026</b> (thứ Ba), còn 14 ngày" in block and "#2" not in block
 
         assert tasks_block("tuần sau có việc gì đến hạn") == (
@@ -650,8 +631,7 @@ def _task(id: int, text: str, deadline: D | None, **kw: Any) -> Task:
 def test_long_task_list_is_cut_under_the_limit() -> None:
     today = D(2026, 12, 1)
     items = [
-        OpenTask(_task(i, "Nội dung công việc rất dài <&> " * 20, D(2026, 12, 2)), 1, False)
-        for i in range(1, 200)
+        OpenTask(_task(i, "Nội dung công việc rất dài <&> " * 20, D(2026, 12, 2)), 1, False) for i in range(1, 200)
     ]
     text = task_replies.task_list_text(items, today)
     from bot.replies import visible_len
@@ -663,9 +643,7 @@ def test_long_task_list_is_cut_under_the_limit() -> None:
 
 def test_review_callback_data() -> None:
     data = task_replies.encode_review(True, 10**9 - 1)
-    assert len(data.encode()) <= 64 and task_replies.decode_review(data) == task_replies.ReviewAction(
-        True, 10**9 - 1
-    )
+    assert len(data.encode()) <= 64 and task_replies.decode_review(data) == task_replies.ReviewAction(True, 10**9 - 1)
     assert task_replies.decode_review("tk:d:12") == task_replies.ReviewAction(False, 12)
     # A number no task id can be (the database would refuse it) is malformed data.
     for bad in ("tk:x:1", "tk:a:", "tk:a:1:2", "a:p:1", "tk:a:-1", f"tk:a:{10**17}"):
@@ -719,9 +697,7 @@ def test_release_dead_claims(session_factory: sessionmaker[Session], clock: Cloc
         assert len(ids) == 2
         assert release_dead_claims(s, me="h:30", host="h", alive=lambda pid: pid != 11) == 2
         s.commit()
-        assert (
-            s.scalars(select(ReminderRow.claimed_by).where(ReminderRow.claimed_by.is_not(None))).all() == []
-        )
+        assert s.scalars(select(ReminderRow.claimed_by).where(ReminderRow.claimed_by.is_not(None))).all() == []
 
 
 def reminders_settings() -> Any:

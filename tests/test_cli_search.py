@@ -242,8 +242,11 @@ def test_search_json_unanswerable(built: dict[str, Path], capsys: pytest.Capture
     ],
 )
 def test_search_stdin_one_line_per_query(
-    built: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-    stdin: str, queries: list[str],
+    built: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stdin: str,
+    queries: list[str],
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code, out, err = run(capsys, "search", "--json")
@@ -328,8 +331,12 @@ def test_search_corrupt_index(built: dict[str, Path], capsys: pytest.CaptureFixt
     ],
 )
 def test_bad_setting_is_one_line_error(
-    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    var: str, value: str, command: tuple[str, ...],
+    built: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    var: str,
+    value: str,
+    command: tuple[str, ...],
 ) -> None:
     monkeypatch.setenv(var, value)
     code, out, err = run(capsys, *command)

@@ -110,9 +110,7 @@ def test_timestamps_come_back_as_aware_utc(session_factory) -> None:
         assert got.created_at.utcoffset() == dt.timedelta(0)
         # Comparisons in SQL use UTC too.
         found = s.scalars(
-            select(SubscriptionRow).where(
-                SubscriptionRow.created_at < dt.datetime(2026, 12, 1, 3, tzinfo=dt.UTC)
-            )
+            select(SubscriptionRow).where(SubscriptionRow.created_at < dt.datetime(2026, 12, 1, 3, tzinfo=dt.UTC))
         ).all()
         assert [r.chat_id for r in found] == [-1]
 

@@ -192,9 +192,7 @@ def test_last_expression_is_the_deadline_and_leading_frame_is_not() -> None:
 
 
 def test_start_date_is_not_the_deadline() -> None:
-    found = parse_deadline(
-        "dự toán kinh phí tăng lương từ ngày 1/7/2024, hoàn thành chậm nhất ngày 20/6.", REF
-    )
+    found = parse_deadline("dự toán kinh phí tăng lương từ ngày 1/7/2024, hoàn thành chậm nhất ngày 20/6.", REF)
     assert found is not None and found.date == D(2024, 6, 20)
 
 
@@ -212,9 +210,7 @@ def test_bare_deadline_is_a_whole_cell(cell: str, expected: dt.date) -> None:
 
 def test_year_less_dates_without_reference_are_not_resolved() -> None:
     assert parse_deadline("chậm nhất ngày 15/8", None) is None
-    assert parse_deadline("trước ngày 15/8/2024", None) == Deadline(
-        D(2024, 8, 15), None, "trước ngày 15/8/2024"
-    )
+    assert parse_deadline("trước ngày 15/8/2024", None) == Deadline(D(2024, 8, 15), None, "trước ngày 15/8/2024")
 
 
 def test_offsets_point_into_the_text() -> None:

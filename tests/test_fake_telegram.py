@@ -72,9 +72,7 @@ def test_send_message_limits(fake_telegram: FakeTelegram) -> None:
     ok = _post(fake_telegram, "sendMessage", chat_id=5, text="x" * 4096)
     assert ok.status_code == 200 and ok.json()["result"]["message_id"] == 1
     # Entities do not count: 4096 visible characters inside tags are fine.
-    ok = _post(
-        fake_telegram, "sendMessage", chat_id=5, text="<b>" + "&amp;" * 4096 + "</b>", parse_mode="HTML"
-    )
+    ok = _post(fake_telegram, "sendMessage", chat_id=5, text="<b>" + "&amp;" * 4096 + "</b>", parse_mode="HTML")
     assert ok.status_code == 200
     long = _post(fake_telegram, "sendMessage", chat_id=5, text="x" * 4097)
     assert long.status_code == 400 and long.json()["description"] == "Bad Request: message is too long"
@@ -142,9 +140,7 @@ async def test_real_bot_against_fake(fake_telegram: FakeTelegram) -> None:
     ) as bot:
         assert bot.username == "chidao_test_bot"
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("Xem thêm", callback_data="m:1")]])
-        msg = await bot.send_message(
-            42, "<b>Chào</b> &amp; hẹn", parse_mode=ParseMode.HTML, reply_markup=markup
-        )
+        msg = await bot.send_message(42, "<b>Chào</b> &amp; hẹn", parse_mode=ParseMode.HTML, reply_markup=markup)
         assert msg.text == "Chào & hẹn"
         edited = await bot.edit_message_text("Đã sửa", chat_id=42, message_id=msg.message_id)
         assert isinstance(edited, object)

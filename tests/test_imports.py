@@ -169,9 +169,7 @@ def test_each_module_imports_alone() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_worker_starts_without_the_handler_modules(
-    tmp_path: Path, fake_telegram: FakeTelegram
-) -> None:
+def test_worker_starts_without_the_handler_modules(tmp_path: Path, fake_telegram: FakeTelegram) -> None:
     url = f"sqlite:///{tmp_path / 'chidao.db'}"
     db.upgrade(url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIDAO_")}

@@ -175,8 +175,6 @@ def test_tcvn3_table_agrees_with_glibc() -> None:
     source = "".join(TCVN3_TO_UNICODE).encode("latin-1")
     # "x" before each byte keeps glibc from combining letters with each other
     spaced = b"".join(b"x" + bytes([b]) for b in source)
-    result = subprocess.run(
-        ["iconv", "-f", "TCVN5712-1", "-t", "UTF-8"], input=spaced, capture_output=True, check=True
-    )
+    result = subprocess.run(["iconv", "-f", "TCVN5712-1", "-t", "UTF-8"], input=spaced, capture_output=True, check=True)
     decoded = unicodedata.normalize("NFC", result.stdout.decode("utf-8"))
     assert decoded == "".join("x" + letter for letter in TCVN3_TO_UNICODE.values())

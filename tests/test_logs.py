@@ -52,9 +52,7 @@ def test_debug_keeps_a_short_prefix_only(capture: tuple[io.StringIO, str]) -> No
 @pytest.mark.parametrize("capture", [("INFO", "logfmt"), ("INFO", "json")], indirect=True)
 def test_secrets_never_written(capture: tuple[io.StringIO, str]) -> None:
     stream, fmt = capture
-    logging.getLogger("telegram.ext.Updater").warning(
-        "POST https://api.telegram.org/bot%s/getMe failed", TOKEN
-    )
+    logging.getLogger("telegram.ext.Updater").warning("POST https://api.telegram.org/bot%s/getMe failed", TOKEN)
     logging.getLogger("some.lib").error("secret was hook_secret_42 and another bot 555555:%s", "x" * 35)
     try:
         raise RuntimeError(f"boom at https://api.telegram.org/bot{TOKEN}/sendMessage\nsecond line")

@@ -32,8 +32,7 @@ LETTERHEAD = [
     ("Số: 45/KH-SNV", "Bến Tre, ngày 05 tháng 3 năm 2024"),
 ]
 PARAGRAPH_1 = (
-    "Thực hiện Nghị quyết số 39-NQ/TW của Bộ Chính trị, Sở Nội vụ xây dựng kế hoạch rà soát biên chế "
-    "năm 2024 như sau."
+    "Thực hiện Nghị quyết số 39-NQ/TW của Bộ Chính trị, Sở Nội vụ xây dựng kế hoạch rà soát biên chế năm 2024 như sau."
 )
 PARAGRAPH_2 = "Các phòng chuyên môn gửi báo cáo về Sở Nội vụ trước ngày 30/4/2024."
 PARAGRAPH_3 = "Văn phòng Sở tổng hợp kết quả, trình Giám đốc Sở xem xét trong tháng 5/2024."
@@ -124,8 +123,13 @@ def test_mixed_pdf_reads_the_text_layer_and_ocrs_the_scanned_page(tmp_path: Path
     pdf.add_font("serif", "", FONT)
     pdf.set_font("serif", "", 12)
     pdf.add_page()
-    for text in ("Kế hoạch rà soát biên chế năm 2024", "Ngày: 05/03/2024", "Cơ quan: Sở Nội vụ tỉnh Bến Tre", "",
-                 PARAGRAPH_1):
+    for text in (
+        "Kế hoạch rà soát biên chế năm 2024",
+        "Ngày: 05/03/2024",
+        "Cơ quan: Sở Nội vụ tỉnh Bến Tre",
+        "",
+        PARAGRAPH_1,
+    ):
         pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
     text_page = io.BytesIO(bytes(pdf.output()))
     scan = io.BytesIO()

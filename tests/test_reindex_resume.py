@@ -59,7 +59,11 @@ def _texts(fake: FakeTelegram, method: str) -> list[str]:
 
 
 async def test_changes_left_open_are_built_at_start(
-    fake_telegram: FakeTelegram, bot_settings: Any, bot_sessions: Any, index_handle: Any, corpus_dir: Path  # noqa: F811
+    fake_telegram: FakeTelegram,
+    bot_settings: Any,  # noqa: F811
+    bot_sessions: Any,
+    index_handle: Any,  # noqa: F811
+    corpus_dir: Path,  # noqa: F811
 ) -> None:
     """A change recorded by a run that did not build it (the file is in the corpus, the index lacks it):
     the next start builds it by itself, reports to the chat that made it, and closes the record."""

@@ -459,9 +459,7 @@ def test_task_closed_or_deadline_moved_after_planning_is_not_sent(session_factor
 
 def test_recurring_task_rolls_and_reminds_for_the_next_occurrence(session_factory, clock: Clock) -> None:
     settings = make_settings(reminder_days=[1])
-    task_id = setup_chat_and_task(
-        session_factory, clock, deadline=D(2026, 12, 25), recurrence="monthly, before day 25"
-    )
+    task_id = setup_chat_and_task(session_factory, clock, deadline=D(2026, 12, 25), recurrence="monthly, before day 25")
     send = FakeSend()
     clock.set(vn(2026, 12, 24, 8, 0))
     run(session_factory, send, clock, settings)
@@ -600,9 +598,7 @@ def test_two_sweepers_on_one_database_send_each_reminder_once(migrated_url: str,
 
         try:
             for _ in range(3):
-                asyncio.run(
-                    sweep(make_session_factory(engine), send, clock, make_settings(), name, batch_size=3)
-                )
+                asyncio.run(sweep(make_session_factory(engine), send, clock, make_settings(), name, batch_size=3))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -627,9 +623,7 @@ def test_two_sweepers_on_one_database_send_each_reminder_once(migrated_url: str,
 # ------------------------------------------------------------------- the real Bot against a fake server
 
 
-def _due_tasks(
-    factory: sessionmaker[Session], clock: Clock, n: int, chats: tuple[int, ...] = (CHAT,)
-) -> None:
+def _due_tasks(factory: sessionmaker[Session], clock: Clock, n: int, chats: tuple[int, ...] = (CHAT,)) -> None:
     with factory() as s:
         for chat in chats:
             reminders.subscribe(s, chat, 7, clock())
@@ -723,9 +717,7 @@ def test_sigkill_during_a_batch_loses_nothing_and_duplicates_at_most_one(
             fake_telegram.token,
             now.isoformat(),
         ]
-        return subprocess.Popen(
-            args, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        return subprocess.Popen(args, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     proc = start(due)
     deadline = time.monotonic() + 60
@@ -849,9 +841,7 @@ def test_pruning_old_rows_brings_no_reminder_back(session_factory, clock: Clock)
     assert len(send.sent) == 4
 
 
-def test_migration_to_a_chat_that_already_has_the_reminder_sends_it_once(
-    session_factory, clock: Clock
-) -> None:
+def test_migration_to_a_chat_that_already_has_the_reminder_sends_it_once(session_factory, clock: Clock) -> None:
     new_id = -1009999
     setup_chat_and_task(session_factory, clock, chats=(CHAT, new_id))
     send = FakeSend()

@@ -197,9 +197,7 @@ def test_out_of_corpus_question_is_not_answerable(searcher: Searcher, query: str
         "Quảng Trị quý I/2024 kết nạp 412 đảng viên mới vào ngày nào",
     ],
 )
-def test_question_the_corpus_answers_only_for_another_province_or_without_a_day(
-    searcher: Searcher, query: str
-) -> None:
+def test_question_the_corpus_answers_only_for_another_province_or_without_a_day(searcher: Searcher, query: str) -> None:
     assert searcher.search(query, k=3).answerable is False
 
 
@@ -396,12 +394,21 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Searcher, Path, obje
 @pytest.mark.parametrize(
     ("query", "doc", "span"),
     [
-        ("Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới vậy", "01_quangtri_giaoban_quy1_2024.txt",
-         "Toàn tỉnh kết nạp được 412 đảng viên mới"),
-        ("bao cao nhanh hang thang cua nganh to chuc quang tri gui truoc ngay may",
-         "01_quangtri_giaoban_quy1_2024.txt", "báo cáo nhanh định kỳ hằng tháng"),
-        ("ha tinh ai lo thong ke so can bo xa doi du, han nop thuong truc tinh uy",
-         "02_hatinh_giaoban_quy1_2024.txt", "CB-CC-VC cấp xã dôi dư"),
+        (
+            "Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới vậy",
+            "01_quangtri_giaoban_quy1_2024.txt",
+            "Toàn tỉnh kết nạp được 412 đảng viên mới",
+        ),
+        (
+            "bao cao nhanh hang thang cua nganh to chuc quang tri gui truoc ngay may",
+            "01_quangtri_giaoban_quy1_2024.txt",
+            "báo cáo nhanh định kỳ hằng tháng",
+        ),
+        (
+            "ha tinh ai lo thong ke so can bo xa doi du, han nop thuong truc tinh uy",
+            "02_hatinh_giaoban_quy1_2024.txt",
+            "CB-CC-VC cấp xã dôi dư",
+        ),
     ],
 )
 def test_real_model_end_to_end(real: tuple[Searcher, Path, object], query: str, doc: str, span: str) -> None:
@@ -514,8 +521,18 @@ def test_years_named_leave_document_numbers_out(searcher: Searcher, query: str, 
         ("Quảng Trị quý II/2024 hạn chế là gì", "qt_quy2_2024.txt", 1, (True, True, False)),
         ("Quảng Trị quý II/2024 hạn chế là gì", "qt_quy2_2024.txt", 3, (False, True, False)),
         # tháng 7/2024 is the document's own month (dated 15/07/2024), stated nowhere in its text
-        ("tháng 7/2024 Quảng Ngãi lập danh sách hưởng lương gửi Sở Nội vụ", "qn_luong_nq27.txt", 3, (False, False, True)),
-        ("tháng 8/2024 Quảng Ngãi lập danh sách hưởng lương gửi Sở Nội vụ", "qn_luong_nq27.txt", 3, (False, False, False)),
+        (
+            "tháng 7/2024 Quảng Ngãi lập danh sách hưởng lương gửi Sở Nội vụ",
+            "qn_luong_nq27.txt",
+            3,
+            (False, False, True),
+        ),
+        (
+            "tháng 8/2024 Quảng Ngãi lập danh sách hưởng lương gửi Sở Nội vụ",
+            "qn_luong_nq27.txt",
+            3,
+            (False, False, False),
+        ),
     ],
 )
 def test_period_where_reads_the_document_date_for_a_month(

@@ -67,9 +67,7 @@ def test_documented_default_is_the_default(key: str, monkeypatch: pytest.MonkeyP
     name = key.removeprefix("CHIDAO_").lower()
     monkeypatch.setenv(key, _unquote(row["default"]))
     parsed = getattr(Settings(_env_file=None), name)  # type: ignore[call-arg]
-    assert parsed == _default(name), (
-        f"{key}: the table says {row['default']}, the code says {_default(name)!r}"
-    )
+    assert parsed == _default(name), f"{key}: the table says {row['default']}, the code says {_default(name)!r}"
     assert row["example"] and row["what it does"], f"{key}: example and description must not be empty"
 
 
@@ -85,9 +83,7 @@ def test_examples_parse(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ------------------------------------------------------------------------------ commands in the docs
 
-_INVOCATION = re.compile(
-    r"(?:^|\.venv/bin/|exec (?:-T )?bot |run --rm bot |&& )chidao ([a-z][a-z-]*)([^`|;&#]*)"
-)
+_INVOCATION = re.compile(r"(?:^|\.venv/bin/|exec (?:-T )?bot |run --rm bot |&& )chidao ([a-z][a-z-]*)([^`|;&#]*)")
 
 
 def _code(text: str) -> list[str]:
@@ -119,9 +115,7 @@ def test_commands_in_the_docs_exist() -> None:
             assert name in commands, f"`chidao {name}` is not a command: {snippet}"
             seen.add(name)
             options = {s for a in commands[name]._actions for s in a.option_strings}
-            for sub_parser in (
-                a for a in commands[name]._actions if a.choices and isinstance(a.choices, dict)
-            ):
+            for sub_parser in (a for a in commands[name]._actions if a.choices and isinstance(a.choices, dict)):
                 for p in sub_parser.choices.values():
                     options |= {s for a in p._actions for s in a.option_strings}
             for word in rest.split():

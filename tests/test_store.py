@@ -142,8 +142,14 @@ def test_added_file_embeds_only_its_passages(corpus: Path, index_dir: Path) -> N
     enc = HashEncoder()
     build_index(corpus, index_dir, enc)
     before = len(enc.calls)
-    write(corpus, "d_new.txt", "Thông báo thi nâng ngạch chuyên viên chính", "01/10/2024", "Sở Nội vụ",
-          ["Kỳ thi nâng ngạch chuyên viên chính tổ chức vào tháng 11/2024.", "Thí sinh nộp hồ sơ trước 15/10."])
+    write(
+        corpus,
+        "d_new.txt",
+        "Thông báo thi nâng ngạch chuyên viên chính",
+        "01/10/2024",
+        "Sở Nội vụ",
+        ["Kỳ thi nâng ngạch chuyên viên chính tổ chức vào tháng 11/2024.", "Thí sinh nộp hồ sơ trước 15/10."],
+    )
 
     summary = build_index(corpus, index_dir, enc)
 
@@ -230,8 +236,14 @@ def test_broken_file_is_skipped_and_the_rest_indexed(
     again = build_index(corpus, index_dir, enc)
     assert again.snapshot is None and [p for p, _ in again.skipped] == [name]
     # fixing the file indexes it
-    write(corpus, name.replace(".docx", ".txt") if name.endswith(".docx") else name, "Văn bản đã sửa",
-          "01/02/2024", "Sở Nội vụ", ["Nội dung đã được sửa lại."])
+    write(
+        corpus,
+        name.replace(".docx", ".txt") if name.endswith(".docx") else name,
+        "Văn bản đã sửa",
+        "01/02/2024",
+        "Sở Nội vụ",
+        ["Nội dung đã được sửa lại."],
+    )
     if name.endswith(".docx"):
         (corpus / name).unlink()
     fixed = build_index(corpus, index_dir, enc)
@@ -400,9 +412,7 @@ def test_current_pointing_nowhere_falls_back_to_the_newest_complete_snapshot(
     assert open_searcher(index_dir).passage_count == ALL
 
 
-def test_current_pointing_nowhere_without_a_complete_snapshot_is_index_corrupt(
-    corpus: Path, index_dir: Path
-) -> None:
+def test_current_pointing_nowhere_without_a_complete_snapshot_is_index_corrupt(corpus: Path, index_dir: Path) -> None:
     build_index(corpus, index_dir, HashEncoder())
     (current_snapshot(index_dir) / "manifest.json").unlink()  # incomplete now
     (index_dir / "CURRENT").write_text("20000101T000000000000", "utf-8")
@@ -462,8 +472,14 @@ def test_reader_keeps_answering_during_rebuild(corpus: Path, index_dir: Path) ->
         t.start()
     try:
         for i in range(3):  # three rebuilds: the first snapshot is pruned while `old` is still in use
-            write(corpus, f"d_new{i}.txt", "Thông báo thi nâng ngạch", "01/10/2024", "Sở Nội vụ",
-                  [f"Kỳ thi nâng ngạch đợt {i} tổ chức tại Quảng Ngãi."])
+            write(
+                corpus,
+                f"d_new{i}.txt",
+                "Thông báo thi nâng ngạch",
+                "01/10/2024",
+                "Sở Nội vụ",
+                [f"Kỳ thi nâng ngạch đợt {i} tổ chức tại Quảng Ngãi."],
+            )
             build_index(corpus, index_dir, HashEncoder())
             handle.reload()
     finally:

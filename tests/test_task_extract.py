@@ -43,8 +43,7 @@ def only(*paragraphs: str) -> TaskCandidate:
             D(2025, 10, 15),
         ),
         (
-            "Thường trực Huyện ủy yêu cầu Đảng ủy các xã hoàn thành kiện toàn chi bộ thôn "
-            "chậm nhất ngày 30/9.",
+            "Thường trực Huyện ủy yêu cầu Đảng ủy các xã hoàn thành kiện toàn chi bộ thôn chậm nhất ngày 30/9.",
             "Đảng ủy các xã",
             D(2025, 9, 30),
         ),
@@ -61,14 +60,12 @@ def only(*paragraphs: str) -> TaskCandidate:
             D(2025, 10, 31),
         ),
         (
-            "Ủy ban nhân dân các xã, thị trấn phải hoàn thành số hóa hồ sơ địa chính "
-            "trong 6 tháng đầu năm 2026.",
+            "Ủy ban nhân dân các xã, thị trấn phải hoàn thành số hóa hồ sơ địa chính trong 6 tháng đầu năm 2026.",
             "Ủy ban nhân dân các xã, thị trấn",
             D(2026, 6, 30),
         ),
         (
-            "Đồng chí Bí thư Huyện ủy đề nghị các chi bộ trực thuộc tổ chức sinh hoạt chuyên đề "
-            "trước 30/11/2025.",
+            "Đồng chí Bí thư Huyện ủy đề nghị các chi bộ trực thuộc tổ chức sinh hoạt chuyên đề trước 30/11/2025.",
             "các chi bộ trực thuộc",
             D(2025, 11, 30),
         ),
@@ -134,8 +131,7 @@ def test_reports_and_rules_are_not_tasks(sentence: str) -> None:
     ("sentence", "owner", "recurring"),
     [
         (
-            "Các phòng, ban chuyên môn gửi báo cáo tiến độ về Văn phòng UBND huyện "
-            "định kỳ hằng tháng, trước ngày 18.",
+            "Các phòng, ban chuyên môn gửi báo cáo tiến độ về Văn phòng UBND huyện định kỳ hằng tháng, trước ngày 18.",
             "Các phòng, ban chuyên môn",
             "monthly, before day 18",
         ),
@@ -206,9 +202,7 @@ def test_dong_thoi_clause_inherits_the_owner() -> None:
 
 
 def test_one_deadline_keeps_the_whole_sentence() -> None:
-    sentence = (
-        "Sở Nội vụ chủ trì xây dựng đề án sắp xếp bộ máy; báo cáo Ban Thường vụ Tỉnh ủy trước ngày 30/9/2025."
-    )
+    sentence = "Sở Nội vụ chủ trì xây dựng đề án sắp xếp bộ máy; báo cáo Ban Thường vụ Tỉnh ủy trước ngày 30/9/2025."
     task = only(sentence)
     assert (task.text, task.owner) == (sentence, "Sở Nội vụ")
 
@@ -230,9 +224,7 @@ def test_past_part_of_a_sentence_does_not_hide_the_new_task() -> None:
 
 
 def test_follow_up_sentence_is_quoted_with_the_assignment() -> None:
-    para = (
-        "Sở Y tế xây dựng quy chế phối hợp cấp cứu liên viện. Quy chế này được ban hành trong tháng 11/2025."
-    )
+    para = "Sở Y tế xây dựng quy chế phối hợp cấp cứu liên viện. Quy chế này được ban hành trong tháng 11/2025."
     task = only(para)
     assert (task.text, task.owner, task.deadline) == (para, "Sở Y tế", D(2025, 11, 30))
 
@@ -302,17 +294,13 @@ def test_paragraph_numbers_and_order() -> None:
 
 
 def test_document_without_date_keeps_dated_tasks_with_a_year() -> None:
-    found = tasks_of(
-        "Phòng Nội vụ gửi báo cáo trước ngày 5/9/2025; Phòng Tài chính gửi trước ngày 5/10.", date=None
-    )
+    found = tasks_of("Phòng Nội vụ gửi báo cáo trước ngày 5/9/2025; Phòng Tài chính gửi trước ngày 5/10.", date=None)
     assert [t.deadline for t in found] == [D(2025, 9, 5)]
 
 
 _GENRE_WORDS = st.sampled_from(
     "Sở Nội vụ|các huyện|đã|phải|trước ngày|30/6/2025|15/8|trong quý|II/2025|hằng tháng|,|;|.|"
-    "đồng thời|Đại hội|sau khi có|báo cáo|hoàn thành|Trong|cuối năm|chậm nhất|ngày 25|Giao|Ban|Tổ chức".split(
-        "|"
-    )
+    "đồng thời|Đại hội|sau khi có|báo cáo|hoàn thành|Trong|cuối năm|chậm nhất|ngày 25|Giao|Ban|Tổ chức".split("|")
 )
 
 

@@ -62,9 +62,7 @@ def test_new_candidates_wait_for_review(session) -> None:
         session,
         DOC,
         [
-            Cand(
-                DOC, 3, "Các chi bộ nộp báo cáo sơ kết trước ngày 15/12/2026.", "Các chi bộ", D(2026, 12, 15)
-            ),
+            Cand(DOC, 3, "Các chi bộ nộp báo cáo sơ kết trước ngày 15/12/2026.", "Các chi bộ", D(2026, 12, 15)),
             Cand(DOC, 5, "Văn phòng tổng hợp danh sách đảng viên.", "Văn phòng"),
         ],
         NOW,
@@ -293,9 +291,7 @@ def test_close_recurring_task_rolls_to_next_occurrence(session) -> None:
 
 
 def test_roll_recurring_keeps_a_missed_occurrence_overdue_until_the_next_one_nears(session) -> None:
-    monthly = tasks.add_task(
-        session, "Báo cáo tháng", D(2026, 11, 25), "monthly, before day 25", 1, -1, now=NOW
-    )
+    monthly = tasks.add_task(session, "Báo cáo tháng", D(2026, 11, 25), "monthly, before day 25", 1, -1, now=NOW)
     weekly = tasks.add_task(session, "Giao ban tuần", D(2026, 11, 27), "weekly", 1, -1, now=NOW)
     dateless = tasks.add_task(session, "Báo cáo quý", None, "quarterly", 1, -1, now=NOW)
     plain = tasks.add_task(session, "Việc một lần", D(2026, 11, 20), None, 1, -1, now=NOW)
@@ -332,12 +328,8 @@ def test_list_open_nearest_first_with_overdue_flag(session) -> None:
 
 
 def test_match_tasks_by_shared_words(session) -> None:
-    a = tasks.add_task(
-        session, "Báo cáo sơ kết công tác kiểm tra, giám sát", D(2026, 12, 10), None, 1, -1, now=NOW
-    )
-    b = tasks.add_task(
-        session, "Nộp danh sách đảng viên được tặng Huy hiệu Đảng", D(2026, 12, 5), None, 1, -1, now=NOW
-    )
+    a = tasks.add_task(session, "Báo cáo sơ kết công tác kiểm tra, giám sát", D(2026, 12, 10), None, 1, -1, now=NOW)
+    b = tasks.add_task(session, "Nộp danh sách đảng viên được tặng Huy hiệu Đảng", D(2026, 12, 5), None, 1, -1, now=NOW)
     c = tasks.add_task(session, "Tổng hợp báo cáo tài chính đảng", D(2026, 12, 20), None, 1, -1, now=NOW)
     assert [t.id for t in tasks.match_tasks(session, "hạn nộp báo cáo sơ kết kiểm tra giám sát?")][0] == a.id
     assert [t.id for t in tasks.match_tasks(session, "huy hieu dang")] == [b.id]

@@ -167,9 +167,7 @@ def test_split_sentences_keeps_city_abbreviation() -> None:
 # ---------------------------------------------------------------------------------------------
 # properties
 
-VIET_LETTERS = (
-    "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
-)
+VIET_LETTERS = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ"
 viet_text = st.lists(
     st.sampled_from(
         list(VIET_LETTERS + VIET_LETTERS.upper() + "0123456789 .,;:!?-/()\n\t")
@@ -223,8 +221,9 @@ def test_split_sentences_loses_no_words(parts: list[str]) -> None:
 
 
 viet_words = st.lists(
-    st.lists(st.sampled_from(list(VIET_LETTERS + VIET_LETTERS.upper()) + ["oà", "uỷ", "oẻ", "quý"]),
-             min_size=1, max_size=8).map("".join),
+    st.lists(
+        st.sampled_from(list(VIET_LETTERS + VIET_LETTERS.upper()) + ["oà", "uỷ", "oẻ", "quý"]), min_size=1, max_size=8
+    ).map("".join),
     max_size=10,
 ).map(" ".join)
 

@@ -337,8 +337,18 @@ def test_abbreviations_both_ways(typed: str, forms: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize(
     ("word", "syllable"),
-    [("tu", True), ("nghiêng", True), ("quý", True), ("khi", True), ("ubnd", False), ("btv", False),
-     ("ko", False), ("kn", False), ("đk", False), ("y", True)],
+    [
+        ("tu", True),
+        ("nghiêng", True),
+        ("quý", True),
+        ("khi", True),
+        ("ubnd", False),
+        ("btv", False),
+        ("ko", False),
+        ("kn", False),
+        ("đk", False),
+        ("y", True),
+    ],
 )
 def test_is_syllable(word: str, syllable: bool) -> None:
     from index.abbreviations import is_syllable

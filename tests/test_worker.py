@@ -90,9 +90,7 @@ def test_worker_refuses_a_wrong_token(env: str, monkeypatch: pytest.MonkeyPatch,
     assert "Telegram refused CHIDAO_TELEGRAM_TOKEN" in capsys.readouterr().err
 
 
-async def test_rows_claimed_by_a_killed_worker_go_out_at_once(
-    database_url: str, fake_telegram: FakeTelegram
-) -> None:
+async def test_rows_claimed_by_a_killed_worker_go_out_at_once(database_url: str, fake_telegram: FakeTelegram) -> None:
     import socket
     import subprocess
     import sys

@@ -31,9 +31,7 @@ def _font_table(name: str = "Times New Roman") -> bytes:
     return struct.pack("<HH", 1, 0) + ffn
 
 
-def _fib(
-    ccp_text: int, tables: dict[int, tuple[int, int]], fc_min: int, fc_mac: int
-) -> bytes:
+def _fib(ccp_text: int, tables: dict[int, tuple[int, int]], fc_min: int, fc_mac: int) -> bytes:
     fib = bytearray(1472)
     struct.pack_into("<HHHH", fib, 0, 0xA5EC, 0x00C1, 0, 0x0409)  # wIdent, nFib (Word 97), unused, lid
     struct.pack_into("<H", fib, 10, 0x0200)  # fWhichTblStm: the table stream is 1Table

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -99,7 +100,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ChidaoError("--folds must be at least 2")
     s = settings_or_exit()
     root = s.index_dir.parent
-    encoder = load_encoder(s.embedding_model, s.embedding_backend)  # one model for every index built here
+    # One model for every index built here, loaded when the first index is (after the inputs were checked).
+    encoder = functools.cache(lambda: load_encoder(s.embedding_model, s.embedding_backend))
+    if not args.no_eval:  # the eval folder is checked before any index is built
+        docs_dir = args.eval / "docs"
+        if not docs_dir.is_dir():
+            raise ChidaoError(f"{docs_dir} not found: an eval folder holds docs/ and questions.jsonl")
+        eval_questions = load_questions(args.eval)
     train_dirs = args.train or ([DEFAULT_TRAIN] if DEFAULT_TRAIN.is_dir() else [])
     if args.fit and not train_dirs:
         raise ChidaoError(f"--fit needs training folders (--train; {DEFAULT_TRAIN} not found)")
@@ -112,8 +119,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if train_dirs:
         docs, questions = load_train(train_dirs)
         corpus = sorted(p for p in args.corpus.iterdir() if p.is_file()) if args.corpus.is_dir() else []
-        index_dir = _index(docs + corpus, root, s.embedding_model, s.budget, encoder)
-        searcher = Searcher.open(index_dir, s.embedding_model, encoder, answer_model=model)
+        index_dir = _index(docs + corpus, root, s.embedding_model, s.budget, encoder())
+        searcher = Searcher.open(index_dir, s.embedding_model, encoder(), answer_model=model)
         contrast = contrast_set(questions, searcher.docs)
         report = evaluate(searcher, questions + contrast)
         x, y, is_contrast, groups = report.matrix()
@@ -142,13 +149,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             print(f"answerability model written to {out}: high >= {model.high:.4f}, none < {model.none:.4f}")
     if args.no_eval:
         return 0
-    docs_dir = args.eval / "docs"
-    if not docs_dir.is_dir():
-        raise ChidaoError(f"{docs_dir} not found: an eval folder holds docs/ and questions.jsonl")
-    questions = load_questions(args.eval)
+    questions = eval_questions
     eval_docs = sorted(p for p in docs_dir.iterdir() if p.is_file())
-    index_dir = _index(eval_docs, root, s.embedding_model, s.budget, encoder)
-    searcher = Searcher.open(index_dir, s.embedding_model, encoder, answer_model=model)
+    index_dir = _index(eval_docs, root, s.embedding_model, s.budget, encoder())
+    searcher = Searcher.open(index_dir, s.embedding_model, encoder(), answer_model=model)
     contrast = contrast_set(questions, searcher.docs)
     modes: list[tuple[str, ...]] = [("lexical", "dense")]
     if args.all_modes:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from index.text import fold, has_diacritics, split_sentences
+from index.text import fold, split_sentences
 from index.tokens import analyse, words
 
 # The searcher (`index.search.Searcher`) is passed in, not imported: index.search imports this module, and
@@ -82,7 +82,6 @@ FEATURES: tuple[str, ...] = (
     "number_in_passage",
     "asks_who",
     "asks_where",
-    "no_diacritics",
     "same_doc_top3",  # how many of the three best passages share the first one's document
     "dense_rank",  # log(1 + how many candidates the dense side alone puts above the top passage)
     "bm25_rank",  # the same for BM25 alone
@@ -239,7 +238,6 @@ def features(s: Searcher, r: Ranked) -> dict[str, float]:
     f["number_in_passage"] = float(bool(_NUMBER.search(passage.text)))
     f["asks_who"] = float(bool(_ASKS_WHO.search(folded_q)))
     f["asks_where"] = float(bool(_ASKS_WHERE.search(folded_q)))
-    f["no_diacritics"] = float(not has_diacritics(r.query))
     f["same_doc_top3"] = float(sum(int(s.passage_doc[int(r.cand[int(k)])]) == doc_i for k in order[1:3]))
     dense_raw = np.asarray(info["dense_raw"])
     bm25 = np.asarray(info["bm25"])

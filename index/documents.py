@@ -330,17 +330,7 @@ def build_document(
         admin = parse_admin_header(lines, "\n".join(lines))
         if admin is not None:
             return _admin_document(relpath, lines, admin, wrapped, alone, starts, carried)
-    start = header.body_start if header else 0
-    body = lines[start:]
-    if wrapped:
-        paragraphs = join_wrapped_lines(
-            body,
-            alone[start:] if alone else None,
-            starts[start:] if starts else None,
-            carried[start:] if carried else None,
-        )
-    else:
-        paragraphs = [line for line in body if line]
+    paragraphs = _body_paragraphs(lines, header.body_start if header else 0, wrapped, alone, starts, carried)
     if header is not None:
         if not paragraphs:
             raise BadDocument(f"{relpath}: no text after the header block")
@@ -358,6 +348,26 @@ def build_document(
     return Document(relpath, title, date, None, tuple(paragraphs))
 
 
+def _body_paragraphs(
+    lines: Sequence[str],
+    start: int,
+    wrapped: bool,
+    alone: Sequence[bool] | None,
+    starts: Sequence[bool] | None,
+    carried: Sequence[bool] | None,
+) -> list[str]:
+    """The paragraphs of the body (lines from `start`): wrapped lines joined, or one per non-empty line."""
+    body = lines[start:]
+    if not wrapped:
+        return [line for line in body if line]
+    return join_wrapped_lines(
+        body,
+        alone[start:] if alone else None,
+        starts[start:] if starts else None,
+        carried[start:] if carried else None,
+    )
+
+
 def _admin_document(
     relpath: str,
     lines: Sequence[str],
@@ -369,17 +379,7 @@ def _admin_document(
 ) -> Document:
     """A document in the administrative layout (index/layout.py): its letterhead gives the agency, the
     number, the date and the title; the body follows the usual paragraph rules."""
-    start = admin.body_start
-    body = lines[start:]
-    if wrapped:
-        paragraphs = join_wrapped_lines(
-            body,
-            alone[start:] if alone else None,
-            starts[start:] if starts else None,
-            carried[start:] if carried else None,
-        )
-    else:
-        paragraphs = [line for line in body if line]
+    paragraphs = _body_paragraphs(lines, admin.body_start, wrapped, alone, starts, carried)
     if not paragraphs:
         raise BadDocument(f"{relpath}: no text after the letterhead")
     if admin.title:

@@ -181,6 +181,37 @@ def _budget_reason(message: str) -> str | None:
     return None
 
 
+# The English reasons of index.documents, by a phrase each may contain, and what the admin reads; the first
+# match wins (after the cases that need numbers from the message, in reason_vi).
+_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("ocr found no text",), "không nhận dạng được chữ nào trong bản quét/ảnh chụp; vui lòng chụp lại rõ hơn."),
+    (
+        ("no text layer",),
+        "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản .docx/.pdf có chữ.",
+    ),
+    (("ocr budget",), "đã hết lượt nhận dạng chữ (OCR) của lần cập nhật này; tệp sẽ được đọc ở lần cập nhật sau."),
+    (("not a readable image",), "tệp ảnh bị hỏng hoặc không đúng định dạng."),
+    (
+        ("word 97-2003", "needs antiword"),
+        "tệp .doc bị hỏng hoặc không đọc được; vui lòng mở bằng Word và lưu thành .docx.",
+    ),
+    (("tesseract",), "máy chủ chưa cài công cụ nhận dạng chữ (tesseract, tiếng Việt); báo quản trị viên."),
+    (("encrypted pdf",), "tệp PDF được đặt mật khẩu; vui lòng gửi bản không khoá."),
+    (("binary file",), "tệp không phải văn bản (chứa dữ liệu nhị phân)."),
+    (
+        ("not utf-8", "utf-16"),
+        "không nhận ra bảng mã của tệp văn bản (cần Unicode UTF-8, hoặc TCVN3, VNI, Windows-1258).",
+    ),
+    (
+        ("not a valid .docx", "broken .docx"),
+        "tệp .docx bị hỏng hoặc không đúng định dạng (tệp .doc cũ cần mở bằng Word và lưu thành .docx).",
+    ),
+    (("broken pdf",), "tệp PDF bị hỏng, không đọc được."),
+    (("empty file", "no text"), "tệp không có nội dung văn bản."),
+    (("cannot read",), "không đọc được tệp."),
+)
+
+
 def reason_vi(message: str, max_bytes: int) -> str:
     """A BadDocument message of index.documents ("<path>: <reason>", English) as a Vietnamese reason."""
     m = message.lower()
@@ -199,36 +230,7 @@ def reason_vi(message: str, max_bytes: int) -> str:
         )
     if "over the" in m and "limit" in m:
         return f"tệp vượt giới hạn {size_text(max_bytes)}."
-    if "ocr found no text" in m:
-        return "không nhận dạng được chữ nào trong bản quét/ảnh chụp; vui lòng chụp lại rõ hơn."
-    if "no text layer" in m:  # an index built before scans were OCR'd
-        return (
-            "tệp PDF không có lớp chữ (bản quét/ảnh chụp); cần nhận dạng chữ (OCR) hoặc gửi bản "
-            ".docx/.pdf có chữ."
-        )
-    if "ocr budget" in m:
-        return "đã hết lượt nhận dạng chữ (OCR) của lần cập nhật này; tệp sẽ được đọc ở lần cập nhật sau."
-    if "not a readable image" in m:
-        return "tệp ảnh bị hỏng hoặc không đúng định dạng."
-    if "word 97-2003" in m or "needs antiword" in m:
-        return "tệp .doc bị hỏng hoặc không đọc được; vui lòng mở bằng Word và lưu thành .docx."
-    if "tesseract" in m:
-        return "máy chủ chưa cài công cụ nhận dạng chữ (tesseract, tiếng Việt); báo quản trị viên."
-    if "encrypted pdf" in m:
-        return "tệp PDF được đặt mật khẩu; vui lòng gửi bản không khoá."
-    if "binary file" in m:
-        return "tệp không phải văn bản (chứa dữ liệu nhị phân)."
-    if "not utf-8" in m or "utf-16" in m:
-        return "không nhận ra bảng mã của tệp văn bản (cần Unicode UTF-8, hoặc TCVN3, VNI, Windows-1258)."
-    if "not a valid .docx" in m or "broken .docx" in m:
-        return "tệp .docx bị hỏng hoặc không đúng định dạng (tệp .doc cũ cần mở bằng Word và lưu thành .docx)."
-    if "broken pdf" in m:
-        return "tệp PDF bị hỏng, không đọc được."
-    if "empty file" in m or "no text" in m:
-        return "tệp không có nội dung văn bản."
-    if "cannot read" in m:
-        return "không đọc được tệp."
-    return "không đọc được nội dung tệp."
+    return next((text for phrases, text in _REASONS if any(p in m for p in phrases)), "không đọc được nội dung tệp.")
 
 
 @dataclass(frozen=True)

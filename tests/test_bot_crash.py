@@ -105,38 +105,53 @@ def _wait(predicate: Callable[[], bool], proc: subprocess.Popen[bytes], log: Pat
         time.sleep(0.02)
 
 
-def test_bot_killed_during_a_reminder_batch_and_restarted(tmp_path: Path, database_url: str) -> None:
-    if not _model_installed():
-        pytest.skip(f"the embedding model package {MODEL!r} is not installed")
+def write_corpus(tmp_path: Path) -> Path:
+    """The small corpus of these tests in tmp_path/corpus."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, text in CORPUS.items():
         (corpus / name).write_text(text, encoding="utf-8")
+    return corpus
+
+
+def run_env(fake: FakeTelegram, tmp_path: Path, url: str, **settings: str) -> dict[str, str]:
+    """The environment of a real `chidao run` against `fake`: this process's environment without CHIDAO_
+    settings, then the fake server, database `url`, the corpus and index in tmp_path, the model, one admin,
+    and `settings` (more CHIDAO_ variables)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIDAO_")}
+    env.update(
+        CHIDAO_TELEGRAM_TOKEN=TOKEN,
+        CHIDAO_TELEGRAM_API_URL=fake.api_url,
+        CHIDAO_DATABASE_URL=url,
+        CHIDAO_INDEX_DIR=str(tmp_path / "index"),
+        CHIDAO_CORPUS_DIR=str(tmp_path / "corpus"),
+        CHIDAO_EMBEDDING_MODEL=MODEL,
+        CHIDAO_ADMIN_IDS=str(ADMIN_ID),
+        **settings,
+    )
+    return env
+
+
+def start_run(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """`chidao run` in tmp_path with `env`, its output appended to tmp_path/bot.log."""
+    command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(['run']))"]
+    with (tmp_path / "bot.log").open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_bot_killed_during_a_reminder_batch_and_restarted(tmp_path: Path, database_url: str) -> None:
+    if not _model_installed():
+        pytest.skip(f"the embedding model package {MODEL!r} is not installed")
+    write_corpus(tmp_path)
     url = database_url  # SQLite, or PostgreSQL with CHIDAO_TEST_DATABASE=postgres (tests/dbfixtures.py)
     expected = _prepare_database(url)
     assert len(expected) >= 20
 
     with FakeTelegram(token=TOKEN) as fake:
         fake.inject("sendMessage", "delay", count=len(expected) + 5, seconds=SEND_DELAY)  # a slow Telegram
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CHIDAO_")}
-        env.update(
-            CHIDAO_TELEGRAM_TOKEN=TOKEN,
-            CHIDAO_TELEGRAM_API_URL=fake.api_url,
-            CHIDAO_DATABASE_URL=url,
-            CHIDAO_INDEX_DIR=str(tmp_path / "index"),
-            CHIDAO_CORPUS_DIR=str(corpus),
-            CHIDAO_EMBEDDING_MODEL=MODEL,
-            CHIDAO_ADMIN_IDS=str(ADMIN_ID),
-            CHIDAO_ALLOWED_CHATS=",".join(str(g) for g in GROUPS),
-        )
-        command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(['run']))"]
+        env = run_env(fake, tmp_path, url, CHIDAO_ALLOWED_CHATS=",".join(str(g) for g in GROUPS))
         log = tmp_path / "bot.log"
-
-        def start() -> subprocess.Popen[bytes]:
-            with log.open("ab") as out:  # the child keeps its own descriptor
-                return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-        first = start()
+        first = start_run(tmp_path, env)
         try:
             _wait(lambda: len(_reminders_received(fake)) >= 5, first, log, START_TIMEOUT, "the first reminders")
             first.send_signal(signal.SIGKILL)
@@ -149,7 +164,7 @@ def test_bot_killed_during_a_reminder_batch_and_restarted(tmp_path: Path, databa
         at_kill = set(_reminders_received(fake))
         assert 5 <= len(at_kill) < len(expected), "not killed in the middle of the batch"
 
-        second = start()
+        second = start_run(tmp_path, env)
         try:
             _wait(lambda: set(_reminders_received(fake)) >= expected, second, log, START_TIMEOUT, "every reminder")
             second.send_signal(signal.SIGTERM)  # a clean stop: run_polling handles SIGTERM

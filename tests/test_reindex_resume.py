@@ -8,9 +8,7 @@ Like tests/test_bot_crash.py: the fake Bot API server runs here, the bot is a ch
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +32,17 @@ from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus an
     index_handle,
     status_message,
 )
-from tests.test_bot_crash import ADMIN_ID, CORPUS, MODEL, START_TIMEOUT, TOKEN, _model_installed, _wait
+from tests.test_bot_crash import (
+    ADMIN_ID,
+    MODEL,
+    START_TIMEOUT,
+    TOKEN,
+    _model_installed,
+    _wait,
+    run_env,
+    start_run,
+    write_corpus,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -85,32 +93,13 @@ async def test_changes_left_open_are_built_at_start(
 def test_killed_during_a_chat_reindex_the_upload_is_indexed_after_restart(tmp_path: Path, database_url: str) -> None:
     if not _model_installed():
         pytest.skip(f"the embedding model package {MODEL!r} is not installed")
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name, text in CORPUS.items():
-        (corpus / name).write_text(text, encoding="utf-8")
+    corpus = write_corpus(tmp_path)
     db.upgrade(database_url)
 
     with FakeTelegram(token=TOKEN) as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CHIDAO_")}
-        env.update(
-            CHIDAO_TELEGRAM_TOKEN=TOKEN,
-            CHIDAO_TELEGRAM_API_URL=fake.api_url,
-            CHIDAO_DATABASE_URL=database_url,
-            CHIDAO_INDEX_DIR=str(tmp_path / "index"),
-            CHIDAO_CORPUS_DIR=str(corpus),
-            CHIDAO_TRASH_DIR=str(tmp_path / "trash"),
-            CHIDAO_EMBEDDING_MODEL=MODEL,
-            CHIDAO_ADMIN_IDS=str(ADMIN_ID),
-        )
-        command = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(['run']))"]
+        env = run_env(fake, tmp_path, database_url, CHIDAO_TRASH_DIR=str(tmp_path / "trash"))
         log = tmp_path / "bot.log"
-
-        def start() -> subprocess.Popen[bytes]:
-            with log.open("ab") as out:
-                return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-        first = start()
+        first = start_run(tmp_path, env)
         try:
             fake.feed_document(ADMIN_ID, _upload(), "thuy_loi.txt", "text/plain")  # read at the first poll
             _wait(
@@ -133,7 +122,7 @@ def test_killed_during_a_chat_reindex_the_upload_is_indexed_after_restart(tmp_pa
         assert not any(t.startswith("✅") for t in _texts(fake, "editMessageText")), "killed too late"
         calls_before = len(fake.calls)
 
-        second = start()
+        second = start_run(tmp_path, env)
         try:
 
             def done() -> bool:

@@ -19,11 +19,19 @@ from index.model import DocMeta, Hit
 from index.text import fold, normalise, split_sentences
 
 MAX_MESSAGE = TEXT_LIMIT  # visible UTF-16 units (after entity parsing), Telegram's limit
+MAX_CALLBACK_DATA = 64  # bytes of a button's callback data, Telegram's limit
 PASSAGES_PER_ANSWER = 3
 ELLIPSIS = "…"
 TITLE_SHOWN = 200  # a title longer than this (UTF-16 units) is shortened in every message
 
 _WORD = re.compile(r"\w+")
+
+
+def callback_data(data: str) -> str:
+    """`data` for a button, checked against Telegram's limit (a ValueError: a bug in the caller)."""
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+        raise ValueError(f"callback data too long: {data!r}")
+    return data
 
 
 def escape(text: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bot.fit import Line, cut_plain, fit
 from bot.following import Following
-from bot.replies import MAX_MESSAGE, cut, escape, source_line, visible_len
+from bot.replies import MAX_MESSAGE, callback_data, cut, escape, source_line, visible_len
 from bot.tasks import DocCandidates, OpenTask, QuestionTasks, Task, TaskEvent, Window, overdue_at_import
 from index.model import DocMeta
 from index.recurrence import parse_recurrence
@@ -31,7 +31,6 @@ QUOTE_CHARS = 3000  # the source paragraph quoted under /task
 BLOCK_ITEMS = 5  # tasks shown under an answer
 BLOCK_LIMIT = 1200  # visible characters the answer block may take
 REVIEW_PAGE = 5  # candidates per /tasks_review message
-MAX_CALLBACK_DATA = 64
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
@@ -449,10 +448,7 @@ class ReviewAction:
 
 
 def encode_review(accept: bool, task_id: int) -> str:
-    data = f"tk:{'a' if accept else 'd'}:{task_id}"
-    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
-        raise ValueError(f"callback data too long: {data!r}")
-    return data
+    return callback_data(f"tk:{'a' if accept else 'd'}:{task_id}")
 
 
 def decode_review(data: str) -> ReviewAction | None:
@@ -535,10 +531,7 @@ class DocAction:
 
 
 def encode_doc_action(kind: str, value: int) -> str:
-    data = f"tk:{kind}:{value}"
-    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
-        raise ValueError(f"callback data too long: {data!r}")
-    return data
+    return callback_data(f"tk:{kind}:{value}")
 
 
 def decode_doc_action(data: str) -> DocAction | None:

@@ -70,7 +70,6 @@ SEARCH_K = 12  # hits fetched per search: enough for a few "Xem thêm" pages
 RELATIVE_FLOOR = 0.3  # a hit is shown only if its score is at least this share of the best score
 TYPING_REPEAT = 4.5  # Telegram shows the action for 5 s: at most one per chat in this time
 TYPING_SHOWN = "typing_shown"  # bot_data key: chat id -> time.monotonic() of its last typing action
-MAX_CALLBACK_DATA = 64
 CONTEXT_WINDOW = 1
 SEARCH_WORKERS = max(2, min(4, os.cpu_count() or 1))
 
@@ -111,26 +110,20 @@ class Vote:
 
 
 def encode_more(question_id: int, start: int) -> str:
-    return _checked(f"m:{question_id}:{start}")
+    return replies.callback_data(f"m:{question_id}:{start}")
 
 
 def encode_full(path: str, paragraph: int) -> str:
-    return _checked(f"t:{doc_key(path)}:{paragraph}")
+    return replies.callback_data(f"t:{doc_key(path)}:{paragraph}")
 
 
 def encode_vote(question_id: int, vote: int, hits: Sequence[Hit]) -> str:
     refs = ",".join(f"{doc_key(h.passage.doc)}.{h.passage.paragraph}" for h in hits)
-    return _checked(f"f:{question_id}:{'+' if vote > 0 else '-'}:{refs}")
-
-
-def _checked(data: str) -> str:
-    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
-        raise ValueError(f"callback data too long: {data!r}")
-    return data
+    return replies.callback_data(f"f:{question_id}:{'+' if vote > 0 else '-'}:{refs}")
 
 
 def encode_docs(page: int, edit: bool) -> str:
-    return _checked(f"{'L' if edit else 'l'}:{page}")
+    return replies.callback_data(f"{'L' if edit else 'l'}:{page}")
 
 
 def decode_callback(data: str) -> More | FullText | Vote | DocList | None:

@@ -620,23 +620,6 @@ def list_candidates(session: Session, doc_path: str | None = None) -> list[Task]
     return [_to_task(r) for r in session.scalars(stmt)]
 
 
-def due_within(
-    session: Session,
-    today: dt.date,
-    days: int,
-    *,
-    viewer: Viewer | None = None,
-    following: Following = UNSUBSCRIBED,
-) -> list[OpenTask]:
-    """Accepted open tasks due on or before today + days, overdue ones included, nearest first."""
-    last = today + dt.timedelta(days=days)
-    return [
-        item
-        for item in list_open(session, today, viewer=viewer, following=following)
-        if item.task.deadline is not None and item.task.deadline <= last
-    ]
-
-
 # ------------------------------------------------------------------------------- review by document
 
 

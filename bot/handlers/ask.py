@@ -53,7 +53,8 @@ from telegram.ext import (
 from bot import replies, task_replies
 from bot.corpus import path_key
 from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, insert_ignoring_conflicts, utcnow
-from bot.handlers.common import allowed, answer_button, blocking, refuse_stranger, send, sender_id, served
+from bot.handlers.common import allowed, answer_button, blocking, send, sender_id, served
+from bot.handlers.common import reply_to as reply_target  # `reply_to` is a local name below
 from bot.logs import log_event
 from bot.services import services
 from bot.tasks import QuestionTasks, Viewer, question_tasks
@@ -329,7 +330,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if message is None:
         return
     chat_id, user = message.chat_id, sender_id(update)
-    reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
+    reply_to = reply_target(message)
     svc = services(context)
     question, merged = await understand(context, message, text)
     lead = replies.understood_line(question) if merged else None
@@ -434,35 +435,27 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
+    question = " ".join(context.args or [])
+    if question:
+        await answer_question(update, context, question)
+        return
+    message = await served(update, context)
     if message is None:
         return
-    question = " ".join(context.args or [])
-    if not question:
-        chat_id = message.chat_id
-        if not await allowed(context, chat_id, sender_id(update)):
-            await refuse_stranger(context, message)
-            return
-        docs = await blocking(lambda: services(context).index.searcher.documents())
-        examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
-        await send(context, chat_id, replies.escape(replies.ASK_USAGE.format(example=examples[0])))
-        return
-    await answer_question(update, context, question)
+    docs = await blocking(lambda: services(context).index.searcher.documents())
+    examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
+    await send(context, message.chat_id, replies.escape(replies.ASK_USAGE.format(example=examples[0])))
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
+    message = await served(update, context)
     if message is None:
-        return
-    chat_id = message.chat_id
-    if not await allowed(context, chat_id, sender_id(update)):
-        await refuse_stranger(context, message)
         return
     docs = await blocking(lambda: services(context).index.searcher.documents())
     in_group = message.chat.type != ChatType.PRIVATE
     admin = services(context).access.is_admin(sender_id(update))
     text = replies.help_text(docs, context.bot.username, in_group=in_group, admin=admin)
-    await send(context, chat_id, text)
+    await send(context, message.chat_id, text)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -191,11 +191,11 @@ def roll_recurring(session: Session, today: dt.date, lead_days: int, now: dt.dat
 # ---------------------------------------------------------------------------------- document import
 
 
-def _find(rows: list[TaskRow], pred: object) -> TaskRow | None:
-    for row in rows:
-        if pred(row):  # type: ignore[operator]
-            return row
-    return None
+# How a candidate finds its task again, pass after pass: the same paragraph and text, then the same text.
+_SAME_TASK: tuple[Callable[[TaskRow, TaskCandidate, str], bool], ...] = (
+    lambda r, c, k: r.source_paragraph == c.paragraph and r.text_key == k,
+    lambda r, c, k: r.text_key == k,
+)
 
 
 def import_candidates(
@@ -228,22 +228,17 @@ def import_candidates(
         wanted.append((cand, key))
 
     pairs: list[tuple[TaskCandidate, str, TaskRow | None]] = []
-    pending: list[tuple[TaskCandidate, str]] = []
-    for cand, key in wanted:
-        row = _find(unmatched, lambda r, c=cand, k=key: r.source_paragraph == c.paragraph and r.text_key == k)
-        if row is None:
-            pending.append((cand, key))
-            continue
-        unmatched.remove(row)
-        pairs.append((cand, key, row))
-    still: list[tuple[TaskCandidate, str]] = []
-    for cand, key in pending:
-        row = _find(unmatched, lambda r, k=key: r.text_key == k)
-        if row is None:
-            still.append((cand, key))
-            continue
-        unmatched.remove(row)
-        pairs.append((cand, key, row))
+    still = wanted
+    for same in _SAME_TASK:  # each pass takes the candidates the previous one left
+        left = []
+        for cand, key in still:
+            row = next((r for r in unmatched if same(r, cand, key)), None)
+            if row is None:
+                left.append((cand, key))
+            else:
+                unmatched.remove(row)
+                pairs.append((cand, key, row))
+        still = left
     for cand, key in still:
         same_par_rows = [r for r in unmatched if r.source_paragraph == cand.paragraph]
         same_par_cands = [c for c, _ in still if c.paragraph == cand.paragraph]

@@ -46,8 +46,8 @@ from bot.handlers.admin import (
     DOWNLOAD_FAILED,
     NO_INDEX,
     _audit,
-    reindexer,
     reindexer_of,
+    start_reindex,
 )
 from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
 from bot.reindex import QUEUED
@@ -326,15 +326,7 @@ def _record(svc: Services, path: str, action: str, chat_id: int, user_id: int | 
 
 async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     """A rebuild for a corpus change (one more after the running one, if any)."""
-    application = context.application
-    started = reindexer(context).start(
-        context.bot,
-        chat_id,
-        sender_id(update),
-        lambda coro: application.create_task(coro, name="reindex"),  # type: ignore[arg-type]
-        queue=True,
-    )
-    if started == "queued":
+    if start_reindex(update, context, chat_id, queue=True) == "queued":
         await send(context, chat_id, QUEUED)
 
 

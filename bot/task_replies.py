@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bot.fit import Line, cut_plain, fit
 from bot.following import Following
-from bot.replies import MAX_MESSAGE, callback_data, cut, escape, source_line, visible_len
+from bot.replies import MAX_MESSAGE, callback_data, cut, escape, page_nav, source_line, visible_len
 from bot.tasks import DocCandidates, OpenTask, QuestionTasks, Task, TaskEvent, Window, overdue_at_import
 from index.model import DocMeta
 from index.recurrence import parse_recurrence
@@ -559,14 +559,8 @@ def review_doc_page(
         ]
         for t in listed
     ]
-    nav = []
-    if page > 0:
-        nav.append((BTN_PREV, encode_doc_action("p", page - 1)))
-    if page < len(groups) - 1:
-        nav.append((BTN_NEXT, encode_doc_action("p", page + 1)))
-    if nav:
-        rows.append(nav)
-    return ReviewPage(text, rows)
+    rows.append(page_nav(page, len(groups), (BTN_PREV, BTN_NEXT), lambda to: encode_doc_action("p", to)))
+    return ReviewPage(text, [row for row in rows if row])
 
 
 def bulk_note(count: int, accepted: bool, late_only: bool = False) -> str:

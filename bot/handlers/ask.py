@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -53,7 +52,7 @@ from telegram.ext import (
 from bot import replies, task_replies
 from bot.corpus import path_key
 from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, insert_ignoring_conflicts, utcnow
-from bot.handlers.common import allowed, answer_button, blocking, send, sender_id, served
+from bot.handlers.common import allowed, answer_button, blocking, keyboard, send, sender_id, served
 from bot.handlers.common import reply_to as reply_target  # `reply_to` is a local name below
 from bot.logs import log_event
 from bot.services import services
@@ -148,38 +147,27 @@ def shown_hits(answer: Answer) -> list[Hit]:
     return replies.quoted_hits(answer.hits, answer.confidence, RELATIVE_FLOOR)
 
 
-def answer_keyboard(question_id: int, page: Sequence[Hit], start: int, has_more: bool) -> InlineKeyboardMarkup:
+def answer_keyboard(question_id: int, page: Sequence[Hit], start: int, has_more: bool) -> InlineKeyboardMarkup | None:
     full_row = [
-        InlineKeyboardButton(
-            f"{replies.BTN_FULL} [{start + i + 1}]",
-            callback_data=encode_full(h.passage.doc, h.passage.paragraph),
-        )
+        (f"{replies.BTN_FULL} [{start + i + 1}]", encode_full(h.passage.doc, h.passage.paragraph))
         for i, h in enumerate(page)
     ]
-    last_row = []
-    if has_more:
-        last_row.append(
-            InlineKeyboardButton(replies.BTN_MORE, callback_data=encode_more(question_id, start + len(page)))
-        )
-    last_row.append(InlineKeyboardButton(replies.BTN_UP, callback_data=encode_vote(question_id, 1, page)))
-    last_row.append(InlineKeyboardButton(replies.BTN_DOWN, callback_data=encode_vote(question_id, -1, page)))
-    return InlineKeyboardMarkup([full_row, last_row])
+    last_row = [(replies.BTN_MORE, encode_more(question_id, start + len(page)))] if has_more else []
+    last_row.append((replies.BTN_UP, encode_vote(question_id, 1, page)))
+    last_row.append((replies.BTN_DOWN, encode_vote(question_id, -1, page)))
+    return keyboard([full_row, last_row])
 
 
 def docs_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton(replies.BTN_PREV, callback_data=encode_docs(page - 1, edit=True)))
-    if page < pages - 1:
-        nav.append(InlineKeyboardButton(replies.BTN_NEXT, callback_data=encode_docs(page + 1, edit=True)))
-    return InlineKeyboardMarkup([nav]) if nav else None
+    nav = replies.page_nav(page, pages, (replies.BTN_PREV, replies.BTN_NEXT), lambda to: encode_docs(to, edit=True))
+    return keyboard([nav])
 
 
 def not_found_keyboard(n_docs: int) -> InlineKeyboardMarkup | None:
     """The "none" reply's button to the whole documents list, when the reply lists only the newest."""
     if n_docs <= replies.NOT_FOUND_DOCS:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(replies.BTN_DOCS, callback_data=encode_docs(0, edit=False))]])
+    return keyboard([[(replies.BTN_DOCS, encode_docs(0, edit=False))]])
 
 
 def without_more(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:

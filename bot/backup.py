@@ -126,6 +126,15 @@ def row_counts(engine: Engine) -> dict[str, int]:
     return out
 
 
+def _revision_and_rows(url: str) -> tuple[str | None, dict[str, int]]:
+    """The schema revision of the database at `url` and its rows per table."""
+    engine = db.make_engine(url, poolclass=NullPool)
+    try:
+        return db.current_revision(engine), row_counts(engine)
+    finally:
+        engine.dispose()
+
+
 def _empty_dir(path: Path) -> None:
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise BackupError(
@@ -211,11 +220,7 @@ def backup(
         path = _sqlite_path(database_url)
         if path is not None:
             _backup_sqlite(path, directory / SQLITE_FILE)
-            copy = db.make_engine(f"sqlite:///{directory / SQLITE_FILE}", poolclass=NullPool)
-            try:
-                revision, rows = db.current_revision(copy), row_counts(copy)
-            finally:
-                copy.dispose()
+            revision, rows = _revision_and_rows(f"sqlite:///{directory / SQLITE_FILE}")
             backend = "sqlite"
         else:
             backend = db.normalise_url(database_url).get_backend_name()
@@ -226,11 +231,7 @@ def backup(
                 ["--format=custom", "--no-owner", "--no-privileges", f"--file={directory / PG_FILE}"],
                 database_url,
             )
-            engine = db.make_engine(database_url, poolclass=NullPool)
-            try:
-                revision, rows = db.current_revision(engine), row_counts(engine)
-            finally:
-                engine.dispose()
+            revision, rows = _revision_and_rows(database_url)
         snapshot, index_files = _copy_index(index_dir, directory / "index", manifest_only)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)  # never leave a half backup that looks complete
@@ -359,11 +360,7 @@ def restore(
         notes.append("the backup holds only the index manifest: run `chidao index build`")
     if restore_index and snapshot is not None:
         _restore_snapshot(directory / "index" / "snapshots" / snapshot, index_dir)
-    engine = db.make_engine(database_url, poolclass=NullPool)
-    try:
-        revision, rows = db.current_revision(engine), row_counts(engine)
-    finally:
-        engine.dispose()
+    revision, rows = _revision_and_rows(database_url)
     if revision != db.head_revision():
         notes.append(
             f"the database is at revision {revision}: `chidao run` (or `chidao db upgrade`) migrates it"

@@ -7,6 +7,8 @@ comes back as an aware UTC datetime on both SQLite and PostgreSQL (see `UTCDateT
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -416,7 +418,8 @@ def make_session_factory(engine_or_url: Engine | str | URL) -> sessionmaker[Sess
 # ------------------------------------------------------------------------------------------ migrations
 
 
-def _alembic_config(engine: Engine) -> Any:
+def alembic_config(engine: Engine | None = None) -> Any:
+    """Alembic's configuration for this package's migrations (on `engine`, when one is given)."""
     from alembic.config import Config
 
     cfg = Config()
@@ -425,42 +428,38 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def _with_engine(url: str | URL | Engine) -> tuple[Engine, bool]:
+@contextmanager
+def _engine_for(url: str | URL | Engine) -> Iterator[Engine]:
+    """The engine given, or a new one for the URL, disposed of afterwards."""
     if isinstance(url, Engine):
-        return url, False
-    return make_engine(url), True
+        yield url
+        return
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def upgrade(url: str | URL | Engine, revision: str = "head") -> None:
     """Run the Alembic migrations up to `revision` (default: the newest)."""
     from alembic import command
 
-    engine, own = _with_engine(url)
-    try:
-        command.upgrade(_alembic_config(engine), revision)
-    finally:
-        if own:
-            engine.dispose()
+    with _engine_for(url) as engine:
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(url: str | URL | Engine, revision: str) -> None:
     from alembic import command
 
-    engine, own = _with_engine(url)
-    try:
-        command.downgrade(_alembic_config(engine), revision)
-    finally:
-        if own:
-            engine.dispose()
+    with _engine_for(url) as engine:
+        command.downgrade(alembic_config(engine), revision)
 
 
 def head_revision() -> str:
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
@@ -469,13 +468,8 @@ def current_revision(url: str | URL | Engine) -> str | None:
     """The revision the database is at; None for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
-    engine, own = _with_engine(url)
-    try:
-        with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
-    finally:
-        if own:
-            engine.dispose()
+    with _engine_for(url) as engine, engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def is_current(url: str | URL | Engine) -> bool:
@@ -483,12 +477,8 @@ def is_current(url: str | URL | Engine) -> bool:
 
 
 def table_names(url: str | URL | Engine) -> set[str]:
-    engine, own = _with_engine(url)
-    try:
+    with _engine_for(url) as engine:
         return set(inspect(engine).get_table_names())
-    finally:
-        if own:
-            engine.dispose()
 
 
 # ----------------------------------------------------------------------------------- small write helpers

@@ -239,7 +239,6 @@ def check_database(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> list
 
 
 def _check_revision(engine: Any) -> Check:
-    from alembic.config import Config
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
 
@@ -257,10 +256,8 @@ def _check_revision(engine: Any) -> Check:
             f"empty database (no schema), this version expects {head}",
             "run `chidao db upgrade` (`chidao run` does it on start)",
         )
-    cfg = Config()
-    cfg.set_main_option("script_location", str(db.MIGRATIONS_DIR))
     try:
-        known = ScriptDirectory.from_config(cfg).get_revision(current) is not None
+        known = ScriptDirectory.from_config(db.alembic_config()).get_revision(current) is not None
     except CommandError:
         known = False
     if not known:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.fit import TEXT_LIMIT, Line, cut_plain, fit, units, visible_len
@@ -32,6 +32,12 @@ def callback_data(data: str) -> str:
     if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
         raise ValueError(f"callback data too long: {data!r}")
     return data
+
+
+def page_nav(page: int, pages: int, labels: tuple[str, str], data: Callable[[int], str]) -> list[tuple[str, str]]:
+    """The ◀ ▶ buttons of page `page` (0-based) of `pages` as (label, callback data of the page it turns to);
+    none past either end."""
+    return [(label, data(to)) for label, to in zip(labels, (page - 1, page + 1), strict=True) if 0 <= to < pages]
 
 
 def escape(text: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bot.fit import Line, cut_plain, fit
 from bot.following import Following
-from bot.replies import MAX_MESSAGE, callback_data, cut, escape, source_line, visible_len
+from bot.replies import MAX_MESSAGE, callback_data, cut, escape, page_nav, source_line, visible_len
 from bot.tasks import DocCandidates, OpenTask, QuestionTasks, Task, TaskEvent, Window, overdue_at_import
 from index.model import DocMeta
 from index.recurrence import parse_recurrence
@@ -30,7 +30,6 @@ DIGEST_TEXT = 300  # a task's text in the overdue digest
 QUOTE_CHARS = 3000  # the source paragraph quoted under /task
 BLOCK_ITEMS = 5  # tasks shown under an answer
 BLOCK_LIMIT = 1200  # visible characters the answer block may take
-REVIEW_PAGE = 5  # candidates per /tasks_review message
 
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
 
@@ -98,9 +97,6 @@ def weekday(d: dt.date) -> str:
     return WEEKDAYS[d.weekday()]
 
 
-_VI_WEEKDAY = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
-
-
 def describe_recurrence(recurrence: str | None) -> str | None:
     """Vietnamese wording of a recurrence for messages: "monthly, before day 25" -> "hằng tháng, trước
     ngày 25". Text that is not a schedulable rule is returned as it is."""
@@ -111,7 +107,7 @@ def describe_recurrence(recurrence: str | None) -> str | None:
         return recurrence
     if rec.weeks:
         out = "hằng tuần" if rec.weeks == 1 else f"{rec.weeks} tuần một lần"
-        return out + (f", trước {_VI_WEEKDAY[rec.weekday]}" if rec.weekday is not None else "")
+        return out + (f", trước {WEEKDAYS[rec.weekday]}" if rec.weekday is not None else "")
     out = {1: "hằng tháng", 3: "hằng quý", 12: "hằng năm"}.get(rec.months, f"{rec.months} tháng một lần")
     if rec.dates:
         return out + ", trước ngày " + " và ".join(f"{d}/{m}" for m, d in rec.dates)
@@ -483,43 +479,6 @@ class ReviewPage:
     buttons: list[list[tuple[str, str]]]  # rows of (label, callback data)
 
 
-def review_page(
-    candidates: Sequence[Task],
-    today: dt.date,
-    docs: dict[str, DocMeta] | None = None,
-    note: str | None = None,
-    limit: int = MAX_MESSAGE,
-) -> ReviewPage:
-    """The first REVIEW_PAGE candidates with an accept and a drop button each; `note` says what the last
-    button press did."""
-    head = [note, ""] if note else []
-    if not candidates:
-        return ReviewPage("\n".join([*head, NO_CANDIDATES]), [])
-    shown = list(candidates[:REVIEW_PAGE])
-    head.append(f"🗂 <b>Nhiệm vụ trích từ văn bản chờ duyệt: {len(candidates)}</b>")
-    blocks = []
-    for t in shown:
-        block = task_line(t, today, 400)
-        if t.source_doc:
-            meta = (docs or {}).get(t.source_doc)
-            title = meta.title if meta else t.source_doc
-            block += f"\n    <i>{escape(short(title, 120))}</i>, đoạn {t.source_paragraph or '?'}"
-        blocks.append(block)
-    tail = ["", "Bấm ✅ để nhận (nhóm đã đăng ký sẽ được nhắc hạn), ❌ nếu không phải nhiệm vụ."]
-    if len(candidates) > len(shown):
-        tail.insert(1, f"Còn {len(candidates) - len(shown)} nhiệm vụ nữa sau khi duyệt trang này.")
-    text = _fit(head, blocks, limit, tail)
-    listed = [t for t in shown if f"<b>#{t.id}</b>" in text]
-    rows = [
-        [
-            (BTN_ACCEPT.format(id=t.id), encode_review(True, t.id)),
-            (BTN_DROP.format(id=t.id), encode_review(False, t.id)),
-        ]
-        for t in listed
-    ]
-    return ReviewPage(text, rows)
-
-
 @dataclass(frozen=True)
 class DocAction:
     """A button of the review by document: "tk:A:<id>" accept all / "tk:D:<id>" archive all candidates of
@@ -600,14 +559,8 @@ def review_doc_page(
         ]
         for t in listed
     ]
-    nav = []
-    if page > 0:
-        nav.append((BTN_PREV, encode_doc_action("p", page - 1)))
-    if page < len(groups) - 1:
-        nav.append((BTN_NEXT, encode_doc_action("p", page + 1)))
-    if nav:
-        rows.append(nav)
-    return ReviewPage(text, rows)
+    rows.append(page_nav(page, len(groups), (BTN_PREV, BTN_NEXT), lambda to: encode_doc_action("p", to)))
+    return ReviewPage(text, [row for row in rows if row])
 
 
 def bulk_note(count: int, accepted: bool, late_only: bool = False) -> str:

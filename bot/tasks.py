@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -191,11 +191,11 @@ def roll_recurring(session: Session, today: dt.date, lead_days: int, now: dt.dat
 # ---------------------------------------------------------------------------------- document import
 
 
-def _find(rows: list[TaskRow], pred: object) -> TaskRow | None:
-    for row in rows:
-        if pred(row):  # type: ignore[operator]
-            return row
-    return None
+# How a candidate finds its task again, pass after pass: the same paragraph and text, then the same text.
+_SAME_TASK: tuple[Callable[[TaskRow, TaskCandidate, str], bool], ...] = (
+    lambda r, c, k: r.source_paragraph == c.paragraph and r.text_key == k,
+    lambda r, c, k: r.text_key == k,
+)
 
 
 def import_candidates(
@@ -228,22 +228,17 @@ def import_candidates(
         wanted.append((cand, key))
 
     pairs: list[tuple[TaskCandidate, str, TaskRow | None]] = []
-    pending: list[tuple[TaskCandidate, str]] = []
-    for cand, key in wanted:
-        row = _find(unmatched, lambda r, c=cand, k=key: r.source_paragraph == c.paragraph and r.text_key == k)
-        if row is None:
-            pending.append((cand, key))
-            continue
-        unmatched.remove(row)
-        pairs.append((cand, key, row))
-    still: list[tuple[TaskCandidate, str]] = []
-    for cand, key in pending:
-        row = _find(unmatched, lambda r, k=key: r.text_key == k)
-        if row is None:
-            still.append((cand, key))
-            continue
-        unmatched.remove(row)
-        pairs.append((cand, key, row))
+    still = wanted
+    for same in _SAME_TASK:  # each pass takes the candidates the previous one left
+        left = []
+        for cand, key in still:
+            row = next((r for r in unmatched if same(r, cand, key)), None)
+            if row is None:
+                left.append((cand, key))
+            else:
+                unmatched.remove(row)
+                pairs.append((cand, key, row))
+        still = left
     for cand, key in still:
         same_par_rows = [r for r in unmatched if r.source_paragraph == cand.paragraph]
         same_par_cands = [c for c, _ in still if c.paragraph == cand.paragraph]
@@ -329,11 +324,22 @@ def cancel_doc(session: Session, doc_path: str, now: dt.datetime | None = None) 
 # ------------------------------------------------------------------------------------- user actions
 
 
-def _row(session: Session, task_id: int) -> TaskRow:
+def _row(session: Session, task_id: int, *, open_only: bool = False) -> TaskRow:
+    """The task's row; TaskNotFound when there is none, TaskNotOpen when `open_only` and it is closed."""
     row = session.get(TaskRow, task_id)
     if row is None:
         raise TaskNotFound(f"no task #{task_id}")
+    if open_only and row.status != "open":
+        raise TaskNotOpen(f"task #{task_id} is {row.status}")
     return row
+
+
+def _skip_pending_reminders(session: Session, task_id: int, why: str) -> None:
+    session.execute(
+        update(ReminderRow)
+        .where(ReminderRow.task_id == task_id, ReminderRow.status == "pending")
+        .values(status="skipped", last_error=why)
+    )
 
 
 def get_task(session: Session, task_id: int) -> Task | None:
@@ -341,31 +347,28 @@ def get_task(session: Session, task_id: int) -> Task | None:
     return None if row is None else _to_task(row)
 
 
-def accept(session: Session, task_id: int, user_id: int | None, now: dt.datetime | None = None) -> Task:
-    """Accept an extracted task: from now on it reminds the subscribed groups."""
+def _set_review(session: Session, task_id: int, review: str, user_id: int | None, now: dt.datetime | None) -> Task:
     now = now or utcnow()
     row = _row(session, task_id)
-    if row.review != "accepted":
-        row.review = "accepted"
-        row.accepted_at = now
+    if row.review != review:
+        row.review = review
+        if review == "accepted":
+            row.accepted_at = now
         row.updated_at = now
-        audit(session, now, user_id, "task.accept", f"#{task_id}")
-        record(session, task_id, "accepted", user_id, now)
+        audit(session, now, user_id, "task.accept" if review == "accepted" else "task.drop", f"#{task_id}")
+        record(session, task_id, "accepted" if review == "accepted" else "archived", user_id, now)
     session.flush()
     return _to_task(row)
+
+
+def accept(session: Session, task_id: int, user_id: int | None, now: dt.datetime | None = None) -> Task:
+    """Accept an extracted task: from now on it reminds the subscribed groups."""
+    return _set_review(session, task_id, "accepted", user_id, now)
 
 
 def drop(session: Session, task_id: int, user_id: int | None, now: dt.datetime | None = None) -> Task:
     """Reject an extracted task (not a real task): it never reminds and is kept out of lists."""
-    now = now or utcnow()
-    row = _row(session, task_id)
-    if row.review != "dropped":
-        row.review = "dropped"
-        row.updated_at = now
-        audit(session, now, user_id, "task.drop", f"#{task_id}")
-        record(session, task_id, "archived", user_id, now)
-    session.flush()
-    return _to_task(row)
+    return _set_review(session, task_id, "dropped", user_id, now)
 
 
 def add_task(
@@ -438,20 +441,14 @@ def edit_task(
     """Change an open task's deadline and/or text; the change goes into its history. Reminders already
     planned for the old deadline are dropped (the sweep plans the new deadline's). Raises TaskNotOpen."""
     now = now or utcnow()
-    row = _row(session, task_id)
-    if row.status != "open":
-        raise TaskNotOpen(f"task #{task_id} is {row.status}")
+    row = _row(session, task_id, open_only=True)
     if deadline is not None and deadline != row.deadline:
         old = row.deadline.isoformat() if row.deadline else "-"
         record(session, task_id, "edited", user_id, now, f"deadline {old} {deadline.isoformat()}", user_name)
         audit(session, now, user_id, "task.edit", f"#{task_id} deadline {old} -> {deadline.isoformat()}")
         row.deadline = deadline
         row.deadline_text = deadline_text
-        session.execute(
-            update(ReminderRow)
-            .where(ReminderRow.task_id == task_id, ReminderRow.status == "pending")
-            .values(status="skipped", last_error="deadline changed")
-        )
+        _skip_pending_reminders(session, task_id, "deadline changed")
     if text is not None:
         clean = normalise(text).strip()
         if not clean:
@@ -510,18 +507,12 @@ def delete_task(
     a document is also archived (review "dropped"), so that importing the document again does not bring it
     back. Raises TaskNotOpen for a task that is done or already cancelled."""
     now = now or utcnow()
-    row = _row(session, task_id)
-    if row.status != "open":
-        raise TaskNotOpen(f"task #{task_id} is {row.status}")
+    row = _row(session, task_id, open_only=True)
     row.status = "cancelled"
     if row.source_doc is not None:
         row.review = "dropped"
     row.updated_at = now
-    session.execute(
-        update(ReminderRow)
-        .where(ReminderRow.task_id == task_id, ReminderRow.status == "pending")
-        .values(status="skipped", last_error="task deleted")
-    )
+    _skip_pending_reminders(session, task_id, "task deleted")
     audit(session, now, user_id, "task.delete", f"#{task_id}")
     record(session, task_id, "deleted", user_id, now, user_name=user_name)
     session.flush()
@@ -618,23 +609,6 @@ def list_candidates(session: Session, doc_path: str | None = None) -> list[Task]
         stmt = stmt.where(TaskRow.source_doc == doc_path)
     stmt = stmt.order_by(TaskRow.source_doc, TaskRow.source_paragraph, TaskRow.id)
     return [_to_task(r) for r in session.scalars(stmt)]
-
-
-def due_within(
-    session: Session,
-    today: dt.date,
-    days: int,
-    *,
-    viewer: Viewer | None = None,
-    following: Following = UNSUBSCRIBED,
-) -> list[OpenTask]:
-    """Accepted open tasks due on or before today + days, overdue ones included, nearest first."""
-    last = today + dt.timedelta(days=days)
-    return [
-        item
-        for item in list_open(session, today, viewer=viewer, following=following)
-        if item.task.deadline is not None and item.task.deadline <= last
-    ]
 
 
 # ------------------------------------------------------------------------------- review by document

@@ -235,7 +235,8 @@ def reindexer_of(application: Application[Any, Any, Any, Any, Any, Any]) -> Rein
     return made
 
 
-def _start_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, *, queue: bool) -> str:
+def start_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int, *, queue: bool) -> str:
+    """Start a rebuild for this chat (`queue`: one more after the running one); Reindexer.start's answer."""
     application = context.application
     return reindexer(context).start(
         context.bot,
@@ -269,7 +270,7 @@ async def on_reindex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if arg:
         await send(context, message.chat_id, REINDEX_USAGE)
         return
-    if _start_reindex(update, context, message.chat_id, queue=False) == "busy":
+    if start_reindex(update, context, message.chat_id, queue=False) == "busy":
         await send(context, message.chat_id, BUSY)
 
 

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import (
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -53,7 +52,8 @@ from telegram.ext import (
 from bot import replies, task_replies
 from bot.corpus import path_key
 from bot.db import AnswerPageRow, FeedbackRow, QuestionMessageRow, QuestionRow, insert_ignoring_conflicts, utcnow
-from bot.handlers.common import allowed, answer_button, blocking, refuse_stranger, send, sender_id, served
+from bot.handlers.common import allowed, answer_button, blocking, keyboard, send, sender_id, served
+from bot.handlers.common import reply_to as reply_target  # `reply_to` is a local name below
 from bot.logs import log_event
 from bot.services import services
 from bot.tasks import QuestionTasks, Viewer, question_tasks
@@ -147,38 +147,27 @@ def shown_hits(answer: Answer) -> list[Hit]:
     return replies.quoted_hits(answer.hits, answer.confidence, RELATIVE_FLOOR)
 
 
-def answer_keyboard(question_id: int, page: Sequence[Hit], start: int, has_more: bool) -> InlineKeyboardMarkup:
+def answer_keyboard(question_id: int, page: Sequence[Hit], start: int, has_more: bool) -> InlineKeyboardMarkup | None:
     full_row = [
-        InlineKeyboardButton(
-            f"{replies.BTN_FULL} [{start + i + 1}]",
-            callback_data=encode_full(h.passage.doc, h.passage.paragraph),
-        )
+        (f"{replies.BTN_FULL} [{start + i + 1}]", encode_full(h.passage.doc, h.passage.paragraph))
         for i, h in enumerate(page)
     ]
-    last_row = []
-    if has_more:
-        last_row.append(
-            InlineKeyboardButton(replies.BTN_MORE, callback_data=encode_more(question_id, start + len(page)))
-        )
-    last_row.append(InlineKeyboardButton(replies.BTN_UP, callback_data=encode_vote(question_id, 1, page)))
-    last_row.append(InlineKeyboardButton(replies.BTN_DOWN, callback_data=encode_vote(question_id, -1, page)))
-    return InlineKeyboardMarkup([full_row, last_row])
+    last_row = [(replies.BTN_MORE, encode_more(question_id, start + len(page)))] if has_more else []
+    last_row.append((replies.BTN_UP, encode_vote(question_id, 1, page)))
+    last_row.append((replies.BTN_DOWN, encode_vote(question_id, -1, page)))
+    return keyboard([full_row, last_row])
 
 
 def docs_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton(replies.BTN_PREV, callback_data=encode_docs(page - 1, edit=True)))
-    if page < pages - 1:
-        nav.append(InlineKeyboardButton(replies.BTN_NEXT, callback_data=encode_docs(page + 1, edit=True)))
-    return InlineKeyboardMarkup([nav]) if nav else None
+    nav = replies.page_nav(page, pages, (replies.BTN_PREV, replies.BTN_NEXT), lambda to: encode_docs(to, edit=True))
+    return keyboard([nav])
 
 
 def not_found_keyboard(n_docs: int) -> InlineKeyboardMarkup | None:
     """The "none" reply's button to the whole documents list, when the reply lists only the newest."""
     if n_docs <= replies.NOT_FOUND_DOCS:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(replies.BTN_DOCS, callback_data=encode_docs(0, edit=False))]])
+    return keyboard([[(replies.BTN_DOCS, encode_docs(0, edit=False))]])
 
 
 def without_more(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
@@ -329,7 +318,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if message is None:
         return
     chat_id, user = message.chat_id, sender_id(update)
-    reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
+    reply_to = reply_target(message)
     svc = services(context)
     question, merged = await understand(context, message, text)
     lead = replies.understood_line(question) if merged else None
@@ -434,35 +423,27 @@ async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def on_ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
+    question = " ".join(context.args or [])
+    if question:
+        await answer_question(update, context, question)
+        return
+    message = await served(update, context)
     if message is None:
         return
-    question = " ".join(context.args or [])
-    if not question:
-        chat_id = message.chat_id
-        if not await allowed(context, chat_id, sender_id(update)):
-            await refuse_stranger(context, message)
-            return
-        docs = await blocking(lambda: services(context).index.searcher.documents())
-        examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
-        await send(context, chat_id, replies.escape(replies.ASK_USAGE.format(example=examples[0])))
-        return
-    await answer_question(update, context, question)
+    docs = await blocking(lambda: services(context).index.searcher.documents())
+    examples = replies.example_questions(docs, 1) or ["lương cơ sở từ ngày 1/7/2024 là bao nhiêu?"]
+    await send(context, message.chat_id, replies.escape(replies.ASK_USAGE.format(example=examples[0])))
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
+    message = await served(update, context)
     if message is None:
-        return
-    chat_id = message.chat_id
-    if not await allowed(context, chat_id, sender_id(update)):
-        await refuse_stranger(context, message)
         return
     docs = await blocking(lambda: services(context).index.searcher.documents())
     in_group = message.chat.type != ChatType.PRIVATE
     admin = services(context).access.is_admin(sender_id(update))
     text = replies.help_text(docs, context.bot.username, in_group=in_group, admin=admin)
-    await send(context, chat_id, text)
+    await send(context, message.chat_id, text)
 
 
 # --------------------------------------------------------------------------------------------------

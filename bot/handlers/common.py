@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -33,6 +33,12 @@ async def blocking(fn: Callable[[], T]) -> T:
 
 def sender_id(update: Update) -> int | None:
     return update.effective_user.id if update.effective_user else None
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """Inline buttons from rows of (label, callback data), empty rows left out; None when there is none."""
+    kept = [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows if row]
+    return InlineKeyboardMarkup(kept) if kept else None
 
 
 def reply_to(message: Message) -> int | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, PhotoSize, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -46,12 +46,12 @@ from bot.handlers.admin import (
     DOWNLOAD_FAILED,
     NO_INDEX,
     _audit,
-    reindexer,
     reindexer_of,
+    start_reindex,
 )
-from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
+from bot.handlers.common import answer_button, blocking, keyboard, refuse_non_admin, send, sender_id
 from bot.reindex import QUEUED
-from bot.replies import MAX_MESSAGE, cut, escape, format_date, shown_title, visible_len
+from bot.replies import MAX_MESSAGE, cut, escape, format_date, page_nav, shown_title, visible_len
 from bot.services import SERVICES_KEY, Services, services
 from bot.uploads import reason_vi
 from index.model import DocMeta, Document
@@ -150,19 +150,10 @@ def docs_page(
     lines += [Line(doc_line(docs[i]), cut=False) for i in shown]
     footer = "Xoá một tài liệu: bấm 🗑 kèm mã, hoặc gõ /docs_remove &lt;mã&gt;. Thùng rác: /docs_trash."
     lines += [Line("", keep=True), Line(footer, keep=True)]
-    remove_buttons = [
-        InlineKeyboardButton(f"🗑 {path_key(docs[i].path)}", callback_data=f"a:r:{path_key(docs[i].path)}")
-        for i in shown
-    ]
+    remove_buttons = [(f"🗑 {path_key(docs[i].path)}", f"a:r:{path_key(docs[i].path)}") for i in shown]
     rows = [remove_buttons[j : j + 3] for j in range(0, len(remove_buttons), 3)]
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("◀ Trước", callback_data=f"a:p:{page - 1}"))
-    if page < len(pages) - 1:
-        nav.append(InlineKeyboardButton("Sau ▶", callback_data=f"a:p:{page + 1}"))
-    if nav:
-        rows.append(nav)
-    return DocsPage(fit(lines, more=lambda n: f"… và {n} tài liệu khác"), InlineKeyboardMarkup(rows))
+    rows.append(page_nav(page, len(pages), ("◀ Trước", "Sau ▶"), lambda to: f"a:p:{to}"))
+    return DocsPage(fit(lines, more=lambda n: f"… và {n} tài liệu khác"), keyboard(rows))
 
 
 @dataclass(frozen=True)
@@ -326,15 +317,7 @@ def _record(svc: Services, path: str, action: str, chat_id: int, user_id: int | 
 
 async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     """A rebuild for a corpus change (one more after the running one, if any)."""
-    application = context.application
-    started = reindexer(context).start(
-        context.bot,
-        chat_id,
-        sender_id(update),
-        lambda coro: application.create_task(coro, name="reindex"),  # type: ignore[arg-type]
-        queue=True,
-    )
-    if started == "queued":
+    if start_reindex(update, context, chat_id, queue=True) == "queued":
         await send(context, chat_id, QUEUED)
 
 
@@ -548,10 +531,8 @@ async def on_docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send(context, message.chat_id, shown.text, markup=shown.markup)
 
 
-def _confirm_markup(key: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("🗑 Xoá", callback_data=f"a:R:{key}"), InlineKeyboardButton("Huỷ", callback_data="a:c")]]
-    )
+def _confirm_markup(key: str) -> InlineKeyboardMarkup | None:
+    return keyboard([[("🗑 Xoá", f"a:R:{key}"), ("Huỷ", "a:c")]])
 
 
 async def on_docs_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -737,9 +718,7 @@ async def on_docs_trash_empty(update: Update, context: ContextTypes.DEFAULT_TYPE
     if not found:
         await send(context, message.chat_id, TRASH_EMPTY)
         return
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Xoá hẳn", callback_data="a:E"), InlineKeyboardButton("Huỷ", callback_data="a:c")]]
-    )
+    markup = keyboard([[("Xoá hẳn", "a:E"), ("Huỷ", "a:c")]])
     await send(
         context,
         message.chat_id,

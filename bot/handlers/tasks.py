@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, ReplyParameters, Update
+from telegram import InlineKeyboardMarkup, InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
@@ -36,6 +36,7 @@ from bot.handlers.common import (
     answer_button,
     blocking,
     is_admin,
+    keyboard,
     refuse_non_admin,
     reply,
     reply_to,
@@ -389,7 +390,7 @@ async def on_task_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if command is None:
         return
     message, task, _ = command
-    markup = _markup(ReviewPage("", task_replies.delete_buttons(task.id)))
+    markup = keyboard(task_replies.delete_buttons(task.id))
     await reply(context, message, task_replies.delete_question(task), markup)
 
 
@@ -594,14 +595,6 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # /tasks_review and its buttons (admins): one document per page, edited in place
 
 
-def _markup(page: ReviewPage) -> InlineKeyboardMarkup | None:
-    if not page.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in page.buttons]
-    )
-
-
 def _docs_by_path(svc: Services) -> dict[str, DocMeta]:
     try:
         return {d.path: d for d in svc.index.searcher.documents()}
@@ -627,11 +620,11 @@ async def on_tasks_review(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if message is None or await refuse_non_admin(update, context):
         return
     page = await _review_page(context)
-    await reply(context, message, page.text, _markup(page))
+    await reply(context, message, page.text, keyboard(page.buttons))
 
 
 async def _show(query: Any, page: ReviewPage) -> None:
-    await _edit(query, page.text, _markup(page))
+    await _edit(query, page.text, keyboard(page.buttons))
 
 
 async def _edit(query: Any, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -10,7 +10,8 @@ puts it back for CHIDAO_TRASH_DAYS days.
 Every change to the corpus is recorded (`bot.pending`) before its rebuild starts; a change still open at
 start-up (kill -9, a cancelled build) is built then.
 
-Button data (at most 64 bytes): ``a:p:<page>`` a page of /docs, ``a:r:<key>`` ask to remove, ``a:R:<key>``
+Button data (checked by `bot.replies.callback_data`; a document is named by its 8-character key, whatever the
+length of its path): ``a:p:<page>`` a page of /docs, ``a:r:<key>`` ask to remove, ``a:R:<key>``
 remove, ``a:c`` cancel, ``a:E`` empty the trash.
 """
 
@@ -51,7 +52,7 @@ from bot.handlers.admin import (
 )
 from bot.handlers.common import answer_button, blocking, refuse_non_admin, send, sender_id
 from bot.reindex import QUEUED
-from bot.replies import MAX_MESSAGE, cut, escape, format_date, shown_title, visible_len
+from bot.replies import MAX_MESSAGE, callback_data, cut, escape, format_date, shown_title, visible_len
 from bot.services import SERVICES_KEY, Services, services
 from bot.uploads import reason_vi
 from index.model import DocMeta, Document
@@ -151,15 +152,17 @@ def docs_page(
     footer = "Xoá một tài liệu: bấm 🗑 kèm mã, hoặc gõ /docs_remove &lt;mã&gt;. Thùng rác: /docs_trash."
     lines += [Line("", keep=True), Line(footer, keep=True)]
     remove_buttons = [
-        InlineKeyboardButton(f"🗑 {path_key(docs[i].path)}", callback_data=f"a:r:{path_key(docs[i].path)}")
+        InlineKeyboardButton(
+            f"🗑 {path_key(docs[i].path)}", callback_data=callback_data(f"a:r:{path_key(docs[i].path)}")
+        )
         for i in shown
     ]
     rows = [remove_buttons[j : j + 3] for j in range(0, len(remove_buttons), 3)]
     nav = []
     if page > 0:
-        nav.append(InlineKeyboardButton("◀ Trước", callback_data=f"a:p:{page - 1}"))
+        nav.append(InlineKeyboardButton("◀ Trước", callback_data=callback_data(f"a:p:{page - 1}")))
     if page < len(pages) - 1:
-        nav.append(InlineKeyboardButton("Sau ▶", callback_data=f"a:p:{page + 1}"))
+        nav.append(InlineKeyboardButton("Sau ▶", callback_data=callback_data(f"a:p:{page + 1}")))
     if nav:
         rows.append(nav)
     return DocsPage(fit(lines, more=lambda n: f"… và {n} tài liệu khác"), InlineKeyboardMarkup(rows))
@@ -549,8 +552,16 @@ async def on_docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _confirm_markup(key: str) -> InlineKeyboardMarkup:
+    remove, cancel = callback_data(f"a:R:{key}"), callback_data("a:c")
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("🗑 Xoá", callback_data=f"a:R:{key}"), InlineKeyboardButton("Huỷ", callback_data="a:c")]]
+        [[InlineKeyboardButton("🗑 Xoá", callback_data=remove), InlineKeyboardButton("Huỷ", callback_data=cancel)]]
+    )
+
+
+def _empty_trash_markup() -> InlineKeyboardMarkup:
+    empty, cancel = callback_data("a:E"), callback_data("a:c")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Xoá hẳn", callback_data=empty), InlineKeyboardButton("Huỷ", callback_data=cancel)]]
     )
 
 
@@ -737,14 +748,11 @@ async def on_docs_trash_empty(update: Update, context: ContextTypes.DEFAULT_TYPE
     if not found:
         await send(context, message.chat_id, TRASH_EMPTY)
         return
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton("Xoá hẳn", callback_data="a:E"), InlineKeyboardButton("Huỷ", callback_data="a:c")]]
-    )
     await send(
         context,
         message.chat_id,
         f"Xoá hẳn {len(found)} tài liệu trong thùng rác? Sau đó không khôi phục được nữa.",
-        markup=markup,
+        markup=_empty_trash_markup(),
     )
 
 

@@ -3,7 +3,10 @@
 Telegram delivers each photo of an album as its own message, all with the same `media_group_id`, one
 right after the other and in no guaranteed order of handling. The handler of the first photo of a group
 waits (`complete`) until no photo has joined it for `settle` seconds, then gets every photo of the group
-in message order; the handlers of the other photos only add theirs (`add` returns False) and stop.
+in message order; the handlers of the other photos only add theirs (`add` returns False) and wait
+(`delivered`) until the first one says (`finish`) whether the album's reply reached Telegram: every update
+of an album shares that outcome, so an album whose reply was lost is handed back whole (bot.handlers.inbox),
+never as the one photo whose handler read it.
 
 Runs on the event loop only (no locks needed). No Telegram objects: items are whatever the caller keeps.
 """
@@ -34,6 +37,7 @@ class Albums(Generic[T]):
         self.settle = settle
         self.max_wait = max_wait
         self._groups: dict[Hashable, _Group[T]] = {}
+        self._outcomes: dict[Hashable, asyncio.Future[bool]] = {}
 
     def add(self, key: Hashable, order: int, item: T) -> bool:
         """Add an item (`order`: its message id). True for the first item of the group: its caller then
@@ -43,6 +47,7 @@ class Albums(Generic[T]):
         first = group is None
         if group is None:
             group = self._groups[key] = _Group(started=now)
+            self._outcomes.setdefault(key, asyncio.get_running_loop().create_future())
         group.items[order] = item
         group.last = now
         return first
@@ -60,3 +65,15 @@ class Albums(Generic[T]):
             await asyncio.sleep(min(quiet_until, group.started + self.max_wait) - now)
         del self._groups[key]
         return [group.items[order] for order in sorted(group.items)]
+
+    def finish(self, key: Hashable, delivered: bool) -> None:
+        """The first item's caller is done with the group: whether its reply reached Telegram."""
+        outcome = self._outcomes.pop(key, None)
+        if outcome is not None and not outcome.done():
+            outcome.set_result(delivered)
+
+    async def delivered(self, key: Hashable) -> bool:
+        """For the callers of the other items: what the first one passed to `finish` (True when the group
+        is unknown: nothing to share)."""
+        outcome = self._outcomes.get(key)
+        return True if outcome is None else await asyncio.shield(outcome)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import SubscriptionRow, SubscriptionUnitRow, TaskRow
@@ -111,18 +111,28 @@ def reminded_chats(session: Session) -> list[Reminded]:
         keys = tuple(r.unit_key for r in rows)
         follow = Following(True, bool(sub.all_org) or not keys, tuple(r.unit for r in rows), keys)
         out.append(Reminded(sub.chat_id, follow, sub.created_at))
-    own = session.scalars(
-        select(TaskRow.chat_id)
+    out += [Reminded(c, OWN_ONLY, None) for c in reminded_by_default(session)]
+    return out
+
+
+def reminded_by_default(session: Session, chat_id: int | None = None) -> dict[int, int]:
+    """The private chats reminded of their personal tasks without a subscription (`OWN_ONLY`: no subscription
+    row, so never `/unsubscribe`d nor blocked) that have open personal tasks, each with how many, by chat
+    id; only `chat_id` when given."""
+    stmt = (
+        select(TaskRow.chat_id, func.count())
         .where(
             TaskRow.scope == "personal",
             TaskRow.status == "open",
             TaskRow.chat_id.is_not(None),
             TaskRow.chat_id.not_in(select(SubscriptionRow.chat_id)),
         )
-        .distinct()
-    ).all()
-    out += [Reminded(c, OWN_ONLY, None) for c in sorted(int(c) for c in own if c is not None) if is_private(c)]
-    return out
+        .group_by(TaskRow.chat_id)
+        .order_by(TaskRow.chat_id)
+    )
+    if chat_id is not None:
+        stmt = stmt.where(TaskRow.chat_id == chat_id)
+    return {int(c): int(n) for c, n in session.execute(stmt) if c is not None and is_private(int(c))}
 
 
 def own_only(session: Session, chat_id: int) -> None:

@@ -397,7 +397,7 @@ ADMIN_COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("stats", "Thống kê sử dụng", "/stats"),
     CommandHelp("allow", "Cấp quyền cho nhóm hoặc người dùng", "/allow -1001234567890"),
     CommandHelp("deny", "Thu hồi quyền của nhóm hoặc người dùng", "/deny -1001234567890"),
-    CommandHelp("chat_subscriptions", "Xem nhóm nào đang nhận nhắc hạn", "/chat_subscriptions"),
+    CommandHelp("chat_subscriptions", "Xem nhóm và tin nhắn riêng nào đang nhận nhắc hạn", "/chat_subscriptions"),
     CommandHelp("unsubscribe_chat", "Dừng nhắc hạn cho một nhóm", "/unsubscribe_chat -1001234567890"),
 )
 

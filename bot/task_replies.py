@@ -461,7 +461,7 @@ class DeleteAction:
 
 
 def encode_delete(confirm: bool, task_id: int) -> str:
-    return f"td:{'y' if confirm else 'n'}:{task_id}"
+    return callback_data(f"td:{'y' if confirm else 'n'}:{task_id}")
 
 
 def decode_delete(data: str) -> DeleteAction | None:

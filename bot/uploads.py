@@ -368,6 +368,14 @@ def store(data: bytes, name: str, corpus_dir: Path) -> Stored:
         tmp.unlink(missing_ok=True)
 
 
+def stored(name: str, corpus_dir: Path) -> str | None:
+    """The corpus path of the upload saved as `name` (from `safe_name`) by `store`, None when there is none."""
+    path = corpus_dir / UPLOADS_SUBDIR / name
+    if name != safe_name(name) or not inside(corpus_dir, path) or path.is_symlink() or not path.is_file():
+        return None
+    return _rel(path, corpus_dir)
+
+
 def _rel(path: Path, corpus_dir: Path) -> str:
     return path.relative_to(corpus_dir).as_posix()
 

@@ -39,3 +39,24 @@ async def test_groups_are_apart_and_a_growing_album_is_cut_at_max_wait() -> None
     adder.cancel()
     assert got[:2] == [1, 2] and len(got) < 28  # read as it was after max_wait
     assert await albums.complete("y") == [10]
+
+
+async def test_the_other_items_wait_for_and_share_the_first_ones_outcome() -> None:
+    albums: Albums[int] = Albums(settle=0.1)
+    outcome: dict[int, bool] = {}
+
+    async def handler(order: int, delivered: bool) -> None:
+        if albums.add("g", order, order):
+            assert await albums.complete("g") == [order, order + 1, order + 2]
+            await asyncio.sleep(0.1)  # the reply is being sent
+            albums.finish("g", delivered)
+            outcome[order] = delivered
+        else:
+            outcome[order] = await albums.delivered("g")
+
+    await asyncio.gather(handler(1, False), handler(2, True), handler(3, True))
+    assert outcome == {1: False, 2: False, 3: False}  # the first one's reply was lost: the album's was
+    # The same id again is a new group with its own outcome; an unknown group has nothing to share.
+    await asyncio.gather(handler(11, True), handler(12, False), handler(13, False))
+    assert [outcome[i] for i in (11, 12, 13)] == [True, True, True]
+    assert await albums.delivered("unknown")

@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from bot import reindex, replies
+from bot import reindex, replies, task_replies
 from bot.corpus import Waiting, path_key
 from bot.db import AllowedChatRow, AuditRow, TaskRow
 from bot.handlers import admin, documents
+from bot.handlers import ask as ask_handlers
 from index.model import DocMeta
 from tests.conftest import ADMIN_ID, ALLOWED_GROUP, STRANGER_ID
 from tests.fake_telegram import FakeTelegram, background_done, buttons, handled, until
@@ -712,6 +713,45 @@ def test_docs_pages_fit_telegram_limits() -> None:
     assert "chưa có trong chỉ mục" not in documents.docs_page(docs, 1, waiting).text
     assert documents.docs_page([], 0).text == documents.NO_DOCS
     assert documents.docs_page(docs, 99).text == documents.docs_page(docs, len(pages) - 1).text
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda: documents.docs_page([_meta(i) for i in range(1, 40)], 1), id="docs-page"),
+        pytest.param(lambda: documents._confirm_markup(path_key("a.txt")), id="docs-remove-confirm"),
+        pytest.param(lambda: documents._empty_trash_markup(), id="trash-empty-confirm"),
+        pytest.param(lambda: task_replies.delete_buttons(7), id="task-delete"),
+        pytest.param(lambda: task_replies.encode_review(True, 7), id="task-review"),
+        pytest.param(lambda: ask_handlers.encode_more(1, 3), id="ask-more"),
+    ],
+)
+def test_every_button_is_encoded_by_the_checked_function(build: Callable[[], Any], monkeypatch: Any) -> None:
+    """Every button's data goes through bot.replies.callback_data: with a (much) lower limit, each builder
+    refuses instead of handing Telegram data it would reject."""
+    build()  # within Telegram's limit
+    monkeypatch.setattr(replies, "MAX_CALLBACK_DATA", 2)
+    with pytest.raises(ValueError, match="callback data too long"):
+        build()
+
+
+async def test_a_file_with_a_very_long_path_is_removed_by_its_button(
+    fake_telegram: FakeTelegram, corpus_dir: Path, bot_settings: Any
+) -> None:
+    """The confirmation button names the file by its key, whatever the length of its path and name."""
+    folder = corpus_dir / ("Văn bản chỉ đạo điều hành của Ủy ban nhân dân tỉnh " * 3).strip()
+    folder.mkdir()
+    name = ("Báo cáo tổng kết công tác phòng chống thiên tai và tìm kiếm cứu nạn " * 3)[:190].strip() + ".txt"
+    (folder / name).write_text(NEW_DOC, encoding="utf-8")
+    rel = (folder / name).relative_to(corpus_dir).as_posix()
+    assert len(rel.encode()) > 4 * 64
+    msg = await ask(fake_telegram, ADMIN_ID, f"/docs_remove {name}")
+    assert "Tệp này chưa có trong chỉ mục." in msg["text"] and path_key(rel) in msg["text"]
+    assert all(1 <= len(data.encode()) <= 64 for data in buttons(msg).values())
+    await _confirm_and_wait_removed(fake_telegram, msg)
+    assert not (folder / name).exists()
+    assert list(bot_settings.trash_dir.rglob(name))  # in the trash, restorable
+    await final_status(fake_telegram, ADMIN_ID, (await status_message(fake_telegram, ADMIN_ID))["message_id"])
 
 
 def test_find_targets_by_key_path_or_name_never_by_position() -> None:

@@ -306,6 +306,43 @@ async def test_admins_list_and_end_any_chats_subscription_from_anywhere(
         assert not reminders.is_subscribed(s, ALLOWED_GROUP)
 
 
+async def test_admins_see_the_private_chats_reminded_by_default(
+    bot_settings: Any,
+    index_handle: Any,
+    bot_sessions: sessionmaker[Session],
+    fake_telegram: FakeTelegram,
+    clock: Clock,
+) -> None:
+    """Personal tasks remind their author's private chat without /subscribe (issue 12): /chat_subscriptions
+    lists those chats too, until their person says /unsubscribe."""
+    author, quitter, idle = 7001, 7002, 7003
+    with bot_sessions() as s:
+        reminders.subscribe(s, ALLOWED_GROUP, ADMIN_ID, clock())
+        for user, text in [(author, "Nộp bản kiểm điểm cá nhân"), (author, "Đọc tài liệu họp"), (quitter, "Gọi điện")]:
+            tasks.add_task(s, text, D(2026, 12, 10), None, user, user, now=clock())
+        s.commit()
+    by_default = "tin nhắn riêng, nhận nhắc hạn {n} việc riêng đang mở theo mặc định (không cần /subscribe)"
+    async with running(bot_settings, index_handle, bot_sessions, clock):
+        text = (await say(fake_telegram, ADMIN_ID, "/chat_subscriptions"))["text"]
+        assert f"{ALLOWED_GROUP}: đang nhận nhắc hạn" in text
+        assert f"{author}: {by_default.format(n=2)}" in text and f"{quitter}: {by_default.format(n=1)}" in text
+        assert str(idle) not in text
+        text = (await say(fake_telegram, ADMIN_ID, f"/chat_subscriptions {author}"))["text"]
+        assert text == f"• {author}: {by_default.format(n=2)}"
+        # The quitter turns their reminders off: no longer listed, and shown as stopped.
+        await say(fake_telegram, ADMIN_ID, f"/allow {quitter}")
+        await say(fake_telegram, quitter, "/unsubscribe")
+        text = (await say(fake_telegram, ADMIN_ID, "/chat_subscriptions"))["text"]
+        assert f"{author}: {by_default.format(n=2)}" in text and str(quitter) not in text
+        text = (await say(fake_telegram, ADMIN_ID, f"/chat_subscriptions {quitter}"))["text"]
+        assert text == f"• {quitter}: đã dừng nhắc hạn"
+        text = (await say(fake_telegram, ADMIN_ID, f"/chat_subscriptions {idle}"))["text"]
+        assert text == (
+            f"{idle} chưa từng đăng ký nhận nhắc hạn. Việc riêng người này thêm sau sẽ được nhắc trong tin nhắn "
+            "riêng theo mặc định."
+        )
+
+
 @pytest.mark.parametrize("allowed_by", ["allow", "settings"])
 async def test_group_upgraded_to_a_supergroup_keeps_its_access_and_reminders(
     bot_settings: Any,

@@ -42,6 +42,7 @@ from bot import pending, reminders
 from bot.access import move_allowed_chat
 from bot.corpus import unindexed, waiting_files
 from bot.db import AllowedChatRow, AuditRow, FeedbackRow, QuestionRow, SubscriptionRow, audit, utcnow
+from bot.following import is_private, reminded_by_default
 from bot.handlers.common import blocking, refuse_non_admin, send, sender_id
 from bot.reindex import (
     BUSY,
@@ -431,17 +432,23 @@ async def on_deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # Reminders of any chat, from any chat: /chat_subscriptions [chat id], /unsubscribe_chat <chat id>
 
 CHAT_SUBS_USAGE = (
-    "Cách dùng: /chat_subscriptions (mọi nhóm đang nhận nhắc hạn) hoặc /chat_subscriptions &lt;mã nhóm&gt;; "
-    "/unsubscribe_chat &lt;mã nhóm&gt; để dừng nhắc hạn cho nhóm đó, ví dụ: /unsubscribe_chat -1001234567890"
+    "Cách dùng: /chat_subscriptions (mọi nhóm và tin nhắn riêng đang nhận nhắc hạn) hoặc "
+    "/chat_subscriptions &lt;mã nhóm&gt;; /unsubscribe_chat &lt;mã nhóm&gt; để dừng nhắc hạn cho nhóm đó, "
+    "ví dụ: /unsubscribe_chat -1001234567890"
 )
+SUBS_SHOWN = 100
 
 
 @dataclass(frozen=True)
 class ChatSubscription:
+    """A chat's reminders: its subscription, or (`since` None) a private chat reminded of its author's
+    `personal` open tasks by default (bot.following.reminded_by_default), without a subscription."""
+
     chat_id: int
     active: bool
     blocked: bool
-    since: dt.datetime
+    since: dt.datetime | None
+    personal: int = 0
 
 
 def _subscriptions(sessions: sessionmaker[Session], chat_id: int | None) -> list[ChatSubscription]:
@@ -451,29 +458,38 @@ def _subscriptions(sessions: sessionmaker[Session], chat_id: int | None) -> list
             stmt = stmt.where(SubscriptionRow.chat_id == chat_id)
         else:
             stmt = stmt.where(SubscriptionRow.active)
-        return [
+        subs = [
             ChatSubscription(r.chat_id, r.active, r.blocked_at is not None, r.created_at)
             for r in session.scalars(stmt)
         ]
+        by_default = reminded_by_default(session, chat_id)
+    return subs + [ChatSubscription(c, True, False, None, n) for c, n in by_default.items()]
 
 
 def subscriptions_text(subs: Sequence[ChatSubscription], chat_id: int | None, tz: dt.tzinfo) -> str:
     if chat_id is not None and not subs:
-        return f"<code>{chat_id}</code> chưa từng đăng ký nhận nhắc hạn."
+        text = f"<code>{chat_id}</code> chưa từng đăng ký nhận nhắc hạn."
+        if is_private(chat_id):
+            text += " Việc riêng người này thêm sau sẽ được nhắc trong tin nhắn riêng theo mặc định."
+        return text
     if not subs:
-        return "Chưa có nhóm nào nhận nhắc hạn công việc."
+        return "Chưa có nhóm hay tin nhắn riêng nào nhận nhắc hạn công việc."
     lines = ["🔔 Nhắc hạn công việc:"] if chat_id is None else []
-    for sub in subs[:100]:
-        since = local_time(sub.since, tz)
-        if sub.active and not sub.blocked:
-            state = f"đang nhận nhắc hạn (từ {since})"
+    for sub in subs[:SUBS_SHOWN]:
+        if sub.since is None:
+            state = (
+                f"tin nhắn riêng, nhận nhắc hạn {sub.personal} việc riêng đang mở theo mặc định "
+                "(không cần /subscribe)"
+            )
+        elif sub.active and not sub.blocked:
+            state = f"đang nhận nhắc hạn (từ {local_time(sub.since, tz)})"
         elif sub.blocked:
             state = "đã chặn bot hoặc không còn tồn tại; không nhận nhắc hạn"
         else:
             state = "đã dừng nhắc hạn"
         lines.append(f"• <code>{sub.chat_id}</code>: {state}")
-    if len(subs) > 100:
-        lines.append(f"… và {len(subs) - 100} nhóm khác.")
+    if len(subs) > SUBS_SHOWN:
+        lines.append(f"… và {len(subs) - SUBS_SHOWN} cuộc trò chuyện khác.")
     return "\n".join(lines)
 
 

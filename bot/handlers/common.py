@@ -36,8 +36,13 @@ def sender_id(update: Update) -> int | None:
 
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
-    """Inline buttons from rows of (label, callback data), empty rows left out; None when there is none."""
-    kept = [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows if row]
+    """Inline buttons from rows of (label, callback data), empty rows left out; None when there is none.
+    Every button's data is checked against Telegram's limit by `replies.callback_data`."""
+    kept = [
+        [InlineKeyboardButton(label, callback_data=replies.callback_data(data)) for label, data in row]
+        for row in rows
+        if row
+    ]
     return InlineKeyboardMarkup(kept) if kept else None
 
 

@@ -10,7 +10,8 @@ puts it back for CHIDAO_TRASH_DAYS days.
 Every change to the corpus is recorded (`bot.pending`) before its rebuild starts; a change still open at
 start-up (kill -9, a cancelled build) is built then.
 
-Button data (at most 64 bytes): ``a:p:<page>`` a page of /docs, ``a:r:<key>`` ask to remove, ``a:R:<key>``
+Button data (checked by `bot.replies.callback_data`; a document is named by its 8-character key, whatever the
+length of its path): ``a:p:<page>`` a page of /docs, ``a:r:<key>`` ask to remove, ``a:R:<key>``
 remove, ``a:c`` cancel, ``a:E`` empty the trash.
 """
 
@@ -49,7 +50,7 @@ from bot.handlers.admin import (
     reindexer_of,
     start_reindex,
 )
-from bot.handlers.common import answer_button, blocking, keyboard, refuse_non_admin, send, sender_id
+from bot.handlers.common import answer_button, blocking, current_outcome, keyboard, refuse_non_admin, send, sender_id
 from bot.reindex import QUEUED
 from bot.replies import MAX_MESSAGE, cut, escape, format_date, page_nav, shown_title, visible_len
 from bot.services import SERVICES_KEY, Services, services
@@ -459,11 +460,11 @@ async def _add_bytes(
 # Photos: one photo, or an album (photos sent together) read as one document with its pages in order
 
 
-def _albums(context: ContextTypes.DEFAULT_TYPE) -> Albums[PhotoSize]:
+def _albums(context: ContextTypes.DEFAULT_TYPE) -> Albums[Message]:
     found = context.application.bot_data.get(ALBUMS_KEY)
     if isinstance(found, Albums):
         return found
-    made: Albums[PhotoSize] = Albums()
+    made: Albums[Message] = Albums()
     context.application.bot_data[ALBUMS_KEY] = made
     return made
 
@@ -474,32 +475,55 @@ def largest(sizes: Sequence[PhotoSize]) -> PhotoSize:
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An admin's photo (or album) becomes a document (bot.handlers.chat.on_image hands it over)."""
+    """An admin's photo (or album) becomes a document (bot.handlers.chat.on_image hands it over).
+
+    The update of every photo of an album shares the fate of the one whose handler reads the album: when
+    that reply does not reach Telegram, they all stay pending and come back together (bot.handlers.inbox)."""
     message = update.effective_message
     if message is None or not message.photo or await refuse_non_admin(update, context):
         return
-    photo = largest(message.photo)
-    if message.media_group_id:
-        key = (message.chat_id, message.media_group_id)
-        if not _albums(context).add(key, message.message_id, photo):
-            return  # the handler of the album's first photo reads them all
-        photos = await _albums(context).complete(key)
-    else:
-        photos = [photo]
-    await _add_photos(update, context, message, photos)
+    if not message.media_group_id:
+        await _add_photos(update, context, [message])
+        return
+    albums, key = _albums(context), (message.chat_id, message.media_group_id)
+    if not albums.add(key, message.message_id, message):
+        # The handler of the album's first photo reads them all; this update shares its outcome.
+        if not await albums.delivered(key) and (outcome := current_outcome()) is not None:
+            outcome.undelivered = True
+        return
+    delivered = False  # cancelled (a shutdown): the album is handled again
+    try:
+        await _add_photos(update, context, await albums.complete(key))
+        delivered = (outcome := current_outcome()) is None or not outcome.undelivered
+    except Exception:
+        delivered = True  # as for this update: done once the error is reported (bot.handlers.errors)
+        raise
+    finally:
+        albums.finish(key, delivered)
 
 
-async def _add_photos(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, photos: Sequence[PhotoSize]
-) -> None:
+async def _add_photos(update: Update, context: ContextTypes.DEFAULT_TYPE, messages: Sequence[Message]) -> None:
+    """One photo, or the photos of an album in message order, as one document. An album is stored under a
+    name made from its media_group_id: an album handled again (its reply never reached Telegram) is
+    recognised as the document it already made."""
     svc = services(context)
     settings = svc.settings
+    message = messages[0]
     chat_id = message.chat_id
     stamp = message.date.astimezone(settings.tz).strftime("%Y-%m-%d")
-    name = uploads.safe_name(f"anh-{stamp}-{message.message_id}{'.pdf' if len(photos) > 1 else '.jpg'}")
+    if message.media_group_id:
+        base = f"anh-{stamp}-album-{message.media_group_id}"
+        names = [uploads.safe_name(base + suffix) for suffix in (".pdf", ".jpg")]
+        found = await blocking(lambda: [p for n in names if (p := uploads.stored(n, settings.corpus_dir))])
+        if found:
+            await send(context, chat_id, _album_again(svc, found[0]), reply_to=message.message_id)
+            return
+    else:
+        base = f"anh-{stamp}-{message.message_id}"
+    name = uploads.safe_name(base + (".pdf" if len(messages) > 1 else ".jpg"))
     images: list[bytes] = []
     try:
-        for photo in photos:
+        for photo in (largest(m.photo) for m in messages):
             uploads.check_declared("anh.jpg", photo.file_size, settings.max_file_bytes)
             file = await photo.get_file()
             images.append(bytes(await file.download_as_bytearray()))
@@ -512,6 +536,19 @@ async def _add_photos(
         return
     data = images[0] if len(images) == 1 else await blocking(lambda: uploads.album_pdf(images))
     await _add_bytes(update, context, message, data, name, f"ảnh ({len(images)} trang)" if len(images) > 1 else "ảnh")
+
+
+def _album_again(svc: Services, path: str) -> str:
+    """The reply to an album already stored (as `path`): what it became, from the index when it is there."""
+    where = f"lưu tại <code>{escape(path)}</code> (mã <code>{path_key(path)}</code>)"
+    try:
+        meta = next((d for d in svc.index.searcher.documents() if d.path == path), None)
+    except Exception:  # noqa: BLE001 - no index yet: the path is enough
+        meta = None
+    if meta is None:
+        return f"📥 Album ảnh này đã được thêm vào kho, {where}; không thêm lần nữa."
+    about = upload_summary(meta.title, meta.date, meta.paragraphs)
+    return f"📥 Album ảnh này đã được thêm vào kho: {about}, {where}; không thêm lần nữa."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -533,6 +570,10 @@ async def on_docs(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _confirm_markup(key: str) -> InlineKeyboardMarkup | None:
     return keyboard([[("🗑 Xoá", f"a:R:{key}"), ("Huỷ", "a:c")]])
+
+
+def _empty_trash_markup() -> InlineKeyboardMarkup | None:
+    return keyboard([[("Xoá hẳn", "a:E"), ("Huỷ", "a:c")]])
 
 
 async def on_docs_remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -718,12 +759,11 @@ async def on_docs_trash_empty(update: Update, context: ContextTypes.DEFAULT_TYPE
     if not found:
         await send(context, message.chat_id, TRASH_EMPTY)
         return
-    markup = keyboard([[("Xoá hẳn", "a:E"), ("Huỷ", "a:c")]])
     await send(
         context,
         message.chat_id,
         f"Xoá hẳn {len(found)} tài liệu trong thùng rác? Sau đó không khôi phục được nữa.",
-        markup=markup,
+        markup=_empty_trash_markup(),
     )
 
 

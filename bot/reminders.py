@@ -632,10 +632,7 @@ def release_dead_claims(session: Session, me: str, host: str | None = None,
         return 0
     result = session.execute(
         update(ReminderRow)
-        .where(
-            ReminderRow.status == "pending",
-            or_(*(ReminderRow.claimed_by == w for w in dead)),
-        )
+        .where(ReminderRow.status == "pending", ReminderRow.claimed_by.in_(dead))
         .values(claimed_by=None, claimed_at=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

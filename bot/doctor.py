@@ -184,6 +184,11 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(name).expanduser()
 
 
+def _no_database(detail: str, hint: str = "", why: str = "no database") -> list[Check]:
+    """The failed database check, and the migrations check it leaves unchecked."""
+    return [Check("database", False, detail, hint), _skip("migrations", why)]
+
+
 def check_database(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> list[Check]:
     """Reachable, then at the head revision. Never creates the database or a table."""
     url = settings.database_url
@@ -191,49 +196,30 @@ def check_database(settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> list
     try:
         make_url(url)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a bad setting
-        return [
-            Check("database", False, f"CHIDAO_DATABASE_URL is not a database URL: {exc}"),
-            _skip("migrations", ""),
-        ]
+        return _no_database(f"CHIDAO_DATABASE_URL is not a database URL: {exc}", why="")
     path = _sqlite_file(url)
     if path is not None and not path.is_file():
-        return [
-            Check(
-                "database",
-                False,
-                f"{shown}: the file {path} does not exist",
-                "`chidao run` creates it on start (or run `chidao db upgrade`); "
-                "check the data volume is mounted",
-            ),
-            _skip("migrations", "no database"),
-        ]
+        return _no_database(
+            f"{shown}: the file {path} does not exist",
+            "`chidao run` creates it on start (or run `chidao db upgrade`); check the data volume is mounted",
+        )
     connect_args: dict[str, Any] = {}
     if path is None and db.normalise_url(url).get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = max(1, int(timeout))
     try:
         engine = db.make_engine(url, poolclass=NullPool, connect_args=connect_args)
     except Exception as exc:  # noqa: BLE001 - e.g. the driver is not installed
-        return [
-            Check("database", False, f"{shown}: {_one_line(exc)}", "pip install 'chidao[postgres]'"),
-            _skip("migrations", "no database"),
-        ]
+        return _no_database(f"{shown}: {_one_line(exc)}", "pip install 'chidao[postgres]'")
     try:
         try:
             with engine.connect() as conn:
                 conn.execute(sql_text("SELECT 1"))
         except SQLAlchemyError as exc:
-            return [
-                Check(
-                    "database",
-                    False,
-                    f"cannot connect to {shown}: {_one_line(getattr(exc, 'orig', None) or exc)}",
-                    "check CHIDAO_DATABASE_URL (host, port, user, password) and that the server runs",
-                ),
-                _skip("migrations", "no database"),
-            ]
-        checks = [Check("database", True, f"{shown} reachable")]
-        checks.append(_check_revision(engine))
-        return checks
+            return _no_database(
+                f"cannot connect to {shown}: {_one_line(getattr(exc, 'orig', None) or exc)}",
+                "check CHIDAO_DATABASE_URL (host, port, user, password) and that the server runs",
+            )
+        return [Check("database", True, f"{shown} reachable"), _check_revision(engine)]
     finally:
         engine.dispose()
 
@@ -598,11 +584,8 @@ def check_corpus(settings: Settings, manifest: dict[str, Any] | None) -> list[Ch
     if manifest is None:
         return [first, _skip("freshness", "no index to compare with")]
     if state.added or state.changed or state.removed:
-        parts = [
-            f"{len(state.added)} added" + (f" ({_names(state.added)})" if state.added else ""),
-            f"{len(state.changed)} changed" + (f" ({_names(state.changed)})" if state.changed else ""),
-            f"{len(state.removed)} removed" + (f" ({_names(state.removed)})" if state.removed else ""),
-        ]
+        kinds = (("added", state.added), ("changed", state.changed), ("removed", state.removed))
+        parts = [f"{len(paths)} {kind}" + (f" ({_names(paths)})" if paths else "") for kind, paths in kinds]
         fresh = Check(
             "freshness",
             False,
@@ -635,43 +618,33 @@ def check_telegram(
     def masked(text: str) -> str:
         return text.replace(token, "***")
 
+    def failure(detail: str, hint: str) -> list[Check]:
+        return [Check("telegram", False, detail, hint)]
+
     own = client is None
     http = client or httpx.Client(timeout=timeout)
     try:
         try:
             resp = http.get(f"{api}/bot{token}/getMe", timeout=timeout)
         except httpx.HTTPError as exc:
-            return [
-                Check(
-                    "telegram",
-                    False,
-                    f"cannot reach {api}: {type(exc).__name__}: {masked(_one_line(exc))}",
-                    "check the server's outgoing HTTPS (firewall, HTTPS_PROXY) or CHIDAO_TELEGRAM_API_URL",
-                )
-            ]
+            return failure(
+                f"cannot reach {api}: {type(exc).__name__}: {masked(_one_line(exc))}",
+                "check the server's outgoing HTTPS (firewall, HTTPS_PROXY) or CHIDAO_TELEGRAM_API_URL",
+            )
         try:
             body = resp.json()
         except ValueError:
             body = {}
         if resp.status_code == 401:
-            return [
-                Check(
-                    "telegram",
-                    False,
-                    f"{api} refused the token (401 Unauthorized)",
-                    "get the current token from @BotFather (/token) and update CHIDAO_TELEGRAM_TOKEN",
-                )
-            ]
+            return failure(
+                f"{api} refused the token (401 Unauthorized)",
+                "get the current token from @BotFather (/token) and update CHIDAO_TELEGRAM_TOKEN",
+            )
         if resp.status_code != 200 or not body.get("ok"):
             desc = masked(str(body.get("description") or resp.reason_phrase))
-            return [
-                Check(
-                    "telegram",
-                    False,
-                    f"{api} answered getMe with {resp.status_code}: {desc}",
-                    "is CHIDAO_TELEGRAM_API_URL a Bot API server?",
-                )
-            ]
+            return failure(
+                f"{api} answered getMe with {resp.status_code}: {desc}", "is CHIDAO_TELEGRAM_API_URL a Bot API server?"
+            )
         me = body.get("result") or {}
         checks = [
             Check(

@@ -45,7 +45,7 @@ import os
 import socket
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
@@ -191,6 +191,13 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
         return concerns(task.scope, task.chat_id, task.owner, chat.chat_id, chat.following)
 
     wanted: list[dict[str, Any]] = []
+
+    def want(task_id: int | None, chat_id: int, due: dt.datetime, kind: str, deadline: dt.date | None) -> None:
+        late = now - due > LATE_AFTER
+        wanted.append(
+            {"task_id": task_id, "chat_id": chat_id, "due_at": due, "kind": kind, "deadline": deadline, "late": late}
+        )
+
     overdue_chats: set[int] = set()
     for task in tasks:
         assert task.deadline is not None
@@ -205,31 +212,13 @@ def plan_due(session: Session, now_utc: dt.datetime, settings: Settings) -> int:
         for chat in chats:
             if due < max(task_floor, chat.since or task_floor) or not concerned(task, chat):
                 continue
-            wanted.append(
-                {
-                    "task_id": task.id,
-                    "chat_id": chat.chat_id,
-                    "due_at": due,
-                    "kind": offset_kind(days),
-                    "deadline": task.deadline,
-                    "late": now - due > LATE_AFTER,
-                }
-            )
+            want(task.id, chat.chat_id, due, offset_kind(days), task.deadline)
     if overdue_chats:
         digest_due = due_moment(today, settings)
         if digest_due <= now:
             for chat in chats:
                 if (chat.since is None or digest_due >= chat.since) and chat.chat_id in overdue_chats:
-                    wanted.append(
-                        {
-                            "task_id": None,
-                            "chat_id": chat.chat_id,
-                            "due_at": digest_due,
-                            "kind": OVERDUE_DIGEST,
-                            "deadline": None,
-                            "late": now - digest_due > LATE_AFTER,
-                        }
-                    )
+                    want(None, chat.chat_id, digest_due, OVERDUE_DIGEST, None)
     if not wanted:
         return 0
 
@@ -422,21 +411,6 @@ def _finish(session: Session, row_id: int, worker_id: str, **values: Any) -> boo
 T = TypeVar("T")
 
 
-async def _in_db(
-    session_factory: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any
-) -> T:
-    """Run `fn(session, *args, **kwargs)` in a worker thread and commit: a slow or locked database (SQLite's
-    busy_timeout, a PostgreSQL round trip) never stalls the bot's event loop."""
-
-    def work() -> T:
-        with session_factory() as session:
-            result = fn(session, *args, **kwargs)
-            session.commit()
-            return result
-
-    return await asyncio.to_thread(work)
-
-
 @dataclass(frozen=True)
 class _Ready:
     chat_id: int
@@ -509,16 +483,28 @@ async def sweep(
     def now() -> dt.datetime:
         return now_fn().astimezone(dt.UTC)
 
+    async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(session, *args, **kwargs)` in a worker thread and commit: a slow or locked database (SQLite's
+        busy_timeout, a PostgreSQL round trip) never stalls the bot's event loop."""
+
+        def work() -> T:
+            with session_factory() as session:
+                result = fn(session, *args, **kwargs)
+                session.commit()
+                return result
+
+        return await asyncio.to_thread(work)
+
     report = SweepReport()
-    report.planned = await _in_db(session_factory, plan_due, now(), settings)
+    report.planned = await db(plan_due, now(), settings)
     retry_wait_total = 0.0
     while True:
-        ids = await _in_db(session_factory, claim_batch, worker_id, batch_size, now(), stale_after)
+        ids = await db(claim_batch, worker_id, batch_size, now(), stale_after)
         if not ids:
             return report
         for index, row_id in enumerate(ids):
             rest = ids[index + 1 :]
-            ready = await _in_db(session_factory, _load, row_id, worker_id, now(), settings)
+            ready = await db(_load, row_id, worker_id, now(), settings)
             if ready is None:
                 continue
             if isinstance(ready, str):
@@ -533,16 +519,14 @@ async def sweep(
                     retry_wait_total += wait
                     if retry_wait_total > MAX_RETRY_AFTER_WAIT:
                         log.warning("flood control for %.0f s: leaving reminders for the next sweep", wait)
-                        await _in_db(session_factory, _release, [row_id, *rest], worker_id)
+                        await db(_release, [row_id, *rest], worker_id)
                         report.retry_later.extend([row_id, *rest])
                         return report
                     await sleep(wait)
                     continue
                 except ChatMigrated as exc:
                     new_chat = exc.new_chat_id
-                    if not await _in_db(
-                        session_factory, migrate_chat, chat_id, new_chat, now(), row_id, settings.allowed_chats
-                    ):
+                    if not await db(migrate_chat, chat_id, new_chat, now(), row_id, settings.allowed_chats):
                         report.skipped.append(row_id)
                         break
                     chat_id = new_chat
@@ -551,15 +535,14 @@ async def sweep(
                     message = getattr(exc, "message", str(exc))
                     if isinstance(exc, Forbidden) or "chat not found" in message.lower():
                         reason = f"blocked: {type(exc).__name__}: {message}"
-                        await _in_db(session_factory, _block, row_id, worker_id, chat_id, now(), reason)
+                        await db(_block, row_id, worker_id, chat_id, now(), reason)
                         report.skipped.append(row_id)
                         report.blocked_chats.append(chat_id)
                     else:  # the same request would fail again (bad HTML, text too long, ...)
                         error = f"BadRequest: {message}"[:500]
-                        await _in_db(
-                            session_factory, _finish, row_id, worker_id,
-                            status="failed", attempts=ready.attempts + 1, last_error=error,
-                        )  # fmt: skip
+                        await db(
+                            _finish, row_id, worker_id, status="failed", attempts=ready.attempts + 1, last_error=error
+                        )
                         report.failed.append(row_id)
                         log_event("reminder.failed", level=logging.WARNING, reminder=row_id, error=error)
                     break
@@ -568,8 +551,8 @@ async def sweep(
                     if maybe_delivered(exc):
                         # Sent, but no answer came: Telegram may have posted it. Sending again could show it
                         # twice, so the row counts as sent (unconfirmed) and is never sent again.
-                        await _in_db(
-                            session_factory, _finish, row_id, worker_id,
+                        await db(
+                            _finish, row_id, worker_id,
                             status="sent", sent_at=now(), late=ready.late, attempts=ready.attempts + 1,
                             last_error=f"unconfirmed: {error}"[:500],
                         )  # fmt: skip
@@ -583,26 +566,16 @@ async def sweep(
                     # Not delivered (the transport already retried with backoff): give this row and the rest
                     # back for the next sweep.
                     failed = ready.attempts + 1 >= max_attempts
-                    await _in_db(
-                        session_factory,
-                        _network_failure,
-                        row_id,
-                        worker_id,
-                        ready.attempts + 1,
-                        failed,
-                        error,
-                        rest,
-                    )
+                    await db(_network_failure, row_id, worker_id, ready.attempts + 1, failed, error, rest)
                     (report.failed if failed else report.retry_later).append(row_id)
                     log_event("reminder.failed" if failed else "reminder.retry", level=logging.WARNING,
                               reminder=row_id, error=error)
                     report.retry_later.extend(rest)
                     return report
                 else:
-                    await _in_db(
-                        session_factory, _finish, row_id, worker_id,
-                        status="sent", sent_at=now(), late=ready.late, attempts=ready.attempts + 1,
-                        last_error=None,
+                    await db(
+                        _finish, row_id, worker_id,
+                        status="sent", sent_at=now(), late=ready.late, attempts=ready.attempts + 1, last_error=None,
                     )  # fmt: skip
                     report.sent.append(row_id)
                     log_event("reminder.late" if ready.late else "reminder.sent", reminder=row_id, chat=chat_id)
@@ -659,10 +632,7 @@ def release_dead_claims(session: Session, me: str, host: str | None = None,
         return 0
     result = session.execute(
         update(ReminderRow)
-        .where(
-            ReminderRow.status == "pending",
-            or_(*(ReminderRow.claimed_by == w for w in dead)),
-        )
+        .where(ReminderRow.status == "pending", ReminderRow.claimed_by.in_(dead))
         .values(claimed_by=None, claimed_at=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -687,18 +657,5 @@ def outbox(session: Session, chat_id: int | None = None) -> list[OutboxItem]:
     stmt = select(ReminderRow).order_by(ReminderRow.due_at, ReminderRow.id)
     if chat_id is not None:
         stmt = stmt.where(ReminderRow.chat_id == chat_id)
-    return [
-        OutboxItem(
-            r.id,
-            r.task_id,
-            r.chat_id,
-            r.due_at,
-            r.kind,
-            r.status,
-            r.late,
-            r.attempts,
-            r.sent_at,
-            r.last_error,
-        )
-        for r in session.scalars(stmt)
-    ]
+    names = [f.name for f in fields(OutboxItem)]  # each a column of ReminderRow
+    return [OutboxItem(**{name: getattr(r, name) for name in names}) for r in session.scalars(stmt)]

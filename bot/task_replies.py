@@ -114,13 +114,10 @@ def describe_recurrence(recurrence: str | None) -> str | None:
     if rec.day is not None:
         out += f", trước ngày {rec.day}"
         if rec.months > 1:
-            out += (
-                " tháng đầu"
-                if rec.month_slot == 0
-                else " tháng cuối"
-                if rec.month_slot == rec.months - 1
-                else ""
-            )
+            if rec.month_slot == 0:
+                out += " tháng đầu"
+            elif rec.month_slot == rec.months - 1:
+                out += " tháng cuối"
             out += " quý" if rec.months == 3 else " kỳ" if rec.month_slot in (0, rec.months - 1) else ""
     return out
 
@@ -342,10 +339,7 @@ def window_text(win: Window, today: dt.date, limit: int = MAX_MESSAGE) -> str:
     span = f"{fmt_date(p.first)} – {fmt_date(p.last)}" if p.first is not None and p.first != p.last else ""
     head = f"📅 <b>Công việc {PERIOD_LABELS[p.name]}</b>" + (f" ({span})" if span else "")
     lines: list[str] = [task_line(i.task, today) for i in win.due]
-    if not lines:
-        head += ": không có."
-    else:
-        head += f": {len(lines)}"
+    head += f": {len(lines)}" if lines else ": không có."
     if win.overdue:
         lines += ["", f"⚠️ <b>Đã quá hạn: {len(win.overdue)}</b> (không thuộc khoảng trên)"]
         lines += [task_line(i.task, today) for i in win.overdue]
@@ -360,17 +354,12 @@ def subscribed_text(reminder_days: Sequence[int], reminder_time: dt.time, new: b
     if 0 in reminder_days:
         parts.append("đúng ngày hạn chót")
     when = " và ".join(parts) or "theo lịch"
-    head = (
-        "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này."
-        if new
-        else "🔔 Nhóm này đã đăng ký nhắc hạn từ trước."
-    )
-    if private:
-        head = (
-            "🔔 Đã đăng ký nhắc hạn công việc riêng của anh/chị (và việc chung) trong chat này."
-            if new
-            else "🔔 Chat này đã đăng ký nhắc hạn từ trước."
-        )
+    head = {  # (private chat, newly subscribed)
+        (False, True): "🔔 Đã đăng ký nhắc hạn công việc cho nhóm này.",
+        (False, False): "🔔 Nhóm này đã đăng ký nhắc hạn từ trước.",
+        (True, True): "🔔 Đã đăng ký nhắc hạn công việc riêng của anh/chị (và việc chung) trong chat này.",
+        (True, False): "🔔 Chat này đã đăng ký nhắc hạn từ trước.",
+    }[private, new]
     return (
         f"{head} Nhắc lúc {reminder_time.strftime('%H:%M')} {when}; việc quá hạn được nhắc mỗi ngày "
         "một lần. Huỷ: /unsubscribe."
@@ -642,9 +631,7 @@ def render_reminder(task: Task, today: dt.date, late: bool) -> str:
     if task.recurrence:
         lines.append(Line(f"Định kỳ: {e(describe_recurrence(task.recurrence) or '', quote=False)}", keep=True))
     if task.source_doc:
-        where = (
-            f"{task.source_doc}, đoạn {task.source_paragraph}" if task.source_paragraph else task.source_doc
-        )
+        where = task.source_doc + (f", đoạn {task.source_paragraph}" if task.source_paragraph else "")
         lines.append(Line(f"Nguồn: {e(where, quote=False)}", keep=True, shorten_to=SHORT_LINE))
     return fit(lines, MAX_MESSAGE)
 

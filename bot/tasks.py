@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -87,25 +87,12 @@ class ImportResult:
     cancelled: int = 0
 
 
+_TASK_FIELDS = tuple(f.name for f in fields(Task))  # each a column of TaskRow
+
+
 def _to_task(row: TaskRow) -> Task:
-    return Task(
-        id=row.id,
-        text=row.text,
-        owner=row.owner,
-        deadline=row.deadline,
-        recurrence=row.recurrence,
-        deadline_text=row.deadline_text,
-        status=row.status,
-        review=row.review,
-        source_doc=row.source_doc,
-        source_paragraph=row.source_paragraph,
-        created_by=row.created_by,
-        chat_id=row.chat_id,
-        done_at=row.done_at,
-        scope=row.scope or "org",
-        created_at=row.created_at,
-        source_message_id=row.source_message_id,
-    )
+    values = {name: getattr(row, name) for name in _TASK_FIELDS}
+    return Task(**{**values, "scope": row.scope or "org"})
 
 
 def scope_of(chat_id: int | None) -> str:
@@ -191,6 +178,9 @@ def roll_recurring(session: Session, today: dt.date, lead_days: int, now: dt.dat
 # ---------------------------------------------------------------------------------- document import
 
 
+# A task first extracted from a document: it waits for review (and reminds nobody until accepted).
+_CANDIDATE = {"status": "open", "review": "candidate", "scope": "org"}
+
 # How a candidate finds its task again, pass after pass: the same paragraph and text, then the same text.
 _SAME_TASK: tuple[Callable[[TaskRow, TaskCandidate, str], bool], ...] = (
     lambda r, c, k: r.source_paragraph == c.paragraph and r.text_key == k,
@@ -250,43 +240,26 @@ def import_candidates(
     added = updated = unchanged = reopened = cancelled = 0
     new_rows: list[TaskRow] = []
     for cand, key, row in pairs:
-        if row is None:
-            new_rows.append(
-                TaskRow(
-                    text=normalise(cand.text),
-                    text_key=key,
-                    owner=cand.owner,
-                    deadline=cand.deadline,
-                    recurrence=cand.recurring,
-                    deadline_text=cand.deadline_text,
-                    status="open",
-                    review="candidate",
-                    source_doc=doc_path,
-                    source_paragraph=cand.paragraph,
-                    scope="org",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-            added += 1
-            continue
-        deadline = cand.deadline
-        if (
-            cand.recurring
-            and row.recurrence == cand.recurring
-            and row.deadline is not None
-            and (deadline is None or row.deadline > deadline)
-        ):
-            deadline = row.deadline  # already rolled on; keep the current occurrence
         new_values = {
             "text": normalise(cand.text),
             "text_key": key,
             "owner": cand.owner,
-            "deadline": deadline,
+            "deadline": cand.deadline,
             "recurrence": cand.recurring,
             "deadline_text": cand.deadline_text,
             "source_paragraph": cand.paragraph,
         }
+        if row is None:
+            new_rows.append(TaskRow(**new_values, **_CANDIDATE, source_doc=doc_path, created_at=now, updated_at=now))
+            added += 1
+            continue
+        if (
+            cand.recurring
+            and row.recurrence == cand.recurring
+            and row.deadline is not None
+            and (cand.deadline is None or row.deadline > cand.deadline)
+        ):
+            new_values["deadline"] = row.deadline  # already rolled on; keep the current occurrence
         changed = False
         for attr, value in new_values.items():
             if getattr(row, attr) != value:

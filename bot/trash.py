@@ -138,7 +138,6 @@ def restore(corpus_dir: Path, item: TrashItem) -> Restored:
         shutil.rmtree(item.folder)
         return Restored(item.path, renamed=False, already_there=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    renamed = False
     n = 1
     while True:
         candidate = target if n == 1 else target.with_name(with_number(target.name, n))
@@ -148,7 +147,6 @@ def restore(corpus_dir: Path, item: TrashItem) -> Restored:
             os.link(item.file, candidate)  # fails instead of overwriting
         except FileExistsError:
             n += 1
-            renamed = True
             continue
         except OSError:  # another file system: copy under a hidden name, then link
             tmp = candidate.with_name(f".restore-{candidate.name}")
@@ -157,13 +155,12 @@ def restore(corpus_dir: Path, item: TrashItem) -> Restored:
                 os.link(tmp, candidate)
             except FileExistsError:
                 n += 1
-                renamed = True
                 continue
             finally:
                 tmp.unlink(missing_ok=True)
         break
     shutil.rmtree(item.folder)
-    return Restored(candidate.relative_to(corpus_dir).as_posix(), renamed=renamed, already_there=False)
+    return Restored(candidate.relative_to(corpus_dir).as_posix(), renamed=n > 1, already_there=False)
 
 
 def purge(trash_dir: Path, now: dt.datetime, days: int) -> int:

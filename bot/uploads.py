@@ -159,9 +159,10 @@ _MEMORY = re.compile(r"(?:needs more than|over the) ([\d.]+ MB)(?: memory limit)
 
 
 def _budget_reason(message: str) -> str | None:
-    """The Vietnamese reason for a refusal by a reading budget (index/budget.py), or None."""
+    """The Vietnamese reason for a refusal by a reading budget (index/budget.py) or by the zip-bomb guard of
+    index.documents, or None."""
     m = message.lower()
-    if "unpacks to" in m:
+    if "unpacks to" in m or "zip bomb" in m or "would expand" in m:
         return (
             "tệp .docx khi giải nén sẽ vượt quá giới hạn cho phép (nghi là «bom nén»); "
             "vui lòng mở và lưu lại tệp bằng Word rồi gửi lại."
@@ -223,11 +224,6 @@ def reason_vi(message: str, max_bytes: int) -> str:
         return budget
     if "unsupported file type" in m:
         return f"định dạng không được hỗ trợ; bot chỉ nhận tệp {supported_list()}."
-    if "zip bomb" in m or "would expand" in m:
-        return (
-            "tệp .docx khi giải nén sẽ vượt quá giới hạn cho phép (nghi là «bom nén»); "
-            "vui lòng mở và lưu lại tệp bằng Word rồi gửi lại."
-        )
     if "over the" in m and "limit" in m:
         return f"tệp vượt giới hạn {size_text(max_bytes)}."
     return next((text for phrases, text in _REASONS if any(p in m for p in phrases)), "không đọc được nội dung tệp.")

@@ -31,8 +31,7 @@ def _reason(exc: SQLAlchemyError | OSError) -> str:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    settings = settings_or_exit()
-    url = settings.database_url
+    url = settings_or_exit().database_url
     try:
         before = db.current_revision(url)
         db.upgrade(url, args.revision)
@@ -47,8 +46,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _current(args: argparse.Namespace) -> int:
-    settings = settings_or_exit()
-    url = settings.database_url
+    url = settings_or_exit().database_url
     try:
         rev = db.current_revision(url)
     except (SQLAlchemyError, OSError) as exc:

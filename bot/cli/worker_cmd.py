@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import signal
@@ -109,10 +110,8 @@ async def run_worker(
                     )
             if once or stop.is_set():
                 break
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
             if stop.is_set():
                 break
         log_event("worker.stop", worker=me, sent=sent)

@@ -370,24 +370,29 @@ def _deny(sessions: sessionmaker[Session], chat_id: int, user_id: int | None, co
         return row is not None, ended
 
 
-def _target_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+async def _target_chat(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, usage: str, *, here: bool = True
+) -> tuple[int, int] | None:
+    """For an admin's command about one chat: (the chat to answer in, the chat its argument names, or with
+    `here` and no argument the group it is sent in). Others get the refusal, a missing or bad id `usage`;
+    then None is returned."""
     message = update.effective_message
-    assert message is not None
-    if context.args:
-        return parse_chat_id(" ".join(context.args))
-    if message.chat.type != ChatType.PRIVATE:
-        return message.chat_id
-    return None
+    if message is None or await refuse_non_admin(update, context):
+        return None
+    target = parse_chat_id(" ".join(context.args)) if context.args else None
+    if here and not context.args and message.chat.type != ChatType.PRIVATE:
+        target = message.chat_id
+    if target is None:
+        await send(context, message.chat_id, usage)
+        return None
+    return message.chat_id, target
 
 
 async def on_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
+    found = await _target_chat(update, context, ALLOW_USAGE.format(cmd="allow", what="cấp quyền"))
+    if found is None:
         return
-    target = _target_chat(update, context)
-    if target is None:
-        await send(context, message.chat_id, ALLOW_USAGE.format(cmd="allow", what="cấp quyền"))
-        return
+    chat_id, target = found
     svc = services(context)
     added, ended = await blocking(lambda: _allow(svc.sessions, target, sender_id(update)))
     svc.access.forget(target)
@@ -398,17 +403,14 @@ async def on_allow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = f"{code} đã được cấp quyền từ trước."
     if ended:
         text += " Nhắc hạn công việc của nhóm này vẫn đang dừng; gõ /subscribe trong nhóm để bật lại."
-    await send(context, message.chat_id, text)
+    await send(context, chat_id, text)
 
 
 async def on_deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
+    found = await _target_chat(update, context, ALLOW_USAGE.format(cmd="deny", what="thu hồi quyền"))
+    if found is None:
         return
-    target = _target_chat(update, context)
-    if target is None:
-        await send(context, message.chat_id, ALLOW_USAGE.format(cmd="deny", what="thu hồi quyền"))
-        return
+    chat_id, target = found
     svc = services(context)
     configured = target in svc.settings.allowed_chats
     removed, ended = await blocking(lambda: _deny(svc.sessions, target, sender_id(update), configured))
@@ -425,7 +427,7 @@ async def on_deny(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = f"{code} chưa được cấp quyền qua lệnh /allow."
     if ended:
         text += " Đã dừng nhắc hạn công việc gửi tới nhóm này."
-    await send(context, message.chat_id, text)
+    await send(context, chat_id, text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -515,18 +517,15 @@ def _unsubscribe_chat(sessions: sessionmaker[Session], chat_id: int, user_id: in
 
 
 async def on_unsubscribe_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if message is None or await refuse_non_admin(update, context):
+    found = await _target_chat(update, context, CHAT_SUBS_USAGE, here=False)
+    if found is None:
         return
-    target = parse_chat_id(" ".join(context.args)) if context.args else None
-    if target is None:
-        await send(context, message.chat_id, CHAT_SUBS_USAGE)
-        return
+    chat_id, target = found
     svc = services(context)
     ended = await blocking(lambda: _unsubscribe_chat(svc.sessions, target, sender_id(update)))
     code = f"<code>{target}</code>"
     text = f"🔕 Đã dừng nhắc hạn công việc gửi tới {code}." if ended else f"{code} không đang nhận nhắc hạn."
-    await send(context, message.chat_id, text)
+    await send(context, chat_id, text)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -226,12 +226,8 @@ def trash_text(found: Sequence[trash.TrashItem], days: int, tz: dt.tzinfo) -> st
         name = f"«{escape(shown_title(item.title))}» " if item.title else ""
         when = item.removed_at.astimezone(tz).strftime("%d/%m/%Y")
         until = item.expires(days).astimezone(tz).strftime("%d/%m/%Y")
-        lines.append(
-            Line(
-                f"<code>{item.key}</code> {name}<code>{escape(item.path)}</code> — xoá {when}, giữ đến {until}",
-                cut=False,
-            )
-        )
+        line = f"<code>{item.key}</code> {name}<code>{escape(item.path)}</code> — xoá {when}, giữ đến {until}"
+        lines.append(Line(line, cut=False))
     lines += [
         Line("", keep=True),
         Line("Khôi phục: /docs_restore &lt;mã&gt;. Xoá hẳn tất cả: /docs_trash_empty.", keep=True),
@@ -403,6 +399,10 @@ async def _add_bytes(
     chat_id = message.chat_id
     user_id = sender_id(update)
     shown_name = escape(raw_name or "(không tên)")
+
+    async def answer(text: str) -> None:
+        await send(context, chat_id, text, reply_to=message.message_id)
+
     try:
         uploads.check_downloaded(data, settings.max_file_bytes)
         ocr_cache = settings.index_dir / OCR_CACHE_DIR  # the build after this upload reuses what is OCR'd here
@@ -420,12 +420,9 @@ async def _add_bytes(
         same = None
     if same is not None:
         where = f"<code>{escape(same.path)}</code>, mã <code>{path_key(same.path)}</code>"
-        await send(
-            context,
-            chat_id,
+        await answer(
             f"Tệp «{shown_name}» có cùng nội dung với tài liệu «{escape(shown_title(same.title))}» ({where}) "
-            "đã có trong kho; không thêm lần nữa.",
-            reply_to=message.message_id,
+            "đã có trong kho; không thêm lần nữa."
         )
         await _audit(svc, user_id, A_UPLOAD_REFUSED, {"file_name": raw_name, "duplicate_of": same.path})
         return
@@ -436,23 +433,13 @@ async def _add_bytes(
         return
     where = f"<code>{escape(stored.path)}</code>"
     if not stored.created:
-        await send(
-            context,
-            chat_id,
-            f"Tệp {where} đã có trong kho với cùng nội dung: {about}. Không cần cập nhật.",
-            reply_to=message.message_id,
-        )
+        await answer(f"Tệp {where} đã có trong kho với cùng nội dung: {about}. Không cần cập nhật.")
         return
     await blocking(lambda: _record(svc, stored.path, pending.UPLOAD, chat_id, user_id))
-    await _audit(
-        svc,
-        user_id,
-        A_UPLOAD,
-        {"file_name": raw_name, "path": stored.path, "title": doc.title, "paragraphs": len(doc.paragraphs)},
-    )
+    detail = {"file_name": raw_name, "path": stored.path, "title": doc.title, "paragraphs": len(doc.paragraphs)}
+    await _audit(svc, user_id, A_UPLOAD, detail)
     head = f"📥 Đã thêm vào kho: {about}, lưu tại {where} (mã <code>{path_key(stored.path)}</code>)."
-    details = read_text(doc, tasks, read.ocr)
-    await send(context, chat_id, f"{head}\n{details}", reply_to=message.message_id)
+    await answer(f"{head}\n{read_text(doc, tasks, read.ocr)}")
     await _rebuild(update, context, chat_id)
 
 
@@ -759,12 +746,8 @@ async def on_docs_trash_empty(update: Update, context: ContextTypes.DEFAULT_TYPE
     if not found:
         await send(context, message.chat_id, TRASH_EMPTY)
         return
-    await send(
-        context,
-        message.chat_id,
-        f"Xoá hẳn {len(found)} tài liệu trong thùng rác? Sau đó không khôi phục được nữa.",
-        markup=_empty_trash_markup(),
-    )
+    question = f"Xoá hẳn {len(found)} tài liệu trong thùng rác? Sau đó không khôi phục được nữa."
+    await send(context, message.chat_id, question, markup=_empty_trash_markup())
 
 
 # --------------------------------------------------------------------------------------------------

@@ -419,10 +419,8 @@ async def on_delete_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         task = await _db(context, lambda s: tasks.delete_task(s, action.task_id, user_id, at, user_name=name))
     except TaskNotOpen:
         text = task_replies.not_open_text(found)
-        await answer_button(query, _plain(text))
-        await _edit(query, text)
-        return
-    text = task_replies.task_deleted_text(task)
+    else:
+        text = task_replies.task_deleted_text(task)
     await answer_button(query, _plain(text))
     await _edit(query, text)
 

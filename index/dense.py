@@ -68,7 +68,8 @@ class DenseSide:
         # The median similarity, used to normalise scores per question, is estimated on a fixed,
         # evenly spread sample when the index is large.
         step = max(1, self.n // MEDIAN_SAMPLE)
-        self.sample = self.vectors[::step] if self.ann is not None else self.vectors
+        # (a copy: a strided view makes every product with it several times slower)
+        self.sample = np.ascontiguousarray(self.vectors[::step]) if self.ann is not None else self.vectors
 
     @property
     def exact(self) -> bool:

@@ -243,9 +243,16 @@ class Searcher:
         rows = None
         if qv is not None and not self.dense.exact:
             lexical_part = t.w_passage * bm25 + t.w_doc * doc + t.w_spec * spec
-            core = np.union1d(top_k(lexical_part, t.lexical_candidates), self.dense.nearest(qv, t.dense_candidates))
-            nb = np.concatenate([self.prev_idx[core], self.next_idx[core]])
-            rows = np.union1d(core, nb[nb >= 0])
+            # the union of both sides' candidates and their neighbours, in passage order (a mask over the
+            # passages: cheaper than sorting the union at this size)
+            core = np.zeros(n, dtype=bool)
+            core[top_k(lexical_part, t.lexical_candidates)] = True
+            core[self.dense.nearest(qv, t.dense_candidates)] = True
+            keep = core.copy()
+            at = np.flatnonzero(core)
+            for adj in (self.prev_idx[at], self.next_idx[at]):
+                keep[adj[adj >= 0]] = True
+            rows = np.flatnonzero(keep)
         out: dict[str, Any] = {"tokens": an, "lex_text": lex_text, "dense_text": dense_text, "modes": modes}
         out["rows"] = rows
         out["bm25_raw_max"] = bm25_raw_max

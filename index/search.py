@@ -160,6 +160,10 @@ class Searcher:
         self.prev_idx = np.where(same_prev, np.arange(len(self.passages)) - 1, -1)
         same_next = np.r_[self.passage_doc[:-1] == self.passage_doc[1:], False]
         self.next_idx = np.where(same_next, np.arange(len(self.passages)) + 1, -1)
+        # A document's passages are contiguous, in document order: doc_i owns [doc_start[i], doc_start[i + 1]).
+        if np.any(np.diff(self.passage_doc) < 0):
+            raise IndexCorrupt(f"index snapshot {snapshot}: passages out of document order")
+        self.doc_start = np.searchsorted(self.passage_doc, np.arange(len(self.docs) + 1))
         # For specificity: which documents state a name or a symbol is read off the lexical indexes
         # (passage tokens, and titles/issuers), so nothing is re-analysed when a snapshot is opened.
         self.folded_names = sorted({" ".join(words(nm)) for nm in self.vocab.names}, key=len, reverse=True)
@@ -331,6 +335,12 @@ class Searcher:
             hit[self.doc_lexical.containing(token)] = True
         return hit
 
+    def doc_has_token(self, token: str, doc_i: int) -> bool:
+        """Whether document `doc_i` contains the analysed token in a passage, its title, issuer or date:
+        `_docs_with_token(token)[doc_i]` without a pass over the token's postings."""
+        start, end = int(self.doc_start[doc_i]), int(self.doc_start[doc_i + 1])
+        return self.lexical.has_between(token, start, end) or self.doc_lexical.has(token, doc_i)
+
     def _docs_with_name(self, folded_name: str) -> np.ndarray:
         """Per document, whether it states a multi-syllable name: each of its syllable pairs occurs in
         the document's text or title."""
@@ -394,7 +404,7 @@ class Searcher:
         date)."""
         doc_i = int(self.passage_doc[idx])
         date = self.docs[doc_i].date
-        return all((date is not None and str(date.year) == y) or self._docs_with_token(y)[doc_i] for y in years)
+        return all((date is not None and str(date.year) == y) or self.doc_has_token(y, doc_i) for y in years)
 
     def fits(self, an: Any, places: list[str], asks: frozenset[str], idx: int) -> bool:
         """Whether passage `idx` can answer at all: right period, one of the provinces named
@@ -477,8 +487,7 @@ class Searcher:
             if dated and all(x in _WHEN_WORDS for x in term.split("_")):
                 have += idf
                 continue
-            in_text = np.isin(self.lexical.containing(term), around).any()
-            if in_text or (self.doc_lexical.containing(term) == doc_i).any():
+            if self.lexical.has(term, around) or self.doc_lexical.has(term, doc_i):
                 have += idf
         return have / total if total else 0.0
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.errors import IndexNotBuilt, ModelMismatch
 from index.search import Searcher, Tuning
-from index.store import build_index
+from index.store import build_index, current_snapshot
 from index.text import fold
 from tests.fakes import HashEncoder
 
@@ -345,6 +346,42 @@ def test_lexical_only_and_dense_only_modes_answer(searcher: Searcher) -> None:
     q = "Quảng Trị quý I/2024 kết nạp bao nhiêu đảng viên mới"
     assert searcher.search(q, k=3, modes=("lexical",)).hits[0].passage.doc == "qt_quy1_2024.txt"
     assert len(searcher.search(q, k=3, modes=("dense",)).hits) == 3
+
+
+def test_token_lookups_agree_with_scanning_the_postings(searcher: Searcher) -> None:
+    """`doc_has_token` and `LexicalIndex.has` (binary searches, used for the evidence at 100k passages)
+    give what a scan of every token's postings gives, for every token, document and passage."""
+    lex = searcher.lexical
+    n_docs = len(searcher.docs)
+    for token in list(lex.vocab)[:400]:
+        docs = searcher._docs_with_token(token)
+        assert [searcher.doc_has_token(token, d) for d in range(n_docs)] == docs.tolist(), token
+        post = set(lex.containing(token).tolist())
+        for first in range(0, lex.n, 7):
+            around = np.array([first, min(first + 3, lex.n - 1)])
+            assert lex.has(token, around) == bool(post & set(around.tolist())), (token, first)
+    assert not lex.has("khongcotrongkho", np.array([0, 1]))
+    assert not searcher.doc_has_token("khongcotrongkho", 0)
+
+
+def test_postings_out_of_order_are_a_damaged_index(index_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import bm25s
+
+    from index.errors import IndexCorrupt
+    from index.lexical import LexicalIndex
+
+    copy = tmp_path / "bm25"
+    shutil.copytree(current_snapshot(index_dir) / "bm25", copy)
+    model = bm25s.BM25.load(str(copy), mmap=False)
+    indptr, indices = model.scores["indptr"], model.scores["indices"]
+    tid = next(t for t in range(len(indptr) - 1) if indptr[t + 1] - indptr[t] >= 2)
+    a, b = int(indptr[tid]), int(indptr[tid + 1])
+    indices[a:b] = indices[a:b][::-1].copy()
+    model.save(str(copy))
+    with pytest.raises(IndexCorrupt, match="not in order"):
+        LexicalIndex(copy)
 
 
 def test_open_with_another_model_is_model_mismatch(index_dir: Path) -> None:

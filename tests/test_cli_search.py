@@ -124,6 +124,39 @@ def test_index_build_prints_one_summary_line(env: dict[str, Path], capsys: pytes
     )
 
 
+@pytest.mark.parametrize(
+    ("build", "question", "native", "expected"),
+    [
+        (None, None, True, "torch-bf16"),  # auto, on a CPU with native bfloat16 (torch is installed here)
+        (None, "torch", False, "torch"),  # auto elsewhere: the questions' backend
+        ("onnx", "torch", True, "onnx"),
+    ],
+)
+def test_index_build_encodes_with_the_build_backend(
+    env: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    build: str | None,
+    question: str | None,
+    native: bool,
+    expected: str,
+) -> None:
+    asked: list[str | None] = []
+
+    def loader(name: str, backend: str | None = None) -> HashEncoder:
+        asked.append(backend)
+        return fake_load_encoder(name, backend)
+
+    monkeypatch.setattr(index.embed, "load_encoder", loader)
+    monkeypatch.setattr(index.embed, "native_bfloat16", lambda: native)
+    for key, value in (("CHIDAO_BUILD_BACKEND", build), ("CHIDAO_EMBEDDING_BACKEND", question)):
+        if value:
+            monkeypatch.setenv(key, value)
+    code, out, _ = run(capsys, "index", "build")
+    assert code == 0 and out.startswith("documents: 3 added")
+    assert asked == [expected]
+
+
 def test_index_build_reports_skipped_files_on_stderr(env: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     (env["corpus"] / "empty.txt").write_bytes(b"")
     code, out, err = run(capsys, "index", "build")

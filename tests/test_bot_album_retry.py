@@ -22,7 +22,7 @@ from bot.handlers import inbox
 from bot.ratelimit import RetryingRateLimiter
 from tests.conftest import ADMIN_ID
 from tests.fake_telegram import FakeTelegram, running_application, until
-from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus and index per test
+from tests.private_corpus import (  # fixtures and helpers: a private corpus and index per test
     bot_settings,
     corpus_dir,
     encoder,
@@ -45,9 +45,9 @@ def _states(sessions: Any) -> list[str]:
 async def test_an_album_whose_reply_failed_is_recognised_after_a_restart(
     handed_back: str,
     fake_telegram: FakeTelegram,
-    bot_settings: Any,  # noqa: F811
-    corpus_dir: Path,  # noqa: F811
-    index_handle: Any,  # noqa: F811
+    bot_settings: Any,
+    corpus_dir: Path,
+    index_handle: Any,
     bot_sessions: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -21,7 +21,7 @@ from bot.handlers import admin
 from tests.conftest import ADMIN_ID
 from tests.fake_telegram import FakeTelegram
 from tests.fake_telegram import say as ask
-from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus and index per test
+from tests.private_corpus import (  # fixtures and helpers: a private corpus and index per test
     audit_rows,
     bot_settings,
     corpus_dir,
@@ -54,8 +54,8 @@ def _sizes(img: Image.Image) -> list[tuple[bytes, int, int]]:
 
 async def test_an_album_becomes_one_document_with_its_pages_in_order(
     fake_telegram: FakeTelegram,
-    corpus_dir: Path,  # noqa: F811
-    index_handle: Any,  # noqa: F811
+    corpus_dir: Path,
+    index_handle: Any,
     bot_sessions: Any,
 ) -> None:
     from tests.test_ocr import PARAGRAPH_1, PARAGRAPH_3, draw_page
@@ -91,7 +91,7 @@ async def test_an_album_becomes_one_document_with_its_pages_in_order(
     assert "trình Giám đốc Sở xem xét trong tháng 5/2024" in msg["text"]
 
 
-async def test_a_non_admin_photo_gets_one_sentence(fake_telegram: FakeTelegram, corpus_dir: Path) -> None:  # noqa: F811
+async def test_a_non_admin_photo_gets_one_sentence(fake_telegram: FakeTelegram, corpus_dir: Path) -> None:
     before = corpus_state(corpus_dir)
     await ask(fake_telegram, ADMIN_ID, f"/allow {PRIVATE_USER}")
     page = Image.new("L", (400, 300), 255)
@@ -108,8 +108,8 @@ async def test_a_non_admin_photo_gets_one_sentence(fake_telegram: FakeTelegram, 
 
 async def test_an_image_file_from_an_admin_is_read_by_ocr(
     fake_telegram: FakeTelegram,
-    corpus_dir: Path,  # noqa: F811
-    index_handle: Any,  # noqa: F811
+    corpus_dir: Path,
+    index_handle: Any,
 ) -> None:
     """An image sent as a file (not as a photo) comes through the same handler (bot.handlers.chat.on_image)
     to the same upload path: read by OCR, described, stored under its own name and indexed."""

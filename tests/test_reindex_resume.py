@@ -20,7 +20,7 @@ from bot import db, pending
 from bot.reindex import STARTED
 from tests.fake_telegram import FakeTelegram, running_application
 from tests.fake_telegram import say as ask
-from tests.test_bot_admin import (  # noqa: F401 - fixtures: a private corpus and index per test
+from tests.private_corpus import (  # fixtures and helpers: a private corpus and index per test
     NEW_DOC,
     NEW_DOC_FACT,
     NEW_DOC_QUESTION,
@@ -68,10 +68,10 @@ def _texts(fake: FakeTelegram, method: str) -> list[str]:
 
 async def test_changes_left_open_are_built_at_start(
     fake_telegram: FakeTelegram,
-    bot_settings: Any,  # noqa: F811
+    bot_settings: Any,
     bot_sessions: Any,
-    index_handle: Any,  # noqa: F811
-    corpus_dir: Path,  # noqa: F811
+    index_handle: Any,
+    corpus_dir: Path,
 ) -> None:
     """A change recorded by a run that did not build it (the file is in the corpus, the index lacks it):
     the next start builds it by itself, reports to the chat that made it, and closes the record."""

@@ -124,7 +124,7 @@ def topic_terms(s: Searcher, query: str, lex_text: str, an: Any, places: list[st
 
 
 def _terms_of(text: str) -> set[str]:
-    a = analyse(text)
+    a = analyse(text, with_symbols=False)
     return set(a.unigrams) | set(a.bigrams)
 
 

@@ -96,7 +96,9 @@ def symbols(folded: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def analyse(text: str, *, bigrams: bool = True) -> Analysed:
+def analyse(text: str, *, bigrams: bool = True, with_symbols: bool = True) -> Analysed:
+    """Unigrams, syllable bigrams (unless `bigrams` is False) and genre symbols (unless `with_symbols` is
+    False: their patterns are a third of the cost, and some callers use only the words)."""
     expanded = expand_abbreviations(text)
     folded = fold(expanded).lower()
     # Punctuation joins nothing: bigrams are taken within runs of words, not across "," or ".".
@@ -107,4 +109,4 @@ def analyse(text: str, *, bigrams: bool = True) -> Analysed:
         uni.extend(ws)
         if bigrams:
             bi.extend(f"{a}_{b}" for a, b in zip(ws, ws[1:], strict=False))
-    return Analysed(tuple(uni), tuple(bi), tuple(symbols(folded)))
+    return Analysed(tuple(uni), tuple(bi), tuple(symbols(folded)) if with_symbols else ())

@@ -354,3 +354,10 @@ def test_is_syllable(word: str, syllable: bool) -> None:
     from index.abbreviations import is_syllable
 
     assert is_syllable(word) is syllable
+
+
+def test_analysis_without_symbols_has_the_same_words() -> None:
+    text = "Theo NQ 27-NQ/TW, quý II/2024 các xã hoàn thành sắp xếp; trước ngày 30/6/2024 báo cáo Sở Nội vụ."
+    full, words_only = analyse(text), analyse(text, with_symbols=False)
+    assert full.symbols and words_only.symbols == ()
+    assert (words_only.unigrams, words_only.bigrams) == (full.unigrams, full.bigrams)

@@ -269,7 +269,16 @@ def load_encoder(name: str, backend: str | None = None) -> Encoder:
         export_onnx(load(), tmp)
         log.info("exported embedding model %s to ONNX in %.1f s", name, time.monotonic() - started)
 
-    return _load_onnx(name, _cached_build(f"{key}-onnx{_ONNX_VERSION}", export))
+    return _load_onnx(name, _cached_build(onnx_cache_key(key), export))
+
+
+def onnx_cache_key(key: str) -> str:
+    """The cache entry of the ONNX export of model `key`: per export format and per onnxruntime release. The
+    export is checked with, and fused by, the onnxruntime that made it; an older one may not read it (ONNX IR
+    version, fused operators), so environments with different releases sharing a cache each make their own."""
+    import onnxruntime
+
+    return f"{key}-onnx{_ONNX_VERSION}-ort{onnxruntime.__version__}"
 
 
 # --------------------------------------------------------------------------------------------- loading

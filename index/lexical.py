@@ -101,7 +101,7 @@ def _postings_sorted(indptr: np.ndarray, indices: np.ndarray) -> bool:
     """Whether the passage indices of every token are strictly increasing."""
     if len(indices) < 2:
         return True
-    ok = np.diff(indices.astype("int64")) > 0
+    ok = indices[1:] > indices[:-1]  # (not np.diff of an int64 copy: ~3 ms instead of ~250 ms at 7M postings)
     bounds = indptr[1:-1].astype("int64") - 1  # the last entry of one token before the first of the next
     ok[bounds[(bounds >= 0) & (bounds < len(ok))]] = True
     return bool(ok.all())

@@ -440,7 +440,8 @@ def export_onnx(encoder: Encoder, out_dir: Path) -> None:
     # Attention traced as plain operations ("eager"), not torch's fused SDPA: onnxruntime's transformer
     # optimiser recognises that pattern and fuses it (`_fuse_transformer`).
     transformer: Any = getattr(st[0], "auto_model", None)
-    attention = getattr(getattr(transformer, "config", None), "_attn_implementation", None)
+    config = getattr(transformer, "config", None)
+    attention = getattr(config, "_attn_implementation", None)
     eager = attention not in (None, "eager") and hasattr(transformer, "set_attn_implementation")
     if eager:
         with contextlib.suppress(Exception):  # a model that knows no eager attention is exported as it is
@@ -480,7 +481,6 @@ def export_onnx(encoder: Encoder, out_dir: Path) -> None:
         )
         return float(np.min(np.sum(run(texts) * reference, axis=1))) >= _FP16_MIN_COSINE
 
-    config = getattr(transformer, "config", None)
     shape = (int(getattr(config, "num_attention_heads", 0) or 0), int(getattr(config, "hidden_size", 0) or 0))
     meta["fused"] = _fuse_transformer(fp32, agrees, *shape)
     _store_float16(fp32, out_dir / "model.onnx")

@@ -181,6 +181,8 @@ _RECUR = (
     rf"|{_DINH_KY}\s+(?P<n>{_NUM})\s+(?P<nunit>{flex_any('tuần', 'tháng', 'năm')}){_E}(?:{_ONCE})?"
     rf"|(?P<n2>{_NUM})\s+(?P<nunit2>{flex_any('tuần', 'tháng', 'năm')}){_ONCE}"
     rf"|(?P<half>{flex('nửa năm')}){_ONCE}"
+    # "định kỳ quý", and "theo quý" / "theo tháng" when a "trước ngày ..." qualifier follows (`_recurring`)
+    rf"|(?:{_DINH_KY}|(?P<theo>theo))\s+(?P<unit3>{flex_any('tuần', 'tháng', 'quý', 'năm')}){_E}"
 )
 _Q_CUE = "(?:" + flex_any("trước", "chậm nhất", "muộn nhất", "không quá") + _LA + rf")(?:\s+{flex('vào')})?"
 _Q_DAY = (
@@ -403,7 +405,7 @@ def _lower(text: str) -> str:
 
 def _frequency(m: re.Match[str]) -> str | None:
     gd = m.groupdict()
-    unit = gd.get("unit") or gd.get("unit2")
+    unit = gd.get("unit") or gd.get("unit2") or gd.get("unit3")
     if unit:
         return _RECUR_UNITS[_unit_key(unit)]
     if gd.get("half"):
@@ -465,6 +467,8 @@ def _span_text(text: str, parts: list[tuple[int, int]]) -> tuple[str, int, int]:
 def _recurring(text: str, low: str, lo: int, hi: int) -> DeadlineMatch | None:
     """One recurrence for the clause text[lo:hi], with its 'before ...' qualifier when present."""
     found = [(m, f) for m in _RECUR_RE.finditer(low, lo, hi) if (f := _frequency(m))]
+    # "theo quý" alone is a manner ("báo cáo theo quý" without a day may be any report by quarter)
+    found = [(m, f) for m, f in found if not m["theo"] or _qualifier(f, low, m.end(), min(hi, m.end() + 60))]
     if not found:
         return None
     # "định kỳ 6 tháng, trước ngày 15/6 và ngày 15/12 hằng năm": the most frequent rule is the rule.
@@ -523,9 +527,11 @@ def _relative(text: str, low: str, lo: int, hi: int) -> Iterator[DeadlineMatch]:
 
 
 def _drop_overlaps(matches: list[DeadlineMatch]) -> list[DeadlineMatch]:
-    """Longer expressions win over the shorter ones they overlap; ties go to the earlier one."""
+    """A date or recurrence wins over a relative expression it overlaps ("kết quả 6 tháng trước ngày
+    20/6/2024" states a date, not six months before something); otherwise longer expressions win over
+    the shorter ones they overlap, and ties go to the earlier one."""
     kept: list[DeadlineMatch] = []
-    for m in sorted(matches, key=lambda x: (-(x.end - x.start), x.start)):
+    for m in sorted(matches, key=lambda x: (x.kind == "relative", -(x.end - x.start), x.start)):
         if all(m.end <= k.start or m.start >= k.end for k in kept):
             kept.append(m)
     return sorted(kept, key=lambda x: x.start)

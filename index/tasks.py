@@ -90,15 +90,17 @@ _BODY_START = re.compile(rf"{_W}(?:{_BODY_HEADS}|{_QUANTIFIERS}\s+{_BODY_NOUNS})
 _NOT_BODY = re.compile(
     rf"{_W}{flex_any('hội nghị', 'hội thảo', 'cơ quan tiếp nhận hồ sơ')}{_WE}", re.IGNORECASE
 )
-# Words after which the next word is still part of the name ("ngành tổ chức", "các tổ chức cơ sở đảng",
-# "ban tổ chức"); capitalised "Ban" needs no glue, the next word is capitalised too.
-_NAME_GLUE = re.compile(rf"{_W}(?:(?i:{_QUANTIFIERS}|{flex('ngành')})|ban){_WE}")
+# Words after which the next word is still part of the name: any word after "ban" ("Ban tổ chức các huyện
+# ủy", "Ban Chỉ đạo", "Ủy ban bầu cử"), "tổ chức" after "ngành" or a quantifier ("ngành tổ chức", "các tổ
+# chức cơ sở đảng"); a verb after those ends the name ("Các sở, ngành rà soát ...").
+_NAME_GLUE = re.compile(rf"{_W}(?i:ban){_WE}")
+_TO_CHUC_GLUE = re.compile(rf"{_W}(?i:{_QUANTIFIERS}|{flex('ngành')})\s+(?i:{flex('tổ chức')}){_WE}")
 # The second half of a noun that looks like a verb: "công lập", "sáp nhập", "Sở Giáo dục và Đào tạo".
 _COMPOUNDS = frozenset(
     fold(pair)
     for pair in (
         "công lập", "độc lập", "xác lập", "thành lập", "sáp nhập", "thu nhập", "đào tạo", "sáng tạo",
-        "kiến tạo", "cải tạo", "chế tạo",
+        "kiến tạo", "cải tạo", "chế tạo", "bầu cử", "ứng cử", "đề cử",
     )
 )  # fmt: skip
 
@@ -120,11 +122,18 @@ _VERBS = flex_any(
     tuyên truyền | phổ biến | nắm | đề nghị | yêu cầu | giao | nhập | hỗ trợ | lấy | xử lý | điều chỉnh
     | chi trả | thống kê | tiến hành | đưa | cho | phát động | biểu dương | khen thưởng | họp | tham gia
     | thống nhất | kết luận | nhấn mạnh | tạo | đạt | giảm | tăng | ký | trả lời | cung cấp | hoàn chỉnh
-    | tập huấn | bồi dưỡng
+    | tập huấn | bồi dưỡng | duyệt | cắt giảm | kết nạp | điều động
         """
     )
 )
 _VERB_AT = re.compile(rf"{_VERBS}{_WE}", re.IGNORECASE)
+# Words no name goes on with, even after "ban": "Phòng Tổ chức cán bộ của Ban được giao ..."
+_AUXILIARIES = flex_any(
+    *_words(
+        "đã | đang | vừa | chưa | không | vẫn | cũng | được | sẽ | phải | cần | chủ trì | phối hợp | có trách nhiệm"
+    )
+)
+_AUXILIARY = re.compile(rf"{_AUXILIARIES}{_WE}", re.IGNORECASE)
 _ASSIGNERS = re.compile(
     rf"{_W}(?<!được )(?<!đã )(?:{flex_any('yêu cầu', 'đề nghị', 'lưu ý', 'đôn đốc')}"
     rf"|[Gg]iao(?!\s+(?-i:ban\s+[a-zà-ỹđ])))\s+(?:cho\s+)?",
@@ -170,6 +179,7 @@ _ROUTINE_MARK = re.compile(rf"{flex('định kỳ')}|{flex_any('định kì')}",
 _PASSIVE = re.compile(rf"{_W}được{_WE}", re.IGNORECASE)
 _INDEFINITE = re.compile(rf"{_W}nào{_WE}", re.IGNORECASE)
 _SEPARATORS = re.compile(rf";\s*|,\s*(?={flex('đồng thời')}{_WE})", re.IGNORECASE)
+_CUT = re.compile(rf",\s*|\s+{flex('và')}\s+", re.IGNORECASE)  # between two deadlines of one piece
 _MAX_OWNER_WORDS = 24
 # "Cơ quan chủ trì: Sở Nội vụ", "Đơn vị thực hiện: ..."
 _OWNER_LABEL = re.compile(
@@ -202,7 +212,7 @@ def _noun_phrase(text: str, start: int, hi: int, label: bool = False) -> tuple[s
             if label and stop == ":" and (name := _clean_owner(text[start:colon])):
                 return name, colon + 1
             return None
-        if i > 0 and not glued:
+        if i > 0 and (not glued or _AUXILIARY.match(text, pos)):
             verb = _VERB_AT.match(text, pos)
             if verb and text[pos].islower() and not _compound(text, words[i - 1], pos):
                 name = text[start:pos].strip(" ,")
@@ -213,7 +223,7 @@ def _noun_phrase(text: str, start: int, hi: int, label: bool = False) -> tuple[s
                     pos = partner[1]
                 cleaned = _clean_owner(name)
                 return (cleaned, pos) if cleaned else None
-        glued = bool(_NAME_GLUE.match(text, pos))
+        glued = bool(_NAME_GLUE.match(text, pos) or _TO_CHUC_GLUE.match(text, pos))
     return None
 
 
@@ -320,7 +330,7 @@ def _clauses(text: str, lo: int, hi: int, ref: dt.date | None) -> list[tuple[int
     A scene-setting "Trong quý IV/2025, ..." is the deadline only of a sentence that has no other and
     gives an order ("Trong quý IV/2025, các huyện phải hoàn thành ...")."""
     found = [(s, e, find_deadlines(text, ref, s, e)) for s, e in _segments(text, lo, hi)]
-    pieces = [(s, e, [m for m in ms if not m.frame]) for s, e, ms in found]
+    pieces = [part for s, e, ms in found for part in _split_between(text, s, e, [m for m in ms if not m.frame])]
     if not any(ms for _, _, ms in pieces) and _ORDER.search(text, lo, hi):
         pieces = found
     if sum(1 for _, _, ms in pieces if ms) <= 1:
@@ -336,6 +346,24 @@ def _clauses(text: str, lo: int, hi: int, ref: dt.date | None) -> list[tuple[int
         gs, _, gm = groups[-1]
         groups[-1] = (gs, pieces[-1][1], gm)
     return groups
+
+
+def _split_between(
+    text: str, lo: int, hi: int, matches: list[DeadlineMatch]
+) -> list[tuple[int, int, list[DeadlineMatch]]]:
+    """text[lo:hi] cut after each deadline that another one follows, at the first comma or "và" between
+    them: "đợt 1 trước ngày 15/3/2024, đợt 2 trước ngày 15/8/2024" is two tasks. Deadlines with nothing
+    between them ("từ ngày 15/7 đến ngày 30/8/2024") stay together."""
+    out: list[tuple[int, int, list[DeadlineMatch]]] = []
+    start, held = lo, []
+    for i, m in enumerate(matches):
+        held.append(m)
+        cut = _CUT.search(text, m.end, matches[i + 1].start) if i + 1 < len(matches) else None
+        if cut:
+            out.append((start, cut.start(), held))
+            start, held = cut.end(), []
+    out.append((start, hi, held))
+    return [(s, e, ms) for s, e, ms in out if text[s:e].strip()]
 
 
 def _sentence_owner(text: str, lo: int, hi: int) -> str | None:

@@ -190,6 +190,89 @@ def test_clauses_with_different_deadlines_are_separate_tasks() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        (  # two batches after a comma: the owner carries to the second
+            "Phòng Nội vụ lập danh sách đợt 1 gửi Sở Nội vụ trước ngày 10/9/2025, đợt 2 trước ngày 10/11/2025.",
+            [
+                ("Phòng Nội vụ lập danh sách đợt 1 gửi Sở Nội vụ trước ngày 10/9/2025", "Phòng Nội vụ", D(2025, 9, 10)),
+                ("đợt 2 trước ngày 10/11/2025.", "Phòng Nội vụ", D(2025, 11, 10)),
+            ],
+        ),
+        (  # "kết quả 9 tháng" before a date is a noun, not "nine months before ..."
+            "Các xã báo cáo kết quả 9 tháng trước ngày 15/9/2025 và báo cáo năm trước ngày 5/12/2025 về UBND huyện.",
+            [
+                ("Các xã báo cáo kết quả 9 tháng trước ngày 15/9/2025", "Các xã", D(2025, 9, 15)),
+                ("báo cáo năm trước ngày 5/12/2025 về UBND huyện.", "Các xã", D(2025, 12, 5)),
+            ],
+        ),
+        (
+            "Hội đồng thi tổ chức thi viết trong tháng 10/2025, thi thực hành trong tháng 11/2025.",
+            [
+                ("Hội đồng thi tổ chức thi viết trong tháng 10/2025", "Hội đồng thi", D(2025, 10, 31)),
+                ("thi thực hành trong tháng 11/2025.", "Hội đồng thi", D(2025, 11, 30)),
+            ],
+        ),
+        (  # a date and, after it, a relative deadline
+            "Ban Dân vận Huyện ủy gửi báo cáo trước ngày 30/9/2025, giải trình bổ sung trong vòng 7 ngày kể từ khi có "
+            "yêu cầu.",
+            [
+                ("Ban Dân vận Huyện ủy gửi báo cáo trước ngày 30/9/2025", "Ban Dân vận Huyện ủy", D(2025, 9, 30)),
+                ("giải trình bổ sung trong vòng 7 ngày kể từ khi có yêu cầu.", "Ban Dân vận Huyện ủy", None),
+            ],
+        ),
+    ],
+)
+def test_deadlines_of_one_clause_cut_into_tasks(
+    paragraph: str, expected: list[tuple[str, str, dt.date | None]]
+) -> None:
+    assert [(t.text, t.owner, t.deadline) for t in tasks_of(paragraph)] == expected
+
+
+def test_a_date_range_stays_one_task() -> None:
+    task = only("Đoàn kiểm tra làm việc tại các xã từ ngày 15/9 đến ngày 30/10/2025.")
+    assert task.deadline == D(2025, 10, 30)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "recurring"),
+    [
+        (
+            "Các phòng báo cáo kết quả theo quý, gửi trước ngày 15 của tháng cuối quý.",
+            "quarterly, before day 15 of the quarter's last month",
+        ),
+        (
+            "Các phòng báo cáo định kỳ quý, trước ngày 12 của tháng cuối quý.",
+            "quarterly, before day 12 of the quarter's last month",
+        ),
+    ],
+)
+def test_theo_quy_and_dinh_ky_quy_recur(sentence: str, recurring: str) -> None:
+    assert only(sentence).recurring == recurring
+
+
+def test_theo_thang_without_a_day_is_not_a_recurrence() -> None:
+    assert tasks_of("Tiền lương được chi trả theo tháng.") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "owner"),
+    [
+        (
+            "Ban tổ chức các huyện ủy, thành ủy gửi danh sách trước ngày 20/9/2025.",
+            "Ban tổ chức các huyện ủy, thành ủy",
+        ),
+        ("Ủy ban bầu cử tỉnh công bố danh sách chậm nhất ngày 27/10/2025.", "Ủy ban bầu cử tỉnh"),
+        ("Các sở, ngành rà soát, cắt giảm thủ tục, báo cáo trước ngày 30/9/2025.", "Các sở, ngành"),
+        ("Các huyện ủy duyệt đề án nhân sự, báo cáo trước ngày 20/10/2025.", "Các huyện ủy"),
+        ("Văn phòng của Ban được giao tổng hợp số liệu, báo cáo trước ngày 5/10/2025.", "Văn phòng của Ban"),
+    ],
+)
+def test_owner_names_end_where_the_verb_starts(sentence: str, owner: str) -> None:
+    assert only(sentence).owner == owner
+
+
 def test_dong_thoi_clause_inherits_the_owner() -> None:
     para = (
         "UBND các huyện rà soát danh sách hộ nghèo trước ngày 31/8/2025, đồng thời báo cáo kết quả về "

@@ -215,8 +215,12 @@ _REL_DUR = (
     + flex_any("chậm nhất", "muộn nhất", "trong vòng", "trong thời hạn", "trong", "không quá", "sau")
     + rf"){_LA}\s+)?"
     rf"(?:{_NUM})\s+(?:{flex_any('ngày làm việc', 'ngày', 'tuần', 'tháng', 'năm')})\s+"
-    + flex_any("kể từ ngày", "kể từ khi", "kể từ", "sau khi", "sau ngày", "trước ngày", "trước", "sau")
-    + rf"\s+{_REST}"
+    + "(?:"
+    + flex_any("kể từ ngày", "kể từ khi", "kể từ", "sau khi", "sau ngày", "sau")
+    # "kết quả 6 tháng trước ngày 20/6/2024" states a date: "trước (ngày) 20/6" is not an event counted back from
+    + "|"
+    + flex_any("trước ngày", "trước")
+    + rf"(?!\s+(?:{NGAY}\s+)?\d))\s+{_REST}"
 )
 _REL_AFTER = (
     rf"{flex('sau khi')}\s+(?:{flex_any('có', 'được', 'nhận được', 'nhận')}\s+{_REST}"

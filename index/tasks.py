@@ -122,7 +122,9 @@ _VERBS = flex_any(
     tuyên truyền | phổ biến | nắm | đề nghị | yêu cầu | giao | nhập | hỗ trợ | lấy | xử lý | điều chỉnh
     | chi trả | thống kê | tiến hành | đưa | cho | phát động | biểu dương | khen thưởng | họp | tham gia
     | thống nhất | kết luận | nhấn mạnh | tạo | đạt | giảm | tăng | ký | trả lời | cung cấp | hoàn chỉnh
-    | tập huấn | bồi dưỡng | duyệt | cắt giảm | kết nạp | điều động
+    | tập huấn | bồi dưỡng | duyệt | cắt giảm | kết nạp | điều động | xác minh | xác nhận | khai giảng | bàn
+    giao | thẩm tra | niêm yết | công nhận | bổ nhiệm | luân chuyển | phân bổ | khảo sát | soạn
+    thảo | hợp nhất | ký kết | cam kết
         """
     )
 )
@@ -167,6 +169,12 @@ _ORDER = re.compile(
     re.IGNORECASE,
 )
 _DIRECTIVE = re.compile(rf"{_W}{_DIRECTIVE_WORDS}{_WE}", re.IGNORECASE)
+# an obligation on someone acting ("phải hoàn thiện"), not on a thing ("Số dôi dư phải được giải quyết")
+_MUST = re.compile(
+    rf"{_W}{flex_any('phải', 'cần', 'có trách nhiệm', 'khẩn trương')}{_WE}(?!\s+{flex('được')}{_WE})", re.IGNORECASE
+)
+_COPULA_END = re.compile(rf"{_W}{flex('là')}\s*$", re.IGNORECASE)
+_RECENT_DAYS = 92
 _SHORTCOMING = re.compile(
     rf"^\s*{flex_any('hạn chế', 'tuy nhiên', 'tuy vậy', 'tồn tại', 'khó khăn')}{_WE}", re.IGNORECASE
 )
@@ -399,7 +407,11 @@ def _is_past(piece: str, match: DeadlineMatch, ref: dt.date | None) -> bool:
         if not _PAST_EXEMPT.search(piece[: m.start()]):
             return True
     date = match.deadline.date
-    return bool(ref and date and match.year_written and date < ref)
+    if not (ref and date and date < ref):
+        return False
+    # a year-less date or period in the three months before the document ("nâng tổng số trong 6 tháng đầu
+    # năm lên 903" in a July report) is what was done; an older one may be next year's and is kept
+    return match.year_written or (ref - date).days <= _RECENT_DAYS
 
 
 def _is_task(sentence: str, piece: str, match: DeadlineMatch, owner: str | None, ref: dt.date | None) -> bool:
@@ -407,7 +419,12 @@ def _is_task(sentence: str, piece: str, match: DeadlineMatch, owner: str | None,
     if _SHORTCOMING.match(sentence) or _ENTITLEMENT.search(piece) or _is_past(piece, match, ref):
         return False
     if match.kind == "relative":
-        return owner is not None
+        # "thời hạn nhận hồ sơ là 30 ngày kể từ ..." defines a period; "Người trúng tuyển phải hoàn thiện hồ
+        # sơ trong 30 ngày ..." is an order to someone who is not a body (`_MUST`)
+        at = piece.find(match.deadline.text)
+        if at > 0 and _COPULA_END.search(piece, 0, at):
+            return False
+        return owner is not None or bool(_MUST.search(piece))
     if match.kind == "recurring":
         routine = bool(_ROUTINE_MARK.search(match.deadline.text)) or "," in (match.deadline.recurring or "")
         return routine or (owner is not None and not _PASSIVE.search(piece))

@@ -230,6 +230,46 @@ def test_deadlines_of_one_clause_cut_into_tasks(
     assert [(t.text, t.owner, t.deadline) for t in tasks_of(paragraph)] == expected
 
 
+def test_a_relative_deadline_after_a_date_in_one_clause() -> None:
+    first, second = tasks_of(
+        "Các xã gửi báo cáo kết quả 9 tháng trước ngày 10/10/2025 và báo cáo tình hình đại hội trong vòng 5 ngày "
+        "sau khi đại hội kết thúc."
+    )
+    assert (first.deadline, second.deadline, second.deadline_text) == (
+        D(2025, 10, 10),
+        None,
+        "trong vòng 5 ngày sau khi đại hội kết thúc",
+    )
+
+
+def test_an_order_to_a_person_with_a_relative_deadline_is_a_task() -> None:
+    task = only("Thí sinh trúng tuyển phải nộp bản chính văn bằng trong thời hạn 20 ngày kể từ ngày nhận thông báo.")
+    assert (task.owner, task.deadline, task.deadline_text) == (
+        None,
+        None,
+        "trong thời hạn 20 ngày kể từ ngày nhận thông báo",
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Thời hạn nhận hồ sơ dự tuyển là 30 ngày kể từ ngày đăng thông báo.",  # a period defined
+        "Số hồ sơ tồn đọng phải được giải quyết xong trong thời hạn 60 ngày kể từ ngày Kế hoạch có hiệu lực.",
+    ],
+)
+def test_definitions_and_obligations_on_things_are_not_tasks(sentence: str) -> None:
+    assert tasks_of(sentence) == []
+
+
+def test_a_year_less_period_just_before_the_document_is_a_report() -> None:
+    report = "Quý II, toàn huyện kết nạp 120 đảng viên, nâng tổng số trong 6 tháng đầu năm lên 230 đảng viên."
+    assert tasks_of(report, date=D(2025, 7, 4)) == []
+    # written with its year, or in a plan dated before it, it is a deadline as before
+    (plan,) = tasks_of("Các xã kết nạp 120 đảng viên trong 6 tháng đầu năm.", date=D(2025, 2, 4))
+    assert plan.deadline == D(2025, 6, 30)
+
+
 def test_a_date_range_stays_one_task() -> None:
     task = only("Đoàn kiểm tra làm việc tại các xã từ ngày 15/9 đến ngày 30/10/2025.")
     assert task.deadline == D(2025, 10, 30)

@@ -448,17 +448,19 @@ def _paragraph_tasks(doc: Document, number: int, paragraph: str) -> list[TaskCan
             context = [*context, (s_lo, _sentence_owner(paragraph, s_lo, s_hi))][-_MAX_CONTEXT:]
             continue
         inherited: str | None = None
+        prev_lo = s_lo
         for i, (c_lo, c_hi, match) in enumerate(clauses):
             assert match is not None
             owner = _clause_owner(paragraph, c_lo, c_hi, match)
-            text_lo = c_lo
+            # a clause without a verb ("…, đợt 2 trước ngày 15/8/2024") is quoted with the one it continues
+            text_lo = prev_lo if i > 0 and not _has_verb(paragraph, c_lo, c_hi) else c_lo
             context_owner = next((o for _, o in reversed(context) if o), None)
             label_line = match.start <= s_lo + 1  # "Thời hạn: 30/9/2025." after the task it dates
             if owner is None and i == 0 and context and (context_owner or label_line):
                 owner, text_lo = context_owner, context[0][0]
             elif owner is None:
                 owner = inherited
-            inherited = owner
+            inherited, prev_lo = owner, text_lo
             piece = _piece_of(paragraph, c_lo, c_hi, match.start)
             if _is_task(paragraph[s_lo:s_hi], piece, match, owner, ref):
                 out.append(_candidate(doc, number, paragraph[text_lo:c_hi].strip(" ;,"), owner, match))

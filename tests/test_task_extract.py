@@ -197,7 +197,11 @@ def test_clauses_with_different_deadlines_are_separate_tasks() -> None:
             "Phòng Nội vụ lập danh sách đợt 1 gửi Sở Nội vụ trước ngày 10/9/2025, đợt 2 trước ngày 10/11/2025.",
             [
                 ("Phòng Nội vụ lập danh sách đợt 1 gửi Sở Nội vụ trước ngày 10/9/2025", "Phòng Nội vụ", D(2025, 9, 10)),
-                ("đợt 2 trước ngày 10/11/2025.", "Phòng Nội vụ", D(2025, 11, 10)),
+                (  # no verb of its own: quoted with the clause it continues
+                    "Phòng Nội vụ lập danh sách đợt 1 gửi Sở Nội vụ trước ngày 10/9/2025, đợt 2 trước ngày 10/11/2025.",
+                    "Phòng Nội vụ",
+                    D(2025, 11, 10),
+                ),
             ],
         ),
         (  # "kết quả 9 tháng" before a date is a noun, not "nine months before ..."
@@ -211,7 +215,11 @@ def test_clauses_with_different_deadlines_are_separate_tasks() -> None:
             "Hội đồng thi tổ chức thi viết trong tháng 10/2025, thi thực hành trong tháng 11/2025.",
             [
                 ("Hội đồng thi tổ chức thi viết trong tháng 10/2025", "Hội đồng thi", D(2025, 10, 31)),
-                ("thi thực hành trong tháng 11/2025.", "Hội đồng thi", D(2025, 11, 30)),
+                (
+                    "Hội đồng thi tổ chức thi viết trong tháng 10/2025, thi thực hành trong tháng 11/2025.",
+                    "Hội đồng thi",
+                    D(2025, 11, 30),
+                ),
             ],
         ),
         (  # a date and, after it, a relative deadline

@@ -268,6 +268,15 @@ def _year(m: re.Match[str], ref: dt.date | None) -> tuple[int | None, bool]:
     return (ref.year if ref else None), False
 
 
+# A date without its year is taken in the document's year, or the next when that would put it more than this
+# many days before the document (a year-less date shortly before it is what was done: `index.tasks`).
+WRAP_DAYS = 92
+
+
+def _next_year(ref: dt.date) -> dt.date:
+    return dt.date(ref.year + 1, ref.month, min(ref.day, 28))
+
+
 def _before(start: dt.date) -> dt.date:
     return start - dt.timedelta(days=1)
 
@@ -518,9 +527,13 @@ def _dated(text: str, low: str, lo: int, hi: int, ref: dt.date | None) -> Iterat
             date = rule.resolve(m, ref)
             if date is None:
                 continue
+            written = _year(m, None)[1]
+            if not written and ref and (ref - date).days > WRAP_DAYS:
+                # "trước ngày 15/01" in a plan of November: next January
+                date = rule.resolve(m, _next_year(ref)) or date
             deadline = Deadline(date, None, text[m.start() : m.end()])
             frame = _is_frame(low, m.start(), m.end())
-            yield DeadlineMatch(deadline, m.start(), m.end(), "date", frame, year_written=_year(m, None)[1])
+            yield DeadlineMatch(deadline, m.start(), m.end(), "date", frame, year_written=written)
 
 
 def _relative(text: str, low: str, lo: int, hi: int) -> Iterator[DeadlineMatch]:

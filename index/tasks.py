@@ -32,7 +32,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from index.deadlines import DeadlineMatch, bare_deadline, choose, find_deadlines, flex, flex_any
+from index.deadlines import WRAP_DAYS, DeadlineMatch, bare_deadline, choose, find_deadlines, flex, flex_any
 from index.model import Document
 from index.text import fold, split_sentences
 
@@ -174,7 +174,6 @@ _MUST = re.compile(
     rf"{_W}{flex_any('phải', 'cần', 'có trách nhiệm', 'khẩn trương')}{_WE}(?!\s+{flex('được')}{_WE})", re.IGNORECASE
 )
 _COPULA_END = re.compile(rf"{_W}{flex('là')}\s*$", re.IGNORECASE)
-_RECENT_DAYS = 92
 _SHORTCOMING = re.compile(
     rf"^\s*{flex_any('hạn chế', 'tuy nhiên', 'tuy vậy', 'tồn tại', 'khó khăn')}{_WE}", re.IGNORECASE
 )
@@ -410,8 +409,8 @@ def _is_past(piece: str, match: DeadlineMatch, ref: dt.date | None) -> bool:
     if not (ref and date and date < ref):
         return False
     # a year-less date or period in the three months before the document ("nâng tổng số trong 6 tháng đầu
-    # năm lên 903" in a July report) is what was done; an older one may be next year's and is kept
-    return match.year_written or (ref - date).days <= _RECENT_DAYS
+    # năm lên 903" in a July report) is what was done (an older one was read as next year's: WRAP_DAYS)
+    return match.year_written or (ref - date).days <= WRAP_DAYS
 
 
 def _is_task(sentence: str, piece: str, match: DeadlineMatch, owner: str | None, ref: dt.date | None) -> bool:

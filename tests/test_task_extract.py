@@ -278,6 +278,13 @@ def test_a_year_less_period_just_before_the_document_is_a_report() -> None:
     assert plan.deadline == D(2025, 6, 30)
 
 
+def test_a_year_less_date_months_before_the_document_is_next_year() -> None:
+    first, second = tasks_of(
+        "Các huyện gửi báo cáo năm trước ngày 15/01; Sở Nội vụ tổng hợp trong quý I.", date=D(2024, 11, 18)
+    )
+    assert (first.deadline, second.deadline) == (D(2025, 1, 15), D(2025, 3, 31))
+
+
 def test_a_date_range_stays_one_task() -> None:
     task = only("Đoàn kiểm tra làm việc tại các xã từ ngày 15/9 đến ngày 30/10/2025.")
     assert task.deadline == D(2025, 10, 30)

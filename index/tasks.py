@@ -173,6 +173,15 @@ _DIRECTIVE = re.compile(rf"{_W}{_DIRECTIVE_WORDS}{_WE}", re.IGNORECASE)
 _MUST = re.compile(
     rf"{_W}{flex_any('phải', 'cần', 'có trách nhiệm', 'khẩn trương')}{_WE}(?!\s+{flex('được')}{_WE})", re.IGNORECASE
 )
+# People ordered to act, not bodies: "Người trúng tuyển phải hoàn thiện hồ sơ ...", "Học viên ... phải nộp ..."
+_PEOPLE = flex_any(
+    *_words("người | đảng viên | công chức | viên chức | cán bộ | thí sinh | học viên | thành viên | đại biểu | cá nhân")
+)
+_PERSON_SUBJECT = re.compile(
+    rf"\s*(?P<who>{_PEOPLE}(?:\s+[^\s,;:()]+){{0,9}}?)\s+{flex_any('phải', 'cần', 'có trách nhiệm')}{_WE}"
+    rf"(?!\s+{flex('được')}{_WE})",
+    re.IGNORECASE,
+)
 _COPULA_END = re.compile(rf"{_W}{flex('là')}\s*$", re.IGNORECASE)
 _SHORTCOMING = re.compile(
     rf"^\s*{flex_any('hạn chế', 'tuy nhiên', 'tuy vậy', 'tồn tại', 'khó khăn')}{_WE}", re.IGNORECASE
@@ -261,7 +270,8 @@ def _owner(text: str, lo: int, hi: int) -> str | None:
         found = _noun_phrase(text, m.end(), hi)
         if found:
             return found[0]
-    return None
+    person = _PERSON_SUBJECT.match(text, _skip_mark(text, lo), hi)
+    return _clean_owner(person["who"]) if person else None
 
 
 def _has_verb(text: str, lo: int, hi: int) -> bool:

@@ -253,7 +253,7 @@ def test_a_relative_deadline_after_a_date_in_one_clause() -> None:
 def test_an_order_to_a_person_with_a_relative_deadline_is_a_task() -> None:
     task = only("Thí sinh trúng tuyển phải nộp bản chính văn bằng trong thời hạn 20 ngày kể từ ngày nhận thông báo.")
     assert (task.owner, task.deadline, task.deadline_text) == (
-        None,
+        "Thí sinh trúng tuyển",  # people, not a body: named as the text names them
         None,
         "trong thời hạn 20 ngày kể từ ngày nhận thông báo",
     )

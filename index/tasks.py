@@ -175,7 +175,9 @@ _MUST = re.compile(
 )
 # People ordered to act, not bodies: "Người trúng tuyển phải hoàn thiện hồ sơ ...", "Học viên ... phải nộp ..."
 _PEOPLE = flex_any(
-    *_words("người | đảng viên | công chức | viên chức | cán bộ | thí sinh | học viên | thành viên | đại biểu | cá nhân")
+    *_words(
+        "người | đảng viên | công chức | viên chức | cán bộ | thí sinh | học viên | thành viên | đại biểu | cá nhân"
+    )
 )
 _PERSON_SUBJECT = re.compile(
     rf"\s*(?P<who>{_PEOPLE}(?:\s+[^\s,;:()]+){{0,9}}?)\s+{flex_any('phải', 'cần', 'có trách nhiệm')}{_WE}"

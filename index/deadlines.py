@@ -227,6 +227,13 @@ _REL_AFTER = (
     rf"|[^,;.!?:()\n]*?\s{_NUM}\s+{flex_any('ngày làm việc', 'ngày', 'tuần', 'tháng')}{_E})"
 )
 _REL_EVENT = rf"{flex('trước')}\s+{_EVENTS}{_E}{_REST}"
+# "Sau khi nghị quyết có hiệu lực, UBND cấp xã kiện toàn ... trong vòng 30 ngày": a bare duration counts
+# from the event the clause opens with (without that opening, "tập huấn trong 3 ngày" is how long, not when)
+_REL_OPENING = re.compile(rf"\s*(?:{flex_any('sau khi', 'kể từ khi', 'kể từ ngày')})\s[^,;.!?:()\n]+,", re.IGNORECASE)
+_REL_SPAN = (
+    rf"{flex_any('trong vòng', 'trong thời hạn', 'trong', 'chậm nhất', 'không quá')}{_LA}\s+(?:{_NUM})\s+"
+    rf"{flex_any('ngày làm việc', 'ngày', 'tuần', 'tháng')}{_E}"
+)
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -404,6 +411,7 @@ _Q_DAY_RE = _compile(_Q_DAY)
 _Q_DMS_RE = _compile(_Q_DMS)
 _Q_WEEKDAY_RE = _compile(_Q_WEEKDAY)
 _REL_RES = (_compile(_REL_DUR), _compile(_REL_AFTER), _compile(_REL_EVENT))
+_REL_SPAN_RE = _compile(_REL_SPAN)
 _DM_ITEM_RE = re.compile(rf"(\d{{1,2}}){_SEP}(\d{{1,2}})")
 
 
@@ -541,6 +549,10 @@ def _relative(text: str, low: str, lo: int, hi: int) -> Iterator[DeadlineMatch]:
         for m in pattern.finditer(low, lo, hi):
             end = _strip_trailing(text, m.start(), m.end())
             yield DeadlineMatch(Deadline(None, None, text[m.start() : end]), m.start(), end, "relative")
+    opening = _REL_OPENING.match(low, lo, hi)
+    if opening:
+        for m in _REL_SPAN_RE.finditer(low, opening.end(), hi):
+            yield DeadlineMatch(Deadline(None, None, text[m.start() : m.end()]), m.start(), m.end(), "relative")
 
 
 def _drop_overlaps(matches: list[DeadlineMatch]) -> list[DeadlineMatch]:

@@ -285,6 +285,13 @@ def test_a_year_less_date_months_before_the_document_is_next_year() -> None:
     assert (first.deadline, second.deadline) == (D(2025, 1, 15), D(2025, 3, 31))
 
 
+def test_a_bare_duration_counts_from_the_event_the_clause_opens_with() -> None:
+    task = only("Sau khi quyết định có hiệu lực, Ủy ban nhân dân cấp xã bàn giao hồ sơ trong vòng 15 ngày.")
+    assert (task.owner, task.deadline, task.deadline_text) == ("Ủy ban nhân dân cấp xã", None, "trong vòng 15 ngày")
+    # without that opening a duration is how long something lasts, not when it is due
+    assert tasks_of("Sở Nội vụ tổ chức lớp tập huấn trong 3 ngày.") == []
+
+
 def test_a_date_range_stays_one_task() -> None:
     task = only("Đoàn kiểm tra làm việc tại các xã từ ngày 15/9 đến ngày 30/10/2025.")
     assert task.deadline == D(2025, 10, 30)

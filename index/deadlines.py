@@ -184,7 +184,10 @@ _RECUR = (
     # "định kỳ quý", and "theo quý" / "theo tháng" when a "trước ngày ..." qualifier follows (`_recurring`)
     rf"|(?:{_DINH_KY}|(?P<theo>theo))\s+(?P<unit3>{flex_any('tuần', 'tháng', 'quý', 'năm')}){_E}"
 )
-_Q_CUE = "(?:" + flex_any("trước", "chậm nhất", "muộn nhất", "không quá") + _LA + rf")(?:\s+{flex('vào')})?"
+# "trước ngày 25", "chậm nhất là vào ngày 25", and "vào ngày 25 hằng tháng" (the day it is due)
+_Q_CUE = (
+    "(?:" + flex_any("trước", "chậm nhất", "muộn nhất", "không quá") + _LA + rf"(?:\s+{flex('vào')})?|{flex('vào')})"
+)
 _Q_DAY = (
     rf"{_Q_CUE}\s+{NGAY}\s+(?P<day>\d{{1,2}})(?![\d/])"
     rf"(?:\s+(?:{flex_any('của', 'trong')}\s+)?{THANG}\s+(?P<which>{flex_any('cuối', 'đầu')})\s+"
@@ -359,10 +362,13 @@ class _Rule:
 
 # "Thời hạn hoàn thành: 30/9/2025", "Thời gian thực hiện: Quý IV/2025" (plans laid out as tables)
 _LABEL_CUE = (
-    flex_any("thời gian", "thời hạn")
+    "(?:"
+    + flex_any("thời gian", "thời hạn")
     + r"(?:\s+"
     + flex_any("hoàn thành", "thực hiện", "nộp", "gửi", "báo cáo", "triển khai")
-    + rf")?\s*:\s*(?:{flex('trong')}\s+)?"
+    # "Hạn chót nộp hồ sơ: 15/7/2025", "Hạn gửi báo cáo: 20/10" (not "Hạn chế: ...")
+    + rf")?|{flex_any('hạn chót', 'hạn cuối', 'hạn')}(?!\s+{flex('chế')}{_E})(?:\s+[^\s:;,.]+){{0,4}}?)"
+    + rf"\s*:\s*(?:{flex('trong')}\s+)?"
 )
 _DATE_RULES: tuple[_Rule, ...] = (
     _Rule(_compile(rf"{_LABEL_CUE}{_DATE}"), _resolve_point),
@@ -491,6 +497,11 @@ def _recurring(text: str, low: str, lo: int, hi: int) -> DeadlineMatch | None:
     # "theo quý" alone is a manner ("báo cáo theo quý" without a day may be any report by quarter)
     found = [(m, f) for m, f in found if not m["theo"] or _qualifier(f, low, m.end(), min(hi, m.end() + 60))]
     if not found:
+        # "trước ngày 5 của tháng đầu quý sau" says quarterly by itself
+        day = _Q_DAY_RE.search(low, lo, hi)
+        if day and day["which"] and (qual := _qualifier("quarterly", low, lo, hi)):
+            phrase, qs, qe = qual
+            return DeadlineMatch(Deadline(None, f"quarterly, {phrase}", text[qs:qe]), qs, qe, "recurring")
         return None
     # "định kỳ 6 tháng, trước ngày 15/6 và ngày 15/12 hằng năm": the most frequent rule is the rule.
     order = ["daily", "weekly", "monthly", "quarterly", "semiannual", "yearly"]

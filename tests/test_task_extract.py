@@ -314,6 +314,26 @@ def test_theo_quy_and_dinh_ky_quy_recur(sentence: str, recurring: str) -> None:
     assert only(sentence).recurring == recurring
 
 
+@pytest.mark.parametrize(
+    ("sentence", "recurring"),
+    [
+        ("Phòng Nội vụ báo cáo vào ngày 25 hằng tháng.", "monthly, before day 25"),
+        (
+            "Các xã gửi báo cáo trước ngày 5 của tháng đầu quý sau.",
+            "quarterly, before day 5 of the next quarter's first month",
+        ),
+    ],
+)
+def test_day_qualifiers_that_make_a_recurrence(sentence: str, recurring: str) -> None:
+    assert only(sentence).recurring == recurring
+
+
+def test_a_labelled_deadline_line() -> None:
+    task = only("Hạn chót nộp hồ sơ: 15/9/2025.")
+    assert (task.deadline, task.deadline_text) == (D(2025, 9, 15), "Hạn chót nộp hồ sơ: 15/9/2025")
+    assert tasks_of("Hạn chế: 15/9/2025 mới có 60% hồ sơ được số hóa.") == []
+
+
 def test_theo_thang_without_a_day_is_not_a_recurrence() -> None:
     assert tasks_of("Tiền lương được chi trả theo tháng.") == []
 

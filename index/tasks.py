@@ -519,13 +519,41 @@ def _owner_cell(cell: str) -> str | None:
     return _clean_owner(cell)
 
 
+# A paragraph that is only a deadline label ("- Thời gian hoàn thành: Quý II/2025.") dates the paragraphs
+# just before it: a plan laid out one line per field ("1. Xây dựng đề án …", "- Cơ quan chủ trì: Sở Nội vụ.").
+_LABEL_PARAGRAPH = re.compile(
+    rf"\s*(?:[-+•*–]\s*)?{flex_any('thời gian', 'thời hạn', 'hạn chót', 'hạn')}[^:.;]{{0,40}}:", re.IGNORECASE
+)
+_MAX_LABELLED = 2  # paragraphs before a label paragraph that it may date
+
+
+def _labelled(doc: Document, number: int, before: list[int], task: TaskCandidate) -> TaskCandidate:
+    """`task`, found alone in label paragraph `number`, quoted with the task-less paragraphs `before` it."""
+    if task.owner is not None or not before or not _LABEL_PARAGRAPH.match(doc.paragraphs[number - 1]):
+        return task
+    texts = [doc.paragraphs[n - 1] for n in before]
+    owner = next((o for t in texts if (o := _sentence_owner(t, 0, len(t)))), None)
+    text = " ".join([*texts, task.text])
+    return TaskCandidate(task.doc, before[0], text, owner, task.deadline, task.recurring, task.deadline_text)
+
+
+def _heading(paragraph: str) -> bool:
+    letters = [c for c in paragraph if c.isalpha()]
+    return paragraph.rstrip().endswith(":") or (bool(letters) and all(c.isupper() for c in letters))
+
+
 def extract_tasks(doc: Document) -> list[TaskCandidate]:
     """Every task with a deadline, recurrence or relative deadline in the document, in reading order."""
     out: list[TaskCandidate] = []
+    before: list[int] = []  # numbers of the task-less paragraphs just before, not headings
     for number, paragraph in enumerate(doc.paragraphs, 1):
         if paragraph.count(" | ") >= _MIN_CELLS - 1:
             row = _row_task(doc, number, paragraph)
-            out.extend([row] if row else [])
+            found = [row] if row else []
         else:
-            out.extend(_paragraph_tasks(doc, number, paragraph))
+            found = _paragraph_tasks(doc, number, paragraph)
+            if len(found) == 1:
+                found = [_labelled(doc, number, before, found[0])]
+        out.extend(found)
+        before = [] if found or _heading(paragraph) else [*before, number][-_MAX_LABELLED:]
     return out

@@ -403,6 +403,26 @@ def test_plan_laid_out_with_labels() -> None:
     assert (task.text, task.owner, task.deadline) == (para, "Sở Nội vụ", D(2025, 9, 30))
 
 
+def test_plan_laid_out_one_field_per_paragraph() -> None:
+    task = only(
+        "NHIỆM VỤ CỤ THỂ",
+        "1. Xây dựng đề án vị trí việc làm của các cơ quan hành chính.",
+        "- Cơ quan chủ trì: Sở Nội vụ.",
+        "- Thời gian hoàn thành: Quý IV/2025.",
+    )
+    assert (task.paragraph, task.owner, task.deadline) == (2, "Sở Nội vụ", D(2025, 12, 31))
+    assert task.text == (
+        "1. Xây dựng đề án vị trí việc làm của các cơ quan hành chính. - Cơ quan chủ trì: Sở Nội vụ. "
+        "- Thời gian hoàn thành: Quý IV/2025."
+    )
+
+
+def test_a_label_paragraph_after_a_task_dates_only_itself() -> None:
+    first, second = tasks_of("Sở Tài chính cấp kinh phí trước ngày 30/9/2025.", "Thời hạn báo cáo: 15/10/2025.")
+    assert (first.paragraph, second.paragraph, second.owner) == (1, 2, None)
+    assert second.text == "Thời hạn báo cáo: 15/10/2025."
+
+
 @pytest.mark.parametrize(
     ("row", "owner", "deadline", "recurring"),
     [

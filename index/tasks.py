@@ -170,20 +170,15 @@ _ORDER = re.compile(
 )
 _DIRECTIVE = re.compile(rf"{_W}{_DIRECTIVE_WORDS}{_WE}", re.IGNORECASE)
 # an obligation on someone acting ("phải hoàn thiện"), not on a thing ("Số dôi dư phải được giải quyết")
-_MUST = re.compile(
-    rf"{_W}{flex_any('phải', 'cần', 'có trách nhiệm', 'khẩn trương')}{_WE}(?!\s+{flex('được')}{_WE})", re.IGNORECASE
-)
+_OBLIGED = rf"{flex_any('phải', 'cần', 'có trách nhiệm')}{_WE}(?!\s+{flex('được')}{_WE})"
+_MUST = re.compile(rf"{_W}(?:{_OBLIGED}|{flex('khẩn trương')}{_WE}(?!\s+{flex('được')}{_WE}))", re.IGNORECASE)
 # People ordered to act, not bodies: "Người trúng tuyển phải hoàn thiện hồ sơ ...", "Học viên ... phải nộp ..."
 _PEOPLE = flex_any(
     *_words(
         "người | đảng viên | công chức | viên chức | cán bộ | thí sinh | học viên | thành viên | đại biểu | cá nhân"
     )
 )
-_PERSON_SUBJECT = re.compile(
-    rf"\s*(?P<who>{_PEOPLE}(?:\s+[^\s,;:()]+){{0,9}}?)\s+{flex_any('phải', 'cần', 'có trách nhiệm')}{_WE}"
-    rf"(?!\s+{flex('được')}{_WE})",
-    re.IGNORECASE,
-)
+_PERSON_SUBJECT = re.compile(rf"\s*(?P<who>{_PEOPLE}(?:\s+[^\s,;:()]+){{0,9}}?)\s+{_OBLIGED}", re.IGNORECASE)
 _COPULA_END = re.compile(rf"{_W}{flex('là')}\s*$", re.IGNORECASE)
 _SHORTCOMING = re.compile(
     rf"^\s*{flex_any('hạn chế', 'tuy nhiên', 'tuy vậy', 'tồn tại', 'khó khăn')}{_WE}", re.IGNORECASE
@@ -527,9 +522,10 @@ _LABEL_PARAGRAPH = re.compile(
 _MAX_LABELLED = 2  # paragraphs before a label paragraph that it may date
 
 
-def _labelled(doc: Document, number: int, before: list[int], task: TaskCandidate) -> TaskCandidate:
-    """`task`, found alone in label paragraph `number`, quoted with the task-less paragraphs `before` it."""
-    if task.owner is not None or not before or not _LABEL_PARAGRAPH.match(doc.paragraphs[number - 1]):
+def _labelled(doc: Document, paragraph: str, before: list[int], task: TaskCandidate) -> TaskCandidate:
+    """`task`, found alone in `paragraph`, quoted with the task-less paragraphs `before` it when `paragraph`
+    is only a deadline label."""
+    if task.owner is not None or not before or not _LABEL_PARAGRAPH.match(paragraph):
         return task
     texts = [doc.paragraphs[n - 1] for n in before]
     owner = next((o for t in texts if (o := _sentence_owner(t, 0, len(t)))), None)
@@ -553,7 +549,7 @@ def extract_tasks(doc: Document) -> list[TaskCandidate]:
         else:
             found = _paragraph_tasks(doc, number, paragraph)
             if len(found) == 1:
-                found = [_labelled(doc, number, before, found[0])]
+                found = [_labelled(doc, paragraph, before, found[0])]
         out.extend(found)
         before = [] if found or _heading(paragraph) else [*before, number][-_MAX_LABELLED:]
     return out
